@@ -1,0 +1,664 @@
+"""Formula, Registry and the ``@formula`` decorator: a formula is defined once, here is how.
+
+A formula is a SymPy expression over glossary symbols with a declared pint unit.  Physics
+modules write it as a decorated function whose body is the math::
+
+    @formula(unit="byte", latex=r"M_{\\mathrm{KV}}", text="M_KV", source="seed: KV Cache")
+    def kv_cache_bytes(kv_bytes_per_token, seq_len, batch):
+        '''KV cache of a batch: bytes per token times cached tokens times sequences.'''
+        return kv_bytes_per_token * seq_len * batch
+
+Each parameter is looked up by name: a registered formula's name makes the new formula a
+*composite* of it (``kv_bytes_per_token`` above), any other name must be a glossary symbol.  A
+composite may use a part at substituted inputs (``dense_flops.at(tokens=1)``).  The body runs
+once, on symbols; its units are checked against the declared unit before the formula is
+registered, and a mismatch refuses the definition naming the formula and the offending term.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pint
+import sympy
+
+from llmphys.engine.glossary import Entry, Glossary, glossary
+from llmphys.engine.values import coerce
+from llmphys.errors import (
+    FormulaDefinitionError,
+    InputError,
+    UnitError,
+    UnknownNameError,
+    did_you_mean,
+)
+from llmphys.units import Q_, UnitSymbol, describe_dimension, expression_unit, same_unit, ureg
+
+__all__ = ["Formula", "Part", "PartRef", "Registry", "formula", "registry"]
+
+
+@dataclass(frozen=True, eq=False)
+class Part:
+    """A formula used inside a composite, possibly at substituted inputs.
+
+    ``symbol`` stands for the part's value in the composite's expression.  A part used as is
+    (no substitutions) is *overridable*: a caller may give its value instead of its inputs
+    (``total_vram(weight_bytes=Q_(140, "GB"), ...)``).
+    """
+
+    formula: Formula
+    subs: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+    symbol: sympy.Symbol
+
+    @property
+    def overridable(self) -> bool:
+        return not self.subs
+
+    @property
+    def name(self) -> str:
+        return self.formula.name
+
+
+class PartRef:
+    """What a composite's body receives for a parameter named after a formula.
+
+    Behaves as the part's symbol in arithmetic; ``.at(**subs)`` uses the formula at
+    substituted inputs (``weight_bytes.at(params=active_params)``).
+    """
+
+    def __init__(
+        self,
+        target: Formula,
+        collector: dict[sympy.Symbol, PartRef],
+        subs: dict[str, Any] | None = None,
+    ) -> None:
+        self.formula = target
+        self.subs = dict(subs or {})
+        self._collector = collector
+        if self.subs:
+            inner = ", ".join(f"{k}={sympy.sympify(v)}" for k, v in sorted(self.subs.items()))
+            self.symbol = sympy.Symbol(f"{target.name}({inner})", positive=True)
+        else:
+            self.symbol = target.symbol
+        collector[self.symbol] = self
+
+    def at(self, **subs: Any) -> PartRef:
+        return PartRef(self.formula, self._collector, subs)
+
+    def _sympy_(self) -> sympy.Symbol:
+        return self.symbol
+
+    def __add__(self, other: Any) -> sympy.Expr:
+        return self.symbol + sympy.sympify(other)
+
+    def __radd__(self, other: Any) -> sympy.Expr:
+        return sympy.sympify(other) + self.symbol
+
+    def __sub__(self, other: Any) -> sympy.Expr:
+        return self.symbol - sympy.sympify(other)
+
+    def __rsub__(self, other: Any) -> sympy.Expr:
+        return sympy.sympify(other) - self.symbol
+
+    def __mul__(self, other: Any) -> sympy.Expr:
+        return self.symbol * sympy.sympify(other)
+
+    def __rmul__(self, other: Any) -> sympy.Expr:
+        return sympy.sympify(other) * self.symbol
+
+    def __truediv__(self, other: Any) -> sympy.Expr:
+        return self.symbol / sympy.sympify(other)
+
+    def __rtruediv__(self, other: Any) -> sympy.Expr:
+        return sympy.sympify(other) / self.symbol
+
+    def __pow__(self, other: Any) -> sympy.Expr:
+        return self.symbol ** sympy.sympify(other)
+
+    def __neg__(self) -> sympy.Expr:
+        return -self.symbol
+
+
+class Registry(Mapping[str, "Formula"]):
+    """Formulas by name.  A registry with a ``parent`` sees the parent's formulas and adds its
+    own without touching the parent (the user registry of :func:`llmphys.define`)."""
+
+    def __init__(self, glossary: Glossary, parent: Registry | None = None) -> None:
+        self.glossary = glossary
+        self.parent = parent
+        self._formulas: dict[str, Formula] = {}
+
+    def add(self, item: Formula) -> Formula:
+        if item.name in self:
+            raise FormulaDefinitionError(
+                f"formula {item.name!r} is already registered; every formula is defined once"
+            )
+        self._formulas[item.name] = item
+        return item
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._formulas or (self.parent is not None and name in self.parent)
+
+    def __getitem__(self, name: str) -> Formula:
+        if name in self._formulas:
+            return self._formulas[name]
+        if self.parent is not None and name in self.parent:
+            return self.parent[name]
+        raise UnknownNameError(f"unknown formula {name!r}{did_you_mean(name, self)}", name)
+
+    def __iter__(self) -> Iterator[str]:
+        if self.parent is not None:
+            yield from self.parent
+        yield from self._formulas
+
+    def __len__(self) -> int:
+        return len(self._formulas) + (len(self.parent) if self.parent is not None else 0)
+
+    def own(self) -> list[str]:
+        """Names defined in this registry (not inherited)."""
+        return list(self._formulas)
+
+
+class _GeneratedDoc:
+    """``Formula.__doc__``: the class's own text on the class, the generated page on a formula
+    (meaning, equation, parameters from the glossary, rationale), built only when asked."""
+
+    def __get__(self, obj: Formula | None, cls: type) -> str:
+        if obj is None:
+            return _FORMULA_CLASS_DOC
+        from llmphys.engine.docs import formula_doc
+
+        return formula_doc(obj)
+
+
+_FORMULA_CLASS_DOC = """One formula: ``expr`` (over inputs and parts) with a declared ``unit``.
+
+Use the ``@formula`` decorator (or :func:`llmphys.define`) rather than this constructor.
+"""
+
+
+class Formula:
+    """One formula: ``expr`` (over inputs and part symbols) with a declared ``unit``.
+
+    Use the ``@formula`` decorator (or :func:`llmphys.define`) rather than this constructor.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        expr: sympy.Expr,
+        unit: pint.Unit,
+        *,
+        parts: Mapping[sympy.Symbol, Part],
+        registry: Registry,
+        doc: str = "",
+        source: str = "",
+        module: str = "",
+    ) -> None:
+        self.name = name
+        self.module = module  # where it was defined (its doctest examples run there)
+        self.expr = expr
+        self.unit = unit
+        self.parts = dict(parts)
+        self.registry = registry
+        self.source = source
+        self.raw_doc = inspect.cleandoc(doc) if doc else ""
+        self._expansions: dict[frozenset[str], sympy.Expr] = {}
+        self._numeric: dict[frozenset[str], tuple[Callable[..., Any], tuple[str, ...]]] = {}
+
+    # ----------------------------------------------------------------- identity and display
+    @property
+    def entry(self) -> Entry:
+        """The glossary entry of the result (display symbol, unit, meaning)."""
+        return self.registry.glossary[self.name]
+
+    @property
+    def symbol(self) -> sympy.Symbol:
+        return self.entry.symbol
+
+    @property
+    def meaning(self) -> str:
+        return self.entry.meaning
+
+    __doc__ = _GeneratedDoc()  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Formula {self.name} [{self.unit:~P}]: {self.meaning}>"
+
+    # ----------------------------------------------------------------------- structure
+    def expand(self, keep: frozenset[str] = frozenset()) -> sympy.Expr:
+        """The expression over leaf inputs, keeping the overridable parts named in ``keep``."""
+        cached = self._expansions.get(keep)
+        if cached is not None:
+            return cached
+        resolved: dict[sympy.Symbol, sympy.Expr] = {}
+
+        def resolve(sym: sympy.Symbol) -> sympy.Expr:
+            if sym in resolved:
+                return resolved[sym]
+            part = self.parts[sym]
+            if part.overridable and part.name in keep:
+                resolved[sym] = sym
+                return sym
+            inner = part.formula.expand(keep if part.overridable else frozenset())
+            if part.subs:
+                inner = inner.xreplace({k: resolve_expr(v) for k, v in part.subs})
+            resolved[sym] = inner
+            return inner
+
+        def resolve_expr(e: sympy.Expr) -> sympy.Expr:
+            return e.xreplace({s: resolve(s) for s in e.free_symbols if s in self.parts})
+
+        result = resolve_expr(self.expr)
+        self._expansions[keep] = result
+        return result
+
+    @property
+    def expanded(self) -> sympy.Expr:
+        """The fully expanded expression, over leaf inputs only."""
+        return self.expand()
+
+    @property
+    def inputs(self) -> tuple[sympy.Symbol, ...]:
+        """The leaf input symbols, in glossary order."""
+        return self._ordered(self.expanded.free_symbols)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.inputs)
+
+    def _ordered(self, symbols: set[sympy.Basic]) -> tuple[sympy.Symbol, ...]:
+        plain = [
+            s for s in symbols if isinstance(s, sympy.Symbol) and not isinstance(s, UnitSymbol)
+        ]
+        return tuple(sorted(plain, key=lambda s: (self.registry.glossary.order(s.name), s.name)))
+
+    def overridable_parts(self) -> dict[str, Formula]:
+        """Parts whose value may be given instead of their inputs, by name (recursively,
+        through parts used as is)."""
+        found: dict[str, Formula] = {}
+        for part in self.parts.values():
+            if part.overridable:
+                found[part.name] = part.formula
+                found.update(part.formula.overridable_parts())
+        return found
+
+    def chain(self) -> list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]]:
+        """This formula then each part, depth first, each once: the order of a worked example."""
+        seen: set[tuple[str, tuple]] = set()
+        order: list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]] = []
+
+        def visit(f: Formula, subs: tuple) -> None:
+            key = (f.name, subs)
+            if key in seen:
+                return
+            seen.add(key)
+            order.append((f, subs))
+            for part in f.parts.values():
+                visit(part.formula, part.subs)
+
+        visit(self, ())
+        return order
+
+    def symbol_entry(self, sym: sympy.Symbol) -> tuple[str, str, pint.Unit]:
+        """``(latex, text, unit)`` of any symbol in this formula's chain."""
+        for f, _ in self.chain():
+            part = f.parts.get(sym)
+            if part is not None:
+                entry = part.formula.entry
+                return entry.latex, entry.text, part.formula.unit
+        if isinstance(sym, UnitSymbol):
+            return rf"\mathrm{{{sym.name}}}", sym.name, ureg.Unit(sym.name)
+        entry = self.registry.glossary[sym.name]
+        return entry.latex, entry.text, entry.pint_unit
+
+    def _display_symbols(self) -> set[sympy.Symbol]:
+        found: set[sympy.Symbol] = set()
+        for f, subs in self.chain():
+            found |= f.expr.free_symbols | set(f.parts)
+            for key, value in subs:
+                found |= {key} | value.free_symbols
+        return found | set(self.inputs)
+
+    def order_key(self, sym: sympy.Symbol) -> tuple[int, int]:
+        """Reading order: formula results first, then inputs in glossary order."""
+        gloss = self.registry.glossary
+        for f, _ in self.chain():
+            part = f.parts.get(sym)
+            if part is not None:
+                return (1, gloss.order(part.name))
+        if sym.name in gloss and gloss[sym.name].kind == "output":
+            return (1, gloss.order(sym.name))
+        return (2, gloss.order(sym.name))
+
+    def latex_names(self) -> dict[sympy.Symbol, str]:
+        return {s: self.symbol_entry(s)[0] for s in self._display_symbols()}
+
+    def text_names(self) -> dict[sympy.Symbol, str]:
+        return {s: self.symbol_entry(s)[1] for s in self._display_symbols()}
+
+    def to_latex(self, expr: sympy.Basic | None = None) -> str:
+        """LaTeX of ``expr`` (default: the definition) in conventional symbols."""
+        from llmphys.engine.printing import to_latex
+
+        return to_latex(self.expr if expr is None else expr, self.latex_names(), self.order_key)
+
+    def to_text(self, expr: sympy.Basic | None = None) -> str:
+        """Plain text of ``expr`` (default: the definition) in conventional symbols."""
+        from llmphys.engine.printing import to_text
+
+        return to_text(self.expr if expr is None else expr, self.text_names(), self.order_key)
+
+    # ----------------------------------------------------------------------- evaluation
+    def prepare(
+        self, values: Mapping[str, Any], *, partial: bool = False
+    ) -> tuple[frozenset[str], dict[str, float | np.ndarray]]:
+        """Check and convert ``values``: which parts are given directly, and float64 inputs.
+
+        With ``partial=True`` missing inputs are allowed (for derivations and solving).
+        """
+        where = f"formula '{self.name}'"
+        overridable = self.overridable_parts()
+        leaf = set(self.input_names)
+        known = leaf | set(overridable)
+        for name in values:
+            if name not in known:
+                raise UnknownNameError(
+                    f"{where}: unknown input {name!r}{did_you_mean(name, known)} "
+                    f"(inputs: {', '.join(self.input_names)})",
+                    name,
+                )
+        keep = frozenset(n for n in values if n in overridable)
+        needed = self._ordered(self.expand(keep).free_symbols)
+        needed_names = {s.name for s in needed}
+        unused = [n for n in values if n not in needed_names and n not in keep]
+        if unused:
+            by = ", ".join(sorted(keep))
+            raise InputError(
+                f"{where}: {', '.join(repr(n) for n in unused)} "
+                f"{'is' if len(unused) == 1 else 'are'} not used when {by} "
+                f"{'is' if len(keep) == 1 else 'are'} given; drop "
+                f"{'it' if len(unused) == 1 else 'them'}"
+            )
+        missing = [s for s in needed if s.name not in values]
+        if missing and not partial:
+            described = ", ".join(
+                f"'{s.name}' ({self.symbol_entry(s)[1]}: {self._meaning(s)})" for s in missing
+            )
+            raise InputError(f"{where}: missing input{'s' if len(missing) > 1 else ''} {described}")
+        converted: dict[str, float | np.ndarray] = {}
+        for name, value in values.items():
+            converted[name] = coerce(self._entry_for(name), value, where)
+        return keep, converted
+
+    def _entry_for(self, name: str) -> Entry:
+        return self.registry.glossary[name]
+
+    def _meaning(self, sym: sympy.Symbol) -> str:
+        entry = self.registry.glossary[sym.name]
+        unit = entry.unit_text
+        return entry.meaning + (f", in {unit}" if unit else "")
+
+    def numeric(
+        self, keep: frozenset[str] = frozenset()
+    ) -> tuple[Callable[..., Any], tuple[str, ...]]:
+        """A numpy function of the inputs (in glossary units, float64) and its argument names.
+
+        Compiled once per set of given parts, then cached: no SymPy work per evaluation.
+        """
+        cached = self._numeric.get(keep)
+        if cached is not None:
+            return cached
+        from llmphys.engine.numeric import compile_expression
+
+        expr = self.expand(keep)
+        args = self._ordered(expr.free_symbols)
+        compiled = (compile_expression(args, expr), tuple(a.name for a in args))
+        self._numeric[keep] = compiled
+        return compiled
+
+    def __call__(self, **values: Any) -> pint.Quantity:
+        """The value for ``values`` (quantities, or plain numbers in each symbol's unit)."""
+        keep, converted = self.prepare(values)
+        fn, names = self.numeric(keep)
+        result = fn(*(converted[n] for n in names))
+        return Q_(result, self.unit)
+
+    # ------------------------------------------------- front doors to the other machinery
+    def lambdify(self) -> Callable[..., Any]:
+        """The cached numpy function over :attr:`inputs` (see :mod:`llmphys.engine.numeric`)."""
+        from llmphys.engine.numeric import lambdified
+
+        return lambdified(self)
+
+    def derive(self, explain: bool = False, **values: Any) -> Any:
+        """The worked derivation for ``values`` (see :mod:`llmphys.engine.derive`)."""
+        from llmphys.engine.derive import derive
+
+        return derive(self, explain=explain, **values)
+
+    def sweep(self, **values: Any) -> Any:
+        """Evaluate over a grid of values (see :mod:`llmphys.engine.numeric`)."""
+        from llmphys.engine.numeric import sweep
+
+        return sweep(self, **values)
+
+    def solve(self, unknown: str, target: Any = None, **given: Any) -> Any:
+        """Solve for ``unknown`` (see :func:`llmphys.solve`)."""
+        from llmphys.engine.solve import solve
+
+        return solve(self, unknown, target=target, **given)
+
+
+def check_definition(
+    name: str,
+    expr: sympy.Expr,
+    unit: pint.Unit,
+    parts: Mapping[sympy.Symbol, Part],
+    registry: Registry,
+) -> None:
+    """Refuse a definition whose units do not reduce to ``unit``, naming the bad term."""
+    from llmphys.engine.printing import to_python
+
+    where = f"formula '{name}'"
+    gloss = registry.glossary
+
+    def unit_of(sym: sympy.Symbol) -> pint.Unit:
+        part = parts.get(sym)
+        if part is not None:
+            return part.formula.unit
+        return gloss[sym.name].pint_unit
+
+    def order(sym: sympy.Symbol) -> tuple[int, int]:
+        part = parts.get(sym)
+        return (1, gloss.order(part.name)) if part is not None else (2, gloss.order(sym.name))
+
+    def show(e: sympy.Basic) -> str:
+        return to_python(e, order)
+
+    for part in parts.values():
+        inputs = {s.name: s for s in part.formula.inputs}
+        for key, value in part.subs:
+            if key.name not in inputs:
+                raise FormulaDefinitionError(
+                    f"{where}: {part.name}.at() got {key.name!r}, which is not an input of "
+                    f"{part.name}{did_you_mean(key.name, inputs)}"
+                )
+            got = expression_unit(value, unit_of, where, show)
+            ok, _ = same_unit(got, gloss[key.name].pint_unit)
+            if not ok:
+                raise UnitError(
+                    f"{where}: {part.name}.at({key.name}={value}) gives {key.name} a value in "
+                    f"'{got:~P}' ({describe_dimension(got)}), but {key.name} is in "
+                    f"'{gloss[key.name].unit}' ({gloss[key.name].dimension})",
+                    got,
+                    gloss[key.name].pint_unit,
+                )
+    got = expression_unit(expr, unit_of, where, show)
+    ok, factor = same_unit(got, unit)
+    if ok:
+        return
+    got_text = f"{got:~P}" or "dimensionless"
+    want_text = f"{unit:~P}" or "dimensionless"
+    if factor is None:
+        raise UnitError(
+            f"{where} is declared in {want_text} ({describe_dimension(unit)}) but its "
+            f"expression {show(expr)} is in {got_text} ({describe_dimension(got)})",
+            got,
+            unit,
+            [(show(expr), got_text, describe_dimension(got))],
+        )
+    raise UnitError(
+        f"{where} is declared in {want_text} but its expression {show(expr)} is in {got_text}: "
+        f"same dimension {describe_dimension(unit)}, but 1 {got_text} = {factor:.6g} "
+        f"{want_text}, so its numbers would be off by that factor",
+        got,
+        unit,
+        [(show(expr), got_text, describe_dimension(got))],
+    )
+
+
+def build(
+    name: str,
+    expr: sympy.Expr,
+    *,
+    unit: str,
+    latex: str,
+    text: str,
+    parts: Mapping[sympy.Symbol, Part],
+    registry: Registry,
+    doc: str = "",
+    source: str = "",
+    meaning: str | None = None,
+    module: str = "",
+) -> Formula:
+    """Check, register and return a formula (the decorator and :func:`define` end here)."""
+    if not name.isidentifier() or name.startswith("_"):
+        raise FormulaDefinitionError(f"formula name {name!r} must be a public python identifier")
+    if name in registry:
+        raise FormulaDefinitionError(
+            f"formula {name!r} is already registered; every formula is defined once"
+        )
+    if name in registry.glossary:
+        raise FormulaDefinitionError(
+            f"formula {name!r} has the name of the glossary symbol {name!r} "
+            f"({registry.glossary[name].meaning}); name a formula after the quantity it returns"
+        )
+    try:
+        pint_unit = ureg.Unit(unit)
+    except (pint.UndefinedUnitError, AttributeError, TypeError, ValueError) as exc:
+        raise FormulaDefinitionError(f"formula {name!r}: unknown unit {unit!r} ({exc})") from None
+    summary = meaning or (inspect.cleandoc(doc).splitlines()[0].rstrip(".") if doc else name)
+    if not doc and meaning is None:
+        raise FormulaDefinitionError(f"formula {name!r} needs a docstring (its meaning)")
+    check_definition(name, expr, pint_unit, parts, registry)
+    registry.glossary.add(
+        Entry(name=name, latex=latex, text=text, unit=unit, meaning=summary, kind="output")
+    )
+    made = Formula(
+        name,
+        expr,
+        pint_unit,
+        parts=parts,
+        registry=registry,
+        doc=doc,
+        source=source,
+        module=module,
+    )
+    return registry.add(made)
+
+
+def formula(
+    *,
+    unit: str,
+    latex: str,
+    text: str,
+    source: str,
+    registry: Registry | None = None,
+) -> Callable[[Callable[..., Any]], Formula]:
+    """Define a formula from a function whose body is the math (see the module docstring).
+
+    ``unit`` is the declared unit of the result, ``latex``/``text`` its conventional display
+    symbol, ``source`` where it comes from (a seed section, a paper).  Returns the
+    :class:`Formula`, registered and reachable as ``llmphys.<name>``.
+    """
+    target = registry if registry is not None else globals()["registry"]
+
+    def decorate(fn: Callable[..., Any]) -> Formula:
+        name = fn.__name__
+        collector: dict[sympy.Symbol, PartRef] = {}
+        args: dict[str, Any] = {}
+        for param in inspect.signature(fn).parameters:
+            if param in target:
+                args[param] = PartRef(target[param], collector)
+            elif param in target.glossary:
+                args[param] = target.glossary.symbol(param)
+            else:
+                known = list(target.glossary) + list(target)
+                raise FormulaDefinitionError(
+                    f"formula {name!r}: parameter {param!r} is neither a glossary symbol nor a "
+                    f"registered formula{did_you_mean(param, known)}"
+                )
+        expr = sympy.sympify(fn(**args))
+        used = _used_parts(expr, collector)
+        parts = {
+            sym: Part(
+                ref.formula,
+                tuple(
+                    (target.glossary.symbol(k), sympy.sympify(v))
+                    for k, v in sorted(ref.subs.items())
+                    if _check_sub_key(name, ref, k, target)
+                ),
+                sym,
+            )
+            for sym, ref in used.items()
+        }
+        doc = textwrap.dedent(fn.__doc__ or "")
+        return build(
+            name,
+            expr,
+            unit=unit,
+            latex=latex,
+            text=text,
+            parts=parts,
+            registry=target,
+            doc=doc,
+            source=source,
+            module=fn.__module__,
+        )
+
+    return decorate
+
+
+def _check_sub_key(name: str, ref: PartRef, key: str, target: Registry) -> bool:
+    if key not in target.glossary or target.glossary[key].kind != "input":
+        raise FormulaDefinitionError(
+            f"formula {name!r}: {ref.formula.name}.at() got {key!r}, which is not an input symbol"
+        )
+    return True
+
+
+def _used_parts(
+    expr: sympy.Expr, collector: Mapping[sympy.Symbol, PartRef]
+) -> dict[sympy.Symbol, PartRef]:
+    """The parts the expression uses, including parts used only inside another part's
+    substitutions (``seq_len=avg_seq_len``)."""
+    used: dict[sympy.Symbol, PartRef] = {}
+    todo = [s for s in expr.free_symbols if s in collector]
+    while todo:
+        sym = todo.pop()
+        if sym in used:
+            continue
+        ref = collector[sym]
+        used[sym] = ref
+        for value in ref.subs.values():
+            todo.extend(s for s in sympy.sympify(value).free_symbols if s in collector)
+    return used
+
+
+#: Every built-in formula, by name.
+registry = Registry(glossary)

@@ -1,0 +1,126 @@
+"""Turn what a user gives for a symbol into float64 numbers in the symbol's own unit.
+
+Accepted: a pint quantity of the right dimension (scalar or array), a plain number or array
+(read in the glossary unit), or, for symbols with named choices, a name (``"bf16"``).
+Refused, each with a message naming the formula and the argument: a wrong dimension, NaN or
+infinity, a value outside the domain (zero or negative sizes, fractions outside (0, 1]),
+a fractional count, booleans and other types.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pint
+
+from llmphys.engine.glossary import DOMAINS, Entry
+from llmphys.errors import InputError, UnitError, did_you_mean
+from llmphys.units import Q_, describe_dimension
+
+__all__ = ["coerce", "format_number"]
+
+# a count converted from another unit may carry float noise (32 * 1000.0000000000001)
+_INTEGER_RTOL = 1e-9
+
+
+def format_number(x: float) -> str:
+    """A number as a person writes it in a message: ``0``, ``2.5``, ``1e+20``, ``nan``."""
+    return f"{x:g}"
+
+
+def _first_bad(values: np.ndarray, bad: np.ndarray) -> float:
+    return float(values[bad].flat[0]) if values.ndim else float(values)
+
+
+def coerce(entry: Entry, value: object, where: str) -> float | np.ndarray:
+    """``value`` as float64 in ``entry``'s unit, or a clear error.  ``where`` names the formula."""
+    name = entry.name
+    if isinstance(value, str):
+        return _named_choice(entry, value, where)
+    if isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{where}: argument '{name}' got a boolean ({value}); give a number")
+    if isinstance(value, pint.Quantity):
+        try:
+            value = value.to(entry.pint_unit).magnitude
+        except pint.DimensionalityError:
+            got_unit = f"{value.units:~P}" or "dimensionless"
+            raise UnitError(
+                f"argument '{name}' to {where} must be in units convertible to "
+                f"'{entry.unit}' ({entry.dimension}); got '{got_unit}' "
+                f"({describe_dimension(value.units)})",
+                value.units,
+                entry.pint_unit,
+            ) from None
+    elif not isinstance(value, (numbers.Real, np.ndarray, list, tuple)):
+        raise InputError(
+            f"{where}: argument '{name}' got {type(value).__name__} {value!r}; give a number, "
+            f"an array or a quantity in {entry.unit}"
+        )
+    try:
+        array = np.array(value, dtype=np.float64)  # a copy: never round a caller's array
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where}: argument '{name}' got {value!r}, which is not a number or an array "
+            "of numbers"
+        ) from None
+    array = _check_domain(entry, array, where)
+    return float(array) if array.ndim == 0 else array
+
+
+def _named_choice(entry: Entry, value: str, where: str) -> float:
+    if not entry.choices:
+        raise InputError(
+            f"{where}: argument '{entry.name}' got the text {value!r}; give a number or a "
+            f"quantity in {entry.unit}"
+        )
+    lowered = {k.lower(): v for k, v in entry.choices.items()}
+    key = value.strip().lower()
+    if key not in lowered:
+        raise InputError(
+            f"{where}: argument '{entry.name}' got unknown name {value!r}"
+            f"{did_you_mean(key, lowered)} (known: {', '.join(entry.choices)})"
+        )
+    return float(lowered[key])
+
+
+def _check_domain(entry: Entry, array: np.ndarray, where: str) -> np.ndarray:
+    name = entry.name
+    nan = np.isnan(array)
+    if nan.any():
+        raise InputError(f"{where}: argument '{name}' is NaN; give a finite number")
+    inf = np.isinf(array)
+    if inf.any():
+        raise InputError(
+            f"{where}: argument '{name}' is infinite ({format_number(_first_bad(array, inf))}); "
+            "give a finite number"
+        )
+    domain = entry.domain
+    if domain == "positive":
+        bad = array <= 0
+    elif domain == "nonnegative":
+        bad = array < 0
+    elif domain == "fraction":
+        bad = (array <= 0) | (array > 1)
+    else:  # unit_interval
+        bad = (array < 0) | (array > 1)
+    if bad.any():
+        got = format_number(_first_bad(array, bad))
+        has_dimension = bool(entry.pint_unit.dimensionality)
+        unit = f" {entry.unit_text}" if has_dimension else ""
+        raise InputError(f"{where}: argument '{name}' must be {DOMAINS[domain]}; got {got}{unit}")
+    if entry.integer:
+        rounded = np.round(array)
+        off = np.abs(array - rounded) > _INTEGER_RTOL * np.maximum(1.0, np.abs(array))
+        if off.any():
+            got = format_number(_first_bad(array, off))
+            raise InputError(
+                f"{where}: argument '{name}' must be a whole number ({entry.meaning}); got {got}"
+            )
+        return rounded
+    return array
+
+
+def as_quantity(entry: Entry, value: float | np.ndarray) -> pint.Quantity:
+    """A coerced value back as a quantity in the entry's unit (for display)."""
+    return Q_(value, entry.pint_unit)

@@ -1,0 +1,20 @@
+"""Helpers shared by tests (importable because pytest puts tests/ on the path)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import llmphys as F
+
+CASES = Path(__file__).parent / "cases"
+
+
+def load_cases(name: str) -> list[dict]:
+    """The ``cases`` list of a golden-value file in tests/cases/."""
+    return json.loads((CASES / name).read_text())["cases"]
+
+
+def defaults_for(formula: F.Formula) -> dict[str, float]:
+    """Glossary defaults for every input of ``formula``."""
+    return {s.name: F.glossary[s.name].default for s in formula.inputs}

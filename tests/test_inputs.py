@@ -1,0 +1,145 @@
+"""Bad input gets a clear error naming the formula and the argument, never a number."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import llmphys as F
+from llmphys.errors import InputError, UnitError, UnknownNameError
+from llmphys.units import Q_
+
+KV = dict(layers=80, n_kv_heads=8, head_dim=128, kv_bytes=2, seq_len=10000, batch=1)
+
+
+def kv(**changes):
+    return F.kv_cache_bytes(**{**KV, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"batch": 0}, "formula 'kv_cache_bytes': argument 'batch' must be positive; got 0"),
+        ({"batch": -3}, "formula 'kv_cache_bytes': argument 'batch' must be positive; got -3"),
+        (
+            {"seq_len": math.nan},
+            "formula 'kv_cache_bytes': argument 'seq_len' is NaN; give a finite number",
+        ),
+        (
+            {"seq_len": math.inf},
+            "formula 'kv_cache_bytes': argument 'seq_len' is infinite (inf); give a finite number",
+        ),
+        (
+            {"batch": 2.5},
+            "formula 'kv_cache_bytes': argument 'batch' must be a whole number "
+            "(sequences processed together (batch size)); got 2.5",
+        ),
+        (
+            {"kv_bytes": -2},
+            "formula 'kv_cache_bytes': argument 'kv_bytes' must be positive; got -2 B/element",
+        ),
+        (
+            {"kv_bytes": "bf61"},
+            "formula 'kv_cache_bytes': argument 'kv_bytes' got unknown name "
+            "'bf61'; did you mean 'bf16'? (known: fp32, bf16, fp16, fp8, int8, "
+            "mxfp4, int4)",
+        ),
+        (
+            {"batch": True},
+            "formula 'kv_cache_bytes': argument 'batch' got a boolean (True); give a number",
+        ),
+        (
+            {"batch": "eight"},
+            "formula 'kv_cache_bytes': argument 'batch' got the text 'eight'; "
+            "give a number or a quantity in sequence",
+        ),
+        (
+            {"seq_len": np.array([10, 0])},
+            "formula 'kv_cache_bytes': argument 'seq_len' must be positive; got 0",
+        ),
+    ],
+)
+def test_bad_values(changes, message):
+    with pytest.raises(InputError) as info:
+        kv(**changes)
+    assert str(info.value) == message
+
+
+def test_wrong_dimension():
+    with pytest.raises(UnitError) as info:
+        kv(seq_len=Q_(3, "GB"))
+    assert str(info.value) == (
+        "argument 'seq_len' to formula 'kv_cache_bytes' must be in units convertible to "
+        "'token' (dimensionless); got 'GB' ([information])"
+    )
+
+
+def test_missing_input():
+    with pytest.raises(InputError) as info:
+        F.kv_cache_bytes(layers=80, n_kv_heads=8, head_dim=128, kv_bytes=2, batch=1)
+    assert str(info.value) == (
+        "formula 'kv_cache_bytes': missing input 'seq_len' (S: context length: tokens held in "
+        "the KV cache per sequence, in tok)"
+    )
+
+
+def test_unknown_input_suggests_closest():
+    with pytest.raises(UnknownNameError) as info:
+        kv(seqlen=10)
+    assert str(info.value) == (
+        "formula 'kv_cache_bytes': unknown input 'seqlen'; did you mean 'seq_len'? "
+        "(inputs: layers, n_kv_heads, head_dim, seq_len, batch, kv_bytes)"
+    )
+
+
+def test_fraction_outside_unit_interval():
+    with pytest.raises(InputError) as info:
+        F.workspace_bytes(workspace_fraction=1.5, params=1e9, bytes_per_param=2)
+    assert str(info.value) == (
+        "formula 'workspace_bytes': argument 'workspace_fraction' must be a fraction in (0, 1]; "
+        "got 1.5"
+    )
+    with pytest.raises(InputError, match=r"must be a fraction in \(0, 1\]; got 0$"):
+        F.effective_flops(peak_flops=1e12, utilization=0)
+
+
+def test_unused_input_when_a_part_is_given():
+    with pytest.raises(InputError) as info:
+        F.total_vram(weight_bytes=140e9, kv_cache_bytes=1e9, workspace_fraction=0.12, params=70e9)
+    assert str(info.value) == (
+        "formula 'total_vram': 'params' is not used when kv_cache_bytes, weight_bytes are given; "
+        "drop it"
+    )
+
+
+def test_unknown_formula_suggests_closest():
+    with pytest.raises(UnknownNameError) as info:
+        F.registry["kv_cache_byte"]
+    assert str(info.value) == "unknown formula 'kv_cache_byte'; did you mean 'kv_cache_bytes'?"
+    assert isinstance(info.value, KeyError)
+
+
+def test_quantities_and_named_precisions_are_accepted():
+    a = kv(seq_len=Q_(32768, "token"), kv_bytes="BF16")
+    assert a.to("GiB").magnitude == pytest.approx(10.0, rel=1e-12)
+
+
+def test_caller_arrays_are_not_modified():
+    seq = np.array([1000.0000000001, 2000.0])
+    kv(seq_len=seq)
+    assert seq[0] == 1000.0000000001
+
+
+def test_arrays_broadcast():
+    out = kv(seq_len=np.array([1000, 2000]), batch=np.array([[1], [2]]))
+    assert out.shape == (2, 2)
+    assert out.magnitude[1, 1] == 4 * out.magnitude[0, 0]
+
+
+def test_errors_subclass_builtins():
+    assert issubclass(InputError, ValueError)
+    import pint
+
+    assert issubclass(UnitError, pint.DimensionalityError) and issubclass(UnitError, TypeError)

@@ -1,0 +1,203 @@
+"""Check the units of a SymPy expression with pint.
+
+Each symbol carries a pint unit (looked up by a function the caller gives); the walk below
+multiplies, divides and raises those units as the expression does, and refuses
+
+* a sum (or ``Min``/``Max``/``Piecewise``) whose terms differ in dimension: bytes plus FLOPs;
+* a sum whose terms share a dimension but not a scale: GB plus GiB, s plus ms.  Formulas are
+  evaluated on plain numbers in each symbol's own unit, so such a sum would silently give a
+  wrong number;
+* a transcendental function (``log``, ``exp``) of a quantity with units.
+
+Unit constants may appear inside an expression as :class:`UnitSymbol` (``2 * FLOP * N * S``
+reads "2 FLOP per parameter per token").  They count as their unit in the check and as ``1``
+in numbers, which is why every scale must match exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+import pint
+import sympy
+
+from llmphys.errors import UnitError
+
+__all__ = ["UnitSymbol", "expression_unit", "same_unit", "unit_symbol"]
+
+# relative tolerance when deciding that two units have the same scale
+_SCALE_RTOL = 1e-12
+
+
+class UnitSymbol(sympy.Symbol):
+    """A unit written inside a formula (``FLOP`` in ``2 * FLOP * N * S``).
+
+    A distinct class so that printers show it upright and numbers treat it as 1; its name is
+    the unit's name in the llmphys registry.
+    """
+
+    is_positive = True
+    is_real = True
+
+
+def unit_symbol(name: str) -> UnitSymbol:
+    """The unit constant ``name`` (checked against the llmphys registry)."""
+    from llmphys.units import ureg
+
+    ureg.Unit(name)  # raises pint's UndefinedUnitError for an unknown unit
+    return UnitSymbol(name, positive=True)
+
+
+def same_unit(a: pint.Unit, b: pint.Unit) -> tuple[bool, float | None]:
+    """``(True, 1.0)`` if ``a`` and ``b`` are the same unit, else ``(False, factor)``.
+
+    ``factor`` is how many ``b`` make one ``a`` when only the scale differs, and ``None`` when
+    the dimensions differ.
+    """
+    if a == b:
+        return True, 1.0
+    if a.dimensionality != b.dimensionality:
+        return False, None
+    from llmphys.units import Q_
+
+    factor = float(Q_(1.0, a).to(b).magnitude)
+    if abs(factor - 1.0) <= _SCALE_RTOL:
+        return True, 1.0
+    return False, factor
+
+
+def _dim(unit: pint.Unit) -> str:
+    dim = unit.dimensionality
+    return str(dim) if dim else "dimensionless"
+
+
+def _unit_text(unit: pint.Unit) -> str:
+    text = f"{unit:~P}"
+    return text if text else "dimensionless"
+
+
+def _scale_text(a: pint.Unit, b: pint.Unit, factor: float) -> str:
+    """``1 GiB = 1.07374 GB`` style: the larger unit expressed in the smaller."""
+    if factor >= 1:
+        return f"1 {_unit_text(a)} = {factor:.6g} {_unit_text(b)}"
+    return f"1 {_unit_text(b)} = {1 / factor:.6g} {_unit_text(a)}"
+
+
+def expression_unit(
+    expr: sympy.Expr,
+    unit_of: Callable[[sympy.Symbol], pint.Unit],
+    where: str,
+    show: Callable[[sympy.Basic], str] = str,
+) -> pint.Unit:
+    """The pint unit of ``expr``, or :class:`~llmphys.errors.UnitError` naming the bad term.
+
+    ``unit_of`` gives each (non-unit) symbol's unit; ``where`` prefixes every message
+    (``"formula 'total_vram'"``); ``show`` prints a term for a message.
+    """
+    from llmphys.units import ureg
+
+    dimensionless = ureg.Unit("")
+
+    def walk(e: sympy.Basic) -> pint.Unit:
+        if isinstance(e, UnitSymbol):
+            return ureg.Unit(e.name)
+        if isinstance(e, sympy.Symbol):
+            return unit_of(e)
+        if e.is_Number or e in (sympy.pi, sympy.E):
+            return dimensionless
+        if isinstance(e, sympy.Mul):
+            unit = dimensionless
+            for arg in e.args:
+                unit = unit * walk(arg)
+            return unit
+        if isinstance(e, sympy.Pow):
+            base, exponent = e.args
+            base_unit = walk(base)
+            if exponent.is_Number:
+                if exponent.is_Integer:
+                    power: int | float = int(exponent)
+                else:
+                    frac = Fraction(str(exponent)) if exponent.is_Rational else None
+                    power = float(frac) if frac is not None else float(exponent)
+                return base_unit**power
+            exp_unit = walk(exponent)
+            for part, unit in ((exponent, exp_unit), (base, base_unit)):
+                ok, _ = same_unit(unit, dimensionless)
+                if not ok:
+                    raise UnitError(
+                        f"{where}: in {show(e)}, {show(part)} is {_dim(unit)} "
+                        f"({_unit_text(unit)}): a symbolic power needs a dimensionless base "
+                        "and exponent",
+                        unit,
+                        dimensionless,
+                        [(show(part), _unit_text(unit), _dim(unit))],
+                    )
+            return dimensionless
+        if isinstance(e, (sympy.Add, sympy.Min, sympy.Max)):
+            return _matching(list(e.args), "added" if isinstance(e, sympy.Add) else "compared")
+        if isinstance(e, sympy.Piecewise):
+            branches = []
+            for value, condition in e.args:
+                branches.append(value)
+                _condition(condition)
+            return _matching(branches, "used as branches of one value")
+        if isinstance(e, (sympy.ceiling, sympy.floor, sympy.Abs)):
+            return walk(e.args[0])
+        if isinstance(e, (sympy.log, sympy.exp)):
+            unit = walk(e.args[0])
+            ok, _ = same_unit(unit, dimensionless)
+            if not ok:
+                raise UnitError(
+                    f"{where}: {type(e).__name__} of {show(e.args[0])}, which is {_dim(unit)} "
+                    f"({_unit_text(unit)}): {type(e).__name__} needs a plain number",
+                    unit,
+                    dimensionless,
+                    [(show(e.args[0]), _unit_text(unit), _dim(unit))],
+                )
+            return dimensionless
+        raise UnitError(
+            f"{where}: cannot check the units of {show(e)} ({type(e).__name__} is not supported)",
+            "",
+            "",
+        )
+
+    def _condition(cond: sympy.Basic) -> None:
+        if isinstance(cond, sympy.core.relational.Relational):
+            _matching([cond.lhs, cond.rhs], "compared")
+        elif isinstance(cond, (sympy.And, sympy.Or, sympy.Not)):
+            for arg in cond.args:
+                _condition(arg)
+
+    def _matching(terms: list[sympy.Basic], verb: str) -> pint.Unit:
+        units = [walk(t) for t in terms]
+        first_term, first = terms[0], units[0]
+        for term, unit in zip(terms[1:], units[1:], strict=True):
+            ok, factor = same_unit(unit, first)
+            if ok:
+                continue
+            listed = [
+                (show(first_term), _unit_text(first), _dim(first)),
+                (show(term), _unit_text(unit), _dim(unit)),
+            ]
+            if factor is None:
+                raise UnitError(
+                    f"{where}: term {show(first_term)} is {_dim(first)} ({_unit_text(first)}), "
+                    f"term {show(term)} is {_dim(unit)} ({_unit_text(unit)}): "
+                    f"they cannot be {verb}",
+                    first,
+                    unit,
+                    listed,
+                )
+            raise UnitError(
+                f"{where}: term {show(first_term)} is in {_unit_text(first)}, term {show(term)} "
+                f"is in {_unit_text(unit)}: same dimension {_dim(unit)} but their scales differ "
+                f"({_scale_text(unit, first, factor)}); convert one of them before they are "
+                f"{verb}",
+                first,
+                unit,
+                listed,
+            )
+        return first
+
+    return walk(expr)
