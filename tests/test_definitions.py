@@ -179,3 +179,37 @@ def test_decode_uses_dense_at_one_token_and_attention_at_one_query():
     )
     expected = 2 * N_a + 4 * L * (S_p + S_new / 2) * d_model
     assert sympy.simplify(d.subs(FLOP, 1) - expected) == 0
+
+
+def test_with_parts_swaps_a_part_at_any_depth(scratch):
+    @formula(unit="byte/token", latex="m'", text="m'", source="test", registry=scratch)
+    def kv_per_token_halved(layers, n_kv_heads, head_dim, kv_bytes):
+        """Half the KV per token (a stand-in variant)."""
+        return layers * n_kv_heads * head_dim * kv_bytes
+
+    variant = F.total_vram.with_parts(kv_bytes_per_token=kv_per_token_halved)
+    values = dict(
+        params=70e9,
+        bytes_per_param=2,
+        layers=80,
+        n_kv_heads=8,
+        head_dim=128,
+        kv_bytes=2,
+        seq_len=10000,
+        batch=1,
+        workspace_fraction=0.12,
+    )
+    kv_full = F.kv_cache_bytes(**{k: values[k] for k in F.kv_cache_bytes.input_names})
+    assert (F.total_vram(**values) - variant(**values)).to("B").magnitude == pytest.approx(
+        kv_full.to("B").magnitude / 2
+    )
+    assert variant.variant_of is F.total_vram and "total_vram" in F.registry
+    assert F.registry["total_vram"] is not variant
+    assert "kv_bytes_per_token -> kv_per_token_halved" in repr(variant)
+
+
+def test_with_parts_refuses_wrong_unit_and_unknown_part():
+    with pytest.raises(UnitError, match="part 'kv_cache_bytes' is in B"):
+        F.total_vram.with_parts(kv_cache_bytes=F.prefill_flops)
+    with pytest.raises(KeyError, match="'kv_cach' is not a part of it"):
+        F.total_vram.with_parts(kv_cach=F.weight_bytes)

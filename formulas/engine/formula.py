@@ -207,6 +207,8 @@ class Formula:
         self.registry = registry
         self.source = source
         self.raw_doc = inspect.cleandoc(doc) if doc else ""
+        self.variant_of: Formula | None = None  # set by with_parts()
+        self.replacements: dict[str, str] = {}  # part name -> formula used instead
         self._expansions: dict[frozenset[str], sympy.Expr] = {}
         self._numeric: dict[frozenset[str], tuple[Callable[..., Any], tuple[str, ...]]] = {}
 
@@ -227,7 +229,8 @@ class Formula:
     __doc__ = _GeneratedDoc()  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"<Formula {self.name} [{self.unit:~P}]: {self.meaning}>"
+        variant = "".join(f", {k} -> {v}" for k, v in self.replacements.items())
+        return f"<Formula {self.name}{variant} [{self.unit:~P}]: {self.meaning}>"
 
     # ----------------------------------------------------------------------- structure
     def expand(self, keep: frozenset[str] = frozenset()) -> sympy.Expr:
@@ -276,6 +279,73 @@ class Formula:
             s for s in symbols if isinstance(s, sympy.Symbol) and not isinstance(s, UnitSymbol)
         ]
         return tuple(sorted(plain, key=lambda s: (self.registry.glossary.order(s.name), s.name)))
+
+    def with_parts(self, **replacements: Formula) -> Formula:
+        """This formula with some parts (at any depth) computed by other formulas.
+
+        The physics of each variant is defined once, as its own formula; an architecture picks
+        which one applies.  ``total_vram.with_parts(kv_cache_bytes=kv_cache_bytes_mla)`` is
+        total VRAM for a model with multi-head latent attention: same definition, same
+        derivation chain, the KV part swapped.  A replacement must have the part's unit.
+        The result is not registered; it keeps this formula's name and display symbol.
+        """
+        if not replacements:
+            return self
+        where = f"formula '{self.name}'"
+        for name, new in replacements.items():
+            if not isinstance(new, Formula):
+                raise FormulaDefinitionError(
+                    f"{where}: with_parts({name}=...) needs a Formula, got {type(new).__name__}"
+                )
+        used = {f.name for f, _ in self.chain()}
+        unknown = [n for n in replacements if n not in used]
+        if unknown:
+            raise UnknownNameError(
+                f"{where}: {unknown[0]!r} is not a part of it{did_you_mean(unknown[0], used)}",
+                unknown[0],
+            )
+        parts: dict[sympy.Symbol, Part] = {}
+        for sym, part in self.parts.items():
+            target = replacements.get(part.name)
+            if target is not None:
+                ok, _ = same_unit(target.unit, part.formula.unit)
+                if not ok:
+                    raise UnitError(
+                        f"{where}: part {part.name!r} is in {part.formula.unit:~P} "
+                        f"({describe_dimension(part.formula.unit)}) but its replacement "
+                        f"{target.name!r} is in {target.unit:~P} "
+                        f"({describe_dimension(target.unit)})",
+                        target.unit,
+                        part.formula.unit,
+                    )
+                missing = [k.name for k, _ in part.subs if k not in set(target.inputs)]
+                if missing:
+                    raise FormulaDefinitionError(
+                        f"{where}: part {part.name!r} is used at {missing[0]}=..., which "
+                        f"{target.name!r} does not take"
+                    )
+                inner = target
+            else:
+                deeper = {
+                    k: v
+                    for k, v in replacements.items()
+                    if k in {f.name for f, _ in part.formula.chain()}
+                }
+                inner = part.formula.with_parts(**deeper) if deeper else part.formula
+            parts[sym] = Part(inner, part.subs, sym)
+        variant = Formula(
+            self.name,
+            self.expr,
+            self.unit,
+            parts=parts,
+            registry=self.registry,
+            doc=self.raw_doc,
+            source=self.source,
+            module=self.module,
+        )
+        variant.variant_of = self
+        variant.replacements = {**self.replacements, **{k: v.name for k, v in replacements.items()}}
+        return variant
 
     def overridable_parts(self) -> dict[str, Formula]:
         """Parts whose value may be given instead of their inputs, by name (recursively,

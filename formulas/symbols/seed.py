@@ -1,4 +1,4 @@
-"""The glossary of inputs: every symbol once.
+"""The seed's symbols: every input the seed's formulas use.
 
 Each entry: python name (the keyword argument), conventional display symbol (LaTeX and plain
 text), unit (plain numbers given for the symbol are read in it), meaning, domain, whether it is a

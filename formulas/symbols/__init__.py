@@ -1,0 +1,8 @@
+"""The glossary of inputs: every symbol once, grouped by topic.
+
+Each module adds its entries to :data:`llmphys.engine.glossary` when imported; a name defined
+twice is refused.  ``seed`` holds the symbols of the seed spec (and sets the reading order of
+factors); later topics add theirs in their own module.
+"""
+
+from llmphys.symbols import seed  # noqa: F401  (registers the seed's symbols)
