@@ -9,6 +9,7 @@ __all__ = [
     "active_weight_bytes",
     "kv_bytes_per_token",
     "kv_cache_bytes",
+    "memory_per_gpu",
     "total_vram",
     "weight_bytes",
     "workspace_bytes",
@@ -163,3 +164,28 @@ def total_vram(weight_bytes, kv_cache_bytes, workspace_bytes):
     183 GB
     """
     return weight_bytes + kv_cache_bytes + workspace_bytes
+
+
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{per\,GPU}}",
+    text="M_per_GPU",
+    source="seed: Memory Hierarchy / Model Weights ('Fits on: 2x A100 80GB') and Total VRAM",
+)
+def memory_per_gpu(total_vram, n_gpus):
+    """Memory each accelerator holds when the total is spread evenly over n_GPU of them.
+
+    Notes
+    -----
+    - The seed's "fits on 2x A100" and "3x A100 with tight fit" compare this with one
+      accelerator's capacity.
+    - An even split is the ideal; tensor parallelism replicates some parts (norms, and KV heads
+      when there are fewer than GPUs), which the parallelism formulas count.
+
+    Examples
+    --------
+    >>> q = memory_per_gpu(total_vram=183e9, n_gpus=3)
+    >>> print(q.to("GB"))
+    61.0 GB
+    """
+    return total_vram / n_gpus
