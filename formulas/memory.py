@@ -185,7 +185,7 @@ def memory_per_gpu(total_vram, n_gpus):
     Examples
     --------
     >>> q = memory_per_gpu(total_vram=183e9, n_gpus=3)
-    >>> print(q.to("GB"))
-    61.0 GB
+    >>> print(f"{q.to('GB'):.3g~P}")
+    61 GB
     """
     return total_vram / n_gpus
