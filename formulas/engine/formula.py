@@ -622,7 +622,7 @@ def build(
         pint_unit = ureg.Unit(unit)
     except (pint.UndefinedUnitError, AttributeError, TypeError, ValueError) as exc:
         raise FormulaDefinitionError(f"formula {name!r}: unknown unit {unit!r} ({exc})") from None
-    summary = meaning or (inspect.cleandoc(doc).splitlines()[0].rstrip(".") if doc else name)
+    summary = meaning or (_summary(doc) if doc else name)
     if not doc and meaning is None:
         raise FormulaDefinitionError(f"formula {name!r} needs a docstring (its meaning)")
     check_definition(name, expr, pint_unit, parts, registry)
@@ -640,6 +640,16 @@ def build(
         module=module,
     )
     return registry.add(made)
+
+
+def _summary(doc: str) -> str:
+    """The docstring's first paragraph on one line, without its final period."""
+    lines = []
+    for line in inspect.cleandoc(doc).splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines).rstrip(".")
 
 
 def formula(
@@ -675,6 +685,12 @@ def formula(
                 )
         expr = sympy.sympify(fn(**args))
         used = _used_parts(expr, collector)
+        # a stable order (the glossary's, i.e. definition order) for derivations and docs
+        used = dict(
+            sorted(
+                used.items(), key=lambda kv: (target.glossary.order(kv[1].formula.name), kv[0].name)
+            )
+        )
         parts = {
             sym: Part(
                 ref.formula,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pint
 
-from llmphys.units import Q_, ureg
+from llmphys.units import ureg
 
 __all__ = ["latex_number", "readable", "readable_unit", "text_number"]
 
@@ -85,7 +86,8 @@ def readable_unit(q: pint.Quantity, binary: bool = False) -> str:
     Dimensions without a natural prefix (plain counts, FLOP per byte) keep their unit.
     """
     dim = q.dimensionality
-    magnitude = abs(float(q.to_base_units().magnitude)) if q.size == 1 else None
+    base = q.to_base_units().magnitude
+    magnitude = abs(float(base)) if np.size(base) == 1 else None
     if magnitude is None or magnitude == 0 or not math.isfinite(magnitude):
         return f"{q.units:~P}"
     if dim == ureg.second.dimensionality:
@@ -109,6 +111,10 @@ def readable_unit(q: pint.Quantity, binary: bool = False) -> str:
     for prefix, factor in table:
         if magnitude >= factor:
             chosen = prefix
+    # keep the named counts of the unit (GFLOP/tok, GB/tok): they are dimensionless, scale 1
+    counts = q.units / ureg.Unit(base.replace("B", "byte").replace("/s", "/second"))
+    if counts.dimensionless and counts != ureg.Unit(""):
+        return f"{ureg.Unit(chosen + base) * counts:~P}"
     return chosen + base
 
 
@@ -126,14 +132,9 @@ def format_quantity(
     unit = f"{shown.units:~P}" if shown.units != ureg.Unit("") else ""
     if latex:
         figures = latex_number(number, sig)
-        return figures + (rf"\ \mathrm{{{_latex_unit(unit)}}}" if unit else "")
+        return figures + (rf"\,\mathrm{{{_latex_unit(unit)}}}" if unit else "")
     return text_number(number, sig) + (f" {unit}" if unit else "")
 
 
 def _latex_unit(unit: str) -> str:
-    return unit.replace("µ", r"\mu ").replace("·", r"\cdot ").replace("/", "/")
-
-
-def quantity(value: float, unit: str) -> pint.Quantity:
-    """A quantity (small helper so front ends need not import the registry)."""
-    return Q_(value, unit)
+    return unit.replace("µ", r"\mu ").replace("·", r"\cdot ")

@@ -42,7 +42,7 @@ def _term_key(e: sympy.Basic, order: OrderKey) -> tuple[int, int]:
         s for s in e.free_symbols if isinstance(s, sympy.Symbol) and not isinstance(s, UnitSymbol)
     ]
     if not symbols:
-        return (99, 0)
+        return (-1, 0)  # a bare number leads a sum: 1 - h, not -h + 1
     return min(order(s) for s in symbols)
 
 
@@ -63,6 +63,18 @@ def arrange(expr: sympy.Basic, order: OrderKey) -> sympy.Basic:
     return expr
 
 
+def _is_unit(e: sympy.Basic) -> bool:
+    return isinstance(e, UnitSymbol) or (
+        isinstance(e, sympy.Pow) and isinstance(e.base, UnitSymbol)
+    )
+
+
+def _split_units(expr: sympy.Mul) -> tuple[list[sympy.Basic], list[sympy.Basic]]:
+    units = [a for a in expr.args if _is_unit(a)]
+    rest = [a for a in expr.args if not _is_unit(a)]
+    return rest, units
+
+
 class _Latex(LatexPrinter):
     def _print_UnitSymbol(self, expr: UnitSymbol) -> str:
         return rf"\mathrm{{{expr.name}}}"
@@ -71,6 +83,24 @@ class _Latex(LatexPrinter):
         from llmphys.engine.numbers import latex_number
 
         return latex_number(float(expr))
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        rest, units = _split_units(expr)
+        if not units or not rest:
+            return super()._print_Mul(expr)
+        body = self._print(rest[0] if len(rest) == 1 else sympy.Mul(*rest, evaluate=False))
+        if isinstance(rest[0] if len(rest) == 1 else None, sympy.Add):
+            body = rf"\left({body}\right)"
+        unit = self._print(units[0] if len(units) == 1 else sympy.Mul(*units, evaluate=False))
+        return rf"{body}\,{unit}"
+
+    def _print_Pow(self, expr: sympy.Pow) -> str:
+        base = expr.base
+        if isinstance(base, sympy.Symbol) and not isinstance(base, UnitSymbol):
+            name = self._settings["symbol_names"].get(base, "")
+            if " " in name or "\\," in name:
+                return rf"\left({name}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
 
 
 class _Text(StrPrinter):
@@ -84,18 +114,39 @@ class _Text(StrPrinter):
     def _print_UnitSymbol(self, expr: UnitSymbol) -> str:
         return expr.name
 
+    def _print_Equality(self, expr: sympy.Eq) -> str:
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def parenthesize(self, item: sympy.Basic, level: int, strict: bool = False) -> str:
+        # a substituted value with a unit ("140 GB") is one factor: keep it together
+        if isinstance(item, sympy.Symbol) and not isinstance(item, UnitSymbol):
+            name = self._names.get(item, item.name)
+            if " " in name:
+                return f"({name})"
+        return super().parenthesize(item, level, strict)
+
     def _print_Float(self, expr: sympy.Float) -> str:
         from llmphys.engine.numbers import text_number
 
         return text_number(float(expr))
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
-        return super()._print_Mul(expr).replace("*", " · ")
+        rest, units = _split_units(expr)
+        if units and rest:
+            single = rest[0] if len(rest) == 1 else None
+            body = self._print(single if single is not None else sympy.Mul(*rest, evaluate=False))
+            if isinstance(single, sympy.Add) or "/" in body:
+                body = f"({body})"
+            unit = self._print(units[0] if len(units) == 1 else sympy.Mul(*units, evaluate=False))
+            return f"{body} {unit}"
+        return super()._print_Mul(expr).replace("**", "^").replace("*", " · ")
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         exp = expr.exp
         if exp.is_Integer and 1 < int(exp) < 10:
             base = self.parenthesize(expr.base, 60)
+            if isinstance(expr.base, sympy.Symbol) and " " in base:
+                base = f"({base})"
             return f"{base}{str(int(exp)).translate(_SUPERSCRIPTS)}"
         return super()._print_Pow(expr, rational)
 

@@ -1,0 +1,529 @@
+"""Derivations: a formula shows its work, step by step, like a worked example.
+
+``formula.derive(**values)`` returns a :class:`Derivation` that reads top-down:
+
+1. **Definition**: the formula in conventional symbols, then each part it is built from, in
+   turn (``M_total = M_w + M_KV + M_ws``, then ``M_w = N · b_w``, ...), with the substitutions
+   a part is used at (``n_tok = S_p``);
+2. **Values**: the inputs given, with units and meanings;
+3. **Substituted**: each part with its numbers, dependencies first, so every number is known
+   when it is used, ending with the formula itself;
+4. **Result**: in a readable unit (GB, or GiB when ``binary=True``; TFLOP/s, GB/s, ms or s)
+   at ``sig`` significant figures.
+
+With ``explain=True`` the rationale lines of each formula's docstring (its Notes) follow its
+definition.  With only some values given, the derivation simplifies the formula in the
+remaining symbols instead of failing.
+
+FLOP counts are written in powers of ten (``1.4e15 FLOP``), as the field writes them; bytes,
+rates and times in prefixed units (``140 GB``, ``1.66 TFLOP/s``, ``8.3 s``).
+
+Renderings of one Derivation: ``str()`` (aligned text for terminals), ``_repr_latex_`` and
+``_repr_markdown_`` (notebooks), ``to_dict()`` (programs, JSON-serialisable).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pint
+import sympy
+
+from llmphys.engine.docs import rationale
+from llmphys.engine.numbers import format_quantity, latex_number, readable, text_number
+from llmphys.engine.printing import to_latex, to_text
+from llmphys.errors import InputError
+from llmphys.units import Q_, UnitSymbol, ureg
+
+if TYPE_CHECKING:  # pragma: no cover
+    from llmphys.engine.formula import Formula
+
+__all__ = ["Derivation", "Rendered", "Step", "derive"]
+
+_COMPUTE = ureg.FLOP.dimensionality
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The same piece of math as LaTeX and as plain text."""
+
+    latex: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"latex": self.latex, "text": self.text}
+
+
+@dataclass
+class Step:
+    """One formula of the chain: its definition and, once evaluated, its numbers."""
+
+    name: str
+    meaning: str
+    symbol: Rendered
+    unit: pint.Unit
+    depth: int
+    definition: Rendered
+    at: list[Rendered] = field(default_factory=list)
+    substituted: Rendered | None = None
+    value: sympy.Expr | None = None
+    rationale: list[str] = field(default_factory=list)
+    given: bool = False
+
+    @property
+    def is_number(self) -> bool:
+        return self.value is not None and self.value.is_Number
+
+    @property
+    def quantity(self) -> pint.Quantity | None:
+        return Q_(float(self.value), self.unit) if self.is_number else None
+
+
+@dataclass(frozen=True)
+class InputValue:
+    name: str
+    symbol: Rendered
+    value: float
+    unit: pint.Unit
+    meaning: str
+    named: str | None = None
+    given_part: bool = False
+
+
+def _as_sympy(value: float) -> sympy.Expr:
+    """Integers stay integers (``327680 · S``), other values become floats."""
+    if float(value).is_integer() and abs(value) < 2**53:
+        return sympy.Integer(int(value))
+    return sympy.Float(value, 15)
+
+
+def _has_dimension(unit: pint.Unit) -> bool:
+    return bool(unit.dimensionality)
+
+
+def _unit_text(unit: pint.Unit) -> str:
+    return f"{unit:~P}"
+
+
+def _latex_unit(unit: pint.Unit) -> str:
+    text = _unit_text(unit).replace("µ", r"\mu ").replace("·", r"\cdot ")
+    return rf"\mathrm{{{text}}}"
+
+
+def _value_text(value: float, unit: pint.Unit, *, exact: bool, sig: int) -> Rendered:
+    """A number with its unit: exact for inputs, ``sig`` figures for computed values.
+
+    FLOP counts stay in FLOP with a power of ten; other computed values use a readable prefix.
+    """
+    if not exact and _has_dimension(unit) and unit.dimensionality != _COMPUTE:
+        q = readable(Q_(value, unit))
+        value, unit = float(q.magnitude), q.units
+    text = text_number(value, sig, exact=exact)
+    latex = latex_number(value, sig, exact=exact)
+    if _has_dimension(unit):
+        text += f" {_unit_text(unit)}"
+        latex += rf"\,{_latex_unit(unit)}"
+    return Rendered(latex, text)
+
+
+def _input_text(item: InputValue, sig: int) -> Rendered:
+    """A given value: every digit of an input; a given part at up to six figures."""
+    if item.given_part:
+        return _value_text(item.value, item.unit, exact=False, sig=max(sig, 6))
+    return _value_text(item.value, item.unit, exact=True, sig=sig)
+
+
+class Derivation:
+    """A worked derivation of one formula for some values (see the module docstring)."""
+
+    def __init__(
+        self,
+        formula: Formula,
+        steps: list[Step],
+        order: list[Step],
+        inputs: list[InputValue],
+        *,
+        explain: bool,
+        binary: bool,
+        sig: int,
+    ) -> None:
+        self.formula = formula
+        self.steps = steps  # top-down: the definition chain
+        self.order = order  # dependencies first: the substitution order
+        self.inputs = inputs
+        self.explain = explain
+        self.binary = binary
+        self.sig = sig
+        self.top = steps[0]
+
+    # ------------------------------------------------------------------------- results
+    @property
+    def is_partial(self) -> bool:
+        """True when some inputs were left free and the result is an expression."""
+        return not self.top.is_number
+
+    @property
+    def result(self) -> pint.Quantity | sympy.Expr:
+        """The value as a quantity in the formula's unit, or the simplified expression in the
+        symbols left free (in the formula's unit, free symbols in their glossary units)."""
+        if self.is_partial:
+            return self.top.value
+        return Q_(float(self.top.value), self.top.unit)
+
+    @property
+    def free(self) -> list[str]:
+        """Names of the inputs left free (empty for a full derivation)."""
+        if not self.is_partial:
+            return []
+        return [s.name for s in self.formula._ordered(self.top.value.free_symbols)]
+
+    def _result_rendered(self) -> Rendered:
+        top = self.top
+        if self.is_partial:
+            latex = self.formula.to_latex(top.value)
+            text = self.formula.to_text(top.value)
+            if _has_dimension(top.unit):
+                latex = rf"\left({latex}\right)\,{_latex_unit(top.unit)}"
+                text = f"({text}) {_unit_text(top.unit)}"
+            return Rendered(latex, text)
+        q = Q_(float(top.value), top.unit)
+        return Rendered(
+            format_quantity(q, self.sig, self.binary, latex=True),
+            format_quantity(q, self.sig, self.binary),
+        )
+
+    def _free_note(self) -> Rendered | None:
+        if not self.is_partial:
+            return None
+        gloss = self.formula.registry.glossary
+        parts = []
+        latex_parts = []
+        for name in self.free:
+            entry = gloss[name]
+            unit = f" in {entry.unit_text}" if entry.unit_text else ""
+            parts.append(f"{entry.text}{unit}")
+            latex_parts.append(entry.latex + (rf"\ \text{{in {entry.unit_text}}}" if unit else ""))
+        return Rendered(", ".join(latex_parts), ", ".join(parts))
+
+    # ------------------------------------------------------------------------- text
+    def __str__(self) -> str:
+        f = self.formula
+        width = max(len(s.symbol.text) + 2 * s.depth for s in self.steps if not s.given)
+        lines = [f"{self.top.symbol.text}: {f.meaning}", "", "Definition"]
+        for step in self.steps:
+            if step.given:
+                continue
+            name = (" " * (2 * step.depth) + step.symbol.text).ljust(width)
+            at = f"    ({', '.join(r.text for r in step.at)})" if step.at else ""
+            lines.append(f"  {name} = {step.definition.text}{at}")
+            if self.explain:
+                for line in step.rationale:
+                    lines.append(f"  {' ' * (2 * step.depth)}    - {line}")
+        if self.inputs:
+            lines += ["", "Values"]
+            vwidth = max(len(i.symbol.text) for i in self.inputs)
+            for item in self.inputs:
+                shown = _input_text(item, self.sig)
+                named = f" ({item.named})" if item.named else ""
+                text = f"{item.symbol.text.ljust(vwidth)} = {shown.text}{named}"
+                lines.append(f"  {text.ljust(vwidth + 24)}  {item.meaning}")
+        substituted = [s for s in self.order if s.substituted is not None]
+        if substituted:
+            lines += ["", "Substituted"]
+            swidth = max(len(s.symbol.text) for s in substituted)
+            for step in substituted:
+                lines.append(f"  {step.symbol.text.ljust(swidth)} = {step.substituted.text}")
+        lines += ["", "Result", f"  {self.top.symbol.text} = {self._result_rendered().text}"]
+        note = self._free_note()
+        if note is not None:
+            lines.append(f"  (free: {note.text})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.formula.name}: {self._result_rendered().text}>"
+
+    # ------------------------------------------------------------------------- LaTeX
+    def latex(self) -> str:
+        """The derivation as one LaTeX ``aligned`` block (without ``$$``)."""
+        rows: list[str] = []
+        for step in self.steps:
+            if step.given:
+                continue
+            at = ""
+            if step.at:
+                at = r"\quad\text{with } " + r",\ ".join(r.latex for r in step.at)
+            rows.append(f"{step.symbol.latex} &= {step.definition.latex}{at}")
+        block = [" \\\\\n".join(rows)]
+        if self.inputs:
+            values = []
+            for item in self.inputs:
+                shown = _input_text(item, self.sig)
+                values.append(f"{item.symbol.latex} &= {shown.latex}")
+            block.append(" \\\\\n".join(values))
+        subs = [f"{s.symbol.latex} &= {s.substituted.latex}" for s in self.order if s.substituted]
+        if subs:
+            block.append(" \\\\\n".join(subs))
+        block.append(f"{self.top.symbol.latex} &= {self._result_rendered().latex}")
+        return "\\begin{aligned}\n" + " \\\\[6pt]\n".join(block) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$$\n{self.latex()}\n$$"
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self.formula.name}** (${self.top.symbol.latex}$): {self.formula.meaning}"]
+        lines += ["", "$$", self.latex(), "$$"]
+        if self.explain:
+            for step in self.steps:
+                if step.rationale and not step.given:
+                    lines += ["", f"${step.symbol.latex}$:"]
+                    lines += [f"- {line}" for line in step.rationale]
+        note = self._free_note()
+        if note is not None:
+            lines += ["", f"Free: ${note.latex}$"]
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------------- dict
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-serialisable) with every piece of the derivation."""
+
+        def value_of(step: Step) -> float | None:
+            return float(step.value) if step.is_number else None
+
+        result = self._result_rendered()
+        top_value = value_of(self.top)
+        return {
+            "formula": self.formula.name,
+            "meaning": self.formula.meaning,
+            "unit": _unit_text(self.formula.unit),
+            "symbol": self.top.symbol.to_dict(),
+            "definition": [
+                {
+                    "name": s.name,
+                    "symbol": s.symbol.to_dict(),
+                    "depth": s.depth,
+                    **s.definition.to_dict(),
+                    "at": [r.to_dict() for r in s.at],
+                    "rationale": s.rationale if self.explain else [],
+                }
+                for s in self.steps
+                if not s.given
+            ],
+            "values": [
+                {
+                    "name": i.name,
+                    "symbol": i.symbol.to_dict(),
+                    "value": i.value,
+                    "unit": _unit_text(i.unit),
+                    "meaning": i.meaning,
+                    "named": i.named,
+                    "given_part": i.given_part,
+                }
+                for i in self.inputs
+            ],
+            "steps": [
+                {
+                    "name": s.name,
+                    "symbol": s.symbol.to_dict(),
+                    **(s.substituted.to_dict() if s.substituted else {"latex": "", "text": ""}),
+                    "value": value_of(s),
+                    "unit": _unit_text(s.unit),
+                    "expression": None if s.is_number else str(s.value),
+                }
+                for s in self.order
+                if s.substituted is not None
+            ],
+            "result": {
+                "value": top_value,
+                "unit": _unit_text(self.top.unit),
+                "readable": result.text,
+                "latex": result.latex,
+                "expression": str(self.top.value) if self.is_partial else None,
+                "free": self.free,
+            },
+        }
+
+
+def derive(
+    formula: Formula, explain: bool = False, binary: bool = False, sig: int = 3, **values: Any
+) -> Derivation:
+    """The worked :class:`Derivation` of ``formula`` for ``values`` (see module docstring).
+
+    Values are those ``formula(**values)`` accepts (quantities, plain numbers in glossary
+    units, precision names, or the value of a part instead of its inputs); any input left out
+    stays a symbol.  Arrays are refused: a derivation shows single numbers.
+    """
+    keep, converted = formula.prepare(values, partial=True)
+    for name, value in converted.items():
+        if isinstance(value, np.ndarray):
+            raise InputError(
+                f"formula '{formula.name}': derive shows single values; argument '{name}' is an "
+                "array (use sweep() or the lambdified function for arrays)"
+            )
+    gloss = formula.registry.glossary
+    env = {gloss.symbol(n): _as_sympy(v) for n, v in converted.items() if n not in keep}
+    given = {n: _as_sympy(converted[n]) for n in keep}
+    builder = _Builder(formula, given, sig)
+    builder.visit(formula, env, depth=0, at=[])
+    inputs = [
+        InputValue(
+            name=name,
+            symbol=Rendered(gloss[name].latex, gloss[name].text),
+            value=float(converted[name]),
+            unit=gloss[name].pint_unit if name not in keep else formula.registry[name].unit,
+            meaning=gloss[name].meaning,
+            named=values[name] if isinstance(values[name], str) else None,
+            given_part=name in keep,
+        )
+        for name in sorted(converted, key=lambda n: (n not in keep, gloss.order(n)))
+    ]
+    if explain:
+        for step in builder.steps:
+            step.rationale = rationale(_registered(formula, step.name))
+    return Derivation(
+        formula,
+        builder.steps,
+        builder.order,
+        inputs,
+        explain=explain,
+        binary=binary,
+        sig=sig,
+    )
+
+
+def _registered(formula: Formula, name: str) -> Formula:
+    for f, _ in formula.chain():
+        if f.name == name:
+            return f
+    return formula.registry[name]
+
+
+class _Builder:
+    """Walks the chain once: definitions top-down, values bottom-up."""
+
+    def __init__(self, root: Formula, given: dict[str, sympy.Expr], sig: int) -> None:
+        self.root = root
+        self.given = given
+        self.sig = sig
+        self.steps: list[Step] = []
+        self.order: list[Step] = []
+        self._seen: dict[tuple, sympy.Expr] = {}
+        self._names = root.latex_names(), root.text_names()
+        self._counter = itertools.count()
+
+    def _rendered(
+        self,
+        expr: sympy.Basic,
+        extra: dict[sympy.Symbol, Rendered] | None = None,
+        order_of: dict[sympy.Symbol, sympy.Symbol] | None = None,
+    ) -> Rendered:
+        latex_names, text_names = dict(self._names[0]), dict(self._names[1])
+        for sym, shown in (extra or {}).items():
+            latex_names[sym] = shown.latex
+            text_names[sym] = shown.text
+        mapping = order_of or {}
+
+        def order(s: sympy.Symbol) -> tuple[int, int]:
+            return self.root.order_key(mapping.get(s, s))
+
+        return Rendered(to_latex(expr, latex_names, order), to_text(expr, text_names, order))
+
+    def _symbol(self, f: Formula) -> Rendered:
+        entry = f.entry
+        return Rendered(entry.latex, entry.text)
+
+    def visit(
+        self, f: Formula, env: dict[sympy.Symbol, sympy.Expr], depth: int, at: list[Rendered]
+    ) -> sympy.Expr:
+        key = (
+            f.name,
+            tuple(sorted((s.name, str(v)) for s, v in env.items() if s in f.expanded.free_symbols)),
+        )
+        if key in self._seen:
+            return self._seen[key]
+        step = Step(
+            name=f.name,
+            meaning=f.meaning,
+            symbol=self._symbol(f),
+            unit=f.unit,
+            depth=depth,
+            definition=self._rendered(f.expr),
+            at=at,
+        )
+        self.steps.append(step)
+        part_values: dict[sympy.Symbol, sympy.Expr] = {}
+        # parts used inside another part's substitutions (S = S_avg) are evaluated first
+        referenced = {s for p in f.parts.values() for _, v in p.subs for s in v.free_symbols}
+        ordered = sorted(f.parts.items(), key=lambda item: item[0] not in referenced)
+        for sym, part in ordered:
+            if part.overridable and part.name in self.given:
+                value = self.given[part.name]
+                part_values[sym] = value
+                given_step = Step(
+                    name=part.name,
+                    meaning=part.formula.meaning,
+                    symbol=self._symbol(part.formula),
+                    unit=part.formula.unit,
+                    depth=depth + 1,
+                    definition=Rendered("", ""),
+                    value=value,
+                    given=True,
+                )
+                self.steps.append(given_step)
+                continue
+            child_env = dict(env)
+            notes: list[Rendered] = []
+            for k, v in part.subs:
+                notes.append(self._rendered(sympy.Eq(k, v, evaluate=False)))
+                child_env[k] = v.xreplace(part_values).xreplace(env)
+            part_values[sym] = self.visit(part.formula, child_env, depth + 1, notes)
+        own = f.expr
+        leaf_values = {s: env[s] for s in own.free_symbols if s in env}
+        value = own.xreplace({**part_values, **leaf_values})
+        units = {s: sympy.Integer(1) for s in value.free_symbols if isinstance(s, UnitSymbol)}
+        value = value.xreplace(units)
+        if not value.is_Number:
+            value = sympy.simplify(value)
+        step.value = value
+        step.substituted = self._substituted(f, part_values, leaf_values, value)
+        self.order.append(step)
+        self._seen[key] = value
+        return value
+
+    def _substituted(
+        self, f: Formula, part_values: dict, leaf_values: dict, value: sympy.Expr
+    ) -> Rendered:
+        gloss = f.registry.glossary
+        shown: dict[sympy.Symbol, Rendered] = {}
+        order_of: dict[sympy.Symbol, sympy.Symbol] = {}
+        replacement: dict[sympy.Symbol, sympy.Expr] = {}
+        for sym, v in {**part_values, **leaf_values}.items():
+            if not v.is_Number:
+                replacement[sym] = v  # partial: the expression itself
+                continue
+            placeholder = sympy.Symbol(f"_value{next(self._counter)}", positive=True)
+            if sym in part_values:
+                unit = f.parts[sym].formula.unit
+                text = _value_text(float(v), unit, exact=False, sig=self.sig)
+            else:
+                entry = gloss[sym.name]
+                text = _value_text(float(v), entry.pint_unit, exact=True, sig=self.sig)
+            shown[placeholder] = text
+            order_of[placeholder] = sym
+            replacement[sym] = placeholder
+        body = self._rendered(f.expr.xreplace(replacement), shown, order_of)
+        if value.is_Number:
+            result = _value_text(float(value), f.unit, exact=False, sig=self.sig)
+        else:
+            latex = self.root.to_latex(value)
+            text = self.root.to_text(value)
+            unit = f.unit
+            if _has_dimension(unit):
+                latex = rf"\left({latex}\right)\,{_latex_unit(unit)}"
+                text = f"({text}) {_unit_text(unit)}"
+            result = Rendered(latex, text)
+        if body.text == result.text:
+            return result
+        return Rendered(f"{body.latex} = {result.latex}", f"{body.text} = {result.text}")
