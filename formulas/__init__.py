@@ -50,20 +50,33 @@ __all__ = [
     "UnitError",
     "UnknownNameError",
     "UnsafeFormulaError",
+    "check_units",
+    "define",
     "errors",
     "glossary",
     "registry",
     "ureg",
+    "user_registry",
     *registry,
 ]
 
 
+# imported on first use, to keep `import llmphys` light (the parser, the user registry)
+_LAZY = {"check_units": "llmphys.check", "define": "llmphys.user", "user_registry": "llmphys.user"}
+
+
 def __getattr__(name: str) -> Formula:
     """``llmphys.<formula name>``: every registered formula, by name."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     if name in registry:
         return registry[name]
     raise AttributeError(f"module 'llmphys' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(registry))
+    return sorted(set(globals()) | set(_LAZY) | set(registry))
