@@ -24,7 +24,6 @@ Renderings of one Derivation: ``str()`` (aligned text for terminals), ``_repr_la
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +40,15 @@ from llmphys.units import Q_, UnitSymbol, ureg
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
 
-__all__ = ["Derivation", "Rendered", "Step", "derive"]
+__all__ = [
+    "Derivation",
+    "Rendered",
+    "Step",
+    "derive",
+    "render_result",
+    "render_with_values",
+    "value_text",
+]
 
 _COMPUTE = ureg.FLOP.dimensionality
 
@@ -113,7 +120,7 @@ def _latex_unit(unit: pint.Unit) -> str:
     return rf"\mathrm{{{text}}}"
 
 
-def _value_text(value: float, unit: pint.Unit, *, exact: bool, sig: int) -> Rendered:
+def value_text(value: float, unit: pint.Unit, *, exact: bool, sig: int) -> Rendered:
     """A number with its unit: exact for inputs, ``sig`` figures for computed values.
 
     FLOP counts stay in FLOP with a power of ten; other computed values use a readable prefix.
@@ -132,8 +139,8 @@ def _value_text(value: float, unit: pint.Unit, *, exact: bool, sig: int) -> Rend
 def _input_text(item: InputValue, sig: int) -> Rendered:
     """A given value: every digit of an input; a given part at up to six figures."""
     if item.given_part:
-        return _value_text(item.value, item.unit, exact=False, sig=max(sig, 6))
-    return _value_text(item.value, item.unit, exact=True, sig=sig)
+        return value_text(item.value, item.unit, exact=False, sig=max(sig, 6))
+    return value_text(item.value, item.unit, exact=True, sig=sig)
 
 
 class Derivation:
@@ -183,12 +190,7 @@ class Derivation:
     def _result_rendered(self) -> Rendered:
         top = self.top
         if self.is_partial:
-            latex = self.formula.to_latex(top.value)
-            text = self.formula.to_text(top.value)
-            if _has_dimension(top.unit):
-                latex = rf"\left({latex}\right)\,{_latex_unit(top.unit)}"
-                text = f"({text}) {_unit_text(top.unit)}"
-            return Rendered(latex, text)
+            return render_result(self.formula, top.value, top.unit, self.sig)
         q = Q_(float(top.value), top.unit)
         return Rendered(
             format_quantity(q, self.sig, self.binary, latex=True),
@@ -411,7 +413,6 @@ class _Builder:
         self.order: list[Step] = []
         self._seen: dict[tuple, sympy.Expr] = {}
         self._names = root.latex_names(), root.text_names()
-        self._counter = itertools.count()
 
     def _rendered(
         self,
@@ -497,33 +498,52 @@ class _Builder:
     ) -> Rendered:
         gloss = f.registry.glossary
         shown: dict[sympy.Symbol, Rendered] = {}
-        order_of: dict[sympy.Symbol, sympy.Symbol] = {}
-        replacement: dict[sympy.Symbol, sympy.Expr] = {}
         for sym, v in {**part_values, **leaf_values}.items():
             if not v.is_Number:
-                replacement[sym] = v  # partial: the expression itself
                 continue
-            placeholder = sympy.Symbol(f"_value{next(self._counter)}", positive=True)
             if sym in part_values:
                 unit = f.parts[sym].formula.unit
-                text = _value_text(float(v), unit, exact=False, sig=self.sig)
+                shown[sym] = value_text(float(v), unit, exact=False, sig=self.sig)
             else:
                 entry = gloss[sym.name]
-                text = _value_text(float(v), entry.pint_unit, exact=True, sig=self.sig)
-            shown[placeholder] = text
-            order_of[placeholder] = sym
-            replacement[sym] = placeholder
-        body = self._rendered(f.expr.xreplace(replacement), shown, order_of)
-        if value.is_Number:
-            result = _value_text(float(value), f.unit, exact=False, sig=self.sig)
-        else:
-            latex = self.root.to_latex(value)
-            text = self.root.to_text(value)
-            unit = f.unit
-            if _has_dimension(unit):
-                latex = rf"\left({latex}\right)\,{_latex_unit(unit)}"
-                text = f"({text}) {_unit_text(unit)}"
-            result = Rendered(latex, text)
+                shown[sym] = value_text(float(v), entry.pint_unit, exact=True, sig=self.sig)
+        partial = {s: v for s, v in {**part_values, **leaf_values}.items() if not v.is_Number}
+        body = render_with_values(self.root, f.expr.xreplace(partial), shown)
+        result = render_result(self.root, value, f.unit, self.sig)
         if body.text == result.text:
             return result
         return Rendered(f"{body.latex} = {result.latex}", f"{body.text} = {result.text}")
+
+
+def render_with_values(
+    formula: Formula, expr: sympy.Basic, shown: dict[sympy.Symbol, Rendered]
+) -> Rendered:
+    """``expr`` printed with some symbols shown as values (``70e9 · (2 B/param)``), keeping the
+    reading order of the symbols they stand for."""
+    latex_names, text_names = formula.latex_names(), formula.text_names()
+    order_of: dict[sympy.Symbol, sympy.Symbol] = {}
+    replacement: dict[sympy.Symbol, sympy.Symbol] = {}
+    for i, (sym, rendered) in enumerate(shown.items()):
+        placeholder = sympy.Symbol(f"_value{i}", positive=True)
+        replacement[sym] = placeholder
+        order_of[placeholder] = sym
+        latex_names[placeholder] = rendered.latex
+        text_names[placeholder] = rendered.text
+
+    def order(s: sympy.Symbol) -> tuple[int, int]:
+        return formula.order_key(order_of.get(s, s))
+
+    body = expr.xreplace(replacement)
+    return Rendered(to_latex(body, latex_names, order), to_text(body, text_names, order))
+
+
+def render_result(formula: Formula, value: sympy.Expr, unit: pint.Unit, sig: int) -> Rendered:
+    """A computed value with its unit, or (partial) an expression with the unit after it."""
+    if value.is_Number:
+        return value_text(float(value), unit, exact=False, sig=sig)
+    latex = formula.to_latex(value)
+    text = formula.to_text(value)
+    if _has_dimension(unit):
+        latex = rf"\left({latex}\right)\,{_latex_unit(unit)}"
+        text = f"({text}) {_unit_text(unit)}"
+    return Rendered(latex, text)
