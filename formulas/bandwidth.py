@@ -15,6 +15,7 @@ __all__ = [
     "kv_read",
     "kv_traffic",
     "kv_write",
+    "ridge_point",
     "weight_read",
 ]
 
@@ -219,3 +220,30 @@ def effective_bandwidth(mem_bandwidth, bw_utilization):
     1223 GB/s
     """
     return mem_bandwidth * bw_utilization
+
+
+@formula(
+    unit="FLOP/byte",
+    latex=r"I_{\mathrm{ridge}}",
+    text="I_ridge",
+    source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009); seed: Why Decode is "
+    "Memory-Bound (GPU compute sits idle waiting for memory)",
+)
+def ridge_point(peak_flops, mem_bandwidth):
+    """Ridge point of the roofline: the arithmetic intensity at which compute and memory take
+    the same time.
+
+    Notes
+    -----
+    - Below it a kernel is memory-bound (bytes limit it), above it compute-bound.
+    - Per precision: the peak FLOP rate depends on it (H100 SXM: 989 TFLOPS BF16, 1,979 FP8)
+      while the bandwidth does not.
+    - The batch at which decode reaches it is a solve of ``arithmetic_intensity``, not a
+      formula of its own.
+
+    Examples
+    --------
+    >>> print(f"{ridge_point(peak_flops=989e12, mem_bandwidth=3.35e12):.4g~P}")
+    295.2 FLOP/B
+    """
+    return peak_flops / mem_bandwidth
