@@ -499,11 +499,15 @@ class Formula:
         return Q_(result, self.unit)
 
     # ------------------------------------------------- front doors to the other machinery
-    def lambdify(self) -> Callable[..., Any]:
-        """The cached numpy function over :attr:`inputs` (see :mod:`llmphys.engine.numeric`)."""
+    def lambdify(self, *, units: bool = False) -> Callable[..., Any]:
+        """The cached numpy function over :attr:`inputs` (see :mod:`llmphys.engine.numeric`).
+
+        Plain float64 numbers in glossary units in and out; ``units=True`` gives the
+        unit-aware version (quantities in, validated like a call, a quantity out).
+        """
         from llmphys.engine.numeric import lambdified
 
-        return lambdified(self)
+        return lambdified(self, units=units)
 
     def derive(self, explain: bool = False, **values: Any) -> Any:
         """The worked derivation for ``values`` (see :mod:`llmphys.engine.derive`)."""

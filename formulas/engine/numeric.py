@@ -1,73 +1,423 @@
-"""Compile formulas to numpy once, and evaluate them fast (scalars, arrays, grids).
+"""Compile formulas to numpy once, and evaluate them fast: scalars, arrays, labelled grids.
 
-``sympy.lambdify`` runs once per formula (per set of directly given parts) and is cached on
-the formula; sliders, sweeps and plots call the compiled function and never touch SymPy.
-Inputs are cast to float64 first, so integer arrays at extreme values (10^7-token contexts,
-10^12 parameters) cannot overflow int64 in ``S**2`` terms.
+``sympy.lambdify`` runs once per formula (and per set of directly given parts), cached on the
+formula; sliders, sweeps and plots call the compiled function and never touch SymPy.  Three
+doors lead to it:
+
+``formula.lambdify()`` (:class:`NumpyFunction`)
+    the raw path: float64 numbers, scalars or arrays in any mix that broadcasts, each in its
+    symbol's glossary unit, by position (in ``fn.inputs`` order) or by name; returns float64
+    in ``formula.unit`` (a ``float`` for scalars).  Nothing is validated beyond the signature:
+    this is the path for code that already holds clean numbers.
+``formula.lambdify(units=True)`` (:class:`QuantityFunction`)
+    the unit-aware path: the same arguments as pint quantities (scalars or arrays), plain
+    numbers in glossary units or named precisions (``"bf16"``); validated exactly as
+    ``formula(...)`` validates (it *is* that call, with the unit-conversion factors cached);
+    returns a quantity in ``formula.unit``.
+``formula.sweep(**values)`` (:func:`sweep`)
+    a grid: every 1-D value is an axis, in keyword order; scalars are not axes.  Returns an
+    :class:`xarray.DataArray` with named axes, coordinate labels (names kept for named
+    precisions) and units in ``attrs`` (see ``docs/numerics.md`` for why xarray).
+
+Every input is cast to float64 before any arithmetic, so integer arrays at extreme values
+(10^7-token contexts, 10^12 parameters, batch 10^4) cannot overflow int64 in ``S**2`` terms;
+results equal the exact SymPy value to a relative 1e-12 (``tests/test_numeric.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import inspect
+import numbers
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pint
 import sympy
-from sympy.printing.numpy import NumPyPrinter
 
-from llmphys.units import UnitSymbol
+from llmphys.engine.values import coerce
+from llmphys.errors import InputError, did_you_mean
+from llmphys.units import Q_, UnitSymbol, ureg
 
-__all__ = ["compile_expression", "lambdified"]
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray
+
+    from llmphys.engine.formula import Formula
+    from llmphys.engine.glossary import Entry
+
+__all__ = [
+    "NumpyFunction",
+    "QuantityFunction",
+    "compile_expression",
+    "lambdified",
+    "sweep",
+]
+
+# python and numpy scalars the raw path evaluates without building arrays (bool is left to
+# the array path: it is an int, and the raw path does not validate)
+_SCALARS = (float, int, np.float64, np.float32, np.int64, np.int32)
 
 
 def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callable[..., Any]:
     """A numpy function of ``args`` (float64 in, float64 out) computing ``expr``.
 
     Unit constants count as 1: the unit check guarantees that every scale matches, so the
-    numbers are already in the declared unit.
+    numbers are already in the declared unit.  Common subexpressions are computed once
+    (``cse=True``).  Scalars give a ``float``; arrays broadcast, and the result always has the
+    broadcast shape of the arguments (even where the expression ignores one of them).
     """
     units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
     body = expr.xreplace(units) if units else expr
-    fn = sympy.lambdify(list(args), body, modules="numpy", printer=NumPyPrinter, cse=True)
+    # modules="numpy" picks SymPy's NumPyPrinter and the namespace its output needs
+    # (Min/Max print as functools.reduce over numpy.minimum/maximum, which broadcast)
+    fn = sympy.lambdify(list(args), body, modules="numpy", cse=True)
+    f64 = np.float64
 
     def evaluate(*values: Any) -> Any:
+        if all(type(v) in _SCALARS for v in values):
+            # float64 scalars: same IEEE arithmetic as arrays, without the array machinery
+            return float(fn(*[f64(v) for v in values]))
         arrays = [np.asarray(v, dtype=np.float64) for v in values]
-        out = fn(*arrays)
-        if arrays:
-            shape = np.broadcast_shapes(*(a.shape for a in arrays))
-            out = np.broadcast_to(np.asarray(out, dtype=np.float64), shape)
-            return float(out) if out.ndim == 0 else out
-        return float(out)
+        out = np.asarray(fn(*arrays), dtype=np.float64)
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        if out.shape != shape:
+            out = np.array(np.broadcast_to(out, shape))
+        elif any(out is a for a in arrays):  # a formula that is one of its inputs
+            out = out.copy()
+        return float(out) if out.ndim == 0 else out
 
     evaluate.__name__ = "compiled"
-    evaluate.raw = fn  # the bare lambdified function, for benchmarks
+    evaluate.raw = fn  # type: ignore[attr-defined]  # the bare lambdified function
     return evaluate
 
 
-def lambdified(formula: Any) -> Callable[..., Any]:
-    """``formula``'s cached numpy function over ``formula.inputs`` (positional or keyword)."""
-    fn, names = formula.numeric()
+# --------------------------------------------------------------------------- the functions
+_MISSING = object()
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        if args and kwargs:
-            raise TypeError(f"{formula.name}: give the inputs by position or by name, not both")
-        if kwargs:
-            missing = [n for n in names if n not in kwargs]
-            extra = [k for k in kwargs if k not in names]
-            if missing or extra:
-                raise TypeError(
-                    f"{formula.name}: lambdified function takes {', '.join(names)}"
-                    + (f"; missing {', '.join(missing)}" if missing else "")
-                    + (f"; unknown {', '.join(extra)}" if extra else "")
-                )
-            args = tuple(kwargs[n] for n in names)
-        if len(args) != len(names):
+
+class _Signature:
+    """Binds positional and keyword arguments to a formula's inputs, as Python would."""
+
+    def __init__(self, label: str, names: tuple[str, ...]) -> None:
+        self.label = label
+        self.names = names
+        self.index = {n: i for i, n in enumerate(names)}
+        self.text = ", ".join(names)
+
+    def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> list[Any]:
+        names = self.names
+        if not kwargs and len(args) == len(names):
+            return list(args)
+        if len(args) > len(names):
             raise TypeError(
-                f"{formula.name}: lambdified function takes {len(names)} inputs "
-                f"({', '.join(names)}), got {len(args)}"
+                f"{self.label} takes {len(names)} input{'s' if len(names) != 1 else ''} "
+                f"({self.text}), got {len(args)}"
             )
-        return fn(*args)
+        values: list[Any] = [*args, *([_MISSING] * (len(names) - len(args)))]
+        for name, value in kwargs.items():
+            i = self.index.get(name)
+            if i is None:
+                raise TypeError(
+                    f"{self.label}: unknown input {name!r}{did_you_mean(name, names)} "
+                    f"(inputs: {self.text})"
+                )
+            if values[i] is not _MISSING:
+                raise TypeError(f"{self.label}: got two values for {name!r} (by position and name)")
+            values[i] = value
+        missing = [n for n, v in zip(names, values, strict=True) if v is _MISSING]
+        if missing:
+            listed = ", ".join(repr(n) for n in missing)
+            raise TypeError(
+                f"{self.label}: missing input{'s' if len(missing) > 1 else ''} {listed} "
+                f"(inputs: {self.text})"
+            )
+        return values
 
-    call.__name__ = f"{formula.name}_numpy"
-    call.inputs = names
-    return call
+    def signature(self) -> inspect.Signature:
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        return inspect.Signature([inspect.Parameter(n, kind) for n in self.names])
+
+
+class NumpyFunction:
+    """``formula.lambdify()``: float64 numbers in glossary units in, float64 out.
+
+    Call it with the inputs by position, in :attr:`inputs` order, or by name; scalars and
+    arrays mix and broadcast.  The result is in :attr:`unit` (a ``float`` for scalar inputs).
+    Values are *not* validated (no domain, unit or name checks on values): use the unit-aware
+    function, ``formula.lambdify(units=True)``, for input that a person typed.
+
+    >>> import llmphys as F
+    >>> fn = F.kv_cache_bytes.lambdify()
+    >>> fn.inputs
+    ('layers', 'n_kv_heads', 'head_dim', 'seq_len', 'batch', 'kv_bytes')
+    >>> fn(80, 8, 128, 32768, 1, 2) / 2**30                 # GiB
+    10.0
+    >>> fn(80, 8, 128, seq_len=[1024, 2048], batch=1, kv_bytes=2)
+    array([3.3554432e+08, 6.7108864e+08])
+    """
+
+    def __init__(self, formula: Formula) -> None:
+        self.formula = formula
+        self._compiled, names = formula.numeric()
+        self.inputs: tuple[str, ...] = names
+        self.unit: pint.Unit = formula.unit
+        self._signature = _Signature(f"{formula.name}.lambdify()", names)
+        self.__signature__ = self._signature.signature()
+        self.__name__ = formula.name
+        self.__qualname__ = f"{formula.name}.lambdify()"
+
+    @property
+    def raw(self) -> Callable[..., Any]:
+        """The bare function SymPy generated (positional float64 arguments only)."""
+        return self._compiled.raw  # type: ignore[attr-defined]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled(*self._signature.bind(args, kwargs))
+
+    def __repr__(self) -> str:
+        return f"<numpy function {self.formula.name}({self._signature.text}) -> {self.unit:~P}>"
+
+
+class QuantityFunction:
+    """``formula.lambdify(units=True)``: quantities in, a quantity in :attr:`unit` out.
+
+    Takes the same arguments as :class:`NumpyFunction` (by position in :attr:`inputs` order, or
+    by name); each may be a pint quantity (scalar or array) of a convertible unit, a plain
+    number or array in the symbol's glossary unit, or a named precision.  Values are validated
+    by the formula's own checks, word for word as ``formula(**values)``; quantities are
+    converted with factors cached per (unit, symbol), so a slider pays for pint's unit algebra
+    once, not per move.
+
+    >>> import llmphys as F
+    >>> from llmphys.units import Q_
+    >>> fq = F.kv_cache_bytes.lambdify(units=True)
+    >>> print(fq(80, 8, 128, Q_(32, "kibitoken"), 1, "bf16").to("GiB"))
+    10.0 GiB
+    """
+
+    def __init__(self, formula: Formula) -> None:
+        self.formula = formula
+        names = formula.input_names
+        self.inputs: tuple[str, ...] = names
+        self.unit: pint.Unit = formula.unit
+        self._entries = [formula.registry.glossary[n] for n in names]
+        self._signature = _Signature(f"{formula.name}.lambdify(units=True)", names)
+        self.__signature__ = self._signature.signature()
+        self.__name__ = formula.name
+        self.__qualname__ = f"{formula.name}.lambdify(units=True)"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pint.Quantity:
+        values = self._signature.bind(args, kwargs)
+        plain = {
+            entry.name: _in_glossary_unit(entry, value)
+            for entry, value in zip(self._entries, values, strict=True)
+        }
+        return self.formula(**plain)
+
+    def __repr__(self) -> str:
+        return (
+            f"<unit-aware function {self.formula.name}({self._signature.text}) -> {self.unit:~P}>"
+        )
+
+
+# (unit of a given quantity, glossary unit) -> conversion factor, or None when pint's own
+# conversion must run (other dimension: its error is the one to show; non-multiplicative unit)
+_FACTORS: dict[tuple[pint.Unit, str], float | None] = {}
+
+
+def _factor(units: pint.Unit, entry: Entry) -> float | None:
+    key = (units, entry.unit)
+    if key not in _FACTORS:
+        one = ureg.Quantity(1.0, units)
+        try:
+            factor = float(one.to(entry.pint_unit).magnitude) if one._is_multiplicative else None
+        except pint.DimensionalityError:
+            factor = None
+        _FACTORS[key] = factor
+    return _FACTORS[key]
+
+
+def _in_glossary_unit(entry: Entry, value: Any) -> Any:
+    """A quantity of this registry as its magnitude in the entry's unit; anything else as is.
+
+    Only the unit conversion happens here; every check is left to the formula's own
+    validation (:func:`llmphys.engine.values.coerce`), which sees the converted number exactly
+    as it would after pint's conversion.
+    """
+    if not isinstance(value, ureg.Quantity):
+        return value
+    factor = _factor(value.units, entry)
+    if factor is None:
+        return value  # let coerce raise its UnitError, or convert the general way
+    magnitude = value.magnitude
+    if isinstance(magnitude, np.ndarray):
+        return magnitude * factor  # a new array: the caller's is never touched
+    if isinstance(magnitude, numbers.Real) and not isinstance(magnitude, bool):
+        return magnitude * factor
+    return value
+
+
+# one NumpyFunction and one QuantityFunction per formula, built on first use
+_FUNCTIONS: weakref.WeakKeyDictionary[Formula, dict[bool, Any]] = weakref.WeakKeyDictionary()
+
+
+def lambdified(formula: Formula, units: bool = False) -> NumpyFunction | QuantityFunction:
+    """``formula``'s cached function over ``formula.inputs``: the same object on every call.
+
+    ``units=False`` gives the raw float64 :class:`NumpyFunction`, ``units=True`` the
+    unit-aware :class:`QuantityFunction`.
+    """
+    cached = _FUNCTIONS.setdefault(formula, {})
+    key = bool(units)
+    if key not in cached:
+        cached[key] = QuantityFunction(formula) if key else NumpyFunction(formula)
+    return cached[key]
+
+
+# --------------------------------------------------------------------------- sweeps
+class _Axis:
+    """One swept input: its labels (as given) and the numbers the formula receives."""
+
+    def __init__(self, name: str, labels: np.ndarray, value: Any, units: str | None) -> None:
+        self.name = name
+        self.labels = labels
+        self.value = value  # 1-D: a float64 array, or a quantity array
+        self.units = units  # the labels' unit (None for names)
+
+
+def _is_name_list(items: Sequence[Any]) -> bool:
+    return any(isinstance(v, (str, pint.Quantity)) for v in items)
+
+
+def _axis_or_scalar(formula: Formula, name: str, value: Any, where: str) -> _Axis | None:
+    """The axis for a 1-D ``value``, ``None`` for a scalar (or anything the formula's own
+    validation should refuse)."""
+    if isinstance(value, (str, bool, numbers.Number, np.generic)):
+        return None
+    if name not in formula.input_names and name not in formula.overridable_parts():
+        return None  # the formula's own check names it and suggests the closest input
+    entry = formula.registry.glossary[name]
+    if isinstance(value, pint.Quantity):
+        if np.ndim(value.magnitude) == 0:
+            return None
+        magnitude = np.asarray(value.magnitude)
+        _check_1d(name, magnitude, where)
+        return _Axis(name, magnitude, value, f"{value.units:~P}")
+    if isinstance(value, (list, tuple, range)) or hasattr(value, "__array__"):
+        items = list(value) if not hasattr(value, "__array__") else None
+        if items is not None and _is_name_list(items):
+            if all(isinstance(v, pint.Quantity) for v in items):
+                try:
+                    q = Q_.from_list(items)
+                except pint.DimensionalityError:
+                    q = None
+                if q is not None:
+                    return _Axis(name, np.asarray(q.magnitude), q, f"{q.units:~P}")
+            numbers_ = [coerce(entry, v, where) for v in items]
+            labels = np.asarray([v if isinstance(v, str) else f"{v}" for v in items])
+            return _Axis(name, labels, np.asarray(numbers_, dtype=np.float64), None)
+        array = np.asarray(value)
+        if array.ndim == 0:
+            return None
+        _check_1d(name, array, where)
+        if array.dtype.kind in "US":  # a numpy array of names
+            return _axis_or_scalar(formula, name, array.tolist(), where)
+        return _Axis(name, array, array, entry.unit_text)
+    return None
+
+
+def _check_1d(name: str, array: np.ndarray, where: str) -> None:
+    if array.ndim != 1:
+        raise InputError(
+            f"{where}: sweep over {name!r} needs a scalar or a 1-D list of values (each swept "
+            f"input is one axis); got shape {array.shape}"
+        )
+    if array.size == 0:
+        raise InputError(f"{where}: sweep over {name!r} got no values; give at least one")
+
+
+def _units(text: str | None) -> dict[str, str]:
+    """``attrs`` for a coordinate: its unit, if it has one (plain counts have none)."""
+    return {"units": text} if text else {}
+
+
+def _along(value: Any, axis: int, n_axes: int) -> Any:
+    """A 1-D value reshaped to lie along ``axis`` of an ``n_axes``-D grid."""
+    shape = [1] * n_axes
+    shape[axis] = -1
+    if isinstance(value, pint.Quantity):
+        return Q_(np.reshape(np.asarray(value.magnitude), shape), value.units)
+    return np.reshape(value, shape)
+
+
+def sweep(formula: Formula, /, **values: Any) -> xarray.DataArray:
+    """Evaluate ``formula`` over the grid of ``values``, as a labelled array with units.
+
+    Every 1-D value (a list, tuple, range, array or array quantity) is an axis, in the order
+    the keywords were given; scalars (numbers, quantities, names) are fixed inputs, kept as
+    scalar coordinates.  Lists of names (``bytes_per_param=["bf16", "fp8", "int4"]``) keep the
+    names as the axis labels.  A formula's part may be given instead of its inputs, as in a
+    call.  Values are validated exactly as ``formula(**values)`` validates them.
+
+    Returns an :class:`xarray.DataArray` named after the formula: dims = the swept inputs,
+    coordinates = their values as given (with ``attrs["units"]``), data = float64 in
+    ``formula.unit`` (``attrs["units"]``).  ``.to_dataframe()`` or ``.to_pandas()`` give a
+    table; ``.plot()`` a labelled plot.
+
+    >>> import llmphys as F
+    >>> grid = F.kv_cache_bytes.sweep(batch=[1, 8], seq_len=[1000, 10000],
+    ...                               kv_bytes=["bf16", "fp8"], layers=80, n_kv_heads=8,
+    ...                               head_dim=128)
+    >>> grid.dims, grid.shape, grid.attrs["units"]
+    (('batch', 'seq_len', 'kv_bytes'), (2, 2, 2), 'B')
+    >>> float(grid.sel(batch=8, seq_len=10000, kv_bytes="fp8")) / 1e9     # GB
+    13.1072
+    """
+    import xarray
+
+    where = f"formula '{formula.name}'"
+    axes: list[_Axis] = []
+    scalars: dict[str, Any] = {}
+    for name, value in values.items():
+        axis = _axis_or_scalar(formula, name, value, where)
+        if axis is None:
+            scalars[name] = value
+        else:
+            axes.append(axis)
+    shaped: dict[str, Any] = {}
+    position = {a.name: i for i, a in enumerate(axes)}
+    for name in values:  # keyword order, for the formula's own messages
+        if name in position:
+            shaped[name] = _along(axes[position[name]].value, position[name], len(axes))
+        else:
+            shaped[name] = scalars[name]
+    keep, converted = formula.prepare(shaped)
+    fn, names = formula.numeric(keep)
+    grid_shape = tuple(len(a.labels) for a in axes)
+    out = fn(*(converted[n] for n in names))
+    if not (isinstance(out, np.ndarray) and out.shape == grid_shape):
+        out = np.array(np.broadcast_to(np.asarray(out, dtype=np.float64), grid_shape))
+
+    gloss = formula.registry.glossary
+    coords: dict[str, Any] = {}
+    for axis in axes:
+        coords[axis.name] = xarray.Variable(axis.name, axis.labels, attrs=_units(axis.units))
+    for name, value in scalars.items():
+        if isinstance(value, pint.Quantity):
+            coords[name] = xarray.Variable((), value.magnitude, attrs=_units(f"{value.units:~P}"))
+        elif isinstance(value, str):
+            coords[name] = xarray.Variable((), value)
+        else:
+            coords[name] = xarray.Variable((), value, attrs=_units(gloss[name].unit_text))
+    return xarray.DataArray(
+        out,
+        dims=[a.name for a in axes],
+        coords=coords,
+        name=formula.name,
+        attrs={
+            "units": f"{formula.unit:~P}",
+            "symbol": formula.entry.text,
+            "description": formula.meaning,
+        },
+    )
