@@ -26,8 +26,8 @@ B
 >>> F.check_units("mem_bandwidth + weight_bytes")
 Traceback (most recent call last):
 ...
-llmphys.errors.UnitError: expression weight_bytes + mem_bandwidth: term weight_bytes is \
-[information] (B), term mem_bandwidth is [information] / [time] (B/s): they cannot be added
+llmphys.errors.UnitError: expression weight_bytes + mem_bandwidth: term mem_bandwidth is \
+[information] / [time] (B/s), term weight_bytes is [information] (B): they cannot be added
 """
 
 from __future__ import annotations

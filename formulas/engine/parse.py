@@ -29,7 +29,7 @@ whose result would exceed 10^:data:`MAX_DIGITS` (SymPy would otherwise compute
 >>> import sympy
 >>> x = sympy.Symbol("x", positive=True)
 >>> parse_formula("2 * x**2 + sqrt(x) / 4", {"x": x}.__getitem__)
-2*x**2 + sqrt(x)/4
+sqrt(x)/4 + 2*x**2
 >>> parse_formula("x.real", {"x": x}.__getitem__)
 Traceback (most recent call last):
 ...
