@@ -50,11 +50,15 @@ __all__ = [
     "UnitError",
     "UnknownNameError",
     "UnsafeFormulaError",
+    "Solution",
     "check_units",
     "define",
+    "elasticities",
     "errors",
     "glossary",
     "registry",
+    "sizing",
+    "solve",
     "ureg",
     "user_registry",
     *registry,
@@ -62,7 +66,15 @@ __all__ = [
 
 
 # imported on first use, to keep `import llmphys` light (the parser, the user registry)
-_LAZY = {"check_units": "llmphys.check", "define": "llmphys.user", "user_registry": "llmphys.user"}
+_LAZY = {
+    "check_units": "llmphys.check",
+    "define": "llmphys.user",
+    "user_registry": "llmphys.user",
+    "solve": "llmphys.engine.solve",
+    "Solution": "llmphys.engine.solve",
+    "elasticities": "llmphys.engine.solve",
+    "sizing": "llmphys.sizing",
+}
 
 
 def __getattr__(name: str) -> Formula:
@@ -70,7 +82,8 @@ def __getattr__(name: str) -> Formula:
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(_LAZY[name])
+        value = module if _LAZY[name] == f"llmphys.{name}" else getattr(module, name)
         globals()[name] = value
         return value
     if name in registry:

@@ -1,0 +1,233 @@
+"""Named sizing questions: each a thin, documented call of :func:`llmphys.solve`.
+
+Every answer is a :class:`~llmphys.engine.solve.Solution` carrying its derivation (the
+rearranged formula, the numbers substituted, the rounding and a check), so ``print()`` shows
+the work.  Inputs are keyword values as for the formulas themselves; pass ``formula=`` to ask
+the question of an architecture's variant (``model.formula("total_vram")``).
+
+Regime boundaries are solves too, never formulas of their own: the batch at which decode
+reaches the ridge point (:func:`critical_batch`) and the context at which the KV cache
+outweighs the weights (:func:`kv_equals_weights_context`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pint
+
+from llmphys.engine.formula import Formula, registry
+from llmphys.engine.solve import Solution, solve
+from llmphys.errors import InfeasibleError, InputError
+from llmphys.precisions import PRECISIONS
+
+__all__ = [
+    "critical_batch",
+    "fewest_gpus",
+    "kv_equals_weights_context",
+    "largest_batch",
+    "largest_context",
+    "least_bandwidth",
+    "longest_prompt",
+    "most_throughput",
+    "smallest_batch_for_bandwidth",
+    "weight_precision_that_fits",
+]
+
+
+def _formula(default: str, override: Formula | None) -> Formula:
+    return registry[default] if override is None else override
+
+
+def largest_context(
+    memory: pint.Quantity, formula: Formula | None = None, **values: Any
+) -> Solution:
+    """The longest context (tokens per sequence) whose weights, KV cache and workspace fit in
+    ``memory``.
+
+    >>> import llmphys as F
+    >>> s = largest_context(F.Q_(80, "GB"), params=70e9, bytes_per_param="int4", layers=80,
+    ...                     n_kv_heads=8, head_dim=128, kv_bytes="bf16", batch=1,
+    ...                     workspace_fraction=0.12)
+    >>> print(s.value)
+    124511 tok
+    """
+    return solve(_formula("total_vram", formula), "seq_len", target=memory, **values)
+
+
+def largest_batch(memory: pint.Quantity, formula: Formula | None = None, **values: Any) -> Solution:
+    """The most sequences whose weights, KV cache and workspace fit in ``memory``.
+
+    >>> import llmphys as F
+    >>> s = largest_batch(F.Q_(160, "GB"), params=70e9, bytes_per_param="bf16", layers=80,
+    ...                   n_kv_heads=8, head_dim=128, kv_bytes="bf16", seq_len=8192,
+    ...                   workspace_fraction=0.12)
+    >>> print(s.value)
+    1 seq
+    """
+    return solve(_formula("total_vram", formula), "batch", target=memory, **values)
+
+
+def smallest_batch_for_bandwidth(
+    bandwidth: pint.Quantity, formula: Formula | None = None, **values: Any
+) -> Solution:
+    """The smallest batch whose conservative decode bandwidth stays within ``bandwidth``
+    (weights are read once per step and shared by the batch).
+
+    >>> import llmphys as F
+    >>> s = smallest_batch_for_bandwidth(F.Q_(2039 * 0.6, "GB/s"), active_params=70e9,
+    ...     bytes_per_param="bf16", layers=80, n_kv_heads=64, head_dim=128, kv_bytes="bf16",
+    ...     avg_seq_len=10000, throughput=10)
+    >>> print(s.value)
+    2 seq
+    """
+    return solve(_formula("bandwidth_conservative", formula), "batch", target=bandwidth, **values)
+
+
+def fewest_gpus(
+    gpu_memory: pint.Quantity, formula: Formula | None = None, **values: Any
+) -> Solution:
+    """The fewest accelerators of ``gpu_memory`` each that hold the model, its KV cache and its
+    workspace, split evenly.
+
+    >>> import llmphys as F
+    >>> s = fewest_gpus(F.Q_(80, "GB"), total_vram=F.Q_(183, "GB"))
+    >>> print(s.value)
+    3
+    """
+    return solve(_formula("memory_per_gpu", formula), "n_gpus", target=gpu_memory, **values)
+
+
+def longest_prompt(ttft: pint.Quantity, formula: Formula | None = None, **values: Any) -> Solution:
+    """The longest prompt whose time to first token stays within ``ttft`` (a quadratic in the
+    prompt length: the positive root).
+
+    >>> import llmphys as F
+    >>> s = longest_prompt(F.Q_(2, "s"), active_params=70e9, layers=80, hidden=8192,
+    ...                    peak_flops=989e12, utilization=0.4, overhead=0.08)
+    >>> print(s.value)
+    4963 tok
+    """
+    return solve(_formula("ttft", formula), "prompt_len", target=ttft, **values)
+
+
+def most_throughput(
+    bandwidth: pint.Quantity, formula: Formula | None = None, **values: Any
+) -> Solution:
+    """The highest decode throughput (tokens/s, all sequences) that ``bandwidth`` sustains.
+
+    >>> import llmphys as F
+    >>> s = most_throughput(F.Q_(2039, "GB/s"), active_params=70e9, bytes_per_param="bf16",
+    ...     batch=1, layers=80, n_kv_heads=64, head_dim=128, kv_bytes="bf16", avg_seq_len=10000)
+    >>> print(f"{s.value:.3g~P}")
+    12.3 tok/s
+    """
+    return solve(
+        _formula("bandwidth_conservative", formula), "throughput", target=bandwidth, **values
+    )
+
+
+def least_bandwidth(
+    throughput: pint.Quantity,
+    bw_utilization: float,
+    formula: Formula | None = None,
+    **values: Any,
+) -> Solution:
+    """The smallest peak memory bandwidth that sustains a decode ``throughput`` when kernels
+    reach ``bw_utilization`` of it: the need is ``bandwidth_conservative`` at that throughput,
+    and the effective bandwidth must be at least that.
+
+    >>> import llmphys as F
+    >>> s = least_bandwidth(F.Q_(10, "token/s"), bw_utilization=0.6, active_params=70e9,
+    ...     bytes_per_param="bf16", batch=1, layers=80, n_kv_heads=64, head_dim=128,
+    ...     kv_bytes="bf16", avg_seq_len=10000)
+    >>> print(f"{s.value.to('TB/s'):.3g~P}")
+    2.77 TB/s
+    """
+    need = _formula("bandwidth_conservative", formula)(throughput=throughput, **values)
+    return solve(
+        registry["effective_bandwidth"],
+        "mem_bandwidth",
+        target=need,
+        bound="at_least",
+        bw_utilization=bw_utilization,
+    )
+
+
+def weight_precision_that_fits(
+    memory: pint.Quantity, formula: Formula | None = None, **values: Any
+) -> tuple[Solution, list[str]]:
+    """The most bytes per weight that still fit in ``memory``, and the named precisions that
+    fit, widest first (the least compression that fits).
+
+    >>> import llmphys as F
+    >>> s, names = weight_precision_that_fits(F.Q_(80, "GB"), params=70e9, layers=80,
+    ...     n_kv_heads=8, head_dim=128, kv_bytes="bf16", seq_len=10000, batch=1,
+    ...     workspace_fraction=0.12)
+    >>> print(f"{s.value:.3g~P}", names)
+    0.979 B/param ['mxfp4', 'int4']
+    """
+    solution = solve(_formula("total_vram", formula), "bytes_per_param", target=memory, **values)
+    limit = float(solution.value.magnitude)
+    fits = [
+        name for name, size in sorted(PRECISIONS.items(), key=lambda kv: -kv[1]) if size <= limit
+    ]
+    if not fits:
+        raise InfeasibleError(
+            f"weight_precision_that_fits: at most {limit:.3g} bytes per weight fit in "
+            f"{memory:~P}, less than any named precision ({', '.join(PRECISIONS)})"
+        )
+    return solution, fits
+
+
+def critical_batch(
+    peak_flops: pint.Quantity | float,
+    mem_bandwidth: pint.Quantity | float,
+    formula: Formula | None = None,
+    **values: Any,
+) -> Solution:
+    """The smallest batch at which decode's arithmetic intensity reaches the hardware's ridge
+    point (peak FLOP rate / bandwidth): below it decode is memory-bound, above it compute-bound.
+
+    A long context can make it unreachable: the KV cache is read per sequence, so it caps the
+    intensity however large the batch (the error says so).
+
+    >>> import llmphys as F
+    >>> s = critical_batch(989e12, 3.35e12, active_params=70e9, bytes_per_param="bf16",
+    ...     layers=80, n_kv_heads=8, head_dim=128, kv_bytes="bf16", hidden=8192,
+    ...     avg_seq_len=1)
+    >>> print(s.value)
+    296 seq
+    """
+    ridge = registry["ridge_point"](peak_flops=peak_flops, mem_bandwidth=mem_bandwidth)
+    return solve(
+        _formula("arithmetic_intensity", formula),
+        "batch",
+        target=ridge,
+        bound="at_least",
+        **values,
+    )
+
+
+def kv_equals_weights_context(formula: Formula | None = None, **values: Any) -> Solution:
+    """The context length at which the KV cache takes as many bytes as the weights.
+
+    ``values`` holds the inputs of both ``weight_bytes`` (params, bytes_per_param) and the KV
+    cache (layers, n_kv_heads, head_dim, kv_bytes, batch).
+
+    >>> import llmphys as F
+    >>> s = kv_equals_weights_context(params=70e9, bytes_per_param="bf16", layers=80,
+    ...     n_kv_heads=8, head_dim=128, kv_bytes="bf16", batch=1)
+    >>> print(s.value)
+    427246 tok
+    """
+    weights_f = registry["weight_bytes"]
+    kv_f = _formula("kv_cache_bytes", formula)
+    weight_inputs = {k: v for k, v in values.items() if k in weights_f.input_names}
+    kv_inputs = {k: v for k, v in values.items() if k not in weight_inputs}
+    if not weight_inputs:
+        raise InputError(
+            "kv_equals_weights_context: give the weight inputs (params, bytes_per_param) too"
+        )
+    weights = weights_f(**weight_inputs)
+    return solve(kv_f, "seq_len", target=weights, bound="equal", **kv_inputs)

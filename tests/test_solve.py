@@ -1,0 +1,348 @@
+"""Inverse sizing: solve any formula for any input, in the right direction, with safe
+rounding, clear infeasibility, symbolic answers and sensitivities."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import llmphys as F
+from llmphys.engine import formula
+from llmphys.errors import InfeasibleError, InputError, UnitError, UnknownNameError
+from llmphys.units import Q_
+
+# the seed's Llama 3.1 70B with its multi-head KV figures (KV width = hidden = 64 x 128)
+SEED_70B = dict(
+    params=70e9,
+    layers=80,
+    n_kv_heads=64,
+    head_dim=128,
+    kv_bytes="bf16",
+    batch=1,
+    workspace_fraction=0.12,
+)
+
+
+# ----------------------------------------------------------------- property: round trip
+def _value(entry, draw):
+    lo, hi = entry.range
+    lo = max(lo, 1.0) if entry.integer else max(lo, 1e-3)
+    if entry.domain in ("fraction", "unit_interval"):
+        lo, hi = max(lo, 0.01), min(hi, 1.0)
+        if entry.domain == "unit_interval":
+            hi = min(hi, 0.99)  # a cold fraction of 1 makes the active params drop out
+    if hi / lo > 100:
+        x = 10 ** draw(st.floats(math.log10(lo), math.log10(hi)))
+    else:
+        x = draw(st.floats(lo, hi))
+    return float(round(x)) if entry.integer else x
+
+
+@st.composite
+def problems(draw):
+    name = draw(st.sampled_from(sorted(F.registry)))
+    f = F.registry[name]
+    unknown = draw(st.sampled_from(f.input_names))
+    values = {s: _value(F.glossary[s], draw) for s in f.input_names}
+    nudge = draw(st.sampled_from([1.0, 1.0 + 1e-3, 1.0 - 1e-3, 1.37, 0.71]))
+    bound = draw(st.sampled_from(["at_most", "at_least"]))
+    return f, unknown, values, nudge, bound
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_solve_then_evaluate_gives_the_target_back(problem):
+    f, unknown, values, nudge, bound = problem
+    target = f(**values).magnitude * nudge
+    assume(target > 0)  # some counts are zero by construction (a tied embedding's extra table)
+    given_values = {k: v for k, v in values.items() if k != unknown}
+    try:
+        s = F.solve(f, unknown, target=Q_(target, f.unit), bound=bound, **given_values)
+    except InfeasibleError:
+        # a nudged target can fall outside what the formula reaches (a fraction above 1, a
+        # whole number below 1, a limit); only the exact target must always be reachable
+        assume(nudge != 1.0)
+        return
+    # before rounding: the target comes back
+    at_exact = (
+        f(**given_values, **{unknown: s.exact.magnitude})
+        if not F.glossary[unknown].integer
+        else None
+    )
+    if at_exact is not None:
+        assert at_exact.magnitude == pytest.approx(target, rel=1e-9)
+    else:
+        fn = f.lambdify()
+        args = {**given_values, unknown: s.exact.magnitude}
+        raw = fn(**{k: _num(F.glossary[k], v) for k, v in args.items()})
+        assert raw == pytest.approx(target, rel=1e-9)
+    # after rounding: never on the wrong side of the budget or requirement
+    got = s.check.magnitude
+    if bound == "at_most":
+        assert got <= target * (1 + 1e-9)
+    else:
+        assert got >= target * (1 - 1e-9)
+    if s.rounding == "floor":
+        assert s.direction == "largest" and s.value.magnitude <= s.exact.magnitude
+    if s.rounding == "ceil":
+        assert s.direction == "smallest" and s.value.magnitude >= s.exact.magnitude
+
+
+def _num(entry, value):
+    return F.PRECISIONS[value] if isinstance(value, str) else value
+
+
+# ----------------------------------------------------------------- worked questions
+def test_llama_70b_bf16_in_80_GB_is_infeasible_with_the_reason():
+    with pytest.raises(InfeasibleError) as info:
+        F.solve("total_vram", "seq_len", target=Q_(80, "GB"), bytes_per_param="bf16", **SEED_70B)
+    assert str(info.value) == (
+        "solve total_vram for seq_len: weight_bytes (M_w) = 140 GB and workspace_bytes (M_ws) "
+        "= 16.8 GB already exceed 80 GB (total_vram is at least 156.8 GB for any seq_len): no "
+        "seq_len fits. Lower params, bytes_per_param or workspace_fraction, or raise the budget "
+        "(e.g. more GPUs)"
+    )
+
+
+def test_llama_70b_int4_in_80_GB_fits_a_context():
+    s = F.solve("total_vram", "seq_len", target=Q_(80, "GB"), bytes_per_param="int4", **SEED_70B)
+    # (80e9 - 35e9 - 4.2e9) / 2,621,440 B per token = 15,563.96 tokens
+    assert s.exact.magnitude == pytest.approx(40.8e9 / 2621440, rel=1e-12)
+    assert s.value.magnitude == 15563 and s.rounding == "floor" and s.direction == "largest"
+    assert s.method == "symbolic" and s.monotonic == "increasing"
+    text = str(s)
+    assert text.startswith("solve total_vram for seq_len: largest S with M_total ≤ 80 GB")
+    rearranged = "= (M_total - N · b_w - N · b_w · f_ws)/(2 · L · n_kv · d_h · B · b_kv)"
+    assert f"{rearranged}    (rearranged, symbolic)" in text
+    assert "(rounded down: the largest whole S that keeps the bound)" in text
+    assert text.endswith("answer: S = 15563 tok")
+    json.dumps(s.to_dict())
+
+
+def test_smallest_batch_for_the_seed_bandwidth_at_10_tok_s():
+    # seed, Validation / Llama 3.1 70B / Bandwidth: 1660 GB/s needed at batch 1, the A100
+    # gives 2039 x 0.6 = 1223 GB/s ("close, might need batch")
+    s = F.solve(
+        "bandwidth_conservative",
+        "batch",
+        target=Q_(2039 * 0.6, "GB/s"),
+        active_params=70e9,
+        bytes_per_param="bf16",
+        layers=80,
+        n_kv_heads=64,
+        head_dim=128,
+        kv_bytes="bf16",
+        avg_seq_len=10000,
+        throughput=10,
+    )
+    assert s.direction == "smallest" and s.rounding == "ceil" and s.monotonic == "decreasing"
+    assert s.exact.magnitude == pytest.approx(1.4565, abs=1e-4)
+    assert s.value.magnitude == 2
+    assert s.check.to("GB/s").magnitude == pytest.approx(962.17, abs=0.01)
+
+
+def test_critical_batch_h100_bf16_is_the_ridge_point():
+    # hardware.md: H100 SXM 989 TFLOPS dense BF16, 3.35 TB/s -> ridge 295.2 FLOP/byte; at a
+    # negligible context decode does ~1 FLOP per byte per sequence, so B_crit ~ ridge
+    ridge = F.ridge_point(peak_flops=989e12, mem_bandwidth=3.35e12).magnitude
+    s = F.solve(
+        "arithmetic_intensity",
+        "batch",
+        target=F.ridge_point(peak_flops=989e12, mem_bandwidth=3.35e12),
+        bound="at_least",
+        active_params=70e9,
+        bytes_per_param="bf16",
+        layers=80,
+        n_kv_heads=8,
+        head_dim=128,
+        kv_bytes="bf16",
+        hidden=8192,
+        avg_seq_len=1,
+    )
+    assert ridge == pytest.approx(295.2, abs=0.05)
+    assert s.exact.magnitude == pytest.approx(ridge, rel=0.01)
+    assert s.value.magnitude == math.ceil(s.exact.magnitude) and s.direction == "smallest"
+
+
+def test_critical_batch_unreachable_at_long_context_says_why():
+    with pytest.raises(InfeasibleError) as info:
+        F.solve(
+            "arithmetic_intensity",
+            "batch",
+            target=F.ridge_point(peak_flops=989e12, mem_bandwidth=3.35e12),
+            bound="at_least",
+            active_params=70e9,
+            bytes_per_param="bf16",
+            layers=80,
+            n_kv_heads=8,
+            head_dim=128,
+            kv_bytes="bf16",
+            hidden=8192,
+            avg_seq_len=10000,
+        )
+    assert str(info.value) == (
+        "solve arithmetic_intensity for batch: no positive batch gives arithmetic_intensity ≥ "
+        "295.2 FLOP/B: even as batch goes to infinity, arithmetic_intensity only reaches 50.72 "
+        "FLOP/B, below the target; kv_traffic (D_KV) = 3.28 GB/tok does not change with batch. "
+        "Change layers, n_kv_heads, head_dim, kv_bytes or avg_seq_len, or lower the target"
+    )
+
+
+def test_quadratic_unknown_returns_the_positive_root():
+    s = F.solve(
+        "prefill_flops",
+        "prompt_len",
+        target=Q_(1.66, "PFLOP"),
+        active_params=70e9,
+        layers=80,
+        hidden=8192,
+    )
+    a, b, c = 4 * 80 * 8192, 2 * 70e9, -1.66e15
+    positive = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    assert s.exact.magnitude == pytest.approx(positive, rel=1e-12)
+    assert s.value.magnitude == 9988
+    assert "sqrt(" in s.to_dict()["rearranged"]["text"]
+
+
+def test_numeric_path_when_there_is_no_closed_form(scratch):
+    @formula(unit="byte", latex="X", text="X", source="test", registry=scratch)
+    def capped_cache(kv_bytes_per_token, seq_len, prompt_len, batch):
+        """A cache whose second half is capped at the prompt length (a window)."""
+        return kv_bytes_per_token * (seq_len + sympy.Min(seq_len, prompt_len)) * batch
+
+    kv = dict(layers=80, n_kv_heads=8, head_dim=128, kv_bytes=2, batch=1, prompt_len=1000)
+    s = F.solve(capped_cache, "seq_len", target=Q_(10, "GB"), **kv)
+    assert s.method == "numeric" and s.rearranged is None
+    # above the cap: m_kv (S + 1000) = 10 GB
+    assert s.exact.magnitude == pytest.approx(10e9 / 327680 - 1000, rel=1e-12)
+    assert "no closed form: bracketed numeric root" in str(s)
+
+
+def test_equal_bound_rounds_to_nearest():
+    s = F.solve(
+        "kv_cache_bytes",
+        "seq_len",
+        target=F.weight_bytes(params=70e9, bytes_per_param=2),
+        bound="equal",
+        layers=80,
+        n_kv_heads=8,
+        head_dim=128,
+        kv_bytes=2,
+        batch=1,
+    )
+    assert s.direction == "exact" and s.rounding == "nearest"
+    assert s.value.magnitude == round(140e9 / 327680)
+
+
+def test_fewest_gpus_rounds_up():
+    s = F.solve("memory_per_gpu", "n_gpus", target=Q_(80, "GiB"), total_vram=Q_(183, "GB"))
+    assert s.value.magnitude == 3 and s.rounding == "ceil"
+
+
+def test_fraction_above_one_is_infeasible():
+    with pytest.raises(
+        InfeasibleError,
+        match=r"it would need utilization = 1\.5, but utilization "
+        r"is a fraction in \(0, 1\]",
+    ):
+        F.solve(
+            "effective_flops",
+            "utilization",
+            target=Q_(1.5 * 312, "TFLOPS"),
+            bound="at_least",
+            peak_flops=312e12,
+        )
+
+
+# ----------------------------------------------------------------- symbolic answers
+def test_symbolic_answer_in_the_free_inputs_and_its_frontier():
+    s = F.solve(
+        "total_vram",
+        "seq_len",
+        target=Q_(80, "GB"),
+        bytes_per_param="int4",
+        **{k: v for k, v in SEED_70B.items() if k != "batch"},
+    )
+    assert s.is_symbolic and s.free == ["batch"]
+    B = F.glossary.symbol("batch")
+    assert sympy.simplify(s.expression - (40.8e9 / 2621440) / B) == 0
+    frontier = s.lambdify()
+    assert frontier(4) == pytest.approx(40.8e9 / 2621440 / 4, rel=1e-12)
+    with pytest.raises(InputError, match="the answer is symbolic in batch"):
+        s.magnitude  # noqa: B018
+
+
+def test_fully_symbolic_rearrangement():
+    s = F.solve("kv_cache_bytes", "seq_len")
+    M, m, B = (F.kv_cache_bytes.symbol, *(F.glossary.symbol(n) for n in ("layers", "batch")))
+    assert s.free[-1] == "kv_cache_bytes"
+    assert s.expression.has(M) and s.expression.has(B) and s.expression.has(m)
+
+
+# ----------------------------------------------------------------- bad questions
+def test_unknown_that_is_not_an_input():
+    with pytest.raises(UnknownNameError) as info:
+        F.solve("kv_cache_bytes", "hidden", target=Q_(1, "GB"))
+    assert str(info.value) == (
+        "solve kv_cache_bytes: 'hidden' is not an input of kv_cache_bytes (inputs: layers, "
+        "n_kv_heads, head_dim, seq_len, batch, kv_bytes)"
+    )
+    with pytest.raises(UnknownNameError, match="did you mean 'seq_len'"):
+        F.solve("kv_cache_bytes", "seqlen", target=Q_(1, "GB"))
+
+
+def test_target_of_the_wrong_dimension():
+    with pytest.raises(UnitError) as info:
+        F.solve("kv_cache_bytes", "seq_len", target=Q_(1, "GB/s"), layers=80)
+    assert str(info.value) == (
+        "solve kv_cache_bytes: the target must be in units convertible to 'B' ([information]); "
+        "got 'GB/s' ([information] / [time])"
+    )
+
+
+@pytest.mark.parametrize("bad", [Q_(-1, "GB"), Q_(0, "GB"), -5])
+def test_negative_or_zero_target(bad):
+    with pytest.raises(InputError, match="solve kv_cache_bytes: the target must be positive"):
+        F.solve("kv_cache_bytes", "seq_len", target=bad, layers=80)
+
+
+def test_nan_target_and_unknown_also_given():
+    with pytest.raises(InputError, match="the target is nan; give a finite value"):
+        F.solve("kv_cache_bytes", "seq_len", target=math.nan)
+    with pytest.raises(InputError, match="'seq_len' is the unknown; do not also give its value"):
+        F.solve("kv_cache_bytes", "seq_len", target=Q_(1, "GB"), seq_len=10)
+    with pytest.raises(InputError, match="bound must be one of at_most, at_least, equal"):
+        F.solve("kv_cache_bytes", "seq_len", target=Q_(1, "GB"), bound="below")
+
+
+# ----------------------------------------------------------------- sensitivities
+def test_elasticities_match_finite_differences():
+    values = dict(
+        params=70e9,
+        bytes_per_param=2,
+        layers=80,
+        n_kv_heads=8,
+        head_dim=128,
+        kv_bytes=2,
+        seq_len=200_000,
+        batch=8,
+        workspace_fraction=0.12,
+    )
+    e = F.elasticities("total_vram", **values)
+    base = F.total_vram(**values).magnitude
+    for name, elasticity in e.items():
+        bumped = dict(values, **{name: values[name] * (1 + 1e-6)})
+        if F.glossary[name].integer:
+            continue
+        numeric = (F.total_vram(**bumped).magnitude / base - 1) / 1e-6
+        assert elasticity == pytest.approx(numeric, rel=1e-4)
+    # the KV cache is most of it at 200K tokens x 8 sequences (524 GB vs 157 GB of weights and
+    # workspace): the KV inputs matter most
+    assert next(iter(e)) in ("seq_len", "batch", "layers", "kv_bytes", "n_kv_heads", "head_dim")
+    assert e["seq_len"] == pytest.approx(524.288 / (524.288 + 156.8), rel=1e-9)
+    assert e["seq_len"] == pytest.approx(e["batch"])
