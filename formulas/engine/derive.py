@@ -24,7 +24,7 @@ Renderings of one Derivation: ``str()`` (aligned text for terminals), ``_repr_la
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +45,8 @@ __all__ = [
     "Rendered",
     "Step",
     "derive",
+    "display_names",
+    "render_expression",
     "render_result",
     "render_with_values",
     "value_text",
@@ -520,7 +522,7 @@ def render_with_values(
 ) -> Rendered:
     """``expr`` printed with some symbols shown as values (``70e9 · (2 B/param)``), keeping the
     reading order of the symbols they stand for."""
-    latex_names, text_names = formula.latex_names(), formula.text_names()
+    latex_names, text_names = display_names(formula)
     order_of: dict[sympy.Symbol, sympy.Symbol] = {}
     replacement: dict[sympy.Symbol, sympy.Symbol] = {}
     for i, (sym, rendered) in enumerate(shown.items()):
@@ -537,12 +539,27 @@ def render_with_values(
     return Rendered(to_latex(body, latex_names, order), to_text(body, text_names, order))
 
 
+def display_names(formula: Formula) -> tuple[dict, dict]:
+    """LaTeX and text names of every symbol of the chain, the formula's own result included
+    (a rearranged formula has it on the right-hand side)."""
+    latex_names, text_names = formula.latex_names(), formula.text_names()
+    latex_names[formula.symbol] = formula.entry.latex
+    text_names[formula.symbol] = formula.entry.text
+    return latex_names, text_names
+
+
+def render_expression(formula: Formula, expr: sympy.Basic) -> Rendered:
+    """``expr`` in the conventional symbols of ``formula``'s chain."""
+    latex_names, text_names = display_names(formula)
+    order = formula.order_key
+    return Rendered(to_latex(expr, latex_names, order), to_text(expr, text_names, order))
+
+
 def render_result(formula: Formula, value: sympy.Expr, unit: pint.Unit, sig: int) -> Rendered:
     """A computed value with its unit, or (partial) an expression with the unit after it."""
     if value.is_Number:
         return value_text(float(value), unit, exact=False, sig=sig)
-    latex = formula.to_latex(value)
-    text = formula.to_text(value)
+    latex, text = astuple(render_expression(formula, value))
     if _has_dimension(unit):
         latex = rf"\left({latex}\right)\,{_latex_unit(unit)}"
         text = f"({text}) {_unit_text(unit)}"

@@ -63,7 +63,9 @@ def text_number(x: float, sig: int = 3, exact: bool = False) -> str:
             return f"{eng[0]}e{eng[1]}" if eng else f"{int(x)}"
         return f"{x:.12g}"
     if 1e-3 <= abs(x) < 1e5:
-        return f"{float(f'{x:.{sig}g}'):g}" if abs(x) < 1e4 else f"{round(x):d}"
+        # never switch to an exponent below 1e5: 12346 stays 12346 at three figures
+        digits = max(sig, len(str(int(abs(x)))))
+        return f"{float(f'{x:.{digits}g}'):.{digits}g}"
     mantissa, exponent = _split(x, sig)
     return f"{mantissa}e{exponent}"
 
