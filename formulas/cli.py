@@ -7,8 +7,8 @@ Commands (each takes ``--json`` for scripts)::
                                                rationale) or a glossary symbol
     llmphys derive NAME [--model M] [--hardware H] [--precision P] [--set k=v ...]
                                                the worked derivation
-    llmphys solve NAME --for SYMBOL --target VALUE [--model M] [--hardware H] [--set k=v ...]
-                                               the inverse question ("largest seq_len that fits")
+    llmphys solve NAME --for SYMBOL --target VALUE [--bound B] [--model M] [--hardware H]
+                  [--set k=v ...]              the inverse question ("largest seq_len that fits")
     llmphys check "TEXT" [--unit name=unit ...] [--result UNIT]
                                                verify the units of a new formula
     llmphys models                             model presets
@@ -324,7 +324,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if unknown in values:
         raise UsageError(f"--set gives {unknown}, the symbol to solve for; drop it")
     target = parse_value(args.target, formula.entry, "--target")
-    solution = llmphys.solve(formula, unknown, target=target, **values)
+    extra = {"bound": args.bound} if args.bound else {}
+    solution = llmphys.solve(formula, unknown, target=target, **extra, **values)
     if args.json:
         _print_json(solution.to_dict())
     else:
@@ -432,6 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME")
     p.add_argument("--for", dest="unknown", metavar="SYMBOL", required=True)
     p.add_argument("--target", metavar="VALUE", required=True, help="e.g. '80 GB'")
+    p.add_argument(
+        "--bound",
+        choices=["at_most", "at_least", "equal"],
+        help="the target is a budget (at_most, the default), a requirement (at_least) or exact",
+    )
     presets(p)
 
     p = add("check", cmd_check, "check the units of a formula written as text")
