@@ -291,11 +291,34 @@ def test_without_a_docstring_the_meaning_says_user_defined(scratch):
 
 
 def test_solve_a_user_formula(scratch):
-    solve = pytest.importorskip("llmphys.engine.solve")
     f = weights_from_bits(scratch)
-    solution = solve.solve(f, "params", target=Q_(35, "GB"), bits_per_param=4)
-    value = solution.value if hasattr(solution, "value") else solution
-    assert Q_(value).to("").magnitude == pytest.approx(70e9)
+    solution = F.solve(f, "params", target=Q_(35, "GB"), bits_per_param=4)
+    assert solution.value.to("").magnitude == 70e9
+    assert solution.direction == "largest" and solution.method == "symbolic"
+    assert "params" in solution.to_dict()["unknown"]
+    assert "35 GB" in str(solution)
+
+
+def test_solve_a_user_formula_for_a_declared_input(scratch):
+    f = weights_from_bits(scratch)
+    solution = F.solve(f, "bits_per_param", target=Q_(35, "GB"), params=70e9)
+    assert solution.value.to("bit/parameter").magnitude == pytest.approx(4)
+
+
+def test_solve_a_user_composite_infeasible(scratch):
+    weights_from_bits(scratch)
+    vram = F.define(
+        "vram_with_bit_weights",
+        "weights_from_bits + kv_cache_bytes",
+        result="B",
+        doc="Weights in a bit precision plus the KV cache.",
+        registry=scratch,
+    )
+    values = dict(layers=80, n_kv_heads=8, head_dim=128, kv_bytes=2, batch=1)
+    fits = F.solve(vram, "seq_len", target=Q_(80, "GB"), params=70e9, bits_per_param=4, **values)
+    assert fits.value.magnitude == 137329  # (80e9 - 35e9) / 327680 B per token, floored
+    with pytest.raises(F.InfeasibleError):
+        F.solve(vram, "seq_len", target=Q_(80, "GB"), params=70e9, bits_per_param=16, **values)
 
 
 def test_module_doctests(user):
