@@ -555,6 +555,8 @@ def check_definition(
         return to_python(e, order)
 
     for part in parts.values():
+        if not part.subs:  # nothing to check; expanding the part now would only slow imports
+            continue
         inputs = {s.name: s for s in part.formula.inputs}
         for key, value in part.subs:
             if key.name not in inputs:
