@@ -152,22 +152,25 @@ def attention_flops(layers, qk_flops, av_flops):
     text="C_prefill",
     source="seed: Transformer Forward Pass / Total Prefill FLOPs",
 )
-def prefill_flops(dense_flops, attention_flops, prompt_len):
+def prefill_flops(dense_flops, attention_flops, prompt_len, causal_factor):
     """FLOPs to prefill a prompt: the dense pass over every prompt token plus attention.
 
     Notes
     -----
     - All prompt tokens go through the model at once (n_tok = S_p).
-    - Every prompt token attends to every prompt token (n_q = S = S_p), the seed's full count.
+    - Every prompt token attends to the prompt (n_q = S = S_p).  The seed counts all S_p^2
+      scores (c = 1); a causal model only needs the lower triangle, c = 1/2, which halves the
+      attention term and nothing else.
     - Seed example, Llama 3.1 70B at 10K tokens: 1.4e15 + 2.6e14 = 1.66e15 FLOP.
 
     Examples
     --------
-    >>> q = prefill_flops(active_params=70e9, layers=80, prompt_len=10000, hidden=8192)
+    >>> q = prefill_flops(active_params=70e9, layers=80, prompt_len=10000, hidden=8192,
+    ...                   causal_factor=1)
     >>> print(f"{q.to('PFLOP'):.3g~P}")
     1.66 PFLOP
     """
-    return dense_flops.at(tokens=prompt_len) + attention_flops.at(
+    return dense_flops.at(tokens=prompt_len) + causal_factor * attention_flops.at(
         query_tokens=prompt_len, seq_len=prompt_len
     )
 

@@ -99,14 +99,19 @@ def fewest_gpus(
 
 
 def longest_prompt(ttft: pint.Quantity, formula: Formula | None = None, **values: Any) -> Solution:
-    """The longest prompt whose time to first token stays within ``ttft`` (a quadratic in the
-    prompt length: the positive root).
+    """The longest prompt whose time to first token stays within ``ttft``.
+
+    TTFT is the larger of the prefill's compute time (quadratic in the prompt) and its memory
+    time, plus the overhead: the answer is the root in the branch that binds.
 
     >>> import llmphys as F
-    >>> s = longest_prompt(F.Q_(2, "s"), active_params=70e9, layers=80, hidden=8192,
-    ...                    peak_flops=989e12, utilization=0.4, overhead=0.08)
-    >>> print(s.value)
-    4963 tok
+    >>> s = longest_prompt(F.Q_(2, "s"), params=70e9, active_params=70e9,
+    ...     bytes_per_param="bf16", layers=80, n_heads=64, n_kv_heads=8, head_dim=128,
+    ...     kv_bytes="bf16", act_bytes="bf16", hidden=8192, batch=1, causal_factor=0.5,
+    ...     flash_attention=1, peak_flops=989e12, utilization=0.4, mem_bandwidth=3.35e12,
+    ...     bw_utilization=0.6, overhead=0.08)
+    >>> print(s.value, s.method)
+    5174 tok numeric
     """
     return solve(_formula("ttft", formula), "prompt_len", target=ttft, **values)
 

@@ -126,38 +126,60 @@ def test_total_vram_latex_exact():
 
 
 def test_ttft_text_and_latex_exact():
-    d = F.ttft.derive(prefill_flops=1.66e15, effective_flops=200e12, overhead=0.08)
+    d = F.ttft.derive(
+        prefill_time=8.3,
+        batch=1,
+        prefill_bytes=143.3e9,
+        effective_bandwidth=2.039e12,
+        overhead=0.08,
+    )
     assert str(d) == (
-        "t_TTFT: Time to first token: the prefill time plus a fixed overhead\n"
+        "t_TTFT: Time to first token: the prefill step time plus a fixed overhead\n"
         "\n"
         "Definition\n"
-        "  t_TTFT      = t_prefill + t_0\n"
-        "    t_prefill = C_prefill/F_eff\n"
+        "  t_TTFT           = t_prefill,step + t_0\n"
+        "    t_prefill,step = max(t_prefill,C, t_prefill,M)\n"
+        "      t_prefill,C  = t_prefill · B\n"
+        "      t_prefill,M  = D_prefill/BW_eff\n"
         "\n"
         "Values\n"
-        "  C_prefill = 1.66e15 FLOP           FLOPs to prefill a prompt: the dense pass over every "
-        "prompt token plus attention\n"
-        "  F_eff     = 200 TFLOP/s            Effective FLOP rate: the peak dense rate times the "
-        "achieved utilization (MFU)\n"
+        "  BW_eff    = 2.039 TB/s             Effective memory bandwidth: the peak bandwidth times "
+        "the achieved fraction (MBU)\n"
+        "  t_prefill = 8.3 s                  Time to prefill a prompt: its FLOPs over the "
+        "effective FLOP rate\n"
+        "  D_prefill = 143.3 GB               HBM bytes one prefill step moves: the weights once, "
+        "the prompts' new KV cache, and the attention scores unless attention is fused\n"
+        "  B         = 1                      sequences processed together (batch size)\n"
         "  t_0       = 0.08 s                 fixed time-to-first-token overhead (scheduling, "
         "tokenization, launch)\n"
         "\n"
         "Substituted\n"
-        "  t_prefill = (1.66e15 FLOP)/(200 TFLOP/s) = 8.3 s\n"
-        "  t_TTFT    = 8.3 s + 0.08 s = 8.38 s\n"
+        "  t_prefill,C    = (8.3 s) · 1 = 8.3 s\n"
+        "  t_prefill,M    = (143 GB)/(2.04 TB/s) = 70.3 ms\n"
+        "  t_prefill,step = max(8.3 s, 70.3 ms) = 8.3 s\n"
+        "  t_TTFT         = 8.3 s + 0.08 s = 8.38 s\n"
         "\n"
         "Result\n"
         "  t_TTFT = 8.38 s"
     )
     assert d.latex() == (
         "\\begin{aligned}\n"
-        "t_{\\mathrm{TTFT}} &= t_{\\mathrm{prefill}} + t_{0} \\\\\n"
-        "t_{\\mathrm{prefill}} &= \\frac{C_{\\mathrm{prefill}}}{F_{\\mathrm{eff}}} \\\\[6pt]\n"
-        "C_{\\mathrm{prefill}} &= 1.66 \\times 10^{15}\\,\\mathrm{FLOP} \\\\\n"
-        "F_{\\mathrm{eff}} &= 200\\,\\mathrm{TFLOP/s} \\\\\n"
+        "t_{\\mathrm{TTFT}} &= t_{\\mathrm{prefill,step}} + t_{0} \\\\\n"
+        "t_{\\mathrm{prefill,step}} &= \\max\\left(t_{\\mathrm{prefill,C}}, "
+        "t_{\\mathrm{prefill,M}}\\right) \\\\\n"
+        "t_{\\mathrm{prefill,C}} &= t_{\\mathrm{prefill}} \\cdot B \\\\\n"
+        "t_{\\mathrm{prefill,M}} &= \\frac{D_{\\mathrm{prefill}}}{\\mathit{BW}_{\\mathrm{eff}}} "
+        "\\\\[6pt]\n"
+        "\\mathit{BW}_{\\mathrm{eff}} &= 2.039\\,\\mathrm{TB/s} \\\\\n"
+        "t_{\\mathrm{prefill}} &= 8.3\\,\\mathrm{s} \\\\\n"
+        "D_{\\mathrm{prefill}} &= 143.3\\,\\mathrm{GB} \\\\\n"
+        "B &= 1 \\\\\n"
         "t_{0} &= 0.08\\,\\mathrm{s} \\\\[6pt]\n"
-        "t_{\\mathrm{prefill}} &= \\frac{1.66 \\times 10^{15}\\,\\mathrm{FLOP}}{200\\,"
-        "\\mathrm{TFLOP/s}} = 8.3\\,\\mathrm{s} \\\\\n"
+        "t_{\\mathrm{prefill,C}} &= 8.3\\,\\mathrm{s} \\cdot 1 = 8.3\\,\\mathrm{s} \\\\\n"
+        "t_{\\mathrm{prefill,M}} &= \\frac{143\\,\\mathrm{GB}}{2.04\\,\\mathrm{TB/s}} = "
+        "70.3\\,\\mathrm{ms} \\\\\n"
+        "t_{\\mathrm{prefill,step}} &= \\max\\left(8.3\\,\\mathrm{s}, 70.3\\,\\mathrm{ms}\\right) "
+        "= 8.3\\,\\mathrm{s} \\\\\n"
         "t_{\\mathrm{TTFT}} &= 8.3\\,\\mathrm{s} + 0.08\\,\\mathrm{s} = 8.38\\,\\mathrm{s} "
         "\\\\[6pt]\n"
         "t_{\\mathrm{TTFT}} &= 8.38\\,\\mathrm{s}\n"
@@ -173,12 +195,17 @@ def test_seed_prefill_reads_like_the_seed():
     # seed, Total Prefill FLOPs / Example (Llama 3.1 70B, 10K prompt):
     # Dense 1.4e15, Attention 2.6e14, Total ~1.66 PFLOPs; TTFT at 200 TFLOPS 8.3 s
     d = F.prefill_time.derive(
-        active_params=70e9, layers=80, prompt_len=10000, hidden=8192, effective_flops=200e12
+        active_params=70e9,
+        layers=80,
+        prompt_len=10000,
+        hidden=8192,
+        effective_flops=200e12,
+        causal_factor=1,
     )
     text = str(d)
     assert "C_dense   = 2 · 70e9 · 10000 FLOP = 1.4e15 FLOP" in text
     assert "C_attn    = 80 · (1.64e12 FLOP + 1.64e12 FLOP) = 2.62e14 FLOP" in text
-    assert "C_prefill = 1.4e15 FLOP + 2.62e14 FLOP = 1.66e15 FLOP" in text
+    assert "C_prefill = 1.4e15 FLOP + (2.62e14 FLOP) · 1 = 1.66e15 FLOP" in text
     assert "t_prefill = (1.66e15 FLOP)/(200 TFLOP/s) = 8.31 s" in text
     steps = _step_values(d)
     assert round(steps["dense_flops"][0] / 1e15, 1) == 1.4
@@ -264,7 +291,7 @@ def test_binary_units_on_request():
 
 def test_units_upright_symbols_italic_in_latex():
     latex = F.prefill_flops.derive(
-        active_params=70e9, layers=80, prompt_len=10000, hidden=8192
+        active_params=70e9, layers=80, prompt_len=10000, hidden=8192, causal_factor=0.5
     ).latex()
     assert "\\,\\mathrm{FLOP}" in latex
     # symbols are never wrapped in \mathrm as a whole, and python names never appear

@@ -108,6 +108,7 @@ def test_extreme_integers_in_a_sweep_stay_float64():
         active_params=np.array([10**12], dtype=np.int64),
         layers=200,
         hidden=65536,
+        causal_factor=1,
     )
     exact = 2 * 10**12 * 10**7 + 4 * 65536 * 200 * 10**14
     assert grid.dtype == np.float64

@@ -58,6 +58,8 @@ def arrange(expr: sympy.Basic, order: OrderKey) -> sympy.Basic:
         return sympy.Add(*args, evaluate=False)
     if isinstance(expr, sympy.Pow):
         return sympy.Pow(arrange(expr.base, order), expr.exp, evaluate=False)
+    if isinstance(expr, (sympy.Min, sympy.Max)):
+        return expr.func(*(arrange(a, order) for a in expr.args), evaluate=False)
     if expr.args and isinstance(expr, sympy.Function):
         return expr.func(*(arrange(a, order) for a in expr.args), evaluate=False)
     return expr
@@ -113,6 +115,12 @@ class _Text(StrPrinter):
 
     def _print_UnitSymbol(self, expr: UnitSymbol) -> str:
         return expr.name
+
+    def _print_Min(self, expr: sympy.Min) -> str:
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Max(self, expr: sympy.Max) -> str:
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Equality(self, expr: sympy.Eq) -> str:
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"

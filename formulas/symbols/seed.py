@@ -102,6 +102,21 @@ INPUTS: tuple[Entry, ...] = (
     Entry("overhead", r"t_{0}", "t_0", "second",
           "fixed time-to-first-token overhead (scheduling, tokenization, launch)",
           domain="nonnegative", default=0.08, range=(0, 2)),
+    # ------------------------------------------------- the seed's limitations, made visible
+    # seed, Known Limitations: "No FlashAttention: assumes standard O(seq^2) attention" and
+    # causal masking / batching "not modeled".  Each becomes a symbol whose default is the
+    # seed's assumption, so the seed's numbers are one instance.
+    Entry("causal_factor", "c", "c", "",
+          "fraction of the S x S attention scores computed in prefill (1: the seed's full "
+          "count; 1/2: causal masking skips the upper triangle)",
+          domain="fraction", default=1, range=(0.5, 1)),
+    Entry("flash_attention", r"\phi_{\mathrm{FA}}", "φ_FA", "",
+          "1 when attention is fused (FlashAttention: the S x S scores never reach HBM), 0 for "
+          "standard attention that writes and reads them",
+          domain="unit_interval", integer=True, default=0, range=(0, 1)),
+    Entry("act_bytes", r"b_{\mathrm{act}}", "b_act", "byte/element",
+          "bytes per activation element (attention scores, hidden states)",
+          default=2, range=(0.5, 4), choices=PRECISIONS),
 )
 # fmt: on
 
