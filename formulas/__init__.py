@@ -16,12 +16,14 @@ if __name__ != "llmphys":  # pragma: no cover - exercised by a subprocess test
 
 # the physics: importing a topic registers its formulas (each imports the topics it uses)
 from llmphys import (  # noqa: F401
+    attention,
     bandwidth,
     compute,
     errors,
     latency,
     memory,
     moe,
+    param_counts,
     symbols,
 )
 from llmphys.engine import Formula, glossary, registry
@@ -56,7 +58,11 @@ __all__ = [
     "elasticities",
     "errors",
     "glossary",
+    "hardware",
+    "load_hf_config",
+    "models",
     "registry",
+    "seed_vs_real",
     "sizing",
     "solve",
     "ureg",
@@ -74,6 +80,12 @@ _LAZY = {
     "Solution": "llmphys.engine.solve",
     "elasticities": "llmphys.engine.solve",
     "sizing": "llmphys.sizing",
+    "models": "llmphys.presets",
+    "hardware": "llmphys.presets",
+    "presets": "llmphys.presets",
+    "load_hf_config": "llmphys.hf_config",
+    "compare": "llmphys.compare",
+    "seed_vs_real": "llmphys.compare",
 }
 
 

@@ -5,4 +5,7 @@ twice is refused.  ``seed`` holds the symbols of the seed spec (and sets the rea
 factors); later topics add theirs in their own module.
 """
 
-from llmphys.symbols import seed  # noqa: F401  (registers the seed's symbols)
+from llmphys.symbols import (  # noqa: F401  (importing a module registers its symbols)
+    architecture,  # GQA, MLA, MoE and sliding-window symbols (imports seed first)
+    seed,  # the seed's symbols
+)

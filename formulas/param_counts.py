@@ -1,0 +1,762 @@
+"""Parameter counts from the architecture: embeddings, attention, feed-forward, experts, norms.
+
+The seed takes the parameter count as given ("70B").  Here it is derived from a model's
+``config.json`` values, piece by piece, and matches the exact checkpoint counts of
+``shared/reference/models.md`` (Llama 3.1, Mixtral, Qwen3-MoE, DeepSeek-V3, gpt-oss, Gemma 3).
+
+Counting conventions
+--------------------
+- Every weight matrix and vector of the checkpoint counts once: the embedding table; the output
+  head unless tied to it (``embedding_matrices`` = 1 tied, 2 untied); per layer the attention
+  projections (with biases, sinks and MLA's low-rank projections and norms where the family has
+  them), the feed-forward block, the norms; the final norm.
+- A dense gated feed-forward block (SwiGLU / GeGLU) has three d x d_ff matrices: gate, up, down.
+- A mixture-of-experts layer holds E routed and E_s shared experts (each a gated block of width
+  d_e) and a router (d x E, plus a per-expert bias in gpt-oss and DeepSeek-V3).  DeepSeek's first
+  ``first_k_dense_replace`` layers keep a dense block instead.
+
+Active parameters (``active_param_count``): the weights one token multiplies with, i.e. the
+2 FLOP-per-parameter count of ``dense_flops``.  Every attention and norm weight, the dense
+blocks, the shared experts, the router, the k routed-in experts, and the output head (a
+V x d matmul); *not* the input-embedding table, which is a row lookup, nor the experts the
+token is not routed to.  This is OpenAI's convention for gpt-oss ("5.13B active").  Mistral AI,
+DeepSeek and Qwen also count the input embedding: ``active_param_count_with_embedding``
+(Mixtral 12.9B, DeepSeek-V3 37B, Qwen3-235B-A22B 22B).  For a tied model both are the same.
+
+Variants (swapped in by a preset with :meth:`~llmphys.Formula.with_parts`): attention with
+biases or sinks, MLA attention, q/k norms, the MoE feed-forward stack, biased experts and
+routers.  Each has the unit of the part it replaces.
+"""
+
+from __future__ import annotations
+
+from llmphys import attention  # noqa: F401  (kv_width and mla_latent_width are parts below)
+from llmphys.engine import formula
+
+__all__ = [
+    "active_ffn_stack_params",
+    "active_param_count",
+    "active_param_count_with_embedding",
+    "attention_bias_params",
+    "attention_params",
+    "attention_params_biased",
+    "attention_params_qkv_bias",
+    "attention_params_sinks",
+    "embedding_lookup_params",
+    "embedding_params",
+    "expert_params",
+    "expert_params_biased",
+    "ffn_params",
+    "ffn_stack_params",
+    "idle_expert_params",
+    "layer_norm_params",
+    "layer_norm_params_qk",
+    "mixed_ffn_stack_params",
+    "mla_attention_params",
+    "mla_query_params",
+    "mla_query_params_direct",
+    "moe_active_ffn_stack_params",
+    "moe_ffn_params",
+    "moe_ffn_stack_params",
+    "param_count",
+    "router_params",
+    "router_params_biased",
+]
+
+MODELS_MD = "shared/reference/models.md"
+
+
+# ----------------------------------------------------------------------------- embeddings
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{emb}}",
+    text="P_emb",
+    source=f"{MODELS_MD} (vocab_size x hidden_size, input embedding and untied output head)",
+)
+def embedding_params(vocab_size, hidden):
+    """Parameters of one vocabulary x hidden matrix: the input embedding (or the output head).
+
+    Notes
+    -----
+    - The input embedding maps each token id to a d-wide row; the output head (unembedding)
+      maps the final hidden state back to V logits and has the same shape.
+    - Large for big vocabularies: 1.4B of Gemma-3-27B's 27B (V = 262,144).
+
+    Examples
+    --------
+    >>> q = embedding_params(vocab_size=128256, hidden=4096)
+    >>> print(f"{q:,.0f~P}")
+    525,336,576 param
+    """
+    return vocab_size * hidden
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{lookup}}",
+    text="P_lookup",
+    source=f"{MODELS_MD} (active conventions: OpenAI counts the unembedding, not the embedding)",
+)
+def embedding_lookup_params(embedding_matrices, embedding_params):
+    """Parameters of the input-embedding table used only as a lookup: the table, when the output
+    head is a separate matrix; none when they are tied.
+
+    Notes
+    -----
+    - A token reads one row of the input embedding (d numbers): no matmul, no 2 FLOP per
+      parameter.  The output head is a full V x d matmul.
+    - Tied (n_emb = 1, Gemma): the one matrix is the output head, so nothing is lookup-only.
+
+    Examples
+    --------
+    >>> q = embedding_lookup_params(embedding_matrices=2, vocab_size=201088, hidden=2880)
+    >>> print(f"{q:,.0f~P}")
+    579,133,440 param
+    """
+    return (embedding_matrices - 1) * embedding_params
+
+
+# ----------------------------------------------------------------------------- attention
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{attn}}",
+    text="P_attn",
+    source=f"{MODELS_MD} (Llama-style layers: q, k, v, o projections)",
+)
+def attention_params(hidden, n_heads, head_dim, kv_width):
+    """Attention weights of one layer (MHA, GQA, MQA): the q and o projections, n_h d_h wide,
+    and the k and v projections, which produce the cached KV width.
+
+    Notes
+    -----
+    - q: d x n_h d_h and o: n_h d_h x d; k and v together: d x 2 n_kv d_h = d x w_kv.
+    - The head width is explicit: Qwen3-235B-A22B's 64 heads of 128 make q and o 8,192 wide on
+      a 4,096-wide model.
+    - No biases (Llama, Mistral, Mixtral, Qwen3, Gemma, DeepSeek); see the ``_qkv_bias``,
+      ``_biased`` and ``_sinks`` variants.
+
+    Examples
+    --------
+    >>> q = attention_params(hidden=4096, n_heads=32, n_kv_heads=8, head_dim=128)
+    >>> print(f"{q:,.0f~P}")
+    41,943,040 param
+    """
+    return 2 * hidden * n_heads * head_dim + hidden * kv_width
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{bias}}",
+    text="P_bias",
+    source="Qwen2 architecture (HF transformers Qwen2Attention: q, k, v projections with bias)",
+)
+def attention_bias_params(n_heads, head_dim, kv_width):
+    """Bias vectors of the q, k and v projections of one layer.
+
+    Notes
+    -----
+    - One bias per output of each projection: n_h d_h for q, the KV width for k and v.
+
+    Examples
+    --------
+    >>> q = attention_bias_params(n_heads=64, n_kv_heads=8, head_dim=64)
+    >>> print(f"{q:,.0f~P}")
+    5,120 param
+    """
+    return n_heads * head_dim + kv_width
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{attn}}^{\mathrm{qkv\,b}}",
+    text="P_attn^qkv-b",
+    source="Qwen2 architecture (HF transformers Qwen2Attention: bias on q, k, v, not on o)",
+)
+def attention_params_qkv_bias(attention_params, attention_bias_params):
+    """Attention parameters of one layer with biases on q, k and v (Qwen2 family).
+
+    Examples
+    --------
+    >>> q = attention_params_qkv_bias(hidden=3584, n_heads=28, n_kv_heads=4, head_dim=128)
+    >>> print(f"{q:,.0f~P}")
+    29,364,736 param
+    """
+    return attention_params + attention_bias_params
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{attn}}^{\mathrm{b}}",
+    text="P_attn^b",
+    source="HF config attention_bias = true (bias on q, k, v and o); gpt-oss (models.md: "
+    "attention biases)",
+)
+def attention_params_biased(attention_params_qkv_bias, hidden):
+    """Attention parameters of one layer with biases on all four projections.
+
+    Notes
+    -----
+    - ``attention_bias: true`` in a Llama, Mistral, Qwen3 or gpt-oss config: q, k, v and o
+      each carry a bias; the o bias is d wide.
+
+    Examples
+    --------
+    >>> q = attention_params_biased(hidden=2880, n_heads=64, n_kv_heads=8, head_dim=64)
+    >>> print(f"{q:,.0f~P}")
+    26,550,080 param
+    """
+    return attention_params_qkv_bias + hidden
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{attn}}^{\mathrm{sink}}",
+    text="P_attn^sink",
+    source=f"{MODELS_MD} (gpt-oss-120b: attention biases and per-head sinks)",
+)
+def attention_params_sinks(attention_params_biased, n_heads):
+    """Attention parameters of one gpt-oss layer: biased projections plus one learned sink logit
+    per head.
+
+    Notes
+    -----
+    - A sink is an extra logit per head in the softmax's denominator, letting a head attend to
+      "nothing"; it is one parameter per head, not a cached token.
+
+    Examples
+    --------
+    >>> q = attention_params_sinks(hidden=2880, n_heads=64, n_kv_heads=8, head_dim=64)
+    >>> print(f"{q:,.0f~P}")
+    26,550,144 param
+    """
+    return attention_params_biased + n_heads
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{q}}^{\mathrm{MLA}}",
+    text="P_q^MLA",
+    source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1.2 (low-rank query "
+    f"compression); {MODELS_MD} (q_lora_rank)",
+)
+def mla_query_params(hidden, q_lora_rank, n_heads, qk_nope_head_dim, qk_rope_head_dim):
+    """Query weights of one MLA layer with low-rank query compression: down-projection, its
+    norm, and the up-projection to every head's d_h^N + d_h^R.
+
+    Notes
+    -----
+    - q_a_proj d x d_c', q_a_layernorm d_c', q_b_proj d_c' x n_h (d_h^N + d_h^R).
+    - DeepSeek-V3: 7168 x 1536 + 1536 + 1536 x 128 x 192 = 48.8M per layer.
+
+    Examples
+    --------
+    >>> q = mla_query_params(hidden=7168, q_lora_rank=1536, n_heads=128,
+    ...                      qk_nope_head_dim=128, qk_rope_head_dim=64)
+    >>> print(f"{q:,.0f~P}")
+    48,760,320 param
+    """
+    return (
+        hidden * q_lora_rank
+        + q_lora_rank
+        + q_lora_rank * n_heads * (qk_nope_head_dim + qk_rope_head_dim)
+    )
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{q}}^{\mathrm{MLA,direct}}",
+    text="P_q^MLA,direct",
+    source="DeepSeek-V2 architecture (HF transformers DeepseekV2Attention: q_proj when "
+    "q_lora_rank is null, e.g. DeepSeek-V2-Lite)",
+)
+def mla_query_params_direct(hidden, n_heads, qk_nope_head_dim, qk_rope_head_dim):
+    """Query weights of one MLA layer without query compression (``q_lora_rank: null``).
+
+    Examples
+    --------
+    >>> q = mla_query_params_direct(hidden=2048, n_heads=16, qk_nope_head_dim=128,
+    ...                             qk_rope_head_dim=64)
+    >>> print(f"{q:,.0f~P}")
+    6,291,456 param
+    """
+    return hidden * n_heads * (qk_nope_head_dim + qk_rope_head_dim)
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{attn}}^{\mathrm{MLA}}",
+    text="P_attn^MLA",
+    source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1; "
+    f"{MODELS_MD} (MLA fields of DeepSeek-V3)",
+)
+def mla_attention_params(
+    mla_query_params,
+    hidden,
+    mla_latent_width,
+    kv_lora_rank,
+    n_heads,
+    qk_nope_head_dim,
+    v_head_dim,
+):
+    """Attention weights of one multi-head latent attention (MLA) layer.
+
+    Notes
+    -----
+    - Queries: ``mla_query_params``.
+    - kv_a_proj_with_mqa: d x (d_c + d_h^R), producing exactly what is cached (the latent and
+      the shared rotary key); kv_a_layernorm: d_c.
+    - kv_b_proj: d_c x n_h (d_h^N + d_v), recovering each head's key and value from the latent.
+    - o_proj: n_h d_v x d.
+    - DeepSeek-V3: 187.1M per layer.
+
+    Examples
+    --------
+    >>> q = mla_attention_params(hidden=7168, q_lora_rank=1536, kv_lora_rank=512,
+    ...       n_heads=128, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128)
+    >>> print(f"{q:,.0f~P}")
+    187,107,328 param
+    """
+    return (
+        mla_query_params
+        + hidden * mla_latent_width
+        + kv_lora_rank
+        + kv_lora_rank * n_heads * (qk_nope_head_dim + v_head_dim)
+        + n_heads * v_head_dim * hidden
+    )
+
+
+# ----------------------------------------------------------------------------- norms
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{norm}}",
+    text="P_norm",
+    source=f"{MODELS_MD} (Llama: 2 RMSNorm weight vectors per layer; Gemma-3: 4)",
+)
+def layer_norm_params(norms_per_layer, hidden):
+    """Normalization weights of one layer: n_norm RMSNorm vectors of width d.
+
+    Notes
+    -----
+    - Llama, Mistral, Qwen, DeepSeek, gpt-oss: before attention and before the FFN (2).
+    - Gemma 2/3: also after each (4).
+
+    Examples
+    --------
+    >>> q = layer_norm_params(norms_per_layer=4, hidden=5376)
+    >>> print(f"{q:,.0f~P}")
+    21,504 param
+    """
+    return norms_per_layer * hidden
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{norm}}^{\mathrm{qk}}",
+    text="P_norm^qk",
+    source=f"{MODELS_MD} (Qwen3-235B-A22B: q/k RMSNorm of head_dim each; Gemma-3: q/k norms)",
+)
+def layer_norm_params_qk(layer_norm_params, head_dim):
+    """Normalization weights of one layer that also normalizes queries and keys per head.
+
+    Notes
+    -----
+    - One d_h-wide RMSNorm for the queries and one for the keys, shared by all heads
+      (Qwen3, Gemma 3).
+
+    Examples
+    --------
+    >>> q = layer_norm_params_qk(norms_per_layer=4, hidden=5376, head_dim=128)
+    >>> print(f"{q:,.0f~P}")
+    21,760 param
+    """
+    return layer_norm_params + 2 * head_dim
+
+
+# ----------------------------------------------------------------------------- feed-forward
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN}}",
+    text="P_FFN",
+    source=f"{MODELS_MD} (gate/up/down FFN)",
+)
+def ffn_params(hidden, intermediate_size):
+    """Weights of one dense gated feed-forward block: gate, up and down projections.
+
+    Notes
+    -----
+    - SwiGLU / GeGLU: out = down(act(gate(x)) * up(x)); three d x d_ff matrices, no biases
+      in these families.
+    - Two thirds of a Llama layer's parameters.
+
+    Examples
+    --------
+    >>> q = ffn_params(hidden=4096, intermediate_size=14336)
+    >>> print(f"{q:,.0f~P}")
+    176,160,768 param
+    """
+    return 3 * hidden * intermediate_size
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN,all}}",
+    text="P_FFN,all",
+    source=f"{MODELS_MD} (Llama-style layers: gate/up/down FFN in every layer)",
+)
+def ffn_stack_params(layers, ffn_params):
+    """Feed-forward weights of all layers of a dense model.
+
+    Examples
+    --------
+    >>> q = ffn_stack_params(layers=32, hidden=4096, intermediate_size=14336)
+    >>> print(f"{q:,.0f~P}")
+    5,637,144,576 param
+    """
+    return layers * ffn_params
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN,a}}",
+    text="P_FFN,a",
+    source=f"{MODELS_MD} (active conventions)",
+)
+def active_ffn_stack_params(ffn_stack_params):
+    """Feed-forward weights a token uses, over all layers: in a dense model, all of them.
+
+    Notes
+    -----
+    - Replaced by ``moe_active_ffn_stack_params`` for a mixture of experts.
+
+    Examples
+    --------
+    >>> q = active_ffn_stack_params(layers=32, hidden=4096, intermediate_size=14336)
+    >>> print(f"{q:,.0f~P}")
+    5,637,144,576 param
+    """
+    return ffn_stack_params
+
+
+# ----------------------------------------------------------------------------- experts
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{e}}",
+    text="P_e",
+    source=f"{MODELS_MD} (expert FFN size)",
+)
+def expert_params(ffn_params, moe_intermediate_size):
+    """Weights of one expert: a gated feed-forward block of the expert width d_e.
+
+    Notes
+    -----
+    - Same shape as a dense block: 3 d d_e.  Mixtral's experts are as wide as a Mistral FFN
+      (14,336); fine-grained MoE uses narrow ones (DeepSeek-V3 2,048, Qwen3 1,536).
+    - A DeepSeek shared expert is one block of width E_s d_e: the same count as E_s experts.
+
+    Examples
+    --------
+    >>> q = expert_params(hidden=7168, moe_intermediate_size=2048)
+    >>> print(f"{q:,.0f~P}")
+    44,040,192 param
+    """
+    return ffn_params.at(intermediate_size=moe_intermediate_size)
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{e}}^{\mathrm{b}}",
+    text="P_e^b",
+    source="gpt-oss architecture (HF transformers GptOssExperts: gate_up_proj_bias, "
+    "down_proj_bias); shared/reference/models.md (gpt-oss-120b exact count)",
+)
+def expert_params_biased(expert_params, moe_intermediate_size, hidden):
+    """Weights of one gpt-oss expert: the gated block plus its biases (2 d_e on gate/up, d on
+    down).
+
+    Examples
+    --------
+    >>> q = expert_params_biased(hidden=2880, moe_intermediate_size=2880)
+    >>> print(f"{q:,.0f~P}")
+    24,891,840 param
+    """
+    return expert_params + 2 * moe_intermediate_size + hidden
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{router}}",
+    text="P_router",
+    source=f"{MODELS_MD} (Mixtral: router 4096 x 8 per layer)",
+)
+def router_params(hidden, n_experts):
+    """Router (gate) weights of one mixture-of-experts layer: one score per routed expert.
+
+    Notes
+    -----
+    - Every token computes all E scores, so the router is active in full.
+
+    Examples
+    --------
+    >>> q = router_params(hidden=4096, n_experts=8)
+    >>> print(f"{q:,.0f~P}")
+    32,768 param
+    """
+    return hidden * n_experts
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{router}}^{\mathrm{b}}",
+    text="P_router^b",
+    source="gpt-oss (HF GptOssTopKRouter: bias) and DeepSeek-V3 (e_score_correction_bias, "
+    "topk_method noaux_tc); shared/reference/models.md exact counts",
+)
+def router_params_biased(router_params, n_experts):
+    """Router weights of one layer plus one bias per routed expert.
+
+    Notes
+    -----
+    - gpt-oss: a linear router with bias.  DeepSeek-V3: a per-expert score-correction bias used
+      for load balancing without an auxiliary loss; it is in the checkpoint and counted.
+
+    Examples
+    --------
+    >>> q = router_params_biased(hidden=7168, n_experts=256)
+    >>> print(f"{q:,.0f~P}")
+    1,835,264 param
+    """
+    return router_params + n_experts
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{MoE}}",
+    text="P_MoE",
+    source=f"{MODELS_MD} (routed experts, shared experts, router)",
+)
+def moe_ffn_params(n_experts, n_shared_experts, expert_params, router_params):
+    """Feed-forward weights of one mixture-of-experts layer: routed and shared experts plus the
+    router.
+
+    Notes
+    -----
+    - All of them must sit in memory (``weight_bytes`` follows the total), although a token
+      uses only k routed experts.
+
+    Examples
+    --------
+    >>> q = moe_ffn_params(n_experts=8, n_shared_experts=0, hidden=4096,
+    ...                    moe_intermediate_size=14336)
+    >>> print(f"{q:,.0f~P}")
+    1,409,318,912 param
+    """
+    return (n_experts + n_shared_experts) * expert_params + router_params
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN,all}}^{\mathrm{MoE}}",
+    text="P_FFN,all^MoE",
+    source=f"{MODELS_MD} (Mixtral, Qwen3-MoE, gpt-oss: experts in every layer)",
+)
+def moe_ffn_stack_params(moe_layers, moe_ffn_params):
+    """Feed-forward weights of all layers of a mixture-of-experts model whose every layer is an
+    expert layer.
+
+    Notes
+    -----
+    - Replaces ``ffn_stack_params`` (same unit) for Mixtral, Qwen3-MoE and gpt-oss.
+    - Models that keep dense blocks in their first layers (DeepSeek) replace it in turn with
+      ``mixed_ffn_stack_params``.
+
+    Examples
+    --------
+    >>> q = moe_ffn_stack_params(moe_layers=32, hidden=4096, n_experts=8, n_shared_experts=0,
+    ...                          moe_intermediate_size=14336)
+    >>> print(f"{q.to('Gparam'):.6g~P}")
+    45.0982 Gparam
+    """
+    return moe_layers * moe_ffn_params
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN,all}}^{\mathrm{dense+MoE}}",
+    text="P_FFN,all^dense+MoE",
+    source=f"{MODELS_MD} (DeepSeek-V3: first 3 layers dense, first_k_dense_replace, with "
+    "intermediate_size 18432)",
+)
+def mixed_ffn_stack_params(dense_layers, ffn_params, moe_ffn_stack_params):
+    """Feed-forward weights of all layers of a mixture-of-experts model that keeps dense blocks
+    in some layers: the dense blocks plus the expert layers.
+
+    Notes
+    -----
+    - Replaces ``moe_ffn_stack_params`` (same unit) for DeepSeek-V2/V3
+      (``first_k_dense_replace``) and Qwen3-MoE configs with ``mlp_only_layers``.
+    - DeepSeek-V3: 3 dense layers of d_ff = 18,432, then 58 expert layers.
+
+    Examples
+    --------
+    >>> q = mixed_ffn_stack_params(dense_layers=3, moe_layers=58, hidden=7168,
+    ...                            intermediate_size=18432, n_experts=256, n_shared_experts=1,
+    ...                            moe_intermediate_size=2048)
+    >>> print(f"{q.to('Gparam'):.6g~P}")
+    657.759 Gparam
+    """
+    return dense_layers * ffn_params + moe_ffn_stack_params
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{idle}}",
+    text="P_idle",
+    source="seed: MoE / Architecture (active params: only activated experts); "
+    f"{MODELS_MD} (experts, active per token)",
+)
+def idle_expert_params(moe_layers, n_experts, experts_per_token, expert_params):
+    """Expert weights a token does not use: the E - k routed experts it is not sent to, in every
+    expert layer.
+
+    Notes
+    -----
+    - In memory but not in the token's compute.  Which experts are idle changes per token; a
+      batch touches more of them (``moe_weight_read``).
+    - Mixtral: 6 of 8 experts in each of 32 layers, 33.8B of its 46.7B.
+
+    Examples
+    --------
+    >>> q = idle_expert_params(moe_layers=32, n_experts=8, experts_per_token=2, hidden=4096,
+    ...                        moe_intermediate_size=14336)
+    >>> print(f"{q.to('Gparam'):.4g~P}")
+    33.82 Gparam
+    """
+    return moe_layers * (n_experts - experts_per_token) * expert_params
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN,a}}^{\mathrm{MoE}}",
+    text="P_FFN,a^MoE",
+    source="seed: MoE / Architecture (active params: only activated experts)",
+)
+def moe_active_ffn_stack_params(moe_ffn_stack_params, idle_expert_params):
+    """Feed-forward weights a token uses in a mixture-of-experts model: every block except the
+    experts it is not routed to.
+
+    Notes
+    -----
+    - Replaces ``active_ffn_stack_params`` (same unit).
+    - Includes the dense blocks (if any), the shared experts, the k routed-in experts and the
+      router.
+
+    Examples
+    --------
+    >>> q = moe_active_ffn_stack_params(moe_layers=32, hidden=4096, n_experts=8,
+    ...                                 n_shared_experts=0, experts_per_token=2,
+    ...                                 moe_intermediate_size=14336)
+    >>> print(f"{q.to('Gparam'):.4g~P}")
+    11.28 Gparam
+    """
+    return moe_ffn_stack_params - idle_expert_params
+
+
+# ----------------------------------------------------------------------------- totals
+@formula(
+    unit="parameter",
+    latex=r"N_{\mathrm{arch}}",
+    text="N_arch",
+    source=f"{MODELS_MD} (published parameter counts; counting conventions)",
+)
+def param_count(
+    embedding_matrices,
+    embedding_params,
+    layers,
+    attention_params,
+    layer_norm_params,
+    ffn_stack_params,
+    hidden,
+):
+    """Total parameters from the architecture: embeddings, every layer's attention, norms and
+    feed-forward blocks, and the final norm.
+
+    Notes
+    -----
+    - The input of ``weight_bytes``: every parameter is stored, experts included.
+    - Llama 3.1 8B: 2 x 525.3M + 32 x (41.9M + 8.2K) + 5.64B + 4,096 = 8,030,261,248, the
+      exact checkpoint count.
+    - Variants for real families swap its parts (MLA attention, biases, q/k norms, the MoE
+      stack): ``llmphys.models[name].formula("param_count")``.
+
+    Examples
+    --------
+    >>> q = param_count(embedding_matrices=2, vocab_size=128256, hidden=4096, layers=32,
+    ...                 n_heads=32, n_kv_heads=8, head_dim=128, norms_per_layer=2,
+    ...                 intermediate_size=14336)
+    >>> print(f"{q:,.0f~P}")
+    8,030,261,248 param
+    """
+    return (
+        embedding_matrices * embedding_params
+        + layers * (attention_params + layer_norm_params)
+        + ffn_stack_params
+        + hidden
+    )
+
+
+@formula(
+    unit="parameter",
+    latex=r"N_{\mathrm{a,arch}}",
+    text="N_a,arch",
+    source=f"{MODELS_MD} (active conventions: OpenAI counts the unembedding, not the embedding)",
+)
+def active_param_count(
+    param_count, embedding_lookup_params, ffn_stack_params, active_ffn_stack_params
+):
+    """Parameters one token multiplies with: all of them, less the input-embedding lookup table
+    and the feed-forward weights the token skips (unrouted experts).
+
+    Notes
+    -----
+    - The count behind 2 FLOP per active parameter per token (``dense_flops``): the output head
+      is a V x d matmul and counts; the input embedding is a row lookup and does not.
+    - OpenAI's convention (gpt-oss-120b: 5.13B).  Vendors that also count the embedding:
+      ``active_param_count_with_embedding``.
+    - Dense Llama 3.1 8B: 8.03B - 0.53B = 7.50B.
+
+    Examples
+    --------
+    >>> q = active_param_count(embedding_matrices=2, vocab_size=128256, hidden=4096,
+    ...                        layers=32, n_heads=32, n_kv_heads=8, head_dim=128,
+    ...                        norms_per_layer=2, intermediate_size=14336)
+    >>> print(f"{q:,.0f~P}")
+    7,504,924,672 param
+    """
+    return param_count - embedding_lookup_params - (ffn_stack_params - active_ffn_stack_params)
+
+
+@formula(
+    unit="parameter",
+    latex=r"N_{\mathrm{a,arch}}^{\mathrm{+emb}}",
+    text="N_a,arch^+emb",
+    source=f"{MODELS_MD} (active conventions: DeepSeek counts embedding and head, Mistral "
+    "counts everything used per token)",
+)
+def active_param_count_with_embedding(active_param_count, embedding_lookup_params):
+    """Active parameters counted the way Mistral AI, DeepSeek and Qwen publish them: including
+    the input-embedding table.
+
+    Notes
+    -----
+    - Mixtral-8x7B 12.9B, DeepSeek-V3 37B, Qwen3-235B-A22B 22B are given in this convention.
+    - Equal to the total for a dense model.
+
+    Examples
+    --------
+    >>> q = active_param_count_with_embedding(embedding_matrices=2, vocab_size=128256,
+    ...       hidden=4096, layers=32, n_heads=32, n_kv_heads=8, head_dim=128,
+    ...       norms_per_layer=2, intermediate_size=14336)
+    >>> print(f"{q:,.0f~P}")
+    8,030,261,248 param
+    """
+    return active_param_count + embedding_lookup_params

@@ -1,0 +1,484 @@
+"""A model: architecture values keyed by glossary symbol, and the formula variants it needs.
+
+A :class:`Model` is what :func:`llmphys.load_hf_config` returns and what ``llmphys.models[name]``
+holds.  It knows two things:
+
+* ``values``: a number for each architecture symbol of the glossary (``layers``, ``hidden``,
+  ``n_kv_heads``, ``head_dim``, ``kv_lora_rank``, ``sliding_window``, ...), plus ``params`` and
+  ``active_params`` *derived* from them by the parameter-count formulas;
+* ``features``: which real-architecture variants apply (MLA, sliding windows, attention biases,
+  q/k norms, experts, ...).  :meth:`Model.formula` returns any registry formula rebound to those
+  variants with :meth:`~llmphys.Formula.with_parts`; the registry itself is never changed.
+
+>>> import llmphys as F
+>>> m = F.models["deepseek-v3"]
+>>> f = m.formula("kv_elements_per_token")
+>>> print(f(**m.inputs_for(f)))
+35136.0 element/tok
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import pint
+import sympy
+
+from llmphys.engine import Formula, registry
+from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.units import UnitSymbol
+
+__all__ = ["FEATURES", "Breakdown", "BreakdownRow", "Model"]
+
+#: Architecture features and the formula variants each one swaps in (part -> variant).
+FEATURES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        # attention kinds
+        "explicit_heads": {"qk_flops": "qk_flops_heads", "av_flops": "av_flops_heads"},
+        "mla": {
+            "kv_bytes_per_token": "kv_bytes_per_token_mla",
+            "attention_params": "mla_attention_params",
+            "qk_flops": "qk_flops_mla",
+            "av_flops": "av_flops_mla",
+        },
+        "mla_direct_query": {"mla_query_params": "mla_query_params_direct"},
+        "sliding_window": {
+            "kv_cache_bytes": "kv_cache_bytes_windowed",
+            "kv_read": "kv_read_windowed",
+            "attention_flops": "attention_flops_windowed",
+        },
+        # parameters of the attention block and the norms
+        "qkv_bias": {"attention_params": "attention_params_qkv_bias"},
+        "attention_bias": {"attention_params": "attention_params_biased"},
+        "attention_sinks": {"attention_params": "attention_params_sinks"},
+        "qk_norm": {"layer_norm_params": "layer_norm_params_qk"},
+        # mixture of experts
+        "moe": {
+            "ffn_stack_params": "moe_ffn_stack_params",
+            "active_ffn_stack_params": "moe_active_ffn_stack_params",
+        },
+        "dense_layers": {"moe_ffn_stack_params": "mixed_ffn_stack_params"},
+        "expert_bias": {"expert_params": "expert_params_biased"},
+        "router_bias": {"router_params": "router_params_biased"},
+    }
+)
+
+#: What each feature means, as a user reads it.
+FEATURE_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "explicit_heads": "attention over n_h heads of an explicit head_dim",
+        "mla": "multi-head latent attention (cached latent d_c + rotary key d_h^R)",
+        "mla_direct_query": "MLA without query compression (q_lora_rank null)",
+        "sliding_window": "sliding-window (local) layers interleaved with global ones",
+        "qkv_bias": "biases on the q, k and v projections",
+        "attention_bias": "biases on the q, k, v and o projections",
+        "attention_sinks": "biases on q, k, v, o and a learned sink per head",
+        "qk_norm": "RMSNorm on queries and keys (head_dim each)",
+        "moe": "mixture of experts",
+        "dense_layers": "dense feed-forward blocks in some layers of the MoE model",
+        "expert_bias": "biases in the experts",
+        "router_bias": "a per-expert router bias",
+    }
+)
+
+# parameter-count pieces shown by Model.params_breakdown(), in reading order
+_COMPONENTS: tuple[tuple[str, str], ...] = (
+    ("embedding_params", "embedding table and output head"),
+    ("attention_params", "attention"),
+    ("layer_norm_params", "norms"),
+    ("ffn_params", "dense feed-forward blocks"),
+    ("expert_params", "experts"),
+    ("router_params", "routers"),
+)
+
+
+def _formula(f: Formula | str) -> Formula:
+    return registry[f] if isinstance(f, str) else f
+
+
+def _names(f: Formula) -> set[str]:
+    return {g.name for g, _ in f.chain()}
+
+
+def _plain(symbols: Iterable[sympy.Basic]) -> set[str]:
+    return {
+        s.name for s in symbols if isinstance(s, sympy.Symbol) and not isinstance(s, UnitSymbol)
+    }
+
+
+class Model:
+    """A model architecture: glossary values, the variants that apply, and where it comes from.
+
+    Build one with :func:`llmphys.load_hf_config` (or take a preset from ``llmphys.models``).
+    ``values`` maps glossary symbol names to numbers; ``params`` and ``active_params`` are derived
+    from the others by ``param_count`` and ``active_param_count`` (with this model's variants).
+    ``assumptions`` lists every default :func:`load_hf_config` applied; ``notes`` lists facts worth
+    knowing (what is left out of the counts, how weights are stored).
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        family: str,
+        values: Mapping[str, float],
+        features: Iterable[str] = (),
+        display_name: str = "",
+        source: str = "",
+        as_of: str = "",
+        hf_id: str = "",
+        assumptions: Iterable[str] = (),
+        notes: Iterable[str] = (),
+        published: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.family = family
+        self.display_name = display_name or name or family
+        self.source = source
+        self.as_of = as_of
+        self.hf_id = hf_id
+        self.features = tuple(features)
+        self.assumptions = tuple(assumptions)
+        self.notes = tuple(notes)
+        self.published = MappingProxyType(dict(published or {}))
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise UnknownNameError(
+                f"model {self.display_name!r}: unknown feature {unknown[0]!r}"
+                f"{did_you_mean(unknown[0], FEATURES)}",
+                unknown[0],
+            )
+        variants: dict[str, str] = {}
+        for feature in self.features:
+            for part, variant in FEATURES[feature].items():
+                if part in variants and variants[part] != variant:
+                    raise InputError(
+                        f"model {self.display_name!r}: features give {part!r} two variants "
+                        f"({variants[part]!r} and {variant!r}); keep one"
+                    )
+                variants[part] = variant
+        self.variants: Mapping[str, str] = MappingProxyType(variants)
+        self._formulas: dict[str, Formula] = {}
+        self._resolved: dict[str, Formula] = {}
+        self.values: Mapping[str, float] = MappingProxyType(dict(values))
+        derived = {
+            "params": self._count("param_count"),
+            "active_params": self._count("active_param_count"),
+        }
+        self.values = MappingProxyType({**values, **derived})
+
+    # ------------------------------------------------------------------------- identity
+    @property
+    def attention(self) -> str:
+        """``"MHA"``, ``"GQA"``, ``"MQA"`` or ``"MLA"``."""
+        if "mla" in self.features:
+            return "MLA"
+        n_kv, n_h = self.values["n_kv_heads"], self.values["n_heads"]
+        if n_kv == n_h:
+            return "MHA"
+        return "MQA" if n_kv == 1 else "GQA"
+
+    @property
+    def is_moe(self) -> bool:
+        return "moe" in self.features
+
+    @property
+    def has_sliding_window(self) -> bool:
+        return "sliding_window" in self.features
+
+    def attention_text(self) -> str:
+        """The attention layout in words: ``"GQA, 8 KV heads x 128"``."""
+        v = self.values
+        if self.attention == "MLA":
+            text = (
+                f"MLA, latent {v['kv_lora_rank']:,} + rotary key {v['qk_rope_head_dim']:,} "
+                f"per layer ({v['n_heads']:,} heads)"
+            )
+        elif self.attention == "MHA":
+            text = f"MHA, {v['n_heads']:,} heads x {v['head_dim']:,}"
+        else:
+            kv = "1 KV head" if v["n_kv_heads"] == 1 else f"{v['n_kv_heads']:,} KV heads"
+            text = f"{self.attention}, {kv} x {v['head_dim']:,} ({v['n_heads']:,} query heads)"
+        if self.has_sliding_window:
+            text += (
+                f"; {v['local_layers']:,} of {v['layers']:,} layers slide over "
+                f"{v['sliding_window']:,} tokens"
+            )
+        return text
+
+    def __repr__(self) -> str:
+        n = self.values["params"]
+        moe = f", {self.values['active_params'] / 1e9:.3g}B active" if self.is_moe else ""
+        return (
+            f"<Model {self.name or self.family}: {self.display_name}, {self.attention_text()}, "
+            f"{n / 1e9:.4g}B params{moe}>"
+        )
+
+    def describe(self) -> str:
+        """A readable summary: architecture, variants, assumptions, notes and source."""
+        lines = [f"{self.display_name} ({self.family})", f"  attention: {self.attention_text()}"]
+        lines.append(
+            f"  parameters: {self.values['params']:,.0f} total, "
+            f"{self.values['active_params']:,.0f} active (embedding lookup excluded)"
+        )
+        for feature in self.features:
+            lines.append(f"  variant: {FEATURE_TEXT[feature]}")
+        lines += [f"  assumed: {a}" for a in self.assumptions]
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.source:
+            lines.append(
+                f"  source: {self.source}" + (f" (as of {self.as_of})" if self.as_of else "")
+            )
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------------- formulas
+    def formula(self, f: Formula | str) -> Formula:
+        """The formula ``f`` (a name or a :class:`~llmphys.Formula`) as it applies to this
+        architecture: every part this model replaces is swapped for its variant, at any depth.
+
+        A formula this model replaces as a whole (``kv_cache_bytes`` of a sliding-window model)
+        becomes its variant.  Formulas without such parts come back unchanged.
+        """
+        base = _formula(f)
+        if any(base is made for made in self._formulas.values()):
+            return base  # already this model's variant
+        cacheable = isinstance(f, str) or registry.get(base.name) is base
+        if cacheable and base.name in self._formulas:
+            return self._formulas[base.name]
+        result = self._resolve(base.name) if base.name in self.variants else self._apply(base)
+        if cacheable:
+            self._formulas[base.name] = result
+        return result
+
+    def _apply(self, target: Formula, own: str | None = None) -> Formula:
+        """``target`` with this model's variants swapped in for the parts it uses.
+
+        Skipped: ``own`` (the part ``target`` itself replaces: it builds on it), parts whose
+        variant ``target`` already contains (it builds on the base), and parts used at an input
+        the variant does not take (a formula pinned to a specific instance).
+        """
+        names = _names(target)
+        swaps: dict[str, Formula] = {}
+        for part, variant in self.variants.items():
+            if part == own or part not in names or variant in names:
+                continue
+            replacement = self._resolve(part)
+            if not self._fits(target, part, replacement):
+                continue
+            swaps[part] = replacement
+        return target.with_parts(**swaps) if swaps else target
+
+    def _resolve(self, part: str, active: frozenset[str] = frozenset()) -> Formula:
+        """The variant that replaces ``part``, itself rebound to the other variants."""
+        if part in self._resolved:
+            return self._resolved[part]
+        if part in active:  # pragma: no cover - FEATURES has no cycles; guard against new ones
+            raise InputError(f"model {self.display_name!r}: variants of {part!r} form a cycle")
+        name = self.variants[part]
+        if name in self.variants:  # a variant replaced in turn (moe -> dense + moe stack)
+            result = self._resolve(name, active | {part})
+        else:
+            result = self._apply(registry[name], own=part)
+        self._resolved[part] = result
+        return result
+
+    @staticmethod
+    def _fits(target: Formula, part: str, replacement: Formula) -> bool:
+        takes = {s.name for s in replacement.inputs}
+        for g, _ in target.chain():
+            for p in g.parts.values():
+                if p.name == part and any(k.name not in takes for k, _ in p.subs):
+                    return False
+        return True
+
+    def inputs_for(self, f: Formula | str, given: Iterable[str] = ()) -> dict[str, float]:
+        """This model's values for the inputs of ``f``: ``f(**m.inputs_for(f), seq_len=...)``.
+
+        A name means this model's variant (:meth:`formula`); a :class:`~llmphys.Formula` is
+        taken as given.  ``given`` names parts the caller will give directly (their inputs are
+        then left out).  Inputs the model has no value for (context, batch, precision,
+        hardware) stay free.
+        """
+        g = self.formula(f) if isinstance(f, str) else f
+        overridable = g.overridable_parts()
+        keep = frozenset(given)
+        unknown = [n for n in keep if n not in overridable]
+        if unknown:
+            raise UnknownNameError(
+                f"formula '{g.name}': {unknown[0]!r} is not a part that can be given"
+                f"{did_you_mean(unknown[0], overridable)}",
+                unknown[0],
+            )
+        needed = _plain(g.expand(keep).free_symbols)
+        return {n: v for n, v in self.values.items() if n in needed}
+
+    def evaluate(self, f: Formula | str, **values: Any) -> pint.Quantity:
+        """``f`` (this model's variant of it) at this model's values and the ``values`` given.
+
+        Given values win over the model's; a part may be given by its registry name even when
+        this model uses a variant of it (``kv_cache_bytes=`` for a sliding-window model).
+        """
+        g = self.formula(f)
+        overridable = g.overridable_parts()
+        renamed: dict[str, Any] = {}
+        for key, value in values.items():
+            variant = self.variants.get(key)
+            if key not in overridable and variant is not None and variant in overridable:
+                key = variant
+            renamed[key] = value
+        given = [k for k in renamed if k in overridable]
+        preset = {k: v for k, v in self.inputs_for(g, given).items() if k not in renamed}
+        return g(**preset, **renamed)
+
+    def _count(self, name: str) -> int:
+        return round(self.evaluate(name).to("parameter").magnitude)
+
+    # ------------------------------------------------------------------------- breakdown
+    def params_breakdown(self) -> Breakdown:
+        """Parameters by component (embeddings, attention, norms, FFN, experts, routers, final
+        norm), total and active.
+
+        The count of each component is read off the parameter-count formulas themselves: the
+        coefficient of the component's part in the expanded ``param_count`` (and
+        ``active_param_count``) of this model, e.g. ``L_MoE (E + E_s)`` for the experts.
+        """
+        total_f = self.formula("param_count")
+        active_f = self.formula("active_param_count")
+        rows: list[BreakdownRow] = []
+        split = {key: self._split(f) for key, f in (("total", total_f), ("active", active_f))}
+        for base, label in _COMPONENTS:
+            tot, act = split["total"][0].get(base), split["active"][0].get(base)
+            if tot is None or tot[1] == 0:
+                continue
+            each = self._count(base)
+            act = act or (sympy.Integer(0), 0)
+            rows.append(
+                BreakdownRow(
+                    component=label,
+                    formula=self.variants.get(base, base),
+                    each=each,
+                    count=tot[1],
+                    active_count=act[1],
+                    count_text=total_f.to_text(tot[0]),
+                    active_count_text=active_f.to_text(act[0]) if act[1] else "0",
+                )
+            )
+        rest_total, rest_active = split["total"][1], split["active"][1]
+        if rest_total or rest_active:
+            rows.append(
+                BreakdownRow(
+                    component="final norm",
+                    formula="",
+                    each=rest_total,
+                    count=1,
+                    active_count=1 if rest_active else 0,
+                    count_text="1",
+                    active_count_text="1" if rest_active else "0",
+                )
+            )
+        return Breakdown(
+            model=self.display_name,
+            rows=tuple(rows),
+            total=self.values["params"],
+            active=self.values["active_params"],
+        )
+
+    def _split(self, f: Formula) -> tuple[dict[str, tuple[sympy.Expr, int]], int]:
+        """``{component: (coefficient, its value)}`` and the remainder (final norm) of ``f``."""
+        overridable = f.overridable_parts()
+        keep = {
+            self.variants.get(base, base)
+            for base, _ in _COMPONENTS
+            if self.variants.get(base, base) in overridable
+        }
+        expr = sympy.expand(f.expand(frozenset(keep)))
+        subs = {
+            s: sympy.Integer(int(self.values[s.name]))
+            for s in expr.free_symbols
+            if s.name in self.values
+        }
+        found: dict[str, tuple[sympy.Expr, int]] = {}
+        rest = expr
+        for base, _ in _COMPONENTS:
+            sym = registry[base].symbol
+            if sym not in expr.free_symbols:
+                continue
+            coefficient = sympy.factor(expr.coeff(sym))
+            found[base] = (coefficient, int(coefficient.xreplace(subs)))
+            rest = rest - coefficient * sym
+        rest = sympy.expand(rest)
+        return found, int(rest.xreplace(subs))
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One component of a parameter count: ``count`` blocks of ``each`` parameters."""
+
+    component: str
+    formula: str
+    each: int
+    count: int
+    active_count: int
+    count_text: str
+    active_count_text: str
+
+    @property
+    def total(self) -> int:
+        return self.each * self.count
+
+    @property
+    def active(self) -> int:
+        return self.each * self.active_count
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Parameters of a model by component; ``str()`` gives a table."""
+
+    model: str
+    rows: tuple[BreakdownRow, ...]
+    total: int
+    active: int
+
+    def __str__(self) -> str:
+        head = ("component", "each", "count", "total", "active")
+        body = [
+            (
+                r.component,
+                f"{r.each:,}",
+                f"{r.count_text} = {r.count:,}",
+                f"{r.total:,}",
+                f"{r.active:,}",
+            )
+            for r in self.rows
+        ]
+        body.append(("sum", "", "", f"{self.total:,}", f"{self.active:,}"))
+        widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+        lines = [f"{self.model}: parameters by component"]
+        for i, row in enumerate([head, *body]):
+            cells = [
+                row[0].ljust(widths[0]),
+                *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)),
+            ]
+            lines.append("  ".join(cells).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        lines = [
+            f"**{self.model}**: parameters by component",
+            "",
+            "| component | each | count | total | active |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for r in self.rows:
+            lines.append(
+                f"| {r.component} | {r.each:,} | {r.count_text} = {r.count:,} | {r.total:,} "
+                f"| {r.active:,} |"
+            )
+        lines.append(f"| **sum** | | | **{self.total:,}** | **{self.active:,}** |")
+        return "\n".join(lines)
