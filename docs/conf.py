@@ -1,0 +1,85 @@
+"""Sphinx configuration of the llmphys documentation.
+
+Build (from the repository root, after ``pip install -e ".[docs]"``)::
+
+    sphinx-build -W --keep-going -b html docs docs/_build/html
+
+* Pages are MyST markdown; pages with numbers are MyST-NB text notebooks whose code cells run
+  at build time, so every number on them is computed, not typed.
+* ``_ext/llmphys_docs.py`` writes the generated pages when the build starts: the formula
+  reference and the glossary (from the registry), the CLI reference (from the argparse parser)
+  and the teaching notebooks (copied from ``../notebooks/``).  They are git-ignored.
+* Every notebook and code cell is executed (``nb_execution_mode = "force"``); an error in any
+  cell fails the build.
+* The build is offline: no intersphinx, no remote images or fonts.  Readers' browsers load
+  MathJax from its CDN when they view the pages.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "_ext"))
+
+project = "llmphys"
+author = "llmphys developers"
+copyright = "llmphys developers"
+release = metadata.version("llmphys")
+version = release
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "llmphys_docs",
+]
+
+exclude_patterns = ["_build", "_ext", "**.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
+
+# --------------------------------------------------------------------------- MyST / MyST-NB
+myst_enable_extensions = ["amsmath", "colon_fence", "deflist", "dollarmath"]
+myst_heading_anchors = 3
+
+nb_execution_mode = "force"  # run every notebook and code cell on every build
+nb_execution_raise_on_error = True  # a failing cell fails the build
+nb_execution_show_tb = True  # ... and the log shows its traceback
+nb_execution_timeout = 120  # seconds per cell
+nb_merge_streams = True
+
+# --------------------------------------------------------------------------- autodoc
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"  # signatures show the names; docstrings say the units
+autodoc_default_options = {"members": True}
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+
+# --------------------------------------------------------------------------- HTML
+html_theme = "sphinx_book_theme"
+html_title = "llmphys"
+html_theme_options = {
+    "show_toc_level": 2,
+    "use_download_button": True,
+    "home_page_in_toc": True,
+}
+html_static_path: list[str] = []
+
+# --------------------------------------------------------------------------- optional pages
+# Pages owned by other work, listed in a toctree only once they exist (a toctree entry for a
+# missing page is a warning, and -W makes warnings fatal).
+OPTIONAL_PAGES = ("numerics",)
+
+
+def _drop_missing_pages(app, docname: str, source: list[str]) -> None:
+    if docname != "index":
+        return
+    for page in OPTIONAL_PAGES:
+        if not (DOCS / f"{page}.md").exists():
+            source[0] = "\n".join(line for line in source[0].splitlines() if line.strip() != page)
+
+
+def setup(app) -> None:
+    app.connect("source-read", _drop_missing_pages)

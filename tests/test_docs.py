@@ -1,0 +1,150 @@
+"""The documentation: the generated reference covers the registry, and the site builds.
+
+The generator (``docs/_ext/llmphys_docs.py``) is called directly for the fast checks; the full
+``sphinx-build -W --keep-going`` runs in a subprocess under the ``docs`` marker (it executes
+every notebook and code cell; ``pytest -m "not docs"`` skips it).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import llmphys as F
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+@pytest.fixture(scope="module")
+def gen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("llmphys_docs", DOCS / "_ext" / "llmphys_docs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def pages(gen: ModuleType) -> dict[str, str]:
+    return gen.formula_pages()
+
+
+def _sections(text: str) -> list[str]:
+    return re.findall(r"^\(formula-(\w+)\)=\n## `\1`$", text, re.MULTILINE)
+
+
+def test_reference_lists_every_registered_formula(pages: dict[str, str]) -> None:
+    pages = dict(pages)
+    index = pages.pop("reference/formulas/index.md")
+    listed = re.findall(r"\{ref\}`(\w+) <formula-\1>`", index)
+    assert sorted(listed) == sorted(F.registry)
+    documented = [name for text in pages.values() for name in _sections(text)]
+    assert sorted(documented) == sorted(F.registry)  # each exactly once
+
+
+def test_each_topic_page_is_in_the_reference_toctree(pages: dict[str, str]) -> None:
+    index = pages["reference/formulas/index.md"]
+    toctree = re.search(r"```\{toctree\}\n(.*?)```", index, re.DOTALL)
+    assert toctree is not None
+    entries = {line for line in toctree.group(1).splitlines() if line and line[0] != ":"}
+    assert entries == {Path(p).stem for p in pages if not p.endswith("index.md")}
+
+
+def test_formula_section_has_every_part(gen: ModuleType) -> None:
+    text = "\n".join(gen.formula_section(F.total_vram))
+    for heading in (
+        "**Definition**",
+        "**Inputs**",
+        "**Rationale**",
+        "**Source**",
+        "**Worked example**",
+    ):
+        assert heading in text
+    for name in F.total_vram.input_names:
+        assert f"`{name}`" in text
+    assert F.total_vram.to_latex() in text
+    assert F.total_vram.to_latex(F.total_vram.expanded) in text
+    assert F.total_vram.derive(**gen.example_values(F.total_vram)[0]).latex() in text
+
+
+def test_worked_example_says_where_values_come_from(gen: ModuleType) -> None:
+    values, origin = gen.example_values(F.kv_cache_bytes)
+    assert set(values) == set(origin) == set(F.kv_cache_bytes.input_names)
+    text = "\n".join(gen.example_section(F.kv_cache_bytes))
+    for where in set(origin.values()):
+        assert where in text
+
+
+def test_glossary_page_lists_every_symbol(gen: ModuleType) -> None:
+    text = gen.glossary_page()
+    for name in F.glossary:
+        assert f"`{name}`" in text or f"{{ref}}`{name} <formula-{name}>`" in text, name
+
+
+def test_docstring_prose_cannot_inject_markup(gen: ModuleType) -> None:
+    assert gen.md_text("a *b* [c](d) $x$ {role}`y` <b>") == (
+        r"a \*b\* \[c\]\(d\) \$x\$ \{role\}`y` \<b\>"
+    )
+    assert gen.md_text("the ``layers * hidden`` term") == "the `layers * hidden` term"
+    assert gen.cell("`a|b` \\| c") == r"`a\|b` \| c"
+
+
+def test_cli_reference_has_every_command(gen: ModuleType) -> None:
+    parsers = gen.cli_parsers()
+    text = gen.cli_page()
+    for command, _ in parsers:
+        assert f"## `{command}`" in text
+
+
+def test_notebooks_are_copied_with_an_index(gen: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "01_b.ipynb").write_text("{}")
+    (tmp_path / "00_a.ipynb").write_text("{}")
+    found = gen.notebook_pages(tmp_path)
+    assert set(found) == {"notebooks/00_a.ipynb", "notebooks/01_b.ipynb", "notebooks/index.md"}
+    assert "\n00_a\n01_b\n" in found["notebooks/index.md"].decode()
+    empty = gen.notebook_pages(tmp_path / "missing")
+    assert set(empty) == {"notebooks/index.md"}
+
+
+def test_write_pages_only_rewrites_changes_and_removes_stale(
+    gen: ModuleType, tmp_path: Path
+) -> None:
+    first = {"reference/glossary.md": b"a", "notebooks/x.ipynb": b"{}"}
+    assert len(gen.write_pages(tmp_path, first)) == 2
+    assert gen.write_pages(tmp_path, first) == []
+    gen.write_pages(tmp_path, {"reference/glossary.md": b"b"})
+    assert (tmp_path / "reference/glossary.md").read_bytes() == b"b"
+    assert not (tmp_path / "notebooks").exists()
+
+
+@pytest.mark.docs
+def test_sphinx_build_passes(tmp_path: Path) -> None:
+    """The documented build command, warnings as errors, every cell executed."""
+    out = tmp_path / "html"
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        str(DOCS),
+        str(out),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    index = (out / "reference" / "formulas" / "index.html").read_text()
+    for name in F.registry:
+        assert f'href="{_topic_of(name)}.html#formula-{name.replace("_", "-")}"' in index, name
+
+
+def _topic_of(name: str) -> str:
+    return F.registry[name].module.rsplit(".", 1)[-1].replace("_", "-")
