@@ -24,6 +24,7 @@ from llmphys import (  # noqa: F401
     memory,
     moe,
     param_counts,
+    roofline,
     symbols,
 )
 from llmphys.engine import Formula, glossary, registry
