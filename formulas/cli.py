@@ -112,20 +112,35 @@ def _values(formula, texts: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def _presets(args: argparse.Namespace, formula) -> tuple[Any, dict[str, Any]]:
-    """The formula variant and input values from ``--model`` / ``--hardware``."""
+def _presets(
+    args: argparse.Namespace, formula, given: Sequence[str] = ()
+) -> tuple[Any, dict[str, Any]]:
+    """The formula as ``--model`` builds it, and the values ``--model``/``--hardware`` give.
+
+    ``given`` names parts the command line gives directly (their inputs are left out).
+    """
     import llmphys
 
     values: dict[str, Any] = {}
-    if getattr(args, "model", None):
-        model = llmphys.models[args.model]
-        formula = model.formula(formula.name) if formula.name in llmphys.registry else formula
-        values.update(model.inputs_for(formula))
-    if getattr(args, "hardware", None):
-        accelerator = llmphys.hardware[args.hardware]
-        extra = {"precision": args.precision} if getattr(args, "precision", None) else {}
-        values.update(accelerator.inputs_for(formula, **extra))
+    model_name = getattr(args, "model", None)
+    hardware_name = getattr(args, "hardware", None)
+    if getattr(args, "precision", None) and not hardware_name:
+        raise UsageError("--precision chooses the peak FLOP rate of --hardware; give --hardware")
+    if model_name:
+        model = llmphys.models[model_name]
+        if formula.name in llmphys.registry:  # the architecture's variant of a built-in
+            formula = model.formula(formula.name)
+        values.update(model.inputs_for(formula, given=given))
+    if hardware_name:
+        accelerator = llmphys.hardware[hardware_name]
+        precision = {"precision": args.precision} if args.precision else {}
+        values.update(accelerator.inputs_for(formula, given=given, **precision))
     return formula, values
+
+
+def _given_parts(formula, texts: Mapping[str, str]) -> list[str]:
+    parts = formula.overridable_parts()
+    return [name for name in texts if name in parts]
 
 
 def _json_default(value: Any) -> Any:
@@ -292,10 +307,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
-    formula = _formula(args.name)
-    formula, values = _presets(args, formula)
-    values.update(_values(formula, _pairs(args.set, "--set")))
     from llmphys.engine.derive import derive
+
+    texts = _pairs(args.set, "--set")
+    formula = _formula(args.name)
+    formula, values = _presets(args, formula, _given_parts(formula, texts))
+    values.update(_values(formula, texts))
 
     derivation = derive(formula, explain=args.explain, binary=args.binary, **values)
     if args.json:
@@ -309,8 +326,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     import llmphys
     from llmphys.engine.parse import parse_value
 
+    texts = _pairs(args.set, "--set")
     formula = _formula(args.name)
-    formula, values = _presets(args, formula)
+    formula, values = _presets(args, formula, _given_parts(formula, texts))
     unknown = args.unknown
     if unknown not in formula.input_names:
         raise _unknown(
@@ -319,10 +337,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
             unknown,
             list(formula.input_names),
         )
-    values.pop(unknown, None)
-    values.update(_values(formula, _pairs(args.set, "--set")))
-    if unknown in values:
+    if unknown in texts:
         raise UsageError(f"--set gives {unknown}, the symbol to solve for; drop it")
+    values.pop(unknown, None)  # a preset's value for the unknown is what is being solved for
+    values.update(_values(formula, texts))
     target = parse_value(args.target, formula.entry, "--target")
     extra = {"bound": args.bound} if args.bound else {}
     solution = llmphys.solve(formula, unknown, target=target, **extra, **values)
@@ -350,39 +368,92 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _preset_rows(presets: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _model_rows() -> list[dict[str, Any]]:
+    import llmphys
+
     rows = []
-    for name in presets:
-        item = presets[name]
-        data = item.summary() if hasattr(item, "summary") else {}
-        if not isinstance(data, Mapping):
-            data = {"summary": str(data)}
-        rows.append({"name": name, **data})
+    for name in llmphys.models:
+        m = llmphys.models[name]
+        rows.append(
+            {
+                "name": name,
+                "display_name": m.display_name,
+                "family": m.family,
+                "params": m.values["params"],
+                "active_params": m.values["active_params"],
+                "moe": m.is_moe,
+                "attention": m.attention,
+                "attention_text": m.attention_text(),
+                "features": list(m.features),
+                "hf_id": m.hf_id,
+                "source": m.source,
+                "as_of": m.as_of,
+            }
+        )
     return rows
 
 
-def _list_presets(kind: str, args: argparse.Namespace) -> int:
+def _hardware_rows() -> list[dict[str, Any]]:
     import llmphys
 
-    presets = getattr(llmphys, kind)
-    rows = _preset_rows(presets)
+    rows = []
+    for name in llmphys.hardware:
+        a = llmphys.hardware[name]
+        rows.append(
+            {
+                "name": name,
+                "display_name": a.display_name,
+                "vendor": a.vendor,
+                "memory_type": a.memory_type,
+                "capacity": a.capacity.to("byte").magnitude,
+                "capacity_label": f"{a.capacity_label:~P}",
+                "capacity_text": a.capacity_text(),
+                "mem_bandwidth": a.mem_bandwidth.to("byte/second").magnitude,
+                "peak_flops": {
+                    p: (None if q is None else q.to("FLOP/second").magnitude)
+                    for p, q in a.peak.items()
+                },
+                "source": a.source,
+                "as_of": a.as_of,
+            }
+        )
+    return rows
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    rows = _model_rows()
     if args.json:
-        _print_json({kind: rows})
+        _print_json({"models": rows})
         return EXIT_OK
     table = []
-    for row in rows:
-        rest = [f"{k}={v}" for k, v in row.items() if k != "name" and v not in (None, "")]
-        table.append((row["name"], "  ".join(rest)))
+    for r in rows:
+        size = f"{r['params'] / 1e9:.4g}B"
+        if r["moe"]:
+            size += f" ({r['active_params'] / 1e9:.3g}B active)"
+        table.append((r["name"], r["display_name"], size, r["attention_text"]))
     print("\n".join(_table(table)))
     return EXIT_OK
 
 
-def cmd_models(args: argparse.Namespace) -> int:
-    return _list_presets("models", args)
-
-
 def cmd_hardware(args: argparse.Namespace) -> int:
-    return _list_presets("hardware", args)
+    from llmphys.engine.numbers import format_quantity
+    from llmphys.units import Q_
+
+    rows = _hardware_rows()
+    if args.json:
+        _print_json({"hardware": rows})
+        return EXIT_OK
+    table = []
+    for r in rows:
+        bandwidth = format_quantity(Q_(r["mem_bandwidth"], "byte/second"))
+        peaks = ", ".join(
+            f"{format_quantity(Q_(v, 'FLOP/second'))} {p}"
+            for p, v in r["peak_flops"].items()
+            if v is not None and p in ("bf16", "fp8")
+        )
+        table.append((r["name"], r["display_name"], r["capacity_text"], bandwidth, peaks))
+    print("\n".join(_table(table)))
+    return EXIT_OK
 
 
 # -------------------------------------------------------------------------------- parser
