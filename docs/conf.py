@@ -49,6 +49,8 @@ nb_execution_raise_on_error = True  # a failing cell fails the build
 nb_execution_show_tb = True  # ... and the log shows its traceback
 nb_execution_timeout = 120  # seconds per cell
 nb_merge_streams = True
+# rich outputs in markdown (a Derivation's) are parsed as MyST, so their $$ math renders
+nb_render_markdown_format = "myst"
 
 # --------------------------------------------------------------------------- autodoc
 autodoc_member_order = "bysource"

@@ -89,9 +89,10 @@ def test_glossary_page_lists_every_symbol(gen: ModuleType) -> None:
 
 
 def test_docstring_prose_cannot_inject_markup(gen: ModuleType) -> None:
-    assert gen.md_text("a *b* [c](d) $x$ {role}`y` <b>") == (
-        r"a \*b\* \[c\]\(d\) \$x\$ \{role\}`y` \<b\>"
+    assert gen.md_text("a * b [c](d) $x$ {role}`y` <b> 2*x*y") == (
+        r"a \* b \[c\]\(d\) \$x\$ \{role\}`y` \<b\> 2\*x\*y"
     )
+    assert gen.md_text("the *total* count") == "the *total* count"  # reST emphasis kept
     assert gen.md_text("the ``layers * hidden`` term") == "the `layers * hidden` term"
     assert gen.cell("`a|b` \\| c") == r"`a\|b` \| c"
 

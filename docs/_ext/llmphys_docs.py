@@ -48,6 +48,7 @@ _GENERATED_NOTE = (
 
 # --------------------------------------------------------------------------- markdown text
 _CODE = re.compile(r"``(.+?)``|`([^`]+)`")
+_EMPHASIS = re.compile(r"(?<![\w*\\])\*([^*\s](?:[^*]*[^*\s])?)\*(?![\w*])")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~^&:=-])")
 
 
@@ -63,16 +64,28 @@ def md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def _prose(text: str) -> str:
+    """Escaped prose, keeping reST ``*emphasis*`` as emphasis."""
+    out: list[str] = []
+    last = 0
+    for match in _EMPHASIS.finditer(text):
+        out.append(md_escape(text[last : match.start()]))
+        out.append(f"*{md_escape(match.group(1))}*")
+        last = match.end()
+    out.append(md_escape(text[last:]))
+    return "".join(out)
+
+
 def md_text(text: str) -> str:
-    """Docstring prose as markdown: ````code```` and ```code``` become code, the rest is
-    escaped, so no docstring can break the build with stray markup."""
+    """Docstring prose as markdown: ````code```` and ```code``` become code, ``*words*``
+    emphasis, and the rest is escaped, so no docstring can break the build with stray markup."""
     out: list[str] = []
     last = 0
     for match in _CODE.finditer(text):
-        out.append(md_escape(text[last : match.start()]))
+        out.append(_prose(text[last : match.start()]))
         out.append(md_code(match.group(1) or match.group(2)))
         last = match.end()
-    out.append(md_escape(text[last:]))
+    out.append(_prose(text[last:]))
     return "".join(out)
 
 
