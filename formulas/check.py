@@ -47,6 +47,7 @@ from llmphys.errors import (
     InputError,
     UnitError,
     UnknownNameError,
+    closest,
     did_you_mean,
 )
 from llmphys.units import UnitSymbol, describe_dimension, expression_unit, same_unit, ureg
@@ -208,6 +209,7 @@ def analyse(
             f"unknown name {name!r}{did_you_mean(name, candidates)}: not a glossary symbol, a "
             f"formula or a unit; declare your own input with units={{{name!r}: 'its unit'}}",
             name,
+            closest(name, candidates),
         )
 
     if isinstance(expr_or_text, str):

@@ -338,3 +338,9 @@ def test_numbers_alone():
 def test_module_doctests(monkeypatch):
     result = doctest.testmod(check, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_unknown_names_carry_their_suggestions():
+    with pytest.raises(UnknownNameError) as info:
+        F.check_units("kv_cache_byte * 2")
+    assert info.value.suggestions == ["kv_cache_bytes"]

@@ -602,3 +602,10 @@ def test_import_llmphys_does_not_load_the_cli_or_the_parser():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_check_unknown_name_json_lists_suggestions(main):
+    out = main("check", "weight_byte * 2", "--json")
+    failed(out, 2)
+    error = json.loads(out.stdout)["error"]
+    assert error["type"] == "UnknownNameError" and error["suggestions"] == ["weight_bytes"]

@@ -55,6 +55,7 @@ from llmphys.errors import (
     InputError,
     UnknownNameError,
     UnsafeFormulaError,
+    closest,
     did_you_mean,
 )
 
@@ -389,9 +390,11 @@ def parse_unit(text: object, what: str = "unit") -> pint.Unit:
         try:
             ureg.Unit(name)
         except (pint.UndefinedUnitError, AttributeError, ValueError):
+            names = _unit_names()
             raise UnknownNameError(
-                f"{what}: unknown unit {name!r}{did_you_mean(name, _unit_names())}",
+                f"{what}: unknown unit {name!r}{did_you_mean(name, names)}",
                 name,
+                closest(name, names),
             ) from None
     try:
         return ureg.Unit(text) if text.strip() else ureg.Unit("")
