@@ -18,3 +18,10 @@ def load_cases(name: str) -> list[dict]:
 def defaults_for(formula: F.Formula) -> dict[str, float]:
     """Glossary defaults for every input of ``formula``."""
     return {s.name: F.glossary[s.name].default for s in formula.inputs}
+
+
+def for_formula(formula: F.Formula, values: dict) -> dict:
+    """The subset of ``values`` that ``formula`` takes (its inputs and the parts that may be
+    given instead of their inputs)."""
+    accepted = set(formula.input_names) | set(formula.overridable_parts())
+    return {k: v for k, v in values.items() if k in accepted}

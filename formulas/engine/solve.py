@@ -435,6 +435,17 @@ def solve(
                 f"{where}: solve takes single values; argument '{name}' is an array (leave it "
                 "out for a symbolic answer, then use .lambdify())"
             )
+    if unknown in formula.overridable_parts():
+        # solving for a part (TPOT inside the e2e latency): keep it as a symbol
+        keep = keep | {unknown}
+        present = {s.name for s in formula.expand(keep).free_symbols}
+        unused = [n for n in converted if n not in present]
+        if unused:
+            raise InputError(
+                f"{where}: {', '.join(repr(n) for n in unused)} "
+                f"{'is' if len(unused) == 1 else 'are'} not used when solving for the part "
+                f"{unknown!r}; drop {'it' if len(unused) == 1 else 'them'}"
+            )
     expr_symbols = formula.expand(keep).free_symbols
     candidates = [s.name for s in formula._ordered(expr_symbols) if s.name not in converted]
     if unknown not in candidates:
@@ -473,10 +484,11 @@ def solve(
         )
     monotonic = "increasing" if slope > 0 else "decreasing"
     direction = _direction(monotonic, bound)
-    if entry.domain == "fraction" and x_star > 1 + 1e-12:
+    if entry.domain in ("fraction", "unit_interval") and x_star > 1 + 1e-12:
+        interval = "(0, 1]" if entry.domain == "fraction" else "[0, 1]"
         raise InfeasibleError(
             f"{where}: it would need {unknown} = {text_number(x_star, 4)}, but {unknown} is a "
-            f"fraction in (0, 1] ({entry.meaning})"
+            f"fraction in {interval} ({entry.meaning})"
         )
     answer, rounding = _round(entry, x_star, direction)
     if entry.integer and answer < 1 and entry.domain != "nonnegative":
@@ -706,7 +718,7 @@ def _infeasible_message(
     rel = _RELATION[bound]
     at_zero, at_inf = _limit(sub, x, 0), _limit(sub, x, sympy.oo)
     best, end = (at_zero, "0") if _better(at_zero, at_inf, bound) else (at_inf, "infinity")
-    fixed = _fixed_parts(formula, keep, x, converted)
+    fixed = _fixed_parts(formula, keep, x, converted, bound, 0 if end == "0" else sympy.oo)
     listed = " and ".join(
         f"{name} ({gloss[name].text}) = {format_quantity(q, sig=3)}" for name, q in fixed
     )
@@ -739,9 +751,12 @@ def _infeasible_message(
         part = formula.registry.get(name)
         if part is None:
             continue
-        for s in part._ordered(part.expand(keep & set(part.overridable_parts())).free_symbols):
-            if s.name not in inputs and s.name != unknown:
-                inputs.append(s.name)
+        if name in keep:  # given directly: that value is what to change
+            names = [name]
+        else:
+            inner = part.expand(keep & set(part.overridable_parts()))
+            names = [s.name for s in part._ordered(inner.free_symbols)]
+        inputs += [n for n in names if n not in inputs and n != unknown]
     if inputs:
         listed_inputs = ", ".join(inputs[:-1]) + (" or " if len(inputs) > 1 else "") + inputs[-1]
         if bound == "at_most":
@@ -772,39 +787,57 @@ def _limit(expr: sympy.Expr, x: sympy.Symbol, point: Any) -> float | None:
 
 
 def _fixed_parts(
-    formula: Formula, keep: frozenset[str], x: sympy.Symbol, converted: dict[str, Any]
+    formula: Formula,
+    keep: frozenset[str],
+    x: sympy.Symbol,
+    converted: dict[str, Any],
+    bound: Bound,
+    end: Any,
 ) -> list[tuple[str, pint.Quantity]]:
-    """The parts, in the first sum of the chain that mixes them, that do not involve ``x``."""
-    for f, subs in formula.chain():
-        if subs or not isinstance(f.expr, sympy.Add):
+    """The parts that do not change with ``x`` and hold the formula back at the best end of
+    ``x``'s range: for a budget, those whose removal would lower that limit (the weights and
+    the workspace when no context fits); for a requirement, those whose removal would raise
+    it (the KV traffic that caps decode's arithmetic intensity).  Top-most parts only."""
+    gloss = formula.registry.glossary
+    found: list[tuple[str, pint.Quantity]] = []
+    skip: set[str] = set()
+    for name, part in formula.overridable_parts().items():
+        if name in skip or name == x.name:
             continue
-        terms = []
-        involved = False
-        for sym, part in f.parts.items():
-            if not part.overridable or sym not in f.expr.free_symbols:
-                continue
-            expanded = part.formula.expand(keep) if part.name not in keep else sym
-            if x in expanded.free_symbols:
-                involved = True
-            else:
-                terms.append(part)
-        if involved and terms:
-            found = []
-            for part in terms:
-                try:
-                    if part.name in converted:
-                        value = Q_(converted[part.name], part.formula.unit)
-                    else:
-                        names = set(part.formula.input_names) | set(
-                            part.formula.overridable_parts()
-                        )
-                        value = part.formula(**{k: v for k, v in converted.items() if k in names})
-                except (InputError, UnknownNameError):
-                    continue
-                found.append((part.name, value))
-            if found:
-                return found
-    return []
+        with_part = formula.expand(keep | {name})
+        p = gloss.symbol(name)
+        if p not in with_part.free_symbols or x in part.expand(keep).free_symbols:
+            continue
+        value = _part_value(part, converted)
+        if value is None:
+            continue
+        others = {gloss.symbol(n): sympy.Float(v) for n, v in converted.items() if n != name}
+        sub = with_part.xreplace(others)
+        units = {s: sympy.Integer(1) for s in sub.free_symbols if isinstance(s, UnitSymbol)}
+        sub = sub.xreplace(units)
+        try:
+            kept = _limit(sub.xreplace({p: sympy.Float(float(value.magnitude))}), x, end)
+            removed = _limit(sub.xreplace({p: sympy.Integer(0)}), x, end)
+        except (ValueError, TypeError):  # the part is a divisor: removing it is meaningless
+            continue
+        if kept is None:
+            continue
+        lowers = removed is not None and removed < kept * (1 - 1e-9)
+        raises = removed is None or removed > kept * (1 + 1e-9)
+        if (bound == "at_most" and lowers) or (bound != "at_most" and raises):
+            found.append((name, value))
+            skip |= set(part.overridable_parts())
+    return found
+
+
+def _part_value(part: Formula, converted: dict[str, Any]) -> pint.Quantity | None:
+    if part.name in converted:
+        return Q_(converted[part.name], part.unit)
+    names = set(part.input_names) | set(part.overridable_parts())
+    try:
+        return part(**{k: v for k, v in converted.items() if k in names})
+    except (InputError, UnknownNameError):
+        return None
 
 
 # ----------------------------------------------------------------------------- sensitivity
