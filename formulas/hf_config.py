@@ -23,8 +23,9 @@ Nothing is guessed silently:
 ...     "attention_bias": False})
 >>> print(f"{m.values['params']:,}")
 8,030,261,248
->>> print(m.assumptions[0])
-head_dim not given: hidden_size / num_attention_heads = 4096 / 32 = 128 (llama)
+>>> m.assumptions[0][:70]
+'head_dim not given: 128 = hidden_size / num_attention_heads = 4,096 / '
+
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ class _Reader:
             )
         return self._check_int(key, self.config[key], minimum)
 
-    def size_or(self, key: str, default: int, why: str, minimum: int = 1) -> int:
-        """A whole number, or ``default`` (reported) when the config does not give it."""
+    def size_or(self, key: str, default: int, how: str, minimum: int = 1) -> int:
+        """A whole number, or ``default`` (reported as ``how``) when the config does not give
+        it."""
         if self.config.get(key) is None:
-            self.assumptions.append(f"{key} not given: {why} = {default:,} ({self.family})")
+            self.assumptions.append(f"{key} not given: {how}")
             return default
         return self._check_int(key, self.config[key], minimum)
 
@@ -125,13 +127,18 @@ def _core(r: _Reader) -> dict[str, int]:
     }
 
 
-def _heads(r: _Reader, v: dict[str, int], *, derive_kv: bool, derive_head_dim: bool) -> None:
-    """KV heads and head width.  ``derive_*``: the family's config class derives a missing one
-    (KV heads = query heads, head_dim = hidden / heads); otherwise the field is required."""
+def _heads(
+    r: _Reader, v: dict[str, int], cls: str, *, derive_kv: bool, derive_head_dim: bool
+) -> None:
+    """KV heads and head width.  ``derive_*``: the family's config class (``cls``) derives a
+    missing one (KV heads = query heads, head_dim = hidden / heads); otherwise it is required."""
     n_h = v["n_heads"]
+    derives = f"as {_TRANSFORMERS.format(cls=cls)} derives it"
     if derive_kv:
         v["n_kv_heads"] = r.size_or(
-            "num_key_value_heads", n_h, "multi-head attention, num_attention_heads"
+            "num_key_value_heads",
+            n_h,
+            f"{n_h:,} = num_attention_heads, multi-head attention ({derives})",
         )
     else:
         v["n_kv_heads"] = r.size("num_key_value_heads", "number of key/value heads")
@@ -143,10 +150,11 @@ def _heads(r: _Reader, v: dict[str, int], *, derive_kv: bool, derive_head_dim: b
             f"multiple of num_attention_heads {n_h}; give head_dim"
         )
     else:
+        d = v["hidden"] // n_h
         v["head_dim"] = r.size_or(
             "head_dim",
-            v["hidden"] // n_h,
-            f"hidden_size / num_attention_heads = {v['hidden']} / {n_h}",
+            d,
+            f"{d:,} = hidden_size / num_attention_heads = {v['hidden']:,} / {n_h:,} ({derives})",
         )
     if n_h % v["n_kv_heads"]:
         raise ConfigError(
@@ -207,7 +215,7 @@ def _dtype(r: _Reader) -> None:
 # ----------------------------------------------------------------------------- families
 def _llama_like(r: _Reader, cls: str) -> tuple[dict[str, int], list[str]]:
     v = _core(r)
-    _heads(r, v, derive_kv=True, derive_head_dim=True)
+    _heads(r, v, cls, derive_kv=True, derive_head_dim=True)
     v["intermediate_size"] = r.size("intermediate_size", "width of the dense feed-forward block")
     v["norms_per_layer"] = 2
     _tie(r, v, False, cls)
@@ -226,7 +234,7 @@ def _llama(r: _Reader) -> tuple[dict[str, int], list[str]]:
 
 def _mistral(r: _Reader) -> tuple[dict[str, int], list[str]]:
     v = _core(r)
-    _heads(r, v, derive_kv=True, derive_head_dim=True)
+    _heads(r, v, "MistralConfig", derive_kv=True, derive_head_dim=True)
     v["intermediate_size"] = r.size("intermediate_size", "width of the dense feed-forward block")
     v["norms_per_layer"] = 2
     _tie(r, v, False, "MistralConfig")
@@ -259,7 +267,7 @@ def _experts(r: _Reader, v: dict[str, int], *, experts: str, per_token: str, wid
 
 def _mixtral(r: _Reader) -> tuple[dict[str, int], list[str]]:
     v = _core(r)
-    _heads(r, v, derive_kv=True, derive_head_dim=True)
+    _heads(r, v, "MixtralConfig", derive_kv=True, derive_head_dim=True)
     _experts(r, v, experts="num_local_experts", per_token="num_experts_per_tok",
              width="intermediate_size")  # fmt: skip
     v.update(n_shared_experts=0, moe_layers=v["layers"], norms_per_layer=2)
@@ -290,7 +298,7 @@ def _qwen_window(r: _Reader, v: dict[str, int], features: list[str], cls: str) -
 
 def _qwen2(r: _Reader) -> tuple[dict[str, int], list[str]]:
     v = _core(r)
-    _heads(r, v, derive_kv=True, derive_head_dim=True)
+    _heads(r, v, "Qwen2Config", derive_kv=True, derive_head_dim=True)
     v["intermediate_size"] = r.size("intermediate_size", "width of the dense feed-forward block")
     v["norms_per_layer"] = 2
     _tie(r, v, False, "Qwen2Config")
@@ -301,12 +309,16 @@ def _qwen2(r: _Reader) -> tuple[dict[str, int], list[str]]:
 
 def _qwen3_moe(r: _Reader) -> tuple[dict[str, int], list[str]]:
     v = _core(r)
-    _heads(r, v, derive_kv=False, derive_head_dim=True)
+    _heads(r, v, "Qwen3MoeConfig", derive_kv=False, derive_head_dim=True)
     _experts(r, v, experts="num_experts", per_token="num_experts_per_tok",
              width="moe_intermediate_size")  # fmt: skip
     v.update(n_shared_experts=0, norms_per_layer=2)
     _tie(r, v, False, "Qwen3MoeConfig")
-    step = r.size_or("decoder_sparse_step", 1, "every layer is a MoE layer")
+    step = r.size_or(
+        "decoder_sparse_step",
+        1,
+        "1, every layer a MoE layer (default of HF transformers Qwen3MoeConfig)",
+    )
     only = r.config.get("mlp_only_layers")
     if only is None:
         r.assumptions.append("mlp_only_layers not given: [] (no dense-only layers; Qwen3MoeConfig)")
@@ -339,7 +351,12 @@ def _deepseek(r: _Reader, version: int) -> tuple[dict[str, int], list[str]]:
              width="moe_intermediate_size")  # fmt: skip
     v["n_shared_experts"] = r.size("n_shared_experts", "shared experts per MoE layer", 0)
     first = r.size("first_k_dense_replace", "leading layers with a dense feed-forward block", 0)
-    freq = r.size_or("moe_layer_freq", 1, "every layer after the dense ones is a MoE layer")
+    freq = r.size_or(
+        "moe_layer_freq",
+        1,
+        f"1, every layer after the dense ones a MoE layer (default of "
+        f"{_TRANSFORMERS.format(cls=cls)})",
+    )
     moe = sum(1 for i in range(v["layers"]) if i >= first and i % freq == 0)
     features = ["mla", "moe"]
     q_lora = r.nullable_int("q_lora_rank", "MLA query compression width")
@@ -377,7 +394,7 @@ def _deepseek(r: _Reader, version: int) -> tuple[dict[str, int], list[str]]:
 
 def _gpt_oss(r: _Reader) -> tuple[dict[str, int], list[str]]:
     v = _core(r)
-    _heads(r, v, derive_kv=False, derive_head_dim=False)
+    _heads(r, v, "GptOssConfig", derive_kv=False, derive_head_dim=False)
     per_token = "num_experts_per_tok" if "num_experts_per_tok" in r.config else "experts_per_token"
     _experts(r, v, experts="num_local_experts", per_token=per_token, width="intermediate_size")
     v.update(n_shared_experts=0, moe_layers=v["layers"], norms_per_layer=2)
@@ -401,7 +418,7 @@ def _gpt_oss(r: _Reader) -> tuple[dict[str, int], list[str]]:
 def _gemma(r: _Reader, version: int) -> tuple[dict[str, int], list[str]]:
     cls = "Gemma2Config" if version == 2 else "Gemma3TextConfig"
     v = _core(r)
-    _heads(r, v, derive_kv=False, derive_head_dim=False)
+    _heads(r, v, cls, derive_kv=False, derive_head_dim=False)
     v["intermediate_size"] = r.size("intermediate_size", "width of the dense feed-forward block")
     v["norms_per_layer"] = 4
     _tie(r, v, True, cls)
@@ -416,7 +433,9 @@ def _gemma(r: _Reader, version: int) -> tuple[dict[str, int], list[str]]:
             local = _pattern(r, v["layers"], 2, cls)
         else:
             every = r.size_or(
-                "sliding_window_pattern", 6, f"default of {_TRANSFORMERS.format(cls=cls)}"
+                "sliding_window_pattern",
+                6,
+                f"6, every 6th layer global (default of {_TRANSFORMERS.format(cls=cls)})",
             )
             local = sum(bool((i + 1) % every) for i in range(v["layers"]))
     _window(r, v, features, local)

@@ -60,7 +60,9 @@ class Part:
 
     @property
     def name(self) -> str:
-        return self.formula.name
+        """The part's name; for a part used as is, the name it has in the composite's expression
+        (so a part swapped by ``with_parts`` is still given, kept and listed by that name)."""
+        return self.symbol.name if self.overridable else self.formula.name
 
 
 class PartRef:

@@ -318,20 +318,15 @@ class Model:
     def evaluate(self, f: Formula | str, **values: Any) -> pint.Quantity:
         """``f`` (this model's variant of it) at this model's values and the ``values`` given.
 
-        Given values win over the model's; a part may be given by its registry name even when
-        this model uses a variant of it (``kv_cache_bytes=`` for a sliding-window model).
+        Given values win over the model's; a part may be given directly by its registry name,
+        also when this model computes it with a variant (``kv_cache_bytes=`` for a
+        sliding-window model).
         """
         g = self.formula(f)
         overridable = g.overridable_parts()
-        renamed: dict[str, Any] = {}
-        for key, value in values.items():
-            variant = self.variants.get(key)
-            if key not in overridable and variant is not None and variant in overridable:
-                key = variant
-            renamed[key] = value
-        given = [k for k in renamed if k in overridable]
-        preset = {k: v for k, v in self.inputs_for(g, given).items() if k not in renamed}
-        return g(**preset, **renamed)
+        given = [k for k in values if k in overridable]
+        preset = {k: v for k, v in self.inputs_for(g, given).items() if k not in values}
+        return g(**preset, **values)
 
     def _count(self, name: str) -> int:
         return round(self.evaluate(name).to("parameter").magnitude)
@@ -389,11 +384,7 @@ class Model:
     def _split(self, f: Formula) -> tuple[dict[str, tuple[sympy.Expr, int]], int]:
         """``{component: (coefficient, its value)}`` and the remainder (final norm) of ``f``."""
         overridable = f.overridable_parts()
-        keep = {
-            self.variants.get(base, base)
-            for base, _ in _COMPONENTS
-            if self.variants.get(base, base) in overridable
-        }
+        keep = {base for base, _ in _COMPONENTS if base in overridable}
         expr = sympy.expand(f.expand(frozenset(keep)))
         subs = {
             s: sympy.Integer(int(self.values[s.name]))
@@ -443,19 +434,25 @@ class Breakdown:
     total: int
     active: int
 
-    def __str__(self) -> str:
-        head = ("component", "each", "count", "total", "active")
-        body = [
+    def _cells(self) -> list[tuple[str, ...]]:
+        def count(text: str, n: int) -> str:
+            return f"{n:,}" if text == f"{n}" else f"{text} = {n:,}"
+
+        return [
             (
                 r.component,
                 f"{r.each:,}",
-                f"{r.count_text} = {r.count:,}",
+                count(r.count_text, r.count),
+                count(r.active_count_text, r.active_count),
                 f"{r.total:,}",
                 f"{r.active:,}",
             )
             for r in self.rows
         ]
-        body.append(("sum", "", "", f"{self.total:,}", f"{self.active:,}"))
+
+    def __str__(self) -> str:
+        head = ("component", "each", "count", "active count", "total", "active")
+        body = [*self._cells(), ("sum", "", "", "", f"{self.total:,}", f"{self.active:,}")]
         widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
         lines = [f"{self.model}: parameters by component"]
         for i, row in enumerate([head, *body]):
@@ -472,13 +469,9 @@ class Breakdown:
         lines = [
             f"**{self.model}**: parameters by component",
             "",
-            "| component | each | count | total | active |",
-            "|---|---:|---:|---:|---:|",
+            "| component | each | count | active count | total | active |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
-        for r in self.rows:
-            lines.append(
-                f"| {r.component} | {r.each:,} | {r.count_text} = {r.count:,} | {r.total:,} "
-                f"| {r.active:,} |"
-            )
-        lines.append(f"| **sum** | | | **{self.total:,}** | **{self.active:,}** |")
+        lines += [f"| {' | '.join(cells)} |" for cells in self._cells()]
+        lines.append(f"| **sum** | | | | **{self.total:,}** | **{self.active:,}** |")
         return "\n".join(lines)
