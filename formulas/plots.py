@@ -1,0 +1,628 @@
+"""Plots of inference physics (``llmphys.plots``, matplotlib): every number from a formula.
+
+Each function draws on ``ax`` (a new figure when omitted) and returns the Axes:
+
+:func:`roofline`
+    arithmetic intensity vs attainable FLOP rate (``attainable_flops``), the accelerator's
+    ridge point (``ridge_point``), and the operating points of decode (``arithmetic_intensity``)
+    and prefill (``prefill_intensity``) at the chosen batch.
+:func:`memory_breakdown`
+    the parts of ``total_vram`` (weights, KV cache, workspace) stacked per accelerator
+    (``memory_per_gpu``) against its capacity, in GB with the GiB scale beside it.
+:func:`context_frontier`
+    the largest context that fits as a function of the batch: ``memory_per_gpu`` solved for
+    ``seq_len`` with the capacity as budget, left symbolic in ``batch`` and compiled.
+:func:`bandwidth_vs_batch`
+    ``bandwidth_conservative`` and ``bandwidth_optimistic`` over the batch, against the
+    accelerator's peak and effective (``effective_bandwidth``) bandwidth.
+
+No physics is written here: curves come from the formulas' compiled functions, answers from
+:func:`llmphys.solve`; only unit conversions for display happen (pint factors).
+
+Inputs are keyword values as for the formulas (quantities, numbers in glossary units, precision
+names).  ``model=`` (a name of ``llmphys.models`` or a Model) fills the architecture and uses
+its variants of the formulas; ``hardware=`` (a name of ``llmphys.hardware`` or an Accelerator)
+fills the peak FLOP rate at ``precision``, the bandwidth and the capacity.  Given values win
+over presets; anything still missing takes its glossary default (the seed's running example:
+Llama 3.1 70B, a 10K context, an A100 80GB), and the title says which inputs those were.
+
+Not imported by ``import llmphys``: matplotlib is an optional dependency
+(``pip install "llmphys[notebooks]"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pint
+
+from llmphys.engine.formula import Formula, registry
+from llmphys.engine.numbers import format_quantity, readable_unit, text_number
+from llmphys.engine.values import coerce
+from llmphys.errors import InfeasibleError, InputError, UnknownNameError, did_you_mean
+from llmphys.units import Q_, ureg
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["bandwidth_vs_batch", "context_frontier", "memory_breakdown", "roofline"]
+
+
+# --------------------------------------------------------------------------- inputs
+def _preset(kind: str, item: Any) -> Any:
+    if item is None or not isinstance(item, str):
+        return item
+    import llmphys
+
+    return getattr(llmphys, kind)[item]
+
+
+class _Inputs:
+    """One pool of values for several formulas: given, then model, then accelerator, then the
+    glossary default.  Remembers which given names were used, so a typo is refused."""
+
+    def __init__(
+        self, values: Mapping[str, Any], model: Any, hardware: Any, precision: str
+    ) -> None:
+        self.values = dict(values)
+        self.model = _preset("models", model)
+        self.accelerator = _preset("hardware", hardware)
+        self.precision = precision
+        self.used: set[str] = set()
+        self.defaulted: set[str] = set()
+        self.known: set[str] = set()
+
+    def formula(self, name: str) -> Formula:
+        """The registry formula, or the model's variant of it."""
+        return self.model.formula(name) if self.model is not None else registry[name]
+
+    def for_formula(self, f: Formula, **override: Any) -> dict[str, Any]:
+        """Every value ``f`` needs (``override`` first: a swept axis, a part's value)."""
+        given = {**self.values, **override}
+        overridable = f.overridable_parts()
+        keep = frozenset(n for n in given if n in overridable)
+        _, names = f.numeric(keep)
+        self.known |= set(f.input_names) | set(overridable)
+        model = self.model.inputs_for(f, given=keep) if self.model is not None else {}
+        accelerator = (
+            self.accelerator.inputs_for(f, precision=self.precision, given=keep)
+            if self.accelerator is not None
+            else {}
+        )
+        out: dict[str, Any] = {n: given[n] for n in keep}
+        for name in names:
+            out[name] = self._one(name, given, model, accelerator)
+        self.used |= {n for n in out if n in self.values}
+        return out
+
+    def value(self, name: str) -> float:
+        """One symbol's value in its glossary unit (for a symbol no formula here takes)."""
+        self.known.add(name)
+        accelerator = {}
+        if self.accelerator is not None:
+            accelerator = self.accelerator.values(self.precision)
+        entry = registry.glossary[name]
+        raw = self._one(name, self.values, {}, accelerator)
+        if name in self.values:
+            self.used.add(name)
+        return float(coerce(entry, raw, f"plot input '{name}'"))
+
+    def _one(
+        self,
+        name: str,
+        given: Mapping[str, Any],
+        model: Mapping[str, Any],
+        accelerator: Mapping[str, Any],
+    ) -> Any:
+        for source in (given, model, accelerator):
+            if name in source:
+                return source[name]
+        default = registry.glossary[name].default
+        if default is None:
+            raise InputError(f"plot: give a value for {name!r} ({registry.glossary[name].text})")
+        self.defaulted.add(name)
+        return default
+
+    def check_used(self) -> None:
+        unused = [n for n in self.values if n not in self.used]
+        if unused:
+            name = unused[0]
+            raise UnknownNameError(
+                f"plot: {name!r} is not an input of the formulas drawn"
+                f"{did_you_mean(name, self.known)}",
+                name,
+            )
+
+    def model_name(self) -> str:
+        if self.model is None:
+            return ""
+        return str(getattr(self.model, "display_name", self.model))
+
+    def note(self) -> str:
+        """What filled the inputs, for the title: presets and glossary defaults."""
+        bits = []
+        if self.model is not None:
+            bits.append(self.model_name())
+        if self.accelerator is not None:
+            bits.append(f"{getattr(self.accelerator, 'display_name', self.accelerator)}")
+        if self.defaulted:
+            gloss = registry.glossary
+            shown = ", ".join(sorted(gloss[n].text for n in self.defaulted if n not in self.values))
+            if shown:
+                bits.append(f"defaults: {shown}")
+        return "; ".join(bits)
+
+
+def _evaluate(f: Formula, values: Mapping[str, Any]) -> Any:
+    """``f`` at ``values`` through its compiled function (validated as a call is)."""
+    keep, converted = f.prepare(values)
+    fn, names = f.numeric(keep)
+    return fn(*(converted[n] for n in names))
+
+
+def _factor(unit_from: pint.Unit | str, unit_to: str) -> float:
+    """Display conversion factor (pint's, never typed by hand)."""
+    return float(Q_(1.0, unit_from).to(unit_to).magnitude)
+
+
+def _unit_text(unit: pint.Unit | str) -> str:
+    return f"{ureg.Unit(unit):~P}" if isinstance(unit, str) else f"{unit:~P}"
+
+
+def _math(latex: str, text: str) -> str:
+    """``$latex$`` when matplotlib's mathtext can draw it, else the plain text symbol."""
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        MathTextParser("path").parse(f"${latex}$")
+    except ValueError:
+        return text
+    return f"${latex}$"
+
+
+def _symbol(name: str) -> str:
+    entry = registry.glossary[name]
+    return _math(entry.latex, entry.text)
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(7.5, 4.8))
+    return ax
+
+
+def _batches(batch: Any) -> np.ndarray:
+    """Whole batch sizes to draw: the given ones, or the glossary range in doubling steps."""
+    if batch is None:
+        lo, hi = registry.glossary["batch"].range or (1, 1024)
+        return 2.0 ** np.arange(np.log2(lo), np.log2(hi) + 1)
+    return np.atleast_1d(np.asarray(batch, dtype=float))
+
+
+def _title(ax: Axes, title: str, inputs: _Inputs) -> None:
+    note = inputs.note()
+    ax.set_title(title + (f"\n{note}" if note else ""), fontsize=10)
+
+
+# --------------------------------------------------------------------------- roofline
+def roofline(
+    *,
+    hardware: Any = None,
+    model: Any = None,
+    precision: str = "bf16",
+    batch: int | Sequence[int] = 1,
+    ax: Axes | None = None,
+    **values: Any,
+) -> Axes:
+    """The roofline of an accelerator with decode and prefill placed on it.
+
+    The roof is ``attainable_flops`` over the arithmetic intensity; the dotted line is the
+    ridge point (``ridge_point``).  Decode sits at ``arithmetic_intensity`` (one point per
+    batch in ``batch``), prefill at ``prefill_intensity`` for the same batch, each at the rate
+    the roof allows there.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from llmphys import plots
+    >>> ax = plots.roofline(batch=[1, 64], prompt_len=10000)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('arithmetic intensity [FLOP/B]', 'attainable FLOP rate [TFLOP/s]')
+    """
+    ax = _axes(ax)
+    inputs = _Inputs(values, model, hardware, precision)
+    batches = _batches(batch)
+    roof = inputs.formula("attainable_flops")
+    decode = inputs.formula("arithmetic_intensity")
+    prefill = inputs.formula("prefill_intensity")
+    prefill_roof = roof.with_parts(arithmetic_intensity=prefill)
+    ridge_f = inputs.formula("ridge_point")
+
+    ridge = float(_evaluate(ridge_f, inputs.for_formula(ridge_f)))
+    i_decode = np.atleast_1d(_evaluate(decode, inputs.for_formula(decode, batch=batches)))
+    f_decode = np.atleast_1d(_evaluate(roof, inputs.for_formula(roof, batch=batches)))
+    i_prefill = np.atleast_1d(_evaluate(prefill, inputs.for_formula(prefill, batch=batches)))
+    f_prefill = np.atleast_1d(
+        _evaluate(prefill_roof, inputs.for_formula(prefill_roof, batch=batches))
+    )
+    points = np.concatenate([i_decode, i_prefill, [ridge]])
+    grid = np.geomspace(min(points.min() / 3, ridge / 100), max(points.max() * 3, ridge * 100), 512)
+    curve = _evaluate(roof, inputs.for_formula(roof, arithmetic_intensity=grid))
+    inputs.check_used()
+
+    peak = float(np.max(curve))
+    shown = readable_unit(Q_(peak, roof.unit))
+    scale = _factor(roof.unit, shown)
+    intensity_unit = _unit_text(decode.unit)
+
+    ax.plot(grid, curve * scale, color="black", lw=2, label=f"roof: {_symbol(roof.name)}")
+    ax.axvline(ridge, color="grey", ls=":", lw=1.2)
+    ax.text(
+        ridge,
+        0.03,
+        f" ridge point {_symbol(ridge_f.name)} = {text_number(ridge)} {intensity_unit}",
+        transform=ax.get_xaxis_transform(),
+        rotation=90,
+        va="bottom",
+        ha="right",
+        fontsize=8,
+        color="dimgrey",
+    )
+    ax.axvspan(grid[0], ridge, color="tab:blue", alpha=0.05, lw=0)
+    ax.text(0.02, 0.97, "memory-bound", transform=ax.transAxes, va="top", fontsize=8)
+    ax.text(0.98, 0.03, "compute-bound", transform=ax.transAxes, ha="right", fontsize=8)
+    batch_text = registry.glossary["batch"].text
+    for label, xs, ys, marker, color in (
+        ("decode", i_decode, f_decode, "o", "tab:blue"),
+        ("prefill", i_prefill, f_prefill, "s", "tab:red"),
+    ):
+        ax.scatter(xs, ys * scale, marker=marker, color=color, zorder=3, label=label)
+        for text, x, y in _point_labels(batches, xs, ys):
+            ax.annotate(
+                f"{batch_text} = {text}",
+                (x, y * scale),
+                xytext=(5, -11),
+                textcoords="offset points",
+                fontsize=7,
+                color=color,
+            )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"arithmetic intensity [{intensity_unit}]")
+    ax.set_ylabel(f"attainable FLOP rate [{shown}]")
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 0.08), fontsize=8)
+    title = "roofline"
+    if inputs.accelerator is not None:
+        title += f" at {precision}"
+    _title(ax, title, inputs)
+    return ax
+
+
+def _point_labels(
+    batches: np.ndarray, xs: np.ndarray, ys: np.ndarray
+) -> list[tuple[str, float, float]]:
+    """One label per distinct point: batches whose points coincide share a label."""
+    groups: list[tuple[list[float], float, float]] = []
+    for b, x, y in zip(batches, xs, ys, strict=True):
+        for members, gx, gy in groups:
+            if np.isclose(x, gx, rtol=0.15) and np.isclose(y, gy, rtol=0.15):
+                members.append(b)
+                break
+        else:
+            groups.append(([b], x, y))
+    return [
+        (", ".join(text_number(b, exact=True) for b in members), x, y) for members, x, y in groups
+    ]
+
+
+# --------------------------------------------------------------------------- memory
+def _short(meaning: str) -> str:
+    """The start of a formula's meaning: ``Bytes of the KV cache``."""
+    return meaning.split(":")[0].split(" (")[0].split(",")[0]
+
+
+def _swept(values: Mapping[str, Any]) -> tuple[str | None, Any]:
+    """The one input given as a list or array (the bars), if any."""
+    found = [
+        (k, v)
+        for k, v in values.items()
+        if isinstance(v, (list, tuple, range, np.ndarray))
+        or (isinstance(v, pint.Quantity) and np.ndim(v.magnitude) > 0)
+    ]
+    if len(found) > 1:
+        raise InputError(
+            f"plot: one input can vary across the bars; got {', '.join(k for k, _ in found)}"
+        )
+    return found[0] if found else (None, None)
+
+
+def memory_breakdown(
+    *,
+    model: Any = None,
+    hardware: Any = None,
+    precision: str = "bf16",
+    ax: Axes | None = None,
+    **values: Any,
+) -> Axes:
+    """Weights, KV cache and workspace (the parts of ``total_vram``) stacked per accelerator
+    (``memory_per_gpu``), against one accelerator's capacity (``gpu_memory``).
+
+    One input may be a list (``seq_len=[1000, 10000, 100000]``, ``batch=[1, 8, 32]``): one bar
+    per value.  The left axis is in GB (10^9 B), the right one in GiB (2^30 B); the capacity
+    line and the totals are labelled in both.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from llmphys import plots
+    >>> ax = plots.memory_breakdown(batch=[1, 8], n_gpus=2)
+    >>> ax.get_ylabel()
+    'memory per GPU [GB]'
+    """
+    ax = _axes(ax)
+    inputs = _Inputs(values, model, hardware, precision)
+    axis_name, axis_values = _swept(values)
+    n_bars = 1
+    if axis_name is not None:
+        n_bars = len(_as_list(axis_values))
+        if axis_name in registry.glossary and any(isinstance(v, str) for v in axis_values):
+            entry = registry.glossary[axis_name]  # named precisions: numbers for the formulas
+            inputs.values[axis_name] = np.array(
+                [coerce(entry, v, f"plot input '{axis_name}'") for v in axis_values]
+            )
+    total = inputs.formula("total_vram")
+    per_gpu = inputs.formula("memory_per_gpu")
+    parts = [p for p in total.parts.values() if p.overridable]
+    segments = []
+    for part in parts:
+        raw = np.broadcast_to(_evaluate(part.formula, inputs.for_formula(part.formula)), n_bars)
+        share = _evaluate(
+            per_gpu, inputs.for_formula(per_gpu, total_vram=Q_(raw, part.formula.unit))
+        )
+        segments.append((part.formula, np.broadcast_to(share, n_bars)))
+    capacity = inputs.value("gpu_memory")
+    n_gpus = inputs.value("n_gpus")
+    inputs.check_used()
+
+    gb = _factor(per_gpu.unit, "GB")
+    x = np.arange(n_bars)
+    bottom = np.zeros(n_bars)
+    for i, (f, share) in enumerate(segments):
+        label = f"{_math(f.entry.latex, f.entry.text)} {_short(f.meaning)}"
+        ax.bar(x, share * gb, bottom=bottom, color=f"C{i}", label=label, width=0.6)
+        bottom = bottom + share * gb
+    cap = Q_(capacity, registry.glossary["gpu_memory"].unit)
+    cap_text = f"{format_quantity(cap, sig=4)} = {format_quantity(cap, sig=4, binary=True)}"
+    name = f"capacity {_symbol('gpu_memory')}"
+    if inputs.accelerator is not None:
+        label = getattr(inputs.accelerator, "capacity_label", None)
+        shown = getattr(inputs.accelerator, "display_name", "")
+        name = f'{shown} ("{label:~P}")' if label is not None else shown
+    ax.axhline(
+        float(cap.to("GB").magnitude), color="black", ls="--", lw=1.2, label=f"{name}: {cap_text}"
+    )
+    for xi, height in zip(x, bottom, strict=True):
+        q = Q_(height / gb, per_gpu.unit)
+        ax.annotate(
+            f"{format_quantity(q)}\n{format_quantity(q, binary=True)}",
+            (xi, height),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
+    if axis_name is None:
+        ax.set_xticks(x, [inputs.model_name() or total.name])
+    else:
+        entry = registry.glossary[axis_name]
+        ax.set_xticks(x, [f"{entry.text} = {_label_of(v)}" for v in _as_list(axis_values)])
+        ax.set_xlabel(f"{entry.text} [{entry.unit_text}]" if entry.unit_text else entry.text)
+    ax.set_ylim(0, max(float(bottom.max()), float(cap.to("GB").magnitude)) * 1.25)
+    ax.set_ylabel("memory per GPU [GB]" if n_gpus != 1 else "memory [GB]")
+    to_gib = _factor("GB", "GiB")
+    right = ax.secondary_yaxis("right", functions=(lambda v: v * to_gib, lambda v: v / to_gib))
+    right.set_ylabel("[GiB]")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8)
+    gpus = f" on {text_number(n_gpus, exact=True)} GPUs" if n_gpus != 1 else ""
+    _title(ax, f"memory breakdown{gpus}", inputs)
+    return ax
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, pint.Quantity):
+        return [Q_(m, value.units) for m in np.atleast_1d(value.magnitude)]
+    return list(value)
+
+
+def _label_of(value: Any) -> str:
+    if isinstance(value, pint.Quantity):
+        return f"{value:~P}"
+    if isinstance(value, str):
+        return value
+    return text_number(float(value), exact=True)
+
+
+# --------------------------------------------------------------------------- frontier
+def context_frontier(
+    *,
+    model: Any = None,
+    hardware: Any = None,
+    precision: str = "bf16",
+    batch: Sequence[float] | None = None,
+    ax: Axes | None = None,
+    label: str | None = None,
+    **values: Any,
+) -> Axes:
+    """The largest context that fits per accelerator, as a function of the batch.
+
+    ``memory_per_gpu`` is solved for ``seq_len`` with one accelerator's capacity as the budget
+    and every other input given except the batch: the answer is the symbolic inverse (for
+    Llama 3.1 70B in BF16 on one A100, ``S = 1.9e4 / B`` tokens... when it fits), compiled and
+    drawn over ``batch``.  A model whose KV cache has no closed-form inverse (sliding windows)
+    is solved numerically at each batch instead.  Call it again on the same ``ax`` to compare
+    models, precisions or GPU counts; ``label`` names the curve.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from llmphys import plots
+    >>> ax = plots.context_frontier(bytes_per_param="int4", label="INT4 weights")
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('batch [seq]', 'largest context [tok]')
+    """
+    import llmphys
+
+    for name in ("seq_len", "batch"):
+        if name in values:
+            raise InputError(
+                f"context_frontier: {name!r} is an axis of the plot (seq_len is solved for, "
+                "batch is swept); do not give it"
+            )
+    ax = _axes(ax)
+    inputs = _Inputs(values, model, hardware, precision)
+    f = inputs.formula("memory_per_gpu")
+    given = inputs.for_formula(f)
+    for name in ("seq_len", "batch"):
+        given.pop(name, None)
+        inputs.defaulted.discard(name)
+    capacity = Q_(inputs.value("gpu_memory"), registry.glossary["gpu_memory"].unit)
+    inputs.check_used()
+    batches = _batches(batch)
+    grid = np.geomspace(batches.min(), batches.max(), 256)
+    seq = registry.glossary["seq_len"]
+    try:
+        solution = llmphys.solve(f, "seq_len", target=capacity, **given)
+        frontier = np.asarray(solution.lambdify()(grid), dtype=float)
+        expression = solution.expression
+    except InfeasibleError:  # no closed form: a numeric solve per batch
+        expression = None
+        grid = np.unique(np.round(grid))
+        frontier = np.array([_largest(f, capacity, given, b) for b in grid])
+    frontier = np.where(frontier >= 1, frontier, np.nan)
+    if np.all(np.isnan(frontier)):  # nothing fits: let the solver say why
+        llmphys.solve(f, "seq_len", target=capacity, batch=float(batches.min()), **given)
+    budget = f"{format_quantity(capacity, sig=4)} = {format_quantity(capacity, sig=4, binary=True)}"
+    if label is None:
+        inverse = (
+            f"{seq.text} = {f.to_text(expression)}" if expression is not None else "numeric inverse"
+        )
+        label = "; ".join(
+            bit for bit in (inputs.note(), f"{_symbol('gpu_memory')} = {budget}", inverse) if bit
+        )
+    lines = ax.plot(grid, frontier, lw=2, label=label)
+    ax.fill_between(grid, 1, frontier, color=lines[0].get_color(), alpha=0.08, lw=0)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel(f"batch [{registry.glossary['batch'].unit_text}]")
+    ax.set_ylabel(f"largest context [{seq.unit_text}]")
+    ax.set_title(
+        f"largest context that fits: {_symbol('memory_per_gpu')} ≤ {_symbol('gpu_memory')}",
+        fontsize=10,
+    )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7)
+    return ax
+
+
+def _largest(f: Formula, capacity: pint.Quantity, given: Mapping[str, Any], batch: float) -> float:
+    import llmphys
+
+    try:
+        solution = llmphys.solve(f, "seq_len", target=capacity, batch=batch, **given)
+    except InfeasibleError:
+        return float("nan")
+    return float(solution.exact.magnitude)
+
+
+# --------------------------------------------------------------------------- bandwidth
+def bandwidth_vs_batch(
+    *,
+    model: Any = None,
+    hardware: Any = None,
+    precision: str = "bf16",
+    batch: Sequence[float] | None = None,
+    ax: Axes | None = None,
+    **values: Any,
+) -> Axes:
+    """Memory bandwidth a decode throughput needs, over the batch, against the accelerator's.
+
+    ``bandwidth_conservative`` (no cache hits) and ``bandwidth_optimistic`` (a fraction of the
+    weight reads served on chip) at the given throughput, for each batch: the weight read is
+    shared by the batch, the KV traffic is not.  Horizontal lines: the peak bandwidth and the
+    effective one (``effective_bandwidth``, peak x MBU).  The marked batch is the smallest
+    whose conservative requirement fits the peak (a solve for ``batch``).
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from llmphys import plots
+    >>> ax = plots.bandwidth_vs_batch(throughput=100)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('batch [seq]', 'required bandwidth [TB/s]')
+    """
+    import llmphys
+
+    if "batch" in values:
+        raise InputError("bandwidth_vs_batch: give the batches to draw as batch=[...] only")
+    ax = _axes(ax)
+    inputs = _Inputs(values, model, hardware, precision)
+    batches = _batches(batch)
+    grid = np.unique(np.round(np.geomspace(batches.min(), batches.max(), 128)))
+    conservative = inputs.formula("bandwidth_conservative")
+    optimistic = inputs.formula("bandwidth_optimistic")
+    effective = inputs.formula("effective_bandwidth")
+    cons = _evaluate(conservative, inputs.for_formula(conservative, batch=grid))
+    opt = _evaluate(optimistic, inputs.for_formula(optimistic, batch=grid))
+    eff = float(_evaluate(effective, inputs.for_formula(effective)))
+    peak = inputs.value("mem_bandwidth")
+    given = inputs.for_formula(conservative)
+    given.pop("batch", None)
+    inputs.defaulted.discard("batch")
+    inputs.check_used()
+
+    shown = readable_unit(Q_(max(peak, float(np.max(cons))), conservative.unit))
+    scale = _factor(conservative.unit, shown)
+    ax.plot(
+        grid, cons * scale, lw=2, label=f"{_symbol(conservative.name)} conservative (no cache hits)"
+    )
+    ax.plot(grid, opt * scale, lw=2, ls="--", label=f"{_symbol(optimistic.name)} optimistic")
+    peak_q = Q_(peak, effective.unit)
+    eff_q = Q_(eff, effective.unit)
+    ax.axhline(
+        peak * scale,
+        color="black",
+        lw=1.2,
+        label=f"peak {_symbol('mem_bandwidth')} = {format_quantity(peak_q, sig=4)}",
+    )
+    ax.axhline(
+        eff * scale,
+        color="grey",
+        lw=1,
+        ls=":",
+        label=f"effective {_symbol(effective.name)} = {format_quantity(eff_q, sig=4)}",
+    )
+    try:
+        solution = llmphys.solve(conservative, "batch", target=peak_q, bound="at_most", **given)
+    except InfeasibleError:
+        solution = None
+    if solution is not None and solution.value is not None:
+        b = float(solution.value.magnitude)
+        if grid.min() <= b <= grid.max():
+            ax.axvline(b, color="tab:blue", lw=0.8, ls=":")
+            ax.annotate(
+                f"{registry.glossary['batch'].text} ≥ {text_number(b, exact=True)} fits the peak",
+                (b, peak * scale),
+                xytext=(4, 6),
+                textcoords="offset points",
+                fontsize=8,
+                color="tab:blue",
+            )
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel(f"batch [{registry.glossary['batch'].unit_text}]")
+    ax.set_ylabel(f"required bandwidth [{shown}]")
+    ax.legend(fontsize=8)
+    rate = Q_(inputs.value("throughput"), registry.glossary["throughput"].unit)
+    _title(ax, f"decode bandwidth at {format_quantity(rate, sig=4)}", inputs)
+    return ax
