@@ -11,9 +11,9 @@ doors lead to it:
     this is the path for code that already holds clean numbers.
 ``formula.lambdify(units=True)`` (:class:`QuantityFunction`)
     the unit-aware path: the same arguments as pint quantities (scalars or arrays), plain
-    numbers in glossary units or named precisions (``"bf16"``); validated exactly as
-    ``formula(...)`` validates (it *is* that call, with the unit-conversion factors cached);
-    returns a quantity in ``formula.unit``.
+    numbers in glossary units or named precisions (``"bf16"``); validated by the same checks
+    as ``formula(...)`` (with the unit-conversion factors cached); returns a quantity in
+    ``formula.unit``.
 ``formula.sweep(**values)`` (:func:`sweep`)
     a grid: every 1-D value is an axis, in keyword order; scalars are not axes.  Returns an
     :class:`xarray.DataArray` with named axes, coordinate labels (names kept for named
@@ -184,10 +184,12 @@ class QuantityFunction:
 
     Takes the same arguments as :class:`NumpyFunction` (by position in :attr:`inputs` order, or
     by name); each may be a pint quantity (scalar or array) of a convertible unit, a plain
-    number or array in the symbol's glossary unit, or a named precision.  Values are validated
-    by the formula's own checks, word for word as ``formula(**values)``; quantities are
-    converted with factors cached per (unit, symbol), so a slider pays for pint's unit algebra
-    once, not per move.
+    number or array in the symbol's glossary unit, or a named precision.  Each value goes
+    through the one validation every call uses (:func:`llmphys.engine.values.coerce`: unit,
+    domain, whole numbers, names), so the errors are word for word those of
+    ``formula(**values)``; the names were already checked when the arguments were bound.
+    Quantities are converted with factors cached per (unit, symbol), so a slider pays for
+    pint's unit algebra once, not per move.
 
     >>> import llmphys as F
     >>> from llmphys.units import Q_
@@ -198,9 +200,10 @@ class QuantityFunction:
 
     def __init__(self, formula: Formula) -> None:
         self.formula = formula
-        names = formula.input_names
+        self._compiled, names = formula.numeric()
         self.inputs: tuple[str, ...] = names
         self.unit: pint.Unit = formula.unit
+        self._where = f"formula '{formula.name}'"
         self._entries = [formula.registry.glossary[n] for n in names]
         self._signature = _Signature(f"{formula.name}.lambdify(units=True)", names)
         self.__signature__ = self._signature.signature()
@@ -209,11 +212,12 @@ class QuantityFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> pint.Quantity:
         values = self._signature.bind(args, kwargs)
-        plain = {
-            entry.name: _in_glossary_unit(entry, value)
+        where = self._where
+        converted = [
+            coerce(entry, _in_glossary_unit(entry, value), where)
             for entry, value in zip(self._entries, values, strict=True)
-        }
-        return self.formula(**plain)
+        ]
+        return Q_(self._compiled(*converted), self.unit)
 
     def __repr__(self) -> str:
         return (
@@ -228,14 +232,15 @@ _FACTORS: dict[tuple[pint.Unit, str], float | None] = {}
 
 def _factor(units: pint.Unit, entry: Entry) -> float | None:
     key = (units, entry.unit)
-    if key not in _FACTORS:
+    factor = _FACTORS.get(key, _MISSING)
+    if factor is _MISSING:
         one = ureg.Quantity(1.0, units)
         try:
             factor = float(one.to(entry.pint_unit).magnitude) if one._is_multiplicative else None
         except pint.DimensionalityError:
             factor = None
         _FACTORS[key] = factor
-    return _FACTORS[key]
+    return factor  # type: ignore[return-value]
 
 
 def _in_glossary_unit(entry: Entry, value: Any) -> Any:
