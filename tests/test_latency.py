@@ -175,3 +175,30 @@ def test_a_step_time_below_the_weight_read_is_infeasible_and_says_so():
         "active_weight_bytes (M_w,a) = 140 GB does not change with batch. Lower active_params "
         "or bytes_per_param, or raise the budget"
     )
+
+
+def test_ridge_point_per_precision_from_the_hardware_preset():
+    # hardware.md: H100 SXM dense 989 TFLOPS BF16, 1,979 FP8, 3.35 TB/s
+    h100 = F.hardware["h100-sxm"]
+    bf16 = F.ridge_point(**h100.inputs_for("ridge_point", precision="bf16"))
+    fp8 = F.ridge_point(**h100.inputs_for("ridge_point", precision="fp8"))
+    assert bf16.to("FLOP/B").magnitude == pytest.approx(295.2, abs=0.05)
+    assert fp8.to("FLOP/B").magnitude == pytest.approx(2 * 295.2, rel=1e-3)
+
+
+def test_critical_batch_of_llama_70b_on_h100_from_presets():
+    model, h100 = F.models["llama-3.1-70b"], F.hardware["h100-sxm"]
+    ridge = F.ridge_point(**h100.inputs_for("ridge_point"))
+    f = model.formula("arithmetic_intensity")
+    s = F.solve(
+        f,
+        "batch",
+        target=ridge,
+        bound="at_least",
+        **model.inputs_for(f),
+        bytes_per_param="bf16",
+        kv_bytes="bf16",
+        avg_seq_len=1,
+    )
+    # about one FLOP per byte per sequence at BF16: the critical batch is the ridge point
+    assert s.value.magnitude == pytest.approx(ridge.magnitude, rel=0.02)
