@@ -8,6 +8,7 @@ every notebook and code cell; ``pytest -m "not docs"`` skips it).
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -104,25 +105,39 @@ def test_cli_reference_has_every_command(gen: ModuleType) -> None:
         assert f"## `{command}`" in text
 
 
-def test_notebooks_are_copied_with_an_index(gen: ModuleType, tmp_path: Path) -> None:
-    (tmp_path / "01_b.ipynb").write_text("{}")
-    (tmp_path / "00_a.ipynb").write_text("{}")
-    found = gen.notebook_pages(tmp_path)
-    assert set(found) == {"notebooks/00_a.ipynb", "notebooks/01_b.ipynb", "notebooks/index.md"}
-    assert "\n00_a\n01_b\n" in found["notebooks/index.md"].decode()
-    empty = gen.notebook_pages(tmp_path / "missing")
-    assert set(empty) == {"notebooks/index.md"}
+def test_notebooks_are_linked_and_listed(gen: ModuleType, tmp_path: Path) -> None:
+    source, docs = tmp_path / "notebooks", tmp_path / "docs"
+    docs.mkdir()
+    assert gen.notebooks(source) == []
+    assert not gen.link_notebooks(docs, source)
+    assert "No notebooks yet." in gen.notebooks_page([])
+    source.mkdir()
+    (source / "01_b.ipynb").write_text("{}")
+    (source / "00_a.ipynb").write_text("{}")
+    found = gen.notebooks(source)
+    assert [p.name for p in found] == ["00_a.ipynb", "01_b.ipynb"]
+    assert "\nnotebooks/00_a\nnotebooks/01_b\n" in gen.notebooks_page(found)
+    assert gen.link_notebooks(docs, source)
+    link = docs / "notebooks"
+    assert link.is_symlink() and os.readlink(link) == os.path.join("..", "notebooks")
+    assert (link / "00_a.ipynb").read_text() == "{}"
+    assert gen.link_notebooks(docs, source)  # idempotent
+    for path in list(source.iterdir()):
+        path.unlink()
+    assert not gen.link_notebooks(docs, source)
+    assert not link.is_symlink() and not link.exists()
+    assert source.is_dir()  # the notebooks folder itself is never touched
 
 
 def test_write_pages_only_rewrites_changes_and_removes_stale(
     gen: ModuleType, tmp_path: Path
 ) -> None:
-    first = {"reference/glossary.md": b"a", "notebooks/x.ipynb": b"{}"}
+    first = {"reference/glossary.md": b"a", "reference/formulas/x.md": b"x"}
     assert len(gen.write_pages(tmp_path, first)) == 2
     assert gen.write_pages(tmp_path, first) == []
     gen.write_pages(tmp_path, {"reference/glossary.md": b"b"})
     assert (tmp_path / "reference/glossary.md").read_bytes() == b"b"
-    assert not (tmp_path / "notebooks").exists()
+    assert not (tmp_path / "reference/formulas").exists()
 
 
 @pytest.mark.docs

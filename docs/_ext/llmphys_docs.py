@@ -11,9 +11,11 @@ Nothing on these pages is typed by hand, so none of it can go stale:
     every glossary symbol: display, unit, meaning, domain, default, range.
 ``reference/cli.md``
     the ``llmphys`` command's help, from its argparse parser.
-``notebooks/``
-    the teaching notebooks, copied from the top-level ``notebooks/`` folder (Sphinx only reads
-    sources inside ``docs/``); myst-nb executes them during the build.
+``notebooks.md`` and the ``notebooks`` link
+    the teaching notebooks of the top-level ``notebooks/`` folder: ``docs/notebooks`` is made a
+    symbolic link to it (Sphinx only reads sources inside ``docs/``), so myst-nb executes each
+    notebook in its own folder and relative paths (``../tests/cases/``) mean what they mean
+    in Jupyter; ``notebooks.md`` lists them in order.
 
 Files are rewritten only when their text changes (so incremental builds stay incremental) and
 generated files that no longer correspond to anything are removed.  All of these paths are
@@ -35,7 +37,9 @@ DOCS = Path(__file__).resolve().parent.parent
 ROOT = DOCS.parent
 
 #: generated sources, relative to docs/ (kept in step with .gitignore)
-GENERATED = ("reference/formulas", "reference/glossary.md", "reference/cli.md", "notebooks")
+GENERATED = ("reference/formulas", "reference/glossary.md", "reference/cli.md", "notebooks.md")
+#: the link to the teaching notebooks, relative to docs/ (git-ignored too)
+NOTEBOOKS_LINK = "notebooks"
 
 #: the presets used for the worked examples, when llmphys has presets
 EXAMPLE_MODEL = "llama-3.1-70b"
@@ -453,11 +457,14 @@ def cli_page() -> str:
 
 
 # --------------------------------------------------------------------------- notebooks
-def notebook_pages(source: Path | None = None) -> dict[str, bytes]:
-    """The teaching notebooks (``notebooks/*.ipynb``) and an index page listing them."""
+def notebooks(source: Path | None = None) -> list[Path]:
+    """The teaching notebooks (``notebooks/*.ipynb``), in file-name order."""
     source = source or ROOT / "notebooks"
-    found = sorted(source.glob("*.ipynb")) if source.is_dir() else []
-    pages: dict[str, bytes] = {f"notebooks/{p.name}": p.read_bytes() for p in found}
+    return sorted(source.glob("*.ipynb")) if source.is_dir() else []
+
+
+def notebooks_page(found: list[Path]) -> str:
+    """The page listing the notebooks (each reached through the ``notebooks`` link)."""
     lines = [
         _GENERATED_NOTE,
         "(notebooks)=",
@@ -469,11 +476,32 @@ def notebook_pages(source: Path | None = None) -> dict[str, bytes]:
         "",
     ]
     if found:
-        lines += ["```{toctree}", ":maxdepth: 1", "", *(p.stem for p in found), "```"]
+        names = [f"{NOTEBOOKS_LINK}/{p.stem}" for p in found]
+        lines += ["```{toctree}", ":maxdepth: 1", "", *names, "```"]
     else:
         lines.append("No notebooks yet.")
-    pages["notebooks/index.md"] = ("\n".join(lines) + "\n").encode()
-    return pages
+    return "\n".join(lines) + "\n"
+
+
+def link_notebooks(srcdir: Path, source: Path | None = None) -> bool:
+    """Make ``srcdir/notebooks`` a relative symbolic link to the notebooks folder while it holds
+    notebooks, and remove the link otherwise.  Returns whether the link exists."""
+    source = source or ROOT / "notebooks"
+    link = srcdir / NOTEBOOKS_LINK
+    target = Path(os.path.relpath(source, srcdir))
+    wanted = bool(notebooks(source))
+    if link.is_symlink():
+        if wanted and Path(os.readlink(link)) == target:
+            return True
+        link.unlink()
+    elif link.exists():
+        raise FileExistsError(
+            f"{link} should be the generated link to {source}, but is a real file or folder; "
+            "remove it"
+        )
+    if wanted:
+        link.symlink_to(target, target_is_directory=True)
+    return wanted
 
 
 # --------------------------------------------------------------------------- writing
@@ -481,7 +509,7 @@ def all_pages() -> dict[str, bytes]:
     pages: dict[str, bytes] = {p: t.encode() for p, t in formula_pages().items()}
     pages["reference/glossary.md"] = glossary_page().encode()
     pages["reference/cli.md"] = cli_page().encode()
-    pages.update(notebook_pages())
+    pages["notebooks.md"] = notebooks_page(notebooks()).encode()
     return pages
 
 
@@ -522,9 +550,31 @@ def _generate(app: Any, config: Any) -> None:
     from sphinx.util import logging
 
     written = write_pages(Path(app.srcdir), all_pages())
+    link_notebooks(Path(app.srcdir))
     logging.getLogger(__name__).info(f"llmphys_docs: {len(written)} generated page(s) updated")
+
+
+def failed_executions(env: Any) -> list[str]:
+    """Documents whose notebook or code cells failed to execute (myst-nb's record)."""
+    records = getattr(env, "nb_metadata", {})
+    return sorted(
+        doc
+        for doc, data in records.items()
+        if (data.get("exec_data") or {}).get("succeeded") is False
+    )
+
+
+def _fail_on_execution_errors(app: Any, exception: Exception | None) -> None:
+    """An execution failure fails the build even without -W (myst-nb only warns)."""
+    from sphinx.util import logging
+
+    failed = [] if exception is not None else failed_executions(app.env)
+    if failed:
+        logging.getLogger(__name__).error(f"execution failed in: {', '.join(failed)}")
+        app.statuscode = 1
 
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _generate)
+    app.connect("build-finished", _fail_on_execution_errors)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
