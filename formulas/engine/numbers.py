@@ -27,6 +27,7 @@ _BINARY = [
     ("Ti", 2.0**40),
     ("Pi", 2.0**50),
 ]
+_COUNTS = ("token", "parameter", "sequence", "element")  # named counts (units/definitions.txt)
 _TIME = [("ns", 1e-9), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0), ("min", 60.0), ("h", 3600.0)]
 
 
@@ -108,14 +109,17 @@ def readable_unit(q: pint.Quantity, binary: bool = False) -> str:
     base = bases.get(dim)
     if base is None:
         return f"{q.units:~P}"
-    table = _BINARY if binary and base.startswith("B") else _DECIMAL
+    table = _BINARY if binary and base == "B" else _DECIMAL  # bandwidths stay decimal
     chosen = ""
     for prefix, factor in table:
         if magnitude >= factor:
             chosen = prefix
-    # keep the named counts of the unit (GFLOP/tok, GB/tok): they are dimensionless, scale 1
-    counts = q.units / ureg.Unit(base.replace("B", "byte").replace("/s", "/second"))
-    if counts.dimensionless and counts != ureg.Unit(""):
+    # keep the named counts of the unit (GFLOP/tok, GB/tok): dimensionless, scale 1
+    counts = ureg.Unit("")
+    for name, power in q.units._units.items():
+        if name in _COUNTS:
+            counts *= ureg.Unit(name) ** power
+    if counts != ureg.Unit(""):
         return f"{ureg.Unit(chosen + base) * counts:~P}"
     return chosen + base
 
