@@ -282,3 +282,63 @@ def test_first_access_loads_and_builds_only_what_is_asked():
         "print(sorted(F.models._built))"
     )
     assert out.splitlines() == ["<Catalog of models (not loaded yet)>", "['llama-3.1-8b']"]
+
+
+def test_module_examples_run():
+    import doctest
+
+    import llmphys.compare
+    import llmphys.hf_config
+    import llmphys.presets
+    import llmphys.presets.accelerator
+    import llmphys.presets.model
+
+    for module in (
+        llmphys.presets,
+        llmphys.presets.model,
+        llmphys.presets.accelerator,
+        llmphys.hf_config,
+        llmphys.compare,
+    ):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+# ----------------------------------------------------------------------------- a Model by hand
+def test_a_model_built_by_hand():
+    m = Model(
+        name="toy",
+        family="llama",
+        values=dict(layers=2, hidden=64, n_heads=4, n_kv_heads=1, head_dim=16,
+                    vocab_size=100, intermediate_size=128, embedding_matrices=1,
+                    norms_per_layer=2),
+        features=["explicit_heads"],
+    )  # fmt: skip
+    assert m.attention == "MQA"
+    attention = 2 * 64 * 4 * 16 + 64 * 2 * 16
+    assert m.values["params"] == 100 * 64 + 2 * (attention + 3 * 64 * 128 + 2 * 64) + 64
+
+
+@pytest.mark.parametrize(
+    ("values", "features", "message"),
+    [
+        ({"layer": 2}, [], "model 'toy': 'layer' is not an input symbol of the glossary; "
+         "did you mean 'layers'?"),
+        ({"params": 10}, [], "model 'toy': params are derived from the architecture "
+         "(param_count, active_param_count); do not give them"),
+        ({"layers": 4, "local_layers": 3, "global_layers": 2}, [], "model 'toy': local_layers + "
+         "global_layers = 3 + 2 must equal layers = 4"),
+        ({"layers": 4, "moe_layers": 3}, [], "model 'toy': moe_layers = 3 must equal layers = 4 "
+         "when no layer is dense"),
+        ({"n_experts": 4, "experts_per_token": 8}, [], "model 'toy': experts_per_token = 8 is "
+         "more than n_experts = 4"),
+        ({}, ["moe", "sliding"], "model 'toy': unknown feature 'sliding'; did you mean "
+         "'sliding_window'?"),
+        ({}, ["qkv_bias", "attention_sinks"], "model 'toy': features give 'attention_params' two "
+         "variants ('attention_params_qkv_bias' and 'attention_params_sinks'); keep one"),
+    ],
+)  # fmt: skip
+def test_a_model_refuses_values_that_do_not_add_up(values, features, message):
+    with pytest.raises((InputError, UnknownNameError)) as info:
+        Model(name="toy", family="llama", values=values, features=features)
+    assert str(info.value) == message

@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any, Generic, TypeVar
 
 from llmphys.errors import UnknownNameError, did_you_mean
-from llmphys.presets.hardware import Accelerator, accelerator_from_entry
+from llmphys.presets.accelerator import Accelerator, accelerator_from_entry
 from llmphys.presets.model import Breakdown, BreakdownRow, Model
 
 __all__ = ["Accelerator", "Breakdown", "BreakdownRow", "Catalog", "Model", "hardware", "models"]

@@ -27,7 +27,7 @@ from typing import Any
 import pint
 import sympy
 
-from llmphys.engine import Formula, registry
+from llmphys.engine import Formula, glossary, registry
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.units import UnitSymbol
 
@@ -161,6 +161,7 @@ class Model:
                     )
                 variants[part] = variant
         self.variants: Mapping[str, str] = MappingProxyType(variants)
+        self._check(values)
         self._formulas: dict[str, Formula] = {}
         self._resolved: dict[str, Formula] = {}
         self.values: Mapping[str, float] = MappingProxyType(dict(values))
@@ -169,6 +170,46 @@ class Model:
             "active_params": self._count("active_param_count"),
         }
         self.values = MappingProxyType({**values, **derived})
+
+    def _check(self, values: Mapping[str, float]) -> None:
+        """Refuse values no formula could make sense of: unknown symbols, derived counts given
+        by hand, layer and expert counts that do not add up."""
+        where = f"model {self.display_name!r}"
+        for key in values:
+            if key not in glossary or glossary[key].kind != "input":
+                inputs = [e.name for e in glossary.inputs()]
+                raise UnknownNameError(
+                    f"{where}: {key!r} is not an input symbol of the glossary"
+                    f"{did_you_mean(key, inputs)}",
+                    key,
+                )
+        derived = [k for k in ("params", "active_params") if k in values]
+        if derived:
+            raise InputError(
+                f"{where}: {' and '.join(derived)} are derived from the architecture "
+                "(param_count, active_param_count); do not give them"
+            )
+        v = values
+
+        def sums(parts: tuple[str, str]) -> None:
+            if all(p in v for p in parts) and v[parts[0]] + v[parts[1]] != v.get("layers"):
+                raise InputError(
+                    f"{where}: {parts[0]} + {parts[1]} = {v[parts[0]]:g} + {v[parts[1]]:g} "
+                    f"must equal layers = {v.get('layers', 0):g}"
+                )
+
+        sums(("local_layers", "global_layers"))
+        sums(("dense_layers", "moe_layers"))
+        if "moe_layers" in v and "dense_layers" not in v and v["moe_layers"] != v.get("layers"):
+            raise InputError(
+                f"{where}: moe_layers = {v['moe_layers']:g} must equal layers = "
+                f"{v.get('layers', 0):g} when no layer is dense"
+            )
+        if v.get("experts_per_token", 0) > v.get("n_experts", float("inf")):
+            raise InputError(
+                f"{where}: experts_per_token = {v['experts_per_token']:g} is more than "
+                f"n_experts = {v['n_experts']:g}"
+            )
 
     # ------------------------------------------------------------------------- identity
     @property

@@ -99,20 +99,23 @@ class Accelerator:
         return value
 
     def values(self, precision: str = "bf16") -> dict[str, pint.Quantity]:
-        """``peak_flops`` (dense, at ``precision``), ``mem_bandwidth`` and ``gpu_memory``."""
+        """``peak_flops`` (dense, at ``precision``), ``mem_bandwidth`` and ``gpu_memory`` (the
+        capacity the driver reports), in the glossary's units."""
+        return {name: fill() for name, fill in self._fills(precision).items()}
+
+    def _fills(self, precision: str) -> dict[str, Any]:
         return {
-            "peak_flops": self.peak_flops(precision).to("FLOP/second"),
-            "mem_bandwidth": self.mem_bandwidth.to("byte/second"),
-            "gpu_memory": self.capacity.to("byte"),
+            "peak_flops": lambda: self.peak_flops(precision).to("FLOP/second"),
+            "mem_bandwidth": lambda: self.mem_bandwidth.to("byte/second"),
+            "gpu_memory": lambda: self.capacity.to("byte"),
         }
 
     def inputs_for(
         self, f: Formula | str, precision: str = "bf16", given: Iterable[str] = ()
     ) -> dict[str, pint.Quantity]:
-        """This accelerator's values for the hardware inputs of ``f`` (the rest stay free).
-
-        ``given`` names parts of ``f`` the caller gives directly, as in
-        :meth:`llmphys.presets.Model.inputs_for`.
+        """This accelerator's values for the hardware inputs of ``f`` (the rest stay free):
+        ``f(**gpu.inputs_for(f), ...)``.  ``precision`` picks the dense peak; ``given`` names
+        parts of ``f`` the caller gives directly, as in :meth:`llmphys.presets.Model.inputs_for`.
         """
         g = registry[f] if isinstance(f, str) else f
         overridable = g.overridable_parts()
@@ -125,12 +128,7 @@ class Accelerator:
                 unknown[0],
             )
         needed = {s.name for s in g.expand(keep).free_symbols}
-        fills = {
-            "peak_flops": lambda: self.peak_flops(precision).to("FLOP/second"),
-            "mem_bandwidth": lambda: self.mem_bandwidth.to("byte/second"),
-            "gpu_memory": lambda: self.capacity.to("byte"),
-        }
-        return {n: fill() for n, fill in fills.items() if n in needed}
+        return {n: fill() for n, fill in self._fills(precision).items() if n in needed}
 
 
 def accelerator_from_entry(name: str, entry: Mapping[str, Any]) -> Accelerator:
