@@ -19,9 +19,10 @@ Active parameters (``active_param_count``): the weights one token multiplies wit
 2 FLOP-per-parameter count of ``dense_flops``.  Every attention and norm weight, the dense
 blocks, the shared experts, the router, the k routed-in experts, and the output head (a
 V x d matmul); *not* the input-embedding table, which is a row lookup, nor the experts the
-token is not routed to.  This is OpenAI's convention for gpt-oss ("5.13B active").  Mistral AI,
-DeepSeek and Qwen also count the input embedding: ``active_param_count_with_embedding``
-(Mixtral 12.9B, DeepSeek-V3 37B, Qwen3-235B-A22B 22B).  For a tied model both are the same.
+token is not routed to.  This is OpenAI's convention for gpt-oss ("5.13B active").  Mistral AI
+and DeepSeek also count the input embedding: ``active_param_count_with_embedding`` (Mixtral
+12.9B, DeepSeek-V3 37B); Qwen does not say (Qwen3-235B-A22B's "22B" is 21.6B without it, 22.2B
+with it).  For a tied model both conventions give the same count.
 
 Variants (swapped in by a preset with :meth:`~llmphys.Formula.with_parts`): attention with
 biases or sinks, MLA attention, q/k norms, the MoE feed-forward stack, biased experts and
@@ -743,12 +744,13 @@ def active_param_count(
     "counts everything used per token)",
 )
 def active_param_count_with_embedding(active_param_count, embedding_lookup_params):
-    """Active parameters counted the way Mistral AI, DeepSeek and Qwen publish them: including
-    the input-embedding table.
+    """Active parameters counted the way Mistral AI and DeepSeek publish them: including the
+    input-embedding table.
 
     Notes
     -----
-    - Mixtral-8x7B 12.9B, DeepSeek-V3 37B, Qwen3-235B-A22B 22B are given in this convention.
+    - Mixtral-8x7B's 12.9B and DeepSeek-V3's 37B are given in this convention (models.md);
+      Qwen3-235B-A22B's 22B is within 3% under either.
     - Equal to the total for a dense model.
 
     Examples
