@@ -188,8 +188,10 @@ def example_values(f: Any) -> tuple[dict[str, Any], dict[str, str]]:
         presets = getattr(llmphys, kind, None)
         if presets is None:
             continue
-        preset = presets[key]
-        given = preset.inputs_for(f)
+        try:
+            given = presets[key].inputs_for(f)
+        except Exception as exc:  # name the formula: the traceback alone would not
+            raise RuntimeError(f"worked example of {f.name!r}: preset {key!r}: {exc}") from exc
         for name, value in given.items():
             if name in names:
                 values[name] = value
@@ -282,7 +284,10 @@ def formula_section(f: Any) -> list[str]:
 
 def example_section(f: Any) -> list[str]:
     values, origin = example_values(f)
-    derivation = f.derive(**values)
+    try:
+        derivation = f.derive(**values)
+    except Exception as exc:
+        raise RuntimeError(f"worked example of {f.name!r} at {values}: {exc}") from exc
     by_origin: dict[str, list[str]] = {}
     for name in values:
         by_origin.setdefault(origin[name], []).append(md_code(name))
