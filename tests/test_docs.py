@@ -129,6 +129,25 @@ def test_notebooks_are_linked_and_listed(gen: ModuleType, tmp_path: Path) -> Non
     assert source.is_dir()  # the notebooks folder itself is never touched
 
 
+def test_notebook_copies_of_an_earlier_version_make_way_for_the_link(
+    gen: ModuleType, tmp_path: Path
+) -> None:
+    source, docs = tmp_path / "notebooks", tmp_path / "docs"
+    source.mkdir()
+    (source / "00_a.ipynb").write_text("{}")
+    old = docs / "notebooks"
+    old.mkdir(parents=True)
+    (old / "00_a.ipynb").write_text("{}")
+    (old / "index.md").write_text(gen.notebooks_page([]))
+    assert gen.link_notebooks(docs, source)
+    assert old.is_symlink()
+    old.unlink()
+    old.mkdir()
+    (old / "mine.txt").write_text("not generated")
+    with pytest.raises(FileExistsError, match="is a real file or folder"):
+        gen.link_notebooks(docs, source)
+
+
 def test_write_pages_only_rewrites_changes_and_removes_stale(
     gen: ModuleType, tmp_path: Path
 ) -> None:

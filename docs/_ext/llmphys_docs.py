@@ -29,6 +29,7 @@ import importlib
 import inspect
 import os
 import re
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -488,6 +489,20 @@ def notebooks_page(found: list[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _old_copies(folder: Path) -> bool:
+    """Whether ``folder`` is what an earlier version of this extension generated: copies of
+    the notebooks and a generated ``index.md``, nothing else."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    for path in folder.iterdir():
+        if path.name == "index.md" and path.read_text().startswith(_GENERATED_NOTE):
+            continue
+        if path.suffix == ".ipynb" and path.is_file():
+            continue
+        return False
+    return True
+
+
 def link_notebooks(srcdir: Path, source: Path | None = None) -> bool:
     """Make ``srcdir/notebooks`` a relative symbolic link to the notebooks folder while it holds
     notebooks, and remove the link otherwise.  Returns whether the link exists."""
@@ -499,6 +514,8 @@ def link_notebooks(srcdir: Path, source: Path | None = None) -> bool:
         if wanted and Path(os.readlink(link)) == target:
             return True
         link.unlink()
+    elif _old_copies(link):
+        shutil.rmtree(link)
     elif link.exists():
         raise FileExistsError(
             f"{link} should be the generated link to {source}, but is a real file or folder; "
