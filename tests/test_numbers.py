@@ -41,6 +41,9 @@ def test_format_quantity(q, decimal, binary):
         (2.039e12, 3, True, "2039e9"),
         (10000, 3, True, "10000"),
         (0.12, 3, True, "0.12"),
+        (1024.0, 3, False, "1024"),
+        (262144.0, 3, False, "262144"),
+        (2621440.0, 3, False, "2.62e6"),
     ],
 )
 def test_text_number(x, sig, exact, text):

@@ -63,6 +63,8 @@ def text_number(x: float, sig: int = 3, exact: bool = False) -> str:
             eng = _engineering(x)
             return f"{eng[0]}e{eng[1]}" if eng else f"{int(x)}"
         return f"{x:.12g}"
+    if float(x).is_integer() and abs(x) < 1e6:
+        return f"{int(x)}"  # a whole number (1024 tokens) is never rounded to 1020
     if 1e-3 <= abs(x) < 1e5:
         # never switch to an exponent below 1e5: 12346 stays 12346 at three figures
         digits = max(sig, len(str(int(abs(x)))))
