@@ -302,3 +302,13 @@ def test_units_upright_symbols_italic_in_latex():
 def test_arrays_are_refused():
     with pytest.raises(InputError, match="derive shows single values; argument 'batch' is an"):
         F.kv_cache_bytes.derive(**{**KV, "batch": np.array([1, 2])})
+
+
+def test_two_instances_of_one_formula_are_told_apart():
+    # Gemma-3: the global layers cache the context, the local ones at most the window
+    gemma = F.models["gemma-3-27b"]
+    f = gemma.formula("kv_cache_bytes")
+    text = str(f.derive(**gemma.inputs_for(f), kv_bytes="bf16", seq_len=5000, batch=1))
+    assert "M_KV^win              = M_KV[L=L_glob] + M_KV[L=L_loc,S=S_W]" in text
+    assert "  M_KV[L=L_loc,S=S_W] = (426 kB/tok) · 1024 · 1 = 436 MB" in text
+    assert "S_W                 = min(5000, 1024) = 1024" in text

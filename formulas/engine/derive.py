@@ -438,7 +438,12 @@ class _Builder:
         return Rendered(entry.latex, entry.text)
 
     def visit(
-        self, f: Formula, env: dict[sympy.Symbol, sympy.Expr], depth: int, at: list[Rendered]
+        self,
+        f: Formula,
+        env: dict[sympy.Symbol, sympy.Expr],
+        depth: int,
+        at: list[Rendered],
+        symbol: Rendered | None = None,
     ) -> sympy.Expr:
         key = (
             f.name,
@@ -449,7 +454,7 @@ class _Builder:
         step = Step(
             name=f.name,
             meaning=f.meaning,
-            symbol=self._symbol(f),
+            symbol=symbol or self._symbol(f),
             unit=f.unit,
             depth=depth,
             definition=self._rendered(f.expr),
@@ -481,7 +486,8 @@ class _Builder:
             for k, v in part.subs:
                 notes.append(self._rendered(sympy.Eq(k, v, evaluate=False)))
                 child_env[k] = v.xreplace(part_values).xreplace(env)
-            part_values[sym] = self.visit(part.formula, child_env, depth + 1, notes)
+            shown = Rendered(*self.root.symbol_entry(sym)[:2])
+            part_values[sym] = self.visit(part.formula, child_env, depth + 1, notes, shown)
         own = f.expr
         leaf_values = {s: env[s] for s in own.free_symbols if s in env}
         value = own.xreplace({**part_values, **leaf_values})

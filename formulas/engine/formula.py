@@ -382,11 +382,29 @@ class Formula:
             part = f.parts.get(sym)
             if part is not None:
                 entry = part.formula.entry
-                return entry.latex, entry.text, part.formula.unit
+                twins = [p for p in f.parts.values() if p.formula.name == part.formula.name]
+                if len(twins) < 2:
+                    return entry.latex, entry.text, part.formula.unit
+                # one formula used twice at different inputs (the global and the local layers'
+                # KV cache): say which instance is which
+                latex = ", ".join(f"{self._shown(k)[0]}={self._shown(v)[0]}" for k, v in part.subs)
+                text = ",".join(f"{self._shown(k)[1]}={self._shown(v)[1]}" for k, v in part.subs)
+                return (
+                    rf"\left.{entry.latex}\right|_{{{latex}}}",
+                    f"{entry.text}[{text}]",
+                    part.formula.unit,
+                )
         if isinstance(sym, UnitSymbol):
             return rf"\mathrm{{{sym.name}}}", sym.name, ureg.Unit(sym.name)
         entry = self.registry.glossary[sym.name]
         return entry.latex, entry.text, entry.pint_unit
+
+    def _shown(self, value: sympy.Basic) -> tuple[str, str]:
+        """``(latex, text)`` of a substitution's side: a symbol's display name, else the value."""
+        if isinstance(value, sympy.Symbol) and not isinstance(value, UnitSymbol):
+            latex, text, _ = self.symbol_entry(value)
+            return latex, text
+        return sympy.latex(value), str(value)
 
     def _display_symbols(self) -> set[sympy.Symbol]:
         found: set[sympy.Symbol] = set()
