@@ -522,7 +522,11 @@ def link_notebooks(srcdir: Path, source: Path | None = None) -> bool:
             "remove it"
         )
     if wanted:
-        link.symlink_to(target, target_is_directory=True)
+        try:
+            link.symlink_to(target, target_is_directory=True)
+        except FileExistsError:  # another build, at the same moment
+            if not (link.is_symlink() and Path(os.readlink(link)) == target):
+                raise
     return wanted
 
 
@@ -550,21 +554,25 @@ def write_pages(srcdir: Path, pages: Mapping[str, bytes]) -> list[Path]:
     written = []
     wanted = {(srcdir / rel).resolve() for rel in pages}
     for path in list(_generated_files(srcdir)):
-        if path.resolve() not in wanted:
-            path.unlink()
+        if path.resolve() not in wanted and not path.name.endswith(".tmp"):
+            path.unlink(missing_ok=True)
     for rel, data in pages.items():
         path = srcdir / rel
         if path.is_file() and path.read_bytes() == data:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        # write then rename: a build running at the same time never reads half a page
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, path)
         written.append(path)
     for rel in GENERATED:  # drop emptied folders (a removed topic)
         path = srcdir / rel
         if path.is_dir():
             for sub in [*sorted(path.rglob("*"), reverse=True), path]:
                 if sub.is_dir() and not any(sub.iterdir()):
-                    sub.rmdir()
+                    with contextlib.suppress(OSError):  # refilled by a concurrent build
+                        sub.rmdir()
     return written
 
 
