@@ -7,5 +7,6 @@ factors); later topics add theirs in their own module.
 
 from llmphys.symbols import (  # noqa: F401  (importing a module registers its symbols)
     architecture,  # GQA, MLA, MoE and sliding-window symbols (imports seed first)
+    parallel,  # tensor, pipeline and expert parallelism, the interconnect
     seed,  # the seed's symbols
 )

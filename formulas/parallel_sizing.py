@@ -1,0 +1,406 @@
+"""Multi-GPU sizing questions: each a thin call of :func:`llmphys.solve` on the parallel formulas.
+
+* :func:`layout`: what one GPU of a given n_TP x n_PP layout needs, and whether it fits;
+* :func:`fewest_gpus`: the fewest GPUs, and which n_TP x n_PP, that hold a model, its KV cache
+  and workspace.  For each tensor-parallel degree the model allows, ``solve`` gives the fewest
+  pipeline stages of an even split (the closed form where there is one, a bracketed root
+  otherwise); an uneven split (ceil(L / n_PP) layers on the most loaded stage) is then checked
+  stage count by stage count;
+* :func:`largest_batch`: the most sequences a layout holds (a solve for ``batch``);
+* :func:`tp_comm_limit`: the n_TP beyond which the communication of a decode step outweighs its
+  per-GPU memory time (a solve of ``comm_to_memory_ratio`` for ``tp``).
+
+Models, accelerators and interconnects are presets (``llmphys.models``, ``llmphys.hardware``,
+``llmphys.interconnects``) or their names; every other input is a keyword value, as for the
+formulas.  Expert parallelism stays inside the tensor-parallel group (n_EP = 1: each GPU then
+holds 1 / n_TP of the experts, as with n_EP = n_TP) unless ``ep`` is given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pint
+
+from llmphys.engine.formula import Formula
+from llmphys.engine.numbers import format_quantity
+from llmphys.engine.solve import Solution, solve
+from llmphys.errors import InfeasibleError, InputError
+from llmphys.parallel import for_model
+from llmphys.units import Q_
+
+__all__ = [
+    "FewestGpus",
+    "Layout",
+    "decode_throughput",
+    "fewest_gpus",
+    "largest_batch",
+    "layout",
+    "tensor_parallel_degrees",
+    "tp_comm_limit",
+]
+
+#: the parts of ``vram_per_gpu`` shown beside it
+_PARTS = ("weights_per_gpu", "kv_cache_per_gpu", "workspace_per_gpu")
+
+
+def _model(model: Any) -> Any:
+    import llmphys
+
+    return llmphys.models[model] if isinstance(model, str) else model
+
+
+def _accelerator(gpu: Any) -> Any:
+    import llmphys
+
+    return llmphys.hardware[gpu] if isinstance(gpu, str) else gpu
+
+
+def _link(link: Any) -> Any:
+    import llmphys
+
+    return llmphys.interconnects[link] if isinstance(link, str) else link
+
+
+def _inputs(f: Formula, model: Any, values: dict[str, Any], *extra: dict[str, Any]) -> dict:
+    """``f``'s inputs: the model's architecture values, then ``extra`` and ``values`` (given
+    values win), each only where ``f`` takes it."""
+    given = frozenset(k for k in values if k in f.overridable_parts())
+    merged: dict[str, Any] = dict(model.inputs_for(f, given))
+    for more in extra:
+        merged.update(more)
+    merged.update(values)
+    accepted = {s.name for s in f.expand(given).free_symbols} | given
+    return {k: v for k, v in merged.items() if k in accepted}
+
+
+def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
+    """The tensor-parallel degrees a model allows, up to ``max_tp``: n_TP must divide the query
+    heads, and either divide the KV heads or be a multiple of them (a KV head is then
+    replicated).  MLA has no KV heads to divide.
+
+    >>> import llmphys as F
+    >>> tensor_parallel_degrees(F.models["llama-3.1-70b"], max_tp=16)
+    [1, 2, 4, 8, 16]
+    """
+    m = _model(model)
+    n_heads = int(m.values["n_heads"])
+    n_kv = None if m.attention == "MLA" else int(m.values["n_kv_heads"])
+    return [
+        t
+        for t in range(1, max_tp + 1)
+        if n_heads % t == 0 and (n_kv is None or n_kv % t == 0 or t % n_kv == 0)
+    ]
+
+
+# ----------------------------------------------------------------------------- one layout
+@dataclass(frozen=True)
+class Layout:
+    """One GPU of an n_TP x n_PP (x n_EP) layout: what it needs against what it holds."""
+
+    model: str
+    accelerator: str
+    tp: int
+    pp: int
+    ep: int
+    n_gpus: int
+    layers_per_stage: int
+    capacity: pint.Quantity
+    need: pint.Quantity
+    parts: dict[str, pint.Quantity] = field(default_factory=dict)
+
+    @property
+    def fits(self) -> bool:
+        """True when one GPU's need is within its capacity."""
+        return bool(self.need <= self.capacity)
+
+    @property
+    def headroom(self) -> pint.Quantity:
+        """Capacity left on each GPU (negative when it does not fit)."""
+        return (self.capacity - self.need).to("GB")
+
+    def __str__(self) -> str:
+        parts = " + ".join(f"{format_quantity(q.to('GB'), sig=4)}" for q in self.parts.values())
+        verdict = "fits" if self.fits else "does not fit"
+        return (
+            f"{self.model} on {self.n_gpus} x {self.accelerator} (n_TP = {self.tp}, n_PP = "
+            f"{self.pp}, n_EP = {self.ep}; {self.layers_per_stage} layers on the largest "
+            f"stage):\n  {format_quantity(self.need.to('GB'), sig=4)} per GPU"
+            + (f" ({parts})" if len(self.parts) > 1 else "")
+            + f" against {format_quantity(self.capacity.to('GB'), sig=4)}: {verdict}"
+        )
+
+
+def layout(
+    model: Any,
+    gpu: Any,
+    *,
+    tp: int,
+    pp: int = 1,
+    ep: int = 1,
+    need: str = "vram_per_gpu",
+    **values: Any,
+) -> Layout:
+    """What one GPU of the n_TP x n_PP layout of ``model`` on ``gpu`` needs, and whether it fits.
+
+    ``need`` is the per-GPU formula to compare with the capacity: ``"vram_per_gpu"`` (weights,
+    KV cache and workspace) or ``"weights_per_gpu"`` (the seed's weights-only framing).  An
+    uneven pipeline split loads the largest stage with ceil(L / n_PP) layers.
+
+    The seed's DeepSeek-V3 example: 1,342 GB of BF16 weights against 8x H100 "= 640 GB (too
+    small!)": one GPU of 8-way tensor parallelism would need 169 GB.
+
+    >>> s = layout("deepseek-v3", "h100-sxm", tp=8, need="weights_per_gpu",
+    ...            bytes_per_param="bf16")
+    >>> print(s)
+    DeepSeek-V3 on 8 x h100-sxm (n_TP = 8, n_PP = 1, n_EP = 1; 61 layers on the largest stage):
+      169.4 GB per GPU against 85.52 GB: does not fit
+    """
+    m = _model(model)
+    g = _accelerator(gpu)
+    f = for_model(m, need)
+    layers = int(m.values["layers"])
+    if pp > layers:
+        raise InputError(f"layout: n_PP = {pp} is more than the {layers} layers of {m.name}")
+    stage = math.ceil(layers / pp)
+    setting = {"tp": tp, "pp": pp, "ep": ep, **values}
+    if layers % pp and "layers_per_stage" in f.overridable_parts():
+        setting["layers_per_stage"] = stage
+    value = f(**_inputs(f, m, setting)).to("GB")
+    parts: dict[str, pint.Quantity] = {}
+    if need == "vram_per_gpu":
+        for name in _PARTS:
+            part = for_model(m, name)
+            parts[name] = part(**_inputs(part, m, setting)).to("GB")
+    else:
+        parts[need] = value
+    return Layout(
+        model=m.display_name,
+        accelerator=g.name,
+        tp=tp,
+        pp=pp,
+        ep=ep,
+        n_gpus=pp * max(tp, ep),
+        layers_per_stage=stage,
+        capacity=g.capacity.to("GB"),
+        need=value,
+        parts=parts,
+    )
+
+
+def decode_throughput(
+    model: Any,
+    gpu: Any,
+    link: Any,
+    *,
+    tp: int,
+    pp: int = 1,
+    ep: int = 1,
+    precision: str = "bf16",
+    **values: Any,
+) -> pint.Quantity:
+    """Decode throughput (tokens/s, all sequences) of an n_TP x n_PP layout of ``model`` on
+    ``gpu`` GPUs joined by ``link``: ``decode_throughput_parallel`` with the presets' values.
+
+    ``precision`` picks the accelerator's dense peak; ``values`` holds the setting (precisions,
+    batch, prompt and output lengths, utilizations, micro-batches, overlap).  At ideal
+    utilization and ``comm_overlap=1`` it is the per-GPU roofline bound; ``comm_overlap=0``
+    adds every all-reduce and send to the step.
+
+    PyTorch gpt-fast's Llama-3.1-70B at n_TP = 8 on A100s: the per-GPU roofline bound and the
+    same with NVLink 3 communication (its measured 58.78 tok/s is below both).
+
+    >>> kw = dict(tp=8, bytes_per_param="bf16", kv_bytes="bf16", act_bytes="bf16", batch=1,
+    ...           prompt_len=5, new_tokens=200, n_microbatches=1, utilization=1,
+    ...           bw_utilization=1)
+    >>> bound = decode_throughput("llama-3.1-70b", "a100-80gb", "nvlink-3", comm_overlap=1, **kw)
+    >>> with_comm = decode_throughput("llama-3.1-70b", "a100-80gb", "nvlink-3", comm_overlap=0,
+    ...                               **kw)
+    >>> print(f"{bound:.4g~P}, {with_comm:.4g~P}")
+    117.3 tok/s, 101.2 tok/s
+    """
+    m = _model(model)
+    g = _accelerator(gpu)
+    c = _link(link)
+    f = for_model(m, "decode_throughput_parallel")
+    layers = int(m.values["layers"])
+    setting = {"tp": tp, "pp": pp, "ep": ep, **values}
+    if layers % pp:
+        setting["layers_per_stage"] = math.ceil(layers / pp)
+    hardware = g.inputs_for(f, precision=precision)
+    return f(**_inputs(f, m, setting, hardware, c.inputs_for(f))).to("token/second")
+
+
+# ----------------------------------------------------------------------------- fewest GPUs
+@dataclass(frozen=True)
+class FewestGpus:
+    """The fewest GPUs that hold a model, the layout, and the best layout per n_TP."""
+
+    best: Layout
+    candidates: tuple[Layout, ...]
+    solutions: dict[int, Solution]
+    assumptions: str
+
+    @property
+    def n_gpus(self) -> int:
+        return self.best.n_gpus
+
+    @property
+    def tp(self) -> int:
+        return self.best.tp
+
+    @property
+    def pp(self) -> int:
+        return self.best.pp
+
+    def __str__(self) -> str:
+        b = self.best
+        lines = [
+            f"fewest {b.accelerator} for {b.model}: {b.n_gpus} (n_TP = {b.tp} x n_PP = {b.pp})",
+            f"  {self.assumptions}",
+            "  n_TP  n_PP (even split, solved)  n_PP (whole layers)  GPUs  per GPU",
+        ]
+        for c in self.candidates:
+            solved = self.solutions.get(c.tp)
+            exact = f"{solved.exact.magnitude:.3f}" if solved is not None else "-"
+            lines.append(
+                f"  {c.tp:>4}  {exact:>25}  {c.pp:>19}  {c.n_gpus:>4}  "
+                f"{format_quantity(c.need.to('GB'), sig=4)}"
+            )
+        return "\n".join(lines)
+
+
+def fewest_gpus(
+    model: Any,
+    gpu: Any,
+    *,
+    max_tp: int = 8,
+    ep: int = 1,
+    need: str = "vram_per_gpu",
+    **values: Any,
+) -> FewestGpus:
+    """The fewest GPUs of ``gpu`` (and which n_TP x n_PP) that hold ``model``, its KV cache and
+    workspace for the setting in ``values`` (precisions, context, batch, workspace fraction).
+
+    For every n_TP the model allows up to ``max_tp`` (one NVLink domain is 8), ``solve`` gives
+    the fewest pipeline stages of an even split; whole layers per stage may need one more
+    stage.  The fewest GPUs win; among equals, the larger n_TP (pipelining does not lower
+    per-token latency, tensor parallelism does).
+
+    The seed's Llama 3.1 70B, BF16 weights only: "Fits on: 2x A100 80GB".
+
+    >>> s = fewest_gpus("llama-3.1-70b", "a100-80gb", need="weights_per_gpu",
+    ...                 bytes_per_param="bf16")
+    >>> print(s.n_gpus, s.tp, s.pp)
+    2 2 1
+    """
+    m = _model(model)
+    g = _accelerator(gpu)
+    f = for_model(m, need)
+    layers = int(m.values["layers"])
+    capacity = g.capacity.to("byte")
+    solutions: dict[int, Solution] = {}
+    candidates: list[Layout] = []
+    for tp in tensor_parallel_degrees(m, max_tp):
+        try:
+            solved = solve(
+                f, "pp", target=capacity, **_inputs(f, m, {"tp": tp, "ep": ep, **values})
+            )
+        except InfeasibleError:
+            continue  # no number of stages fits at this n_TP
+        solutions[tp] = solved
+        for pp in range(max(1, int(solved.magnitude)), layers + 1):
+            found = layout(m, g, tp=tp, pp=pp, ep=ep, need=need, **values)
+            if found.fits:
+                candidates.append(found)
+                break
+    if not candidates:
+        widest = layout(
+            m, g, tp=max(tensor_parallel_degrees(m, max_tp)), pp=layers, ep=ep, need=need, **values
+        )
+        raise InfeasibleError(
+            f"fewest_gpus: no layout of {m.display_name} with n_TP <= {max_tp} fits on "
+            f"{g.name}: even one layer per stage at n_TP = {widest.tp} needs "
+            f"{format_quantity(widest.need, sig=4)} per GPU, more than "
+            f"{format_quantity(widest.capacity, sig=4)}. Raise max_tp, or lower the precision, "
+            "context or batch"
+        )
+    best = min(candidates, key=lambda c: (c.n_gpus, -c.tp))
+    shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+    what = "weights only" if need == "weights_per_gpu" else "weights + KV cache + workspace"
+    return FewestGpus(
+        best=best,
+        candidates=tuple(candidates),
+        solutions=solutions,
+        assumptions=f"{what}; {shown}; n_EP = {ep}; n_TP <= {max_tp}",
+    )
+
+
+# ----------------------------------------------------------------------------- at a layout
+def largest_batch(
+    model: Any, gpu: Any, *, tp: int, pp: int = 1, ep: int = 1, **values: Any
+) -> Solution:
+    """The most sequences an n_TP x n_PP layout of ``model`` holds on ``gpu``: ``solve`` of
+    ``vram_per_gpu`` for ``batch`` at one GPU's capacity.
+
+    Llama 3.1 70B in BF16 with 32K-token contexts on 8x H100 (n_TP = 8): 19.8 GB of weights and
+    workspace per GPU leave 65.8 GB for 1.34 GB of KV cache per sequence (one KV head per GPU).
+
+    >>> s = largest_batch("llama-3.1-70b", "h100-sxm", tp=8, bytes_per_param="bf16",
+    ...                   kv_bytes="bf16", seq_len=32768, workspace_fraction=0.12)
+    >>> print(s.value, s.direction, s.rounding)
+    48 seq largest floor
+    """
+    m = _model(model)
+    g = _accelerator(gpu)
+    f = for_model(m, "vram_per_gpu")
+    layers = int(m.values["layers"])
+    setting = {"tp": tp, "pp": pp, "ep": ep, **values}
+    if layers % pp:
+        setting["layers_per_stage"] = math.ceil(layers / pp)
+    return solve(f, "batch", target=g.capacity.to("byte"), **_inputs(f, m, setting))
+
+
+def tp_comm_limit(
+    model: Any,
+    gpu: Any,
+    link: Any,
+    *,
+    precision: str = "bf16",
+    pp: int = 1,
+    ep: int = 1,
+    **values: Any,
+) -> Solution:
+    """The largest n_TP at which a decode step's exposed communication stays within its per-GPU
+    memory time: beyond it, communication outweighs the memory time tensor parallelism still
+    saves (``comm_to_memory_ratio`` solved for ``tp`` at 1).
+
+    ``link`` is an interconnect preset; ``precision`` picks the accelerator's dense peak.  The
+    answer is a continuous degree rounded down; real degrees divide the heads
+    (:func:`tensor_parallel_degrees`).
+
+    Llama 3.1 70B decoding one sequence on H100s over NVLink 4: each all-reduce costs
+    2 (n_TP - 1) hops of 0.6 us, 160 of them per token, against 41.5 ms / n_TP of weight reads:
+    the two cross near n_TP = 15.
+
+    >>> s = tp_comm_limit("llama-3.1-70b", "h100-sxm", "nvlink-4", bytes_per_param="bf16",
+    ...                   kv_bytes="bf16", act_bytes="bf16", batch=1, prompt_len=1000,
+    ...                   new_tokens=200, n_microbatches=1, bw_utilization=1, comm_overlap=0)
+    >>> print(s.value, s.method)
+    15 numeric
+    """
+    m = _model(model)
+    g = _accelerator(gpu)
+    c = _link(link)
+    f = for_model(m, "comm_to_memory_ratio")
+    setting = {"pp": pp, "ep": ep, **values}
+    hardware = g.inputs_for(f, precision=precision)
+    return solve(
+        f,
+        "tp",
+        target=Q_(1, ""),
+        bound="at_most",
+        **_inputs(f, m, setting, hardware, c.inputs_for(f)),
+    )
