@@ -24,7 +24,7 @@ from typing import Any
 
 import pint
 
-from llmphys.engine.formula import Formula
+from llmphys.engine.formula import Formula, registry
 from llmphys.engine.numbers import format_quantity
 from llmphys.engine.solve import Solution, solve
 from llmphys.errors import InfeasibleError, InputError
@@ -74,6 +74,18 @@ def _inputs(f: Formula, model: Any, values: dict[str, Any], *extra: dict[str, An
     merged.update(values)
     accepted = {s.name for s in f.expand(given).free_symbols} | given
     return {k: v for k, v in merged.items() if k in accepted}
+
+
+def _stage_layers(layers: int, pp: int, setting: dict[str, Any]) -> int:
+    """Layers of the most loaded stage: whole layers, ceil(L / n_PP) of the even split
+    ``layers_per_stage``.  An uneven split is put in ``setting`` as that part's value."""
+    if pp > layers:
+        raise InputError(f"n_PP = {pp} is more than the {layers} layers: a stage would be empty")
+    even = registry["layers_per_stage"](layers=layers, pp=pp).magnitude
+    stage = math.ceil(even - 1e-9)
+    if stage != even and "layers_per_stage" not in setting:
+        setting["layers_per_stage"] = stage
+    return stage
 
 
 def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
@@ -162,12 +174,8 @@ def layout(
     g = _accelerator(gpu)
     f = for_model(m, need)
     layers = int(m.values["layers"])
-    if pp > layers:
-        raise InputError(f"layout: n_PP = {pp} is more than the {layers} layers of {m.name}")
-    stage = math.ceil(layers / pp)
     setting = {"tp": tp, "pp": pp, "ep": ep, **values}
-    if layers % pp and "layers_per_stage" in f.overridable_parts():
-        setting["layers_per_stage"] = stage
+    stage = _stage_layers(layers, pp, setting)
     value = f(**_inputs(f, m, setting)).to("GB")
     parts: dict[str, pint.Quantity] = {}
     if need == "vram_per_gpu":
@@ -182,7 +190,7 @@ def layout(
         tp=tp,
         pp=pp,
         ep=ep,
-        n_gpus=pp * max(tp, ep),
+        n_gpus=round(registry["gpu_count"](tp=tp, ep=ep, pp=pp).magnitude),
         layers_per_stage=stage,
         capacity=g.capacity.to("GB"),
         need=value,
@@ -227,8 +235,7 @@ def decode_throughput(
     f = for_model(m, "decode_throughput_parallel")
     layers = int(m.values["layers"])
     setting = {"tp": tp, "pp": pp, "ep": ep, **values}
-    if layers % pp:
-        setting["layers_per_stage"] = math.ceil(layers / pp)
+    _stage_layers(layers, pp, setting)
     hardware = g.inputs_for(f, precision=precision)
     return f(**_inputs(f, m, setting, hardware, c.inputs_for(f))).to("token/second")
 
@@ -358,8 +365,7 @@ def largest_batch(
     f = for_model(m, "vram_per_gpu")
     layers = int(m.values["layers"])
     setting = {"tp": tp, "pp": pp, "ep": ep, **values}
-    if layers % pp:
-        setting["layers_per_stage"] = math.ceil(layers / pp)
+    _stage_layers(layers, pp, setting)
     return solve(f, "batch", target=g.capacity.to("byte"), **_inputs(f, m, setting))
 
 
