@@ -13,6 +13,7 @@ Commands (each takes ``--json`` for scripts)::
                                                verify the units of a new formula
     llmphys models                             model presets
     llmphys hardware                           accelerator presets
+    llmphys app [--port N] [--no-browser]      the sizing web app (Voilà on 127.0.0.1)
 
 Values (``--set k=v``, ``--target``) are typed as people write them (see
 :func:`llmphys.engine.parse.parse_value`): a plain number in the symbol's own unit (``70e9``,
@@ -456,6 +457,25 @@ def cmd_hardware(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    import importlib.util
+    import subprocess
+
+    from llmphys.app import voila_command
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535; got {args.port}")
+    if importlib.util.find_spec("voila") is None:
+        raise UsageError('the app needs Voilà: pip install "llmphys[app]"')
+    command = voila_command(args.port, open_browser=not args.no_browser)
+    print(f"llmphys app: serving on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")
+    print("  " + " ".join(command), flush=True)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
 # -------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -523,6 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("models", cmd_models, "list the model presets")
     add("hardware", cmd_hardware, "list the accelerator presets")
+
+    p = add("app", cmd_app, "serve the sizing web app with Voilà, on 127.0.0.1 only")
+    p.add_argument("--port", type=int, default=8866, metavar="N", help="port (default 8866)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
 

@@ -609,3 +609,44 @@ def test_check_unknown_name_json_lists_suggestions(main):
     failed(out, 2)
     error = json.loads(out.stdout)["error"]
     assert error["type"] == "UnknownNameError" and error["suggestions"] == ["weight_bytes"]
+
+
+# ------------------------------------------------------------------------------ app
+def test_app_serves_the_packaged_notebook_with_voila_on_loopback(main, monkeypatch):
+    import llmphys.app
+
+    ran = []
+    monkeypatch.setattr(subprocess, "call", lambda command: ran.append(command) or 0)
+    out = ok(main("app", "--port", "9123", "--no-browser"))
+    (command,) = ran
+    notebook = llmphys.app.notebook_path()
+    assert command == [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--Voila.ip=127.0.0.1",
+        "--port=9123",
+        "--Voila.port_retries=0",
+        "--show_tracebacks=False",
+        "--no-browser",
+    ]
+    assert notebook.is_file()
+    assert out.splitlines()[0] == (
+        "llmphys app: serving on http://127.0.0.1:9123/ (Ctrl-C stops it)"
+    )
+    ok(main("app"))
+    assert "--port=8866" in ran[1] and "--no-browser" not in ran[1]  # the defaults
+
+
+def test_app_usage_errors(main, monkeypatch):
+    import importlib.util
+
+    assert "must be between 1 and 65535; got 0" in failed(main("app", "--port", "0"), 2)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "voila" else real(name, *a)
+    )
+    assert failed(main("app"), 2) == (
+        'llmphys app: error: the app needs Voilà: pip install "llmphys[app]"\n'
+    )

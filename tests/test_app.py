@@ -1,0 +1,535 @@
+"""The sizing app (``llmphys.app``) without a browser: drive the widgets, read the figures.
+
+Every figure is compared with the Python API computed here, independently of the app's code
+(``model.evaluate`` and :mod:`llmphys.sizing` at the same inputs).  The browser test
+(``test_app_browser.py``) reuses :func:`api_figures` for the page served by Voilà.
+"""
+
+from __future__ import annotations
+
+import datetime
+import doctest
+import html
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import llmphys as F
+
+ROOT = Path(__file__).resolve().parents[1]
+LLAMA_8B = {
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "vocab_size": 128256,
+    "tie_word_embeddings": False,
+}
+
+# the settings the page starts with (SizingApp.START and the glossary defaults)
+START = dict(
+    bytes_per_param=2.0,
+    kv_bytes=2.0,
+    seq_len=10000.0,
+    batch=1.0,
+    n_gpus=2.0,
+    workspace_fraction=0.12,
+    utilization=0.4,
+    bw_utilization=0.6,
+    overhead=0.08,
+    flash_attention=0.0,
+    causal_factor=1.0,
+    act_bytes=2.0,
+)
+
+
+# ----------------------------------------------------------------------------- the API side
+def api_figures(model: Any, accelerator: str, precision: str = "bf16", **changes: float):
+    """Every figure of the page, by the Python API, for ``model`` (a preset name or a Model)
+    on ``accelerator`` with the start settings and ``changes``."""
+    m = F.models[model] if isinstance(model, str) else model
+    a = F.hardware[accelerator]
+    s = {**START, **changes}
+    hw = a.values(precision)
+    memory = {
+        k: s[k] for k in ("bytes_per_param", "kv_bytes", "seq_len", "batch", "workspace_fraction")
+    }
+    f = m.formula("memory_per_gpu")
+    arch = m.inputs_for(f)
+    fit = {**arch, **memory, "n_gpus": s["n_gpus"]}
+
+    def ask(question, unknown):
+        try:
+            return getattr(F.sizing, question)(
+                a.capacity, formula=f, **{k: v for k, v in fit.items() if k != unknown}
+            ).value.magnitude
+        except F.InfeasibleError:
+            return None
+
+    speed = dict(
+        batch=s["batch"],
+        bytes_per_param=s["bytes_per_param"],
+        kv_bytes=s["kv_bytes"],
+        utilization=s["utilization"],
+        bw_utilization=s["bw_utilization"],
+        peak_flops=hw["peak_flops"],
+        mem_bandwidth=hw["mem_bandwidth"],
+    )
+    prefill = dict(
+        overhead=s["overhead"],
+        causal_factor=s["causal_factor"],
+        flash_attention=s["flash_attention"],
+        act_bytes=s["act_bytes"],
+    )
+    return {
+        "weight_bytes": m.evaluate("weight_bytes", bytes_per_param=s["bytes_per_param"]),
+        "kv_cache_bytes": m.evaluate(
+            "kv_cache_bytes", seq_len=s["seq_len"], batch=s["batch"], kv_bytes=s["kv_bytes"]
+        ),
+        "workspace_bytes": m.evaluate(
+            "workspace_bytes",
+            bytes_per_param=s["bytes_per_param"],
+            workspace_fraction=s["workspace_fraction"],
+        ),
+        "total_vram": m.evaluate("total_vram", **memory),
+        "memory_per_gpu": m.evaluate("memory_per_gpu", **memory, n_gpus=s["n_gpus"]),
+        "largest_context": ask("largest_context", "seq_len"),
+        "largest_batch": ask("largest_batch", "batch"),
+        "fewest_gpus": ask("fewest_gpus", "n_gpus"),
+        "tokens_per_second_per_user": m.evaluate(
+            "tokens_per_second_per_user", avg_seq_len=s["seq_len"], **speed
+        ),
+        "tokens_per_second_per_gpu": m.evaluate(
+            "tokens_per_second_per_gpu", avg_seq_len=s["seq_len"], **speed
+        ),
+        "ttft": m.evaluate("ttft", prompt_len=s["seq_len"], **speed, **prefill),
+    }
+
+
+def numbers(figures: dict[str, Any]) -> dict[str, float | None]:
+    """Plain numbers in each formula's unit (what ``data-value`` holds); None if infeasible."""
+    out: dict[str, float | None] = {}
+    for key, q in figures.items():
+        if q is None or isinstance(q, (int, float)):
+            out[key] = None if q is None else float(q)
+        else:
+            out[key] = float(q.to(F.registry[_formula_of(key)].unit).magnitude)
+    return out
+
+
+def _formula_of(key: str) -> str:
+    from llmphys.app.scenario import FIGURES
+
+    return FIGURES[key].formula
+
+
+# ----------------------------------------------------------------------------- helpers
+@pytest.fixture(scope="module")
+def app():
+    """One page for the module (building it builds every model preset); each test sets the
+    inputs it relies on."""
+    from llmphys.app import SizingApp
+
+    return SizingApp()
+
+
+def shown(app: Any) -> dict[str, float | None]:
+    return {key: view.number for key, view in app.views.items()}
+
+
+def hook_value(app: Any, key: str) -> float | None:
+    """The number in the figure's DOM hook (what the browser test reads)."""
+    from llmphys.app.page import hook
+
+    text = app.views[key].value.value
+    marker = f'<span class="{hook(key)}" data-value="'
+    if marker not in text:
+        return None
+    return float(text.split(marker, 1)[1].split('"', 1)[0])
+
+
+def set_inputs(app: Any, model: str, accelerator: str, **settings: Any) -> None:
+    from llmphys.app.page import SizingApp
+
+    app.model.value = model
+    app.hardware.value = accelerator
+    for name, value in {**START, **SizingApp.START, **settings}.items():
+        control = app.controls[name]
+        entry = F.glossary[name]
+        if entry.choices:
+            control.value = value if isinstance(value, str) else _choice(entry, value)
+        else:
+            control.value = value
+
+
+def _choice(entry: Any, value: float) -> str:
+    return next(name for name, v in entry.choices.items() if v == value)
+
+
+def expect(app: Any, expected: dict[str, Any]) -> None:
+    want = numbers(expected)
+    assert shown(app) == {
+        k: None if v is None else pytest.approx(v, rel=1e-12) for k, v in want.items()
+    }
+    for key, value in want.items():
+        assert hook_value(app, key) == (None if value is None else pytest.approx(value, rel=1e-15))
+
+
+# ----------------------------------------------------------------------------- the notebook
+def test_the_notebook_is_the_packaged_one_and_only_builds_the_app():
+    from llmphys.app import NOTEBOOK, notebook_path
+
+    packaged = notebook_path()
+    assert packaged == ROOT / "formulas" / "app" / NOTEBOOK
+    assert (ROOT / "notebooks" / NOTEBOOK).read_bytes() == packaged.read_bytes()
+    nb = json.loads(packaged.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert ["".join(c["source"]) for c in code] == [
+        "from llmphys.app import SizingApp\n\nSizingApp()"
+    ]
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+
+
+def test_the_notebook_is_package_data():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"llmphys.app" = ["sizing_app.ipynb"]' in text
+
+
+def test_import_llmphys_does_not_load_the_app_and_the_app_package_is_light():
+    code = (
+        "import sys, llmphys\n"
+        "print('llmphys.app' in sys.modules)\n"
+        "import llmphys.app\n"
+        "print([m for m in ('ipywidgets', 'llmphys.app.page') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["False", "[]"]
+
+
+def test_doctests():
+    import llmphys.app
+    import llmphys.app.scenario
+
+    for module in (llmphys.app, llmphys.app.scenario):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+# ----------------------------------------------------------------------------- figures
+def test_the_page_starts_with_the_api_figures(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm")
+    expect(app, api_figures("llama-3.1-70b", "h100-sxm"))
+    assert app.message.value == ""
+
+
+PAIRS = [
+    ("llama-3.1-8b", "rtx-4090"),
+    ("llama-3.1-405b", "b200"),
+    ("gemma-3-27b", "l40s"),
+    ("mixtral-8x7b", "a100-80gb"),
+    ("qwen3-235b-a22b", "h200"),
+    ("deepseek-v3", "mi300x"),
+    ("gpt-oss-120b", "h100-pcie"),
+    ("llama-3.1-70b", "a100-40gb"),
+]
+
+
+@pytest.mark.parametrize(("model", "accelerator"), PAIRS)
+def test_every_model_variant_gives_the_api_figures(app, model, accelerator):
+    settings = dict(seq_len=32768, batch=4, n_gpus=8, bytes_per_param=1.0)
+    set_inputs(app, model, accelerator, **settings)
+    expect(app, api_figures(model, accelerator, **settings))
+
+
+def test_every_control_moves_the_figures_as_the_api_says(app):
+    settings = dict(
+        bytes_per_param=0.5,
+        kv_bytes=1.0,
+        seq_len=131072,
+        batch=16,
+        n_gpus=4,
+        workspace_fraction=0.1,
+        utilization=0.5,
+        bw_utilization=0.8,
+        overhead=0.05,
+        flash_attention=1,
+        causal_factor=0.5,
+        act_bytes=1.0,
+    )
+    set_inputs(app, "llama-3.1-70b", "h200", **settings)
+    expect(app, api_figures("llama-3.1-70b", "h200", **settings))
+
+
+def test_compute_precision_picks_the_accelerators_peak(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm")
+    app.precision.value = "fp8"
+    expect(app, api_figures("llama-3.1-70b", "h100-sxm", precision="fp8"))
+    app.hardware.value = "a100-80gb"  # no FP8 tensor cores: the precision falls back
+    assert app.precision.value == "bf16"
+    assert list(app.precision.options) == F.hardware["a100-80gb"].precisions()
+
+
+def test_custom_precision_reads_its_number_box(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    assert app.custom["bytes_per_param"].disabled
+    app.controls["bytes_per_param"].value = "custom"
+    assert not app.custom["bytes_per_param"].disabled
+    app.custom["bytes_per_param"].value = 0.75
+    expect(app, api_figures("llama-3.1-8b", "h100-sxm", bytes_per_param=0.75))
+
+
+def test_whole_number_sliders_snap_and_typed_values_are_kept_exactly(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    for name in ("seq_len", "batch", "n_gpus"):
+        control = app.controls[name]
+        assert control.step is None  # a browser would otherwise move 10000 to 10027
+        control.value = 7.6
+        assert control.value == 8
+    app.controls["seq_len"].value = 32768
+    assert app.scenario.settings["seq_len"] == 32768
+
+
+def test_inputs_in_use_are_listed_with_their_hooks(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm", seq_len=4096)
+    text = app.inputs_used.value
+    assert '<span class="llmphys-input" data-name="seq_len" data-value="4096.0">' in text
+    assert '<span class="llmphys-input" data-name="n_gpus" data-value="2.0">' in text
+
+
+def test_memory_bar_splits_each_part_per_gpu(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", n_gpus=4)
+    weights = F.models["llama-3.1-70b"].evaluate("weight_bytes", bytes_per_param=2) / 4
+    assert f"weights: {html.escape(_text(weights))} per GPU" in app.bar.value
+    assert "capacity of one accelerator: 79.65 GiB" in app.bar.value
+    assert 'data-value="true"' in app.fits.value and "fits" in app.fits.value
+    set_inputs(app, "llama-3.1-405b", "h100-sxm", n_gpus=1)
+    assert 'data-value="false"' in app.fits.value and "does not fit" in app.fits.value
+
+
+def _text(q: Any) -> str:
+    from llmphys.engine.numbers import format_quantity
+
+    return f"{format_quantity(q)} = {format_quantity(q, binary=True)}"
+
+
+def test_infeasible_limits_show_the_solvers_reason(app):
+    set_inputs(app, "llama-3.1-405b", "rtx-4090", n_gpus=1)
+    view = app.views["largest_context"]
+    assert view.result is None and view.number is None
+    assert "already exceed" in view.error and "no seq_len fits" in view.error
+    assert "llmphys-figure-error" in view.value.value
+    assert html.escape(view.error) in view.value.value
+    assert (
+        app.views["fewest_gpus"].number
+        == api_figures("llama-3.1-405b", "rtx-4090", n_gpus=1)["fewest_gpus"]
+    )
+
+
+def test_a_setting_out_of_its_domain_is_a_message_not_a_traceback(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    app.controls["utilization"].value = 0.01
+    app.controls["bytes_per_param"].value = "custom"
+    app.custom["bytes_per_param"].value = -1
+    assert "bytes_per_param" in app.message.value and "positive" in app.message.value
+    assert all(view.result is None for view in app.views.values())
+    app.custom["bytes_per_param"].value = 2
+    assert app.message.value == ""
+    assert app.views["total_vram"].result is not None
+
+
+def test_an_unexpected_error_is_shown_in_the_page(app, monkeypatch):
+    from llmphys.app.scenario import Scenario
+
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+
+    def broken(self, figure):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Scenario, "value", broken)
+    app.controls["batch"].value = 3  # no exception reaches the caller
+    assert "unexpected error (RuntimeError): boom" in app.message.value
+
+
+# ----------------------------------------------------------------------------- derivations
+def test_derivations_render_on_demand(app):
+    set_inputs(app, "gemma-3-27b", "h100-sxm", seq_len=32768)
+    view = app.views["kv_cache_bytes"]
+    assert view.derivation.value == "" and view.derivation.layout.display == "none"
+    view.toggle.value = True  # no event loop here: rendered at once
+    m = F.models["gemma-3-27b"]
+    f = m.formula("kv_cache_bytes")
+    expected = f.derive(**m.inputs_for(f), seq_len=32768, batch=1, kv_bytes=2)
+    assert view.derivation.value == expected._repr_latex_()
+    assert view.derivation.layout.display is None
+    app.controls["batch"].value = 2  # follows the inputs while shown
+    assert (
+        view.derivation.value
+        == f.derive(**m.inputs_for(f), seq_len=32768, batch=2, kv_bytes=2)._repr_latex_()
+    )
+    view.toggle.value = False
+    assert view.derivation.value == ""
+
+    limit = app.views["largest_batch"]
+    limit.toggle.value = True
+    assert limit.derivation.value == (
+        "<b>largest B with M_per_GPU ≤ 85.5 GB</b>" + limit.result._repr_latex_()
+    )
+    limit.toggle.value = False
+
+
+# ----------------------------------------------------------------------------- uploads
+def upload(app: Any, name: str, content: bytes) -> None:
+    """As the browser does: the FileUpload's value becomes the file."""
+    app.upload.value = (
+        {
+            "name": name,
+            "type": "application/json",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.datetime.now(datetime.UTC),
+        },
+    )
+
+
+BAD_CONFIGS = [
+    ("config.json", b'{"model_type": "llama",', "'config.json' is not valid JSON (Expecting"),
+    ("list.json", b"[1, 2]", "'list.json' holds a JSON list, not an object"),
+    ("latin.json", b'{"a": "\xe9"}', "'latin.json' is not UTF-8 text"),
+    ("deep.json", b"[" * 100_000, "'deep.json' is nested too deeply"),
+    ("big.json", b" " * 1_000_001, "'big.json' is 1,000,001 bytes: too large for a config.json"),
+    ("gpt2.json", b'{"model_type": "gpt2"}', "gpt2.json: config: unsupported model_type 'gpt2'"),
+    ("short.json", b'{"model_type": "llama"}', "short.json: llama config: missing field"),
+    ("zero.json", json.dumps({**LLAMA_8B, "num_hidden_layers": 0}).encode(), "must be a positive"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"), BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS]
+)
+def test_a_bad_config_says_why_and_keeps_the_model(app, name, content, message):
+    set_inputs(app, "mixtral-8x7b", "h100-sxm")
+    before = shown(app)
+    upload(app, name, content)
+    text = html.unescape(app.upload_message.value)
+    assert message in text
+    assert f"({F.models['mixtral-8x7b'].display_name} stays selected)" in text
+    assert app.model.value == "mixtral-8x7b" and shown(app) == before
+    assert app.upload.value == ()  # the same file can be chosen again
+    assert app.message.value == ""
+
+
+def test_an_uploaded_config_becomes_the_model_in_use(app):
+    set_inputs(app, "mixtral-8x7b", "h100-sxm")
+    upload(app, "my-llama.json", json.dumps(LLAMA_8B).encode())
+    assert app.model.value == "upload:my-llama.json"
+    assert "read my-llama.json: llama" in app.upload_message.value
+    label = dict((v, k) for k, v in app.model.options)["upload:my-llama.json"]
+    assert label == "llama (uploaded my-llama.json)"
+    assert "assumed: head_dim not given" in app.model_info.value
+    expect(app, api_figures(F.load_hf_config(LLAMA_8B), "h100-sxm"))
+
+    # a second file of the same name replaces it; presets are still there
+    upload(app, "my-llama.json", json.dumps({**LLAMA_8B, "num_hidden_layers": 16}).encode())
+    assert [k for _, k in app.model.options].count("upload:my-llama.json") == 1
+    expect(app, api_figures(F.load_hf_config({**LLAMA_8B, "num_hidden_layers": 16}), "h100-sxm"))
+    app.model.value = "llama-3.1-8b"
+    expect(app, api_figures("llama-3.1-8b", "h100-sxm"))
+
+
+# ----------------------------------------------------------------------------- solve for
+def test_solve_for_answers_as_llmphys_solve(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm")
+    app.solve_question.value = "ttft"
+    assert app.solve_for.value == "prompt_len" and app.solve_bound.value == "at_most"
+    assert app.solve_target.value == "2 s"
+    m, a = F.models["llama-3.1-70b"], F.hardware["h100-sxm"]
+    f = m.formula("ttft")
+    given = {
+        **m.inputs_for(f),
+        **a.inputs_for(f),
+        **{k: v for k, v in START.items() if k in f.input_names and k != "seq_len"},
+    }
+    answer = F.solve(f, "prompt_len", target=F.Q_(2, "s"), **given)
+    assert app.solution.value == answer.value
+    assert f'data-value="{float(answer.value.magnitude)!r}"' in app.solve_answer.value
+    assert "largest S_p with t_TTFT ≤ 2 s" in app.solve_answer.value
+
+    app.solve_toggle.value = True
+    assert app.solve_derivation.value.endswith(app.solution._repr_latex_())
+    assert app.solve_derivation.value.startswith("<b>largest S_p with t_TTFT ≤ 2 s</b>")
+    app.solve_toggle.value = False
+    assert app.solve_derivation.value == ""
+
+    # the answer follows the inputs
+    app.controls["batch"].value = 2
+    again = F.solve(f, "prompt_len", target=F.Q_(2, "s"), **{**given, "batch": 2})
+    assert app.solution.value == again.value
+
+
+def test_solve_for_decode_speed_and_memory(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    app.solve_question.value = "tokens_per_second_per_user"
+    assert app.solve_for.value == "batch" and app.solve_bound.value == "at_least"
+    app.solve_target.value = "100 tok/s"
+    m, a = F.models["llama-3.1-8b"], F.hardware["h100-sxm"]
+    f = m.formula("tokens_per_second_per_user")
+    given = {
+        **{k: v for k, v in m.inputs_for(f, given=["avg_seq_len"]).items()},
+        **a.inputs_for(f, given=["avg_seq_len"]),
+        "avg_seq_len": 10000,
+        **{k: START[k] for k in ("bytes_per_param", "kv_bytes", "utilization", "bw_utilization")},
+    }
+    answer = F.solve(f, "batch", target=F.Q_(100, "token/s"), bound="at_most", **given)
+    app.solve_bound.value = "at_most"
+    assert app.solution.value == answer.value
+
+    app.solve_question.value = "memory_per_gpu"
+    assert app.solve_for.value == "seq_len"
+    assert app.solve_target.value == "79.6475 GiB"  # 81,559 MiB
+    assert app.solution.value == app.views["largest_context"].result.value
+    names = [n for _, n in app.solve_for.options]
+    assert names == [
+        "bytes_per_param",
+        "kv_bytes",
+        "seq_len",
+        "batch",
+        "n_gpus",
+        "workspace_fraction",
+        "params",
+        "layers",
+        "n_kv_heads",
+        "head_dim",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("1 GB", "already exceed"),
+        ("", "type a target"),
+        ("lots", "'lots' is not a number or a quantity"),
+        ("2 s", "must be in units convertible to 'B'"),
+    ],
+)
+def test_solve_for_problems_are_messages(app, target, message):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm")
+    app.solve_question.value = "memory_per_gpu"
+    app.solve_target.value = target
+    assert app.solution is None
+    assert message in html.unescape(app.solve_message.value)
+    assert app.solve_answer.value == ""
+    app.solve_question.value = ""
+
+
+def test_scenario_refuses_unknown_settings():
+    from llmphys.app.scenario import Scenario
+
+    with pytest.raises(F.InputError, match="'seq_length' is not a setting"):
+        Scenario(F.models["llama-3.1-8b"], F.hardware["h100-sxm"], seq_length=1)

@@ -1,0 +1,339 @@
+"""The sizing app in a real browser: ``llmphys app`` (Voilà) driven by Debian's chromium.
+
+Marked ``browser``: CI (``.ci/run``) installs Debian's ``chromium`` with apt and runs these;
+without chromium they FAIL, saying so.  Run the rest of the suite without a browser with
+``pytest -m "not browser"``.
+
+Nothing is downloaded at run time: Playwright (from PyPI, the ``app`` extra) launches the
+system chromium (``executable_path``), never a browser of its own, and every request that
+does not go to the loopback server is aborted.  The server is ``python -m llmphys app`` on a
+free loopback port, in its own process group, killed whatever happens.
+
+The figures the page shows are read from their hooks (``data-value``, the number in the
+formula's unit) and compared with the Python API computed here, independently of the app's
+code: ``model.evaluate`` and :mod:`llmphys.sizing` at the same inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from test_app import START, api_figures, numbers
+
+import llmphys as F
+
+pytestmark = pytest.mark.browser
+
+#: Chromium's flags on these machines: headless, no sandbox (root), no network of its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START = 90  # seconds for Voilà to answer
+APP_READY = 120_000  # ms for the kernel to run the notebook and the widgets to render
+UPDATE = 60_000  # ms for a change to come back as figures (a new model compiles its formulas)
+
+
+# ----------------------------------------------------------------------------- the server
+def _chromium() -> str:
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+    )
+    if found is None:
+        pytest.fail(
+            "Debian's chromium is not installed, and the browser tests need it "
+            "(apt-get install -y chromium; .ci/run does). Without it, run the rest of the "
+            'suite with: pytest -m "not browser"',
+            pytrace=False,
+        )
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End the server's process group (the command, Voilà and its kernel)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):  # a kernel left behind in the group
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``llmphys app`` on a free loopback port; its URL.  Always stopped."""
+    folder = tmp_path_factory.mktemp("voila")
+    port = _free_port()
+    log_path = folder / "server.log"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "llmphys", "app", "--port", str(port), "--no-browser"],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + SERVER_START
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"llmphys app exited ({process.returncode}):\n{log_path.read_text()}")
+            try:  # listening is enough: a page request would start a kernel of its own
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"llmphys app did not answer in {SERVER_START} s:\n{log_path.read_text()}"
+                )
+            time.sleep(0.3)
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(server: str, browser: Any) -> Iterator[Any]:
+    """The app, loaded once (its kernel keeps the state between the tests of this module)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    here = urlsplit(server).netloc
+
+    def loopback_only(route: Any) -> None:  # Voilà's page asks a CDN for its icon font
+        if urlsplit(route.request.url).netloc == here:
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", loopback_only)
+    page = context.new_page()
+    page.set_default_timeout(UPDATE)
+    page.goto(server, wait_until="domcontentloaded")
+    page.wait_for_selector(".llmphys-total-vram[data-value]", timeout=APP_READY)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+# ----------------------------------------------------------------------------- page helpers
+def select(page: Any, hook: str, label: str) -> None:
+    page.select_option(f".{hook} select", label=label)
+
+
+def type_into_readout(page: Any, hook: str, value: str) -> None:
+    """Type a value into a slider's readout (as a person edits the number beside a slider)."""
+    readout = page.locator(f".{hook} .widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+
+_READ = """keys => Object.fromEntries(keys.map(k => {
+    const el = document.querySelector('.llmphys-' + k.replaceAll('_', '-') + '[data-value]');
+    return [k, el ? Number(el.dataset.value) : null];
+}))"""
+
+_MATCHES = """([expected, rel]) => Object.entries(expected).every(([k, want]) => {
+    const el = document.querySelector('.llmphys-' + k.replaceAll('_', '-') + '[data-value]');
+    if (want === null) return el === null &&
+        document.querySelector('.llmphys-' + k.replaceAll('_', '-') + '.llmphys-figure-error');
+    if (el === null) return false;
+    const got = Number(el.dataset.value);
+    return Math.abs(got - want) <= rel * Math.abs(want);
+})"""
+
+
+def read_figures(page: Any, keys: list[str]) -> dict[str, float | None]:
+    return page.evaluate(_READ, keys)
+
+
+def expect_figures(page: Any, expected: dict[str, float | None], rel: float = 1e-9) -> None:
+    """Wait until the page shows ``expected`` (None: the figure shows its error), then assert
+    it (a timeout still ends in a readable comparison)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(_MATCHES, arg=[expected, rel], timeout=UPDATE)
+    shown = read_figures(page, list(expected))
+    assert shown == {
+        k: (None if v is None else pytest.approx(v, rel=rel)) for k, v in expected.items()
+    }
+
+
+def inputs_in_use(page: Any) -> dict[str, float]:
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.llmphys-input')]
+            .map(e => [e.dataset.name, Number(e.dataset.value)]))"""
+    )
+
+
+def expect_value(box: Any, value: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(box).to_have_value(value, timeout=UPDATE)
+
+
+def upload(page: Any, name: str, content: bytes) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.click(".llmphys-upload")
+    chooser.value.set_files(
+        files=[{"name": name, "mimeType": "application/json", "buffer": content}]
+    )
+
+
+# ----------------------------------------------------------------------------- the tests
+def test_page_starts_with_the_api_figures(page: Any, tmp_path: Path) -> None:
+    assert inputs_in_use(page) == START  # the browser keeps the glossary's values exactly
+    expect_figures(page, numbers(api_figures("llama-3.1-70b", "h100-sxm")))
+    page.screenshot(path=str(tmp_path / "start.png"), full_page=True)
+
+
+def test_model_dropdown_and_slider_give_the_api_figures(page: Any, tmp_path: Path) -> None:
+    # combination 1: a mixture of experts on an A100 80GB, context typed at the slider
+    select(page, "llmphys-model", F.models["mixtral-8x7b"].display_name)
+    select(page, "llmphys-hardware", F.hardware["a100-80gb"].display_name)
+    type_into_readout(page, "llmphys-seq-len", "32768")
+    expect_figures(page, numbers(api_figures("mixtral-8x7b", "a100-80gb", seq_len=32768)))
+    assert inputs_in_use(page)["seq_len"] == 32768
+    page.screenshot(path=str(tmp_path / "mixtral-a100.png"), full_page=True)
+
+    # combination 2: a sliding-window model (its own KV variant) on an MI300X, FP8 weights,
+    # batch 8 typed at its slider
+    select(page, "llmphys-model", F.models["gemma-3-27b"].display_name)
+    select(page, "llmphys-hardware", F.hardware["mi300x"].display_name)
+    select(page, "llmphys-bytes-per-param", "fp8 (1 B/param)")
+    type_into_readout(page, "llmphys-batch", "8")
+    expected = api_figures("gemma-3-27b", "mi300x", seq_len=32768, batch=8, bytes_per_param=1)
+    expect_figures(page, numbers(expected))
+    # the two combinations differ: the page did change
+    assert expected["total_vram"] != api_figures("mixtral-8x7b", "a100-80gb")["total_vram"]
+    page.screenshot(path=str(tmp_path / "gemma-mi300x.png"), full_page=True)
+
+
+def test_derivation_toggle_shows_the_worked_formula(page: Any, tmp_path: Path) -> None:
+    page.click(".llmphys-derive-total-vram")
+    shown = page.locator(".llmphys-derivation-total-vram")
+    shown.locator("mjx-container").first.wait_for()  # typeset by MathJax
+    page.screenshot(path=str(tmp_path / "derivation.png"), full_page=True)
+    page.click(".llmphys-derive-total-vram")
+    page.wait_for_function(
+        "() => document.querySelector('.llmphys-derivation-total-vram').textContent.trim() === ''"
+    )
+
+
+def test_bad_configs_show_the_toolkits_message_and_the_page_keeps_working(
+    page: Any, tmp_path: Path
+) -> None:
+    before = page.locator(".llmphys-model select").input_value()
+    message = page.locator(".llmphys-upload-message")
+
+    upload(page, "config.json", b'{"model_type": "llama", "hidden_size": ')
+    message.get_by_text("'config.json' is not valid JSON").wait_for()
+    page.screenshot(path=str(tmp_path / "malformed.png"), full_page=True)
+
+    upload(page, "gpt2.json", json.dumps({"model_type": "gpt2"}).encode())
+    message.get_by_text("unsupported model_type 'gpt2'").wait_for()
+
+    upload(page, "short.json", json.dumps({"model_type": "llama", "hidden_size": 64}).encode())
+    message.get_by_text("missing field 'num_hidden_layers'").wait_for()
+    assert page.locator(".llmphys-model select").input_value() == before
+
+    # the page still answers: the model in use is the one before
+    type_into_readout(page, "llmphys-batch", "4")
+    settings = {"seq_len": 32768, "batch": 4, "bytes_per_param": 1}
+    expect_figures(page, numbers(api_figures("gemma-3-27b", "mi300x", **settings)))
+
+    # and a good config becomes the model in use
+    config = {
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "vocab_size": 128256,
+        "tie_word_embeddings": False,
+    }
+    upload(page, "my-llama.json", json.dumps(config).encode())
+    message.get_by_text("read my-llama.json").wait_for()
+    model = F.load_hf_config(config)
+    expect_figures(page, numbers(api_figures(model, "mi300x", **settings)))
+    page.screenshot(path=str(tmp_path / "uploaded.png"), full_page=True)
+
+
+def test_solve_for_answers_and_explains_an_infeasible_target(page: Any, tmp_path: Path) -> None:
+    select(page, "llmphys-model", F.models["llama-3.1-70b"].display_name)
+    select(page, "llmphys-hardware", F.hardware["h100-sxm"].display_name)
+    select(page, "llmphys-bytes-per-param", "bf16 (2 B/param)")
+    type_into_readout(page, "llmphys-batch", "1")
+    type_into_readout(page, "llmphys-seq-len", "10000")
+    expect_figures(page, numbers(api_figures("llama-3.1-70b", "h100-sxm")))
+
+    select(page, "llmphys-solve-question", "time to first token")
+    target = page.locator(".llmphys-solve-target input")
+    expect_value(target, "2 s")  # the question's default target is back from the kernel
+    m, a = F.models["llama-3.1-70b"], F.hardware["h100-sxm"]
+    f = m.formula("ttft")
+    given = {
+        **m.inputs_for(f),
+        **a.inputs_for(f),
+        **{k: v for k, v in START.items() if k in f.input_names and k != "seq_len"},
+    }
+    answer = F.solve(f, "prompt_len", target=F.Q_(2, "s"), **given)
+    expect_figures(page, {"solve_value": float(answer.value.magnitude)})
+
+    select(page, "llmphys-solve-question", "memory per GPU")
+    expect_value(target, "79.6475 GiB")  # the capacity, back from the kernel: then type
+    target.fill("1 GB")
+    target.press("Enter")
+    page.locator(".llmphys-solve-message").get_by_text("already exceed").wait_for()
+    page.screenshot(path=str(tmp_path / "infeasible.png"), full_page=True)
