@@ -273,6 +273,8 @@ def machine() -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
+        # other work on the machine while this ran (1, 5, 15 min): high values mean noise
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         **{
@@ -295,7 +297,8 @@ def report(results: dict[str, Any]) -> str:
     w = max(len(r["formula"]) for r in results["formulas"]) + 2
     lines = [
         f"llmphys numeric benchmark  {m['date']}",
-        f"machine: {m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}",
+        f"machine: {m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}, load average "
+        f"{', '.join(f'{x:.1f}' for x in m['load_average'] or [])} at the start",
         f"python {m['python']}, numpy {m['numpy']}, sympy {m['sympy']}, pint {m['pint']}",
         "",
         f"1. lambdified vs hand-written numpy, {results['points']:,} points "
