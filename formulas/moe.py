@@ -45,7 +45,8 @@ def moe_weight_read(active_weight_bytes, weight_bytes, cold_fraction):
     Notes
     -----
     - Between the active bytes (f_cold = 0: the same experts serve every token of the step)
-      and the total bytes (f_cold = 1: the batch's tokens route to every expert).
+      and the total bytes (f_cold = 1: the batch's tokens route to every expert); written as
+      a weighted mean of the two so that no difference of large numbers loses digits.
     - Depends on the routing pattern, cache hits and expert reuse across the batch.
 
     Examples
@@ -55,4 +56,4 @@ def moe_weight_read(active_weight_bytes, weight_bytes, cold_fraction):
     >>> print(q.to("GB"))
     74.0 GB
     """
-    return active_weight_bytes + cold_fraction * (weight_bytes - active_weight_bytes)
+    return (1 - cold_fraction) * active_weight_bytes + cold_fraction * weight_bytes
