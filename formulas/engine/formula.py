@@ -213,6 +213,8 @@ class Formula:
         self.replacements: dict[str, str] = {}  # part name -> formula used instead
         self._expansions: dict[frozenset[str], sympy.Expr] = {}
         self._numeric: dict[frozenset[str], tuple[Callable[..., Any], tuple[str, ...]]] = {}
+        self._needed: dict[frozenset[str], tuple[sympy.Symbol, ...]] = {}
+        self._overridable: dict[str, Formula] | None = None
 
     # ----------------------------------------------------------------- identity and display
     @property
@@ -270,7 +272,16 @@ class Formula:
     @property
     def inputs(self) -> tuple[sympy.Symbol, ...]:
         """The leaf input symbols, in glossary order."""
-        return self._ordered(self.expanded.free_symbols)
+        return self.needed()
+
+    def needed(self, keep: frozenset[str] = frozenset()) -> tuple[sympy.Symbol, ...]:
+        """The symbols the expression needs when the parts in ``keep`` are given (cached:
+        every call and every slider move asks)."""
+        cached = self._needed.get(keep)
+        if cached is None:
+            cached = self._ordered(self.expand(keep).free_symbols)
+            self._needed[keep] = cached
+        return cached
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -352,12 +363,15 @@ class Formula:
     def overridable_parts(self) -> dict[str, Formula]:
         """Parts whose value may be given instead of their inputs, by name (recursively,
         through parts used as is)."""
+        if self._overridable is not None:
+            return dict(self._overridable)
         found: dict[str, Formula] = {}
         for part in self.parts.values():
             if part.overridable:
                 found[part.name] = part.formula
                 found.update(part.formula.overridable_parts())
-        return found
+        self._overridable = found
+        return dict(found)
 
     def chain(self) -> list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]]:
         """This formula then each part, depth first, each once: the order of a worked example."""
@@ -463,7 +477,7 @@ class Formula:
                     name,
                 )
         keep = frozenset(n for n in values if n in overridable)
-        needed = self._ordered(self.expand(keep).free_symbols)
+        needed = self.needed(keep)
         needed_names = {s.name for s in needed}
         unused = [n for n in values if n not in needed_names and n not in keep]
         if unused:
