@@ -801,7 +801,8 @@ def stage_comm_time_moe(
     unit="second",
     latex=r"t_{\mathrm{comm,exp}}",
     text="t_comm,exp",
-    source="llm-analysis, GenZ (communication overlapped with compute as a fraction)",
+    source="alpha-beta communication with a visible overlap fraction (0: communication and "
+    "compute take turns); Narayanan et al. (SC 2021) on overlapping communication with compute",
 )
 def exposed_comm_time(comm_overlap, stage_comm_time):
     """Communication time a stage waits for: the part not hidden behind compute.
@@ -1020,7 +1021,8 @@ def decode_pipeline_idle_fraction(n_microbatches, pp):
     unit="",
     latex=r"\rho_{\mathrm{comm}}",
     text="ρ_comm",
-    source="llm-analysis, GenZ, the JAX scaling book (communication against the roofline)",
+    source="the JAX scaling book (jax-ml.github.io/scaling-book), inference chapter: sharding "
+    "decode until communication, not memory bandwidth, sets the step time",
 )
 def comm_to_memory_ratio(exposed_comm_time, stage_decode_memory_time):
     """Exposed communication time of a stage over its per-GPU memory time.

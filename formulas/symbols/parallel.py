@@ -14,13 +14,13 @@ degrees and the interconnect:
 * the interconnect: bandwidth per GPU and direction, and a per-hop latency (the alpha-beta
   model of collective communication).
 
-Defaults: a 2 x 2 layout (n_TP = n_PP = 2) of the glossary's A100 80GB: the seed's
-183 GB Llama 3.1 70B does not fit on 2 of them and 3 is not a tensor x pipeline grid of an
-even split.  n_EP = 2 inside it (experts over the same GPUs as the tensor split), one
-micro-batch (the batch of 1 cannot be split), NVLink 3 (the A100's: 300 GB/s per direction)
-with NCCL's per-step NVLink latency, and no overlap of communication with compute.  A degree of
-1 removes its communication (an all-reduce over one GPU moves nothing), which is why the
-defaults are 2: every formula is then exercised with a non-zero value.
+Defaults: a 2 x 2 layout (n_TP = n_PP = 2, four of the glossary's A100 80GB), n_EP = 2 over the
+same GPUs, one micro-batch (the default batch of 1 cannot be split), NVLink 3 (the A100's:
+300 GB/s per direction) with NCCL's per-step NVLink latency, and no overlap of communication
+with compute.  A degree of 1 removes its communication (an all-reduce over one GPU moves
+nothing, one stage sends nothing), which is why the defaults are 2: every formula then has a
+non-zero value to show.  Whole-model answers (the seed's "2x A100") come from
+:mod:`llmphys.parallel_sizing`, not from these defaults.
 """
 
 from __future__ import annotations
