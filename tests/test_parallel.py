@@ -339,6 +339,26 @@ def test_pipeline_stages_split_the_kv_cache_by_layers():
     assert four.magnitude == one.magnitude / 4
 
 
+def test_data_parallel_attention_is_why_deepseek_v3_uses_expert_parallelism():
+    # 8x H200, FP8, 64 sequences of 32K: tensor parallelism replicates the MLA latent cache on
+    # every GPU; expert parallelism with data-parallel attention splits it by sequences
+    setting = dict(
+        bytes_per_param="fp8", kv_bytes="fp8", seq_len=32768, batch=64, workspace_fraction=0.05
+    )
+    tp8 = layout("deepseek-v3", "h200", tp=8, **setting)
+    ep8 = layout("deepseek-v3", "h200", tp=1, ep=8, **setting)
+    assert tp8.n_gpus == ep8.n_gpus == 8
+    assert not tp8.fits and ep8.fits
+    kv_tp8, kv_ep8 = tp8.parts["kv_cache_per_gpu"], ep8.parts["kv_cache_per_gpu"]
+    assert kv_tp8.magnitude == pytest.approx(8 * kv_ep8.magnitude, rel=1e-12)
+    # the price: every attention group holds the attention weights and embeddings whole
+    # (n_TP = 1) where tensor parallelism splits them 8 ways (MLA's shared projections aside)
+    replicated = 7168 * 1536 + 1536 + 7168 * 576 + 512
+    split = 61 * (187_107_328 - replicated) + 2 * 129280 * 7168
+    extra = ep8.parts["weights_per_gpu"] - tp8.parts["weights_per_gpu"]
+    assert extra.to("byte").magnitude == pytest.approx(split * 7 / 8, rel=1e-12)
+
+
 # ----------------------------------------------------------------------------- communication
 def test_ring_allreduce_time_is_the_alpha_beta_model():
     # 2 (n - 1) / n x D / BW + 2 (n - 1) alpha
@@ -395,6 +415,27 @@ def test_moe_models_add_the_all_to_all():
         **{k: v for k, v in setting.items() if k in F.stage_comm_time.input_names},
     )
     assert moe == plain
+
+
+def test_expert_all_to_all_with_data_parallel_attention():
+    # n_TP = 1, n_EP = 32 over InfiniBand: no all-reduce, 116 all-to-alls per step, each GPU
+    # sending the 8 expert copies of its 256 / 32 tokens
+    setting = dict(
+        batch=256,
+        n_microbatches=1,
+        tp=1,
+        ep=32,
+        pp=1,
+        act_bytes="bf16",
+        link_bandwidth=50e9,
+        link_latency=2.7e-6,
+    )
+    t = model_eval("deepseek-v3", "stage_comm_time", **setting).magnitude
+    message = 256 / 32 * 8 * 7168 * 2
+    one = F.ep_alltoall_time(
+        message_bytes=message, ep=32, link_bandwidth=50e9, link_latency=2.7e-6
+    ).magnitude
+    assert t == pytest.approx(2 * 58 * one, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- decode and pipeline
