@@ -34,6 +34,7 @@ import pytest
 from test_app import START, api_figures, numbers
 
 import llmphys as F
+from llmphys.app.page import hook
 
 pytestmark = pytest.mark.browser
 
@@ -168,13 +169,19 @@ def select(page: Any, hook: str, label: str) -> None:
     page.select_option(f".{hook} select", label=label)
 
 
-def type_into_readout(page: Any, hook: str, value: str) -> None:
-    """Type a value into a slider's readout (as a person edits the number beside a slider)."""
-    readout = page.locator(f".{hook} .widget-readout")
-    readout.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(value)
-    page.keyboard.press("Enter")
+def type_into_readout(page: Any, name: str, value: float) -> None:
+    """Type a value into a slider's readout (as a person edits the number beside a slider),
+    then wait until the kernel lists it among the inputs in use."""
+    readout = page.locator(f".{hook(name)} .widget-readout")
+    readout.fill(f"{value:g}")  # replaces the text, wherever the caret was
+    readout.press("Enter")
+    page.wait_for_function(
+        """([name, value]) => {
+            const e = document.querySelector(`.llmphys-input[data-name="${name}"]`);
+            return e !== null && Number(e.dataset.value) === value;
+        }""",
+        arg=[name, value],
+    )
 
 
 _READ = """keys => Object.fromEntries(keys.map(k => {
@@ -204,9 +211,10 @@ def expect_figures(page: Any, expected: dict[str, float | None], rel: float = 1e
     with contextlib.suppress(PlaywrightTimeout):
         page.wait_for_function(_MATCHES, arg=[expected, rel], timeout=UPDATE)
     shown = read_figures(page, list(expected))
+    messages = page.eval_on_selector_all(".llmphys-error", "els => els.map(e => e.innerText)")
     assert shown == {
         k: (None if v is None else pytest.approx(v, rel=rel)) for k, v in expected.items()
-    }
+    }, f"inputs in use: {inputs_in_use(page)}; messages: {[m for m in messages if m.strip()]}"
 
 
 def inputs_in_use(page: Any) -> dict[str, float]:
@@ -241,7 +249,7 @@ def test_model_dropdown_and_slider_give_the_api_figures(page: Any, tmp_path: Pat
     # combination 1: a mixture of experts on an A100 80GB, context typed at the slider
     select(page, "llmphys-model", F.models["mixtral-8x7b"].display_name)
     select(page, "llmphys-hardware", F.hardware["a100-80gb"].display_name)
-    type_into_readout(page, "llmphys-seq-len", "32768")
+    type_into_readout(page, "seq_len", 32768)
     expect_figures(page, numbers(api_figures("mixtral-8x7b", "a100-80gb", seq_len=32768)))
     assert inputs_in_use(page)["seq_len"] == 32768
     page.screenshot(path=str(tmp_path / "mixtral-a100.png"), full_page=True)
@@ -251,7 +259,7 @@ def test_model_dropdown_and_slider_give_the_api_figures(page: Any, tmp_path: Pat
     select(page, "llmphys-model", F.models["gemma-3-27b"].display_name)
     select(page, "llmphys-hardware", F.hardware["mi300x"].display_name)
     select(page, "llmphys-bytes-per-param", "fp8 (1 B/param)")
-    type_into_readout(page, "llmphys-batch", "8")
+    type_into_readout(page, "batch", 8)
     expected = api_figures("gemma-3-27b", "mi300x", seq_len=32768, batch=8, bytes_per_param=1)
     expect_figures(page, numbers(expected))
     # the two combinations differ: the page did change
@@ -288,7 +296,7 @@ def test_bad_configs_show_the_toolkits_message_and_the_page_keeps_working(
     assert page.locator(".llmphys-model select").input_value() == before
 
     # the page still answers: the model in use is the one before
-    type_into_readout(page, "llmphys-batch", "4")
+    type_into_readout(page, "batch", 4)
     settings = {"seq_len": 32768, "batch": 4, "bytes_per_param": 1}
     expect_figures(page, numbers(api_figures("gemma-3-27b", "mi300x", **settings)))
 
@@ -314,8 +322,8 @@ def test_solve_for_answers_and_explains_an_infeasible_target(page: Any, tmp_path
     select(page, "llmphys-model", F.models["llama-3.1-70b"].display_name)
     select(page, "llmphys-hardware", F.hardware["h100-sxm"].display_name)
     select(page, "llmphys-bytes-per-param", "bf16 (2 B/param)")
-    type_into_readout(page, "llmphys-batch", "1")
-    type_into_readout(page, "llmphys-seq-len", "10000")
+    type_into_readout(page, "batch", 1)
+    type_into_readout(page, "seq_len", 10000)
     expect_figures(page, numbers(api_figures("llama-3.1-70b", "h100-sxm")))
 
     select(page, "llmphys-solve-question", "time to first token")

@@ -94,7 +94,7 @@ _SECTIONS = (
     ("limits", ("largest_context", "largest_batch", "fewest_gpus")),
     ("speed", ("tokens_per_second_per_user", "tokens_per_second_per_gpu", "ttft")),
 )
-_ROW_LABEL = widgets.Layout(width="15em")
+_ROW_LABEL = widgets.Layout(width="17em")
 _CONTROL_LABEL = widgets.Layout(width="9.5em")
 
 
@@ -347,9 +347,9 @@ class SizingApp:
 
         # solve for
         self.solve_question = widgets.Dropdown(
-            options=[("nothing", ""), *((q.label, n) for n, q in QUESTIONS.items())],
+            options=[("pick a figure…", ""), *((q.label, n) for n, q in QUESTIONS.items())],
             value="",
-            description="of",
+            description="figure",
             layout=widgets.Layout(width="22em"),
         )
         self.solve_question.add_class("llmphys-solve-question")
