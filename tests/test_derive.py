@@ -252,7 +252,7 @@ def test_partial_derivation_simplifies_in_the_free_symbol():
     S = F.glossary.symbol("seq_len")
     assert d.is_partial and d.free == ["seq_len"]
     assert sympy.simplify(d.result - 327680 * S) == 0
-    assert str(d).endswith("Result\n  M_KV = (327680 · S) B\n  (free: S in tok)")
+    assert str(d).endswith("Result\n  M_KV = (327680 · S) B\n  (free: S [tok])")
     assert d.to_dict()["result"]["free"] == ["seq_len"]
 
 

@@ -191,7 +191,7 @@ def test_critical_batch_unreachable_at_long_context_says_why():
         "solve arithmetic_intensity for batch: no positive batch gives arithmetic_intensity ≥ "
         "295.2 FLOP/B: even as batch goes to infinity, arithmetic_intensity only reaches 50.72 "
         "FLOP/B, below the target; avg_seq_len (S_avg) = 10000 tok and kv_traffic (D_KV) = "
-        "3.28 GB/tok do not change with batch. Change avg_seq_len, layers, n_kv_heads, "
+        "3.28 GB/tok do not change with batch. Lower avg_seq_len, layers, n_kv_heads, "
         "head_dim or kv_bytes, or lower the target"
     )
 

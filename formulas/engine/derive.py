@@ -207,9 +207,9 @@ class Derivation:
         latex_parts = []
         for name in self.free:
             entry = gloss[name]
-            unit = f" in {entry.unit_text}" if entry.unit_text else ""
-            parts.append(f"{entry.text}{unit}")
-            latex_parts.append(entry.latex + (rf"\ \text{{in {entry.unit_text}}}" if unit else ""))
+            unit = entry.unit_text
+            parts.append(f"{entry.text} [{unit}]" if unit else entry.text)
+            latex_parts.append(entry.latex + (rf"\ [\mathrm{{{unit}}}]" if unit else ""))
         return Rendered(", ".join(latex_parts), ", ".join(parts))
 
     # ------------------------------------------------------------------------- text
@@ -531,8 +531,11 @@ def render_with_values(
     latex_names, text_names = display_names(formula)
     order_of: dict[sympy.Symbol, sympy.Symbol] = {}
     replacement: dict[sympy.Symbol, sympy.Symbol] = {}
-    for i, (sym, rendered) in enumerate(shown.items()):
-        placeholder = sympy.Symbol(f"_value{i}", positive=True)
+    # placeholders named in reading order, so that SymPy's own ordering of arguments (of
+    # min and max, say) follows the symbols they stand for, deterministically
+    ranked = sorted(shown.items(), key=lambda item: (formula.order_key(item[0]), item[0].name))
+    for i, (sym, rendered) in enumerate(ranked):
+        placeholder = sympy.Symbol(f"_value{i:04d}", positive=True)
         replacement[sym] = placeholder
         order_of[placeholder] = sym
         latex_names[placeholder] = rendered.latex

@@ -59,7 +59,8 @@ def arrange(expr: sympy.Basic, order: OrderKey) -> sympy.Basic:
     if isinstance(expr, sympy.Pow):
         return sympy.Pow(arrange(expr.base, order), expr.exp, evaluate=False)
     if isinstance(expr, (sympy.Min, sympy.Max)):
-        return expr.func(*(arrange(a, order) for a in expr.args), evaluate=False)
+        args = sorted((arrange(a, order) for a in expr.args), key=lambda a: _term_key(a, order))
+        return expr.func(*args, evaluate=False)
     if expr.args and isinstance(expr, sympy.Function):
         return expr.func(*(arrange(a, order) for a in expr.args), evaluate=False)
     return expr

@@ -170,7 +170,9 @@ class Solution:
                 rows.append((x, shown, why))
         if self.check is not None and self.value is not None:
             entry = f.registry.glossary[self.unknown]
-            at = value_text(float(self.value.magnitude), entry.pint_unit, exact=True, sig=6)
+            at = value_text(
+                float(self.value.magnitude), entry.pint_unit, exact=entry.integer, sig=6
+            )
             got = Rendered(
                 format_quantity(self.check, sig=6, latex=True), format_quantity(self.check, sig=6)
             )
@@ -208,9 +210,11 @@ class Solution:
         entry = self.formula.registry.glossary[self.unknown]
         if self.value is None:
             return ""
-        number = text_number(float(self.value.magnitude), exact=self.rounding is not None)
-        unit = f" {entry.unit_text}" if entry.unit_text else ""
-        return f"{entry.text} = {number}{unit}"
+        if entry.integer:  # a count: every digit
+            number = text_number(float(self.value.magnitude), exact=True)
+            unit = f" {entry.unit_text}" if entry.unit_text else ""
+            return f"{entry.text} = {number}{unit}"
+        return f"{entry.text} = {format_quantity(self.value, sig=4)}"
 
     def __repr__(self) -> str:
         return f"<Solution {self.formula.name} for {self.unknown}: {self._answer_text() or '...'}>"
@@ -303,7 +307,7 @@ class _Problem:
     roots: list[sympy.Expr] | None
     args: tuple[sympy.Symbol, ...]
     f: Callable[..., Any]
-    dfdx: Callable[..., Any]
+    dfdx: Callable[..., Any] | None
     compiled_roots: list[Callable[..., Any]]
 
 
@@ -323,7 +327,10 @@ def _problem(formula: Formula, unknown: str, keep: frozenset[str]) -> _Problem:
     args = (*formula._ordered(expr.free_symbols), target)
     roots = _closed_form(expr, x, target)
     f = compile_expression(args[:-1], expr)
-    dfdx = compile_expression(args[:-1], sympy.diff(expr, x))
+    try:
+        dfdx: Callable[..., Any] | None = compile_expression(args[:-1], sympy.diff(expr, x))
+    except Exception:
+        dfdx = None
     root_args = [s for s in args if s != x]
     compiled = [compile_expression(root_args, r) for r in roots] if roots else []
     problem = _Problem(expr, x, roots, args, f, dfdx, compiled)
@@ -476,7 +483,7 @@ def solve(
         raise InfeasibleError(
             _infeasible_message(formula, unknown, problem, converted, keep, t_value, bound)
         )
-    slope = float(problem.dfdx(*_args(problem, values, x_star)))
+    slope = _slope(problem, values, x_star)
     if slope == 0 or not math.isfinite(slope):
         raise InfeasibleError(
             f"{where}: {formula.name} does not change with {unknown} here (its derivative is "
@@ -522,6 +529,18 @@ def solve(
 
 def _args(problem: _Problem, values: dict[str, float], x: float) -> list[float]:
     return [x if s == problem.x else values[s.name] for s in problem.args[:-1]]
+
+
+def _slope(problem: _Problem, values: dict[str, float], x: float) -> float:
+    """df/dx at ``x``: the compiled derivative, or a central difference where SymPy's
+    derivative cannot be compiled (a step function such as ``ceiling``)."""
+    if problem.dfdx is not None:
+        with np.errstate(all="ignore"):
+            return float(problem.dfdx(*_args(problem, values, x)))
+    h = max(abs(x), 1.0) * 1e-6
+    hi = float(problem.f(*_args(problem, values, x + h)))
+    lo = float(problem.f(*_args(problem, values, max(x - h, x / 2))))
+    return (hi - lo) / (x + h - max(x - h, x / 2))
 
 
 def _root_args(problem: _Problem, values: dict[str, float], target: float) -> list[float]:
@@ -746,26 +765,65 @@ def _infeasible_message(
         if fixed:
             verb = "does" if len(fixed) == 1 else "do"
             message += f"; {listed} {verb} not change with {unknown}"
-    inputs: list[str] = []
+    lower, raise_ = _advice(formula, fixed, keep, converted, unknown, bound)
+    moves = []
+    if lower:
+        moves.append(f"lower {_either(lower)}")
+    if raise_:
+        moves.append(f"raise {_either(raise_)}")
+    if moves:
+        target_move = "raise the budget" if bound == "at_most" else "lower the target"
+        joined = "; ".join(moves)
+        message += f". {joined[0].upper()}{joined[1:]}{'; ' if len(moves) > 1 else ', '}"
+        message += f"or {target_move}"
+        if bound == "at_most" and formula.unit.dimensionality == Q_(1, "byte").dimensionality:
+            message += " (e.g. more GPUs)"
+    return message
+
+
+def _either(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+
+
+def _advice(
+    formula: Formula,
+    fixed: list[tuple[str, pint.Quantity]],
+    keep: frozenset[str],
+    converted: dict[str, Any],
+    unknown: str,
+    bound: Bound,
+) -> tuple[list[str], list[str]]:
+    """The inputs of the culprit parts, split by which way each must move to shrink them
+    (for a budget) or to grow the formula's limit (for a requirement): a parameter count is
+    lowered, a parallel degree (a divisor) is raised."""
+    parts = formula.overridable_parts()  # this formula's own parts: a model's variants
+    gloss = formula.registry.glossary
+    lower: list[str] = []
+    raise_: list[str] = []
     for name, _ in fixed:
-        part = formula.registry.get(name)
+        part = parts.get(name)
         if part is None:
             continue
-        if name in keep:  # given directly: that value is what to change
-            names = [name]
-        else:
-            inner = part.expand(keep & set(part.overridable_parts()))
-            names = [s.name for s in part._ordered(inner.free_symbols)]
-        inputs += [n for n in names if n not in inputs and n != unknown]
-    if inputs:
-        listed_inputs = ", ".join(inputs[:-1]) + (" or " if len(inputs) > 1 else "") + inputs[-1]
-        if bound == "at_most":
-            message += f". Lower {listed_inputs}, or raise the budget"
-            if formula.unit.dimensionality == Q_(1, "byte").dimensionality:
-                message += " (e.g. more GPUs)"
-        else:
-            message += f". Change {listed_inputs}, or lower the target"
-    return message
+        if name in keep:  # given directly: that value is what to change (shrink it)
+            lower.append(name)
+            continue
+        inner = part.expand(keep & set(part.overridable_parts()))
+        units = {s: sympy.Integer(1) for s in inner.free_symbols if isinstance(s, UnitSymbol)}
+        inner = inner.xreplace(units)
+        point = {gloss.symbol(n): sympy.Float(v) for n, v in converted.items() if n in gloss}
+        for sym in part._ordered(inner.free_symbols):
+            if sym.name == unknown or sym.name in lower or sym.name in raise_:
+                continue
+            try:
+                slope = float(sympy.diff(inner, sym).xreplace(point).evalf())
+            except (TypeError, ValueError):
+                continue
+            if slope == 0 or not math.isfinite(slope):
+                continue
+            # for a budget the part must shrink; for a requirement it holds the formula back,
+            # so it must shrink too (the culprits are the parts whose removal helps)
+            (lower if slope > 0 else raise_).append(sym.name)
+    return lower, raise_
 
 
 def _better(a: float | None, b: float | None, bound: Bound) -> bool:
@@ -777,13 +835,28 @@ def _better(a: float | None, b: float | None, bound: Bound) -> bool:
 
 
 def _limit(expr: sympy.Expr, x: sympy.Symbol, point: Any) -> float | None:
+    """The value ``expr`` tends to as ``x`` goes to 0 or infinity, or None if it diverges.
+
+    Evaluated numerically at two points far along (fast even with ``Max`` and ``ceiling``,
+    where a symbolic limit can take seconds): if they agree, that is the limit.
+    """
     try:
-        value = sympy.limit(expr, x, point, "+" if point == 0 else "-")
-    except (NotImplementedError, ValueError, TypeError):
+        fn = sympy.lambdify(x, expr, modules="numpy")
+    except (TypeError, ValueError, NameError, KeyError):  # zoo and friends have no printer
         return None
-    if value.is_real and value.is_finite:
-        return float(value)
-    return None
+    probes = (1e-10, 1e-14) if point == 0 else (1e24, 1e30)  # the second is nearer
+    with np.errstate(all="ignore"):
+        try:
+            a, b = (float(fn(np.float64(p))) for p in probes)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    if abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-300):
+        return b  # settled
+    if abs(b) <= 1e-4 * abs(a):
+        return 0.0  # decaying like a power of x: the limit is 0
+    return None  # growing without bound
 
 
 def _fixed_parts(

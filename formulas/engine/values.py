@@ -25,8 +25,9 @@ _INTEGER_RTOL = 1e-9
 
 
 def format_number(x: float) -> str:
-    """A number as a person writes it in a message: ``0``, ``2.5``, ``1e+20``, ``nan``."""
-    return f"{x:g}"
+    """A number as given, in a message: ``0``, ``2.5``, ``28629.016``, ``1e+20``, ``nan``
+    (enough digits that a value refused for not being whole never prints as whole)."""
+    return f"{x:.12g}"
 
 
 def _first_bad(values: np.ndarray, bad: np.ndarray) -> float:
