@@ -216,7 +216,7 @@ def windowed_seq_len(seq_len, sliding_window):
     >>> print(windowed_seq_len(seq_len=32768, sliding_window=1024))
     1024.0 tok
     """
-    return sympy.Min(seq_len, sliding_window)
+    return sympy.Min(seq_len, sliding_window, evaluate=False)
 
 
 @formula(

@@ -179,7 +179,7 @@ def prefill_step_time(prefill_compute_time, prefill_memory_time):
     >>> print(prefill_step_time(prefill_compute_time=8.3, prefill_memory_time=0.07))
     8.3 s
     """
-    return sympy.Max(prefill_compute_time, prefill_memory_time)
+    return sympy.Max(prefill_compute_time, prefill_memory_time, evaluate=False)
 
 
 @formula(
@@ -267,7 +267,7 @@ def decode_step_time(decode_compute_time, decode_memory_time):
     >>> print(f"{decode_step_time(decode_compute_time=0.001, decode_memory_time=0.0079):.2g~P}")
     0.0079 s
     """
-    return sympy.Max(decode_compute_time, decode_memory_time)
+    return sympy.Max(decode_compute_time, decode_memory_time, evaluate=False)
 
 
 @formula(
@@ -340,7 +340,7 @@ def e2e_latency(ttft, tpot, new_tokens):
     >>> print(e2e_latency(ttft=0.5, tpot=0.02, new_tokens=101))
     2.5 s
     """
-    return ttft + sympy.Max(new_tokens - 1, 0) * tpot
+    return ttft + sympy.Max(new_tokens - 1, 0, evaluate=False) * tpot
 
 
 @formula(

@@ -126,7 +126,7 @@ def gpus_per_stage(tp, ep):
     >>> print(gpus_per_stage(tp=1, ep=8))
     8.0
     """
-    return sympy.Max(tp, ep)
+    return sympy.Max(tp, ep, evaluate=False)
 
 
 @formula(
@@ -218,7 +218,7 @@ def kv_heads_per_gpu(n_kv_heads, tp):
     >>> print(kv_heads_per_gpu(n_kv_heads=8, tp=16))
     1.0
     """
-    return sympy.Max(n_kv_heads / tp, 1)
+    return sympy.Max(n_kv_heads / tp, 1, evaluate=False)
 
 
 @formula(
@@ -317,7 +317,10 @@ def params_per_gpu(
     8.82 Gparam
     """
     return (
-        embedding_matrices / sympy.Min(pp, embedding_matrices) * embedding_params / tp
+        embedding_matrices
+        / sympy.Min(pp, embedding_matrices, evaluate=False)
+        * embedding_params
+        / tp
         + layers_per_stage * (attention_params_per_gpu + layer_norm_params)
         + ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
         + hidden
@@ -749,7 +752,7 @@ def stage_comm_time(
     message = microbatch_size / attention_groups * token_activation_bytes
     return tp_allreduce_count.at(layers=layers_per_stage) * tp_allreduce_time.at(
         message_bytes=message
-    ) + sympy.Min(pp - 1, 1) * pp_send_time.at(message_bytes=message)
+    ) + sympy.Min(pp - 1, 1, evaluate=False) * pp_send_time.at(message_bytes=message)
 
 
 @formula(
@@ -911,7 +914,7 @@ def stage_decode_time(stage_decode_compute_time, stage_decode_memory_time):
     >>> print(q)
     0.0085 s
     """
-    return sympy.Max(stage_decode_compute_time, stage_decode_memory_time)
+    return sympy.Max(stage_decode_compute_time, stage_decode_memory_time, evaluate=False)
 
 
 @formula(
@@ -944,7 +947,7 @@ def decode_step_time_parallel(n_microbatches, pp, stage_decode_time, exposed_com
     >>> print(f"{q.to('ms'):.4g~P}")
     9 ms
     """
-    return sympy.Max(n_microbatches, pp) * (stage_decode_time + exposed_comm_time)
+    return sympy.Max(n_microbatches, pp, evaluate=False) * (stage_decode_time + exposed_comm_time)
 
 
 @formula(
@@ -1014,7 +1017,7 @@ def decode_pipeline_idle_fraction(n_microbatches, pp):
     >>> print(decode_pipeline_idle_fraction(n_microbatches=1, pp=4))
     0.75
     """
-    return 1 - n_microbatches / sympy.Max(n_microbatches, pp)
+    return 1 - n_microbatches / sympy.Max(n_microbatches, pp, evaluate=False)
 
 
 @formula(

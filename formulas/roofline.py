@@ -54,7 +54,7 @@ def attainable_flops(peak_flops, mem_bandwidth, arithmetic_intensity):
     >>> print(f"{q.to('TFLOPS'):.4g~P}")
     312 TFLOPS
     """
-    return sympy.Min(peak_flops, arithmetic_intensity * mem_bandwidth)
+    return sympy.Min(peak_flops, arithmetic_intensity * mem_bandwidth, evaluate=False)
 
 
 @formula(
