@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
 
-__all__ = ["formula_doc", "rationale", "sections"]
+__all__ = ["formula_doc", "formula_markdown", "rationale", "sections"]
 
 _HEADER = re.compile(r"^(\S[^\n]*)\n-{3,}\s*$", re.MULTILINE)
 
@@ -76,3 +76,19 @@ def formula_doc(formula: Formula) -> str:
     if formula.source:
         lines += ["", "Source", "------", formula.source]
     return "\n".join(lines) + "\n"
+
+
+def formula_markdown(formula: Formula) -> str:
+    """A formula for a notebook: its meaning, the definition and its expansion in LaTeX, and a
+    table of its inputs (conventional symbol, keyword, meaning, unit) from the glossary."""
+    gloss = formula.registry.glossary
+    rhs, full = formula.to_latex(), formula.to_latex(formula.expanded)
+    latex = f"{formula.entry.latex} = {rhs}" + ("" if full == rhs else f" = {full}")
+    rows = [
+        f"| ${gloss[s.name].latex}$ | `{s.name}` | {gloss[s.name].meaning} "
+        f"| {gloss[s.name].unit_text} |"
+        for s in formula.inputs
+    ]
+    head = ["| symbol | keyword | meaning | unit |", "|---|---|---|---|"]
+    lines = [f"**`{formula.name}`**: {formula.meaning}", "", f"$${latex}$$", "", *head, *rows]
+    return "\n".join(lines)

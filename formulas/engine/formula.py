@@ -232,6 +232,12 @@ class Formula:
 
     __doc__ = _GeneratedDoc()  # type: ignore[assignment]
 
+    def _repr_markdown_(self) -> str:
+        """In a notebook: meaning, definition and expansion, and the inputs with units."""
+        from llmphys.engine.docs import formula_markdown
+
+        return formula_markdown(self)
+
     def __repr__(self) -> str:
         variant = "".join(f", {k} -> {v}" for k, v in self.replacements.items())
         return f"<Formula {self.name}{variant} [{self.unit:~P}]: {self.meaning}>"

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import pint
 
+from llmphys.display import Table
 from llmphys.engine import Formula
 from llmphys.engine.numbers import format_quantity
 from llmphys.precisions import PRECISIONS
@@ -214,22 +215,15 @@ def format_table(rows: list[Prediction] | None = None) -> str:
         "predicted/measured",
         "implied",
     )
-    cells = [header]
-    for r in rows:
-        m = r.measurement
-        cells.append(
-            (
-                m.id,
-                format_quantity(m.measured, sig=4),
-                format_quantity(r.predicted, sig=4),
-                r.bound,
-                f"{r.ratio:.2f}",
-                f"{r.resource} {r.implied_utilization:.2f}",
-            )
+    cells = [
+        (
+            r.measurement.id,
+            format_quantity(r.measurement.measured, sig=4),
+            format_quantity(r.predicted, sig=4),
+            r.bound,
+            f"{r.ratio:.2f}",
+            f"{r.resource} {r.implied_utilization:.2f}",
         )
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+        for r in rows
     ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return str(Table(header, cells))
