@@ -50,7 +50,7 @@ from llmphys.engine.values import coerce
 from llmphys.errors import InputError, LlmphysError
 from llmphys.units import Q_, ureg
 
-__all__ = ["DERIVATION_DELAY", "Explorer", "control_for", "explore"]
+__all__ = ["DERIVATION_DELAY", "Explorer", "control_for", "explore", "read_control"]
 
 #: Seconds of quiet before the derivation is re-rendered in a live kernel.
 DERIVATION_DELAY = 0.3
@@ -66,7 +66,6 @@ _BOUNDS = (
     ("≥ requirement (at least)", "at_least"),
     ("= exactly", "equal"),
 )
-_SLIDER_STEPS = 400  # positions along a slider
 _LABEL = widgets.Layout(width="7em")
 _WIDE = widgets.Layout(width="28em")
 
@@ -106,7 +105,7 @@ def control_for(entry: Entry, value: float | None = None) -> widgets.ValueWidget
             base=10,
             min=low,
             max=high,
-            step=(high - low) / _SLIDER_STEPS,
+            step=None,  # no grid: a browser snaps a value to it and sends it back changed
             readout_format=",.0f" if entry.integer and hi <= 1e7 else ".3s",
             continuous_update=True,
             tooltip=tooltip,
@@ -120,11 +119,22 @@ def control_for(entry: Entry, value: float | None = None) -> widgets.ValueWidget
         value=start,
         min=lo,
         max=hi,
-        step=(hi - lo) / _SLIDER_STEPS,
+        step=None,  # no grid: 0.4 would come back from the browser as 0.40105
         readout_format=".3g",
         tooltip=tooltip,
         layout=_WIDE,
     )
+
+
+def read_control(entry: Entry, control: Any, custom: Any = None) -> float:
+    """The number a control made by :func:`control_for` holds, in the entry's unit: a named
+    precision's value (or the custom box's), a whole number for a count."""
+    value = control.value
+    if entry.choices:
+        return float(custom.value if value == CUSTOM else entry.choices[value])
+    if entry.integer:
+        return float(round(value))
+    return float(value)
 
 
 def _choice_name(entry: Entry, value: Any) -> str:
@@ -371,12 +381,7 @@ class Explorer:
 
     def _read(self, name: str) -> float:
         entry = self.formula.registry.glossary[name]
-        control = self.controls[name]
-        value = control.value
-        if entry.choices:
-            value = self.custom[name].value if value == CUSTOM else entry.choices[value]
-        elif entry.integer:
-            value = round(value)
+        value = read_control(entry, self.controls[name], self.custom.get(name))
         return float(coerce(entry, value, f"formula '{self.formula.name}'"))
 
     @property

@@ -388,3 +388,16 @@ def test_no_nan_or_negative_ranges_in_log_sliders():
         control = W.control_for(entry)
         if isinstance(control, widgets.FloatLogSlider):
             assert math.isfinite(control.min) and control.max > control.min
+
+
+@pytest.mark.parametrize("name", ["utilization", "mem_bandwidth", "seq_len", "throughput"])
+def test_float_sliders_have_no_step_grid(name):
+    # a browser snaps a slider's value to its step grid and sends it back: with a grid of
+    # 400 steps, 0.4 came back as 0.40105 and 10000 tokens as 10027
+    from llmphys.widgets import control_for, read_control
+
+    entry = F.glossary[name]
+    control = control_for(entry, entry.default)
+    if hasattr(control, "step") and not isinstance(control.value, int):
+        assert control.step is None
+    assert read_control(entry, control) == entry.default

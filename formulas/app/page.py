@@ -52,7 +52,7 @@ from llmphys.engine.formula import registry
 from llmphys.engine.numbers import format_quantity, text_number
 from llmphys.errors import LlmphysError
 from llmphys.units import ureg
-from llmphys.widgets import CUSTOM, DERIVATION_DELAY, control_for
+from llmphys.widgets import CUSTOM, DERIVATION_DELAY, control_for, read_control
 
 __all__ = ["FigureView", "SizingApp", "hook", "solution_html"]
 
@@ -449,10 +449,6 @@ class SizingApp:
     def _control_row(self, name: str, value: Any) -> widgets.HBox:
         entry = registry.glossary[name]
         control = control_for(entry, value)
-        if isinstance(control, (widgets.FloatSlider, widgets.FloatLogSlider)):
-            # no step grid: the browser snaps a value to the grid and sends it back
-            # (10000 tokens became 10027, 0.4 became 0.40105), so a typed value is kept exactly
-            control.step = None
         control.layout = widgets.Layout(width="19em")  # a Layout of its own: never shared
         control.add_class(hook(name))
         control.observe(self._on_control, "value")
@@ -485,13 +481,7 @@ class SizingApp:
         """The settings as the controls hold them, in glossary units."""
         out = {}
         for name, control in self.controls.items():
-            entry = registry.glossary[name]
-            value = control.value
-            if entry.choices:
-                value = self.custom[name].value if value == CUSTOM else entry.choices[value]
-            elif entry.integer:
-                value = round(value)
-            out[name] = float(value)
+            out[name] = read_control(registry.glossary[name], control, self.custom.get(name))
         return out
 
     def _build_scenario(self) -> Scenario:
