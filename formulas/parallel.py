@@ -38,7 +38,7 @@ batch at a layout, the n_TP beyond which communication outweighs the memory-time
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sympy
 
@@ -46,10 +46,9 @@ from llmphys import latency, memory, param_counts  # noqa: F401  (formulas used 
 from llmphys.engine import formula
 
 if TYPE_CHECKING:  # pragma: no cover
-    from llmphys.engine import Formula
+    pass
 
 __all__ = [
-    "VARIANTS",
     "active_params_per_gpu",
     "attention_groups",
     "attention_params_per_gpu",
@@ -62,7 +61,6 @@ __all__ = [
     "ep_alltoall_time",
     "ep_dispatch_bytes_per_token",
     "exposed_comm_time",
-    "for_model",
     "gpu_count",
     "gpus_per_stage",
     "kv_cache_per_gpu",
@@ -778,7 +776,7 @@ def stage_comm_time_moe(
     Notes
     -----
     - Replaces ``stage_comm_time`` (same unit) for a mixture of experts
-      (:func:`for_model` swaps it in).
+      (a model with experts swaps it in: ``model.formula(...)``).
     - The stage's expert layers (its share of L_MoE) each dispatch and combine: every GPU sends
       the k expert copies of its own tokens (B_mb / n_stage of them).
     - Meant for n_EP > n_TP, where tokens live on different GPUs.  With experts inside the
@@ -1052,33 +1050,3 @@ def comm_to_memory_ratio(exposed_comm_time, stage_decode_memory_time):
 # ----------------------------------------------------------------------------- architectures
 #: Parallel formulas an architecture feature replaces (part -> variant), beside the
 #: architecture variants a model preset already applies (``llmphys.presets.model.FEATURES``).
-VARIANTS: dict[str, dict[str, str]] = {"moe": {"stage_comm_time": "stage_comm_time_moe"}}
-
-
-def for_model(model: Any, f: Formula | str) -> Formula:
-    """``f`` as it applies to ``model``: the model's own variants (MLA, sliding windows, MoE
-    parameter counts) and, for a mixture of experts, the experts' all-to-all.
-
-    >>> import llmphys as F
-    >>> f = for_model(F.models["deepseek-v3"], "decode_step_time_parallel")
-    >>> f.replacements["stage_comm_time"]
-    'stage_comm_time_moe'
-    """
-    from llmphys.engine import registry
-
-    made = model.formula(f)
-    variants = {
-        part: variant
-        for feature, parts in VARIANTS.items()
-        if feature in model.features
-        for part, variant in parts.items()
-    }
-    if made.name in variants:  # the formula itself is replaced
-        return model.formula(registry[variants[made.name]])
-    names = {g.name for g, _ in made.chain()}
-    swaps = {
-        part: model.formula(registry[variant])
-        for part, variant in variants.items()
-        if part in names
-    }
-    return made.with_parts(**swaps) if swaps else made

@@ -28,7 +28,6 @@ from llmphys.engine.formula import Formula, registry
 from llmphys.engine.numbers import format_quantity
 from llmphys.engine.solve import Solution, solve
 from llmphys.errors import InfeasibleError, InputError
-from llmphys.parallel import for_model
 from llmphys.units import Q_
 
 __all__ = [
@@ -172,7 +171,7 @@ def layout(
     """
     m = _model(model)
     g = _accelerator(gpu)
-    f = for_model(m, need)
+    f = m.formula(need)
     layers = int(m.values["layers"])
     setting = {"tp": tp, "pp": pp, "ep": ep, **values}
     stage = _stage_layers(layers, pp, setting)
@@ -180,7 +179,7 @@ def layout(
     parts: dict[str, pint.Quantity] = {}
     if need == "vram_per_gpu":
         for name in _PARTS:
-            part = for_model(m, name)
+            part = m.formula(name)
             parts[name] = part(**_inputs(part, m, setting)).to("GB")
     else:
         parts[need] = value
@@ -232,7 +231,7 @@ def decode_throughput(
     m = _model(model)
     g = _accelerator(gpu)
     c = _link(link)
-    f = for_model(m, "decode_throughput_parallel")
+    f = m.formula("decode_throughput_parallel")
     layers = int(m.values["layers"])
     setting = {"tp": tp, "pp": pp, "ep": ep, **values}
     _stage_layers(layers, pp, setting)
@@ -305,7 +304,7 @@ def fewest_gpus(
     """
     m = _model(model)
     g = _accelerator(gpu)
-    f = for_model(m, need)
+    f = m.formula(need)
     layers = int(m.values["layers"])
     capacity = g.capacity.to("byte")
     solutions: dict[int, Solution] = {}
@@ -362,7 +361,7 @@ def largest_batch(
     """
     m = _model(model)
     g = _accelerator(gpu)
-    f = for_model(m, "vram_per_gpu")
+    f = m.formula("vram_per_gpu")
     layers = int(m.values["layers"])
     setting = {"tp": tp, "pp": pp, "ep": ep, **values}
     _stage_layers(layers, pp, setting)
@@ -400,7 +399,7 @@ def tp_comm_limit(
     m = _model(model)
     g = _accelerator(gpu)
     c = _link(link)
-    f = for_model(m, "comm_to_memory_ratio")
+    f = m.formula("comm_to_memory_ratio")
     setting = {"pp": pp, "ep": ep, **values}
     hardware = g.inputs_for(f, precision=precision)
     return solve(

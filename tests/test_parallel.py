@@ -13,7 +13,6 @@ import llmphys as F
 from llmphys import parallel
 from llmphys.errors import ConfigError, InfeasibleError, InputError, UnknownNameError
 from llmphys.interconnect import interconnect_from_entry
-from llmphys.parallel import for_model
 from llmphys.parallel_sizing import (
     decode_throughput,
     fewest_gpus,
@@ -78,7 +77,7 @@ PARALLEL_FORMULAS = [
 def model_eval(model: str, name: str, **values):
     """``name`` for the preset ``model`` (its variants swapped in) at ``values``."""
     m = F.models[model]
-    f = for_model(m, name)
+    f = m.formula(name)
     given = {k: v for k, v in values.items() if k in f.input_names}
     return f(**{**m.inputs_for(f), **given})
 
@@ -329,7 +328,7 @@ def test_mla_kv_per_gpu_does_not_shrink_with_tp():
     dp = model_eval("deepseek-v3", "kv_cache_per_gpu", tp=1, **{**KV, "ep": 8})
     assert dp.magnitude == whole.magnitude / 8
     # the KV-head substitution has nothing to act on
-    f = for_model(F.models["deepseek-v3"], "kv_cache_per_gpu")
+    f = F.models["deepseek-v3"].formula("kv_cache_per_gpu")
     assert "n_kv_heads" not in f.input_names
 
 
@@ -392,11 +391,11 @@ def test_bytes_per_token_on_the_wire():
 
 def test_moe_models_add_the_all_to_all():
     dsv3 = F.models["deepseek-v3"]
-    f = for_model(dsv3, "decode_step_time_parallel")
+    f = dsv3.formula("decode_step_time_parallel")
     assert f.replacements["stage_comm_time"] == "stage_comm_time_moe"
     assert {"experts_per_token", "moe_layers"} <= set(f.input_names)
-    assert for_model(dsv3, "stage_comm_time").name == "stage_comm_time_moe"
-    dense = for_model(F.models["llama-3.1-70b"], "decode_step_time_parallel")
+    assert dsv3.formula("stage_comm_time").name == "stage_comm_time_moe"
+    dense = F.models["llama-3.1-70b"].formula("decode_step_time_parallel")
     assert "stage_comm_time" not in dense.replacements
     # with experts inside the tensor-parallel group (n_EP = 1) nothing more moves
     setting = dict(
@@ -592,7 +591,7 @@ def test_tp_beyond_which_communication_outweighs_memory_time():
     )
     s = tp_comm_limit("llama-3.1-70b", "h100-sxm", "nvlink-4", **kw)
     assert s.value.magnitude == 15 and s.direction == "largest" and s.method == "numeric"
-    ratio = for_model(F.models["llama-3.1-70b"], "comm_to_memory_ratio")
+    ratio = F.models["llama-3.1-70b"].formula("comm_to_memory_ratio")
     m = F.models["llama-3.1-70b"]
     inputs = {
         **m.inputs_for(ratio),
@@ -688,6 +687,6 @@ def test_module_examples_run():
     import llmphys.interconnect as interconnect
     import llmphys.parallel_sizing as sizing
 
-    for module in (parallel, sizing, interconnect):
+    for module in (sizing, interconnect):  # the formulas' examples run in test_formulas.py
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -59,6 +59,7 @@ FEATURES: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "moe": {
             "ffn_stack_params": "moe_ffn_stack_params",
             "active_ffn_stack_params": "moe_active_ffn_stack_params",
+            "stage_comm_time": "stage_comm_time_moe",  # the experts' all-to-all
         },
         "dense_layers": {"moe_ffn_stack_params": "mixed_ffn_stack_params"},
         "expert_bias": {"expert_params": "expert_params_biased"},
