@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,6 +279,20 @@ class Formula:
     def inputs(self) -> tuple[sympy.Symbol, ...]:
         """The leaf input symbols, in glossary order."""
         return self.needed()
+
+    def needs(self, given: Iterable[str] = ()) -> set[str]:
+        """Names of the inputs still needed when the parts named in ``given`` are given
+        directly (what a preset fills: ``{n: v for n, v in values if n in f.needs()}``)."""
+        keep = frozenset(given)
+        overridable = self.overridable_parts()
+        unknown = [n for n in keep if n not in overridable]
+        if unknown:
+            raise UnknownNameError(
+                f"formula '{self.name}': {unknown[0]!r} is not a part that can be given"
+                f"{did_you_mean(unknown[0], overridable)}",
+                unknown[0],
+            )
+        return {s.name for s in self.needed(keep)}
 
     def needed(self, keep: frozenset[str] = frozenset()) -> tuple[sympy.Symbol, ...]:
         """The symbols the expression needs when the parts in ``keep`` are given (cached:

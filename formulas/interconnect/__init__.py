@@ -30,7 +30,7 @@ from typing import Any, Literal
 import pint
 
 from llmphys.engine import Formula, registry
-from llmphys.errors import ConfigError, UnknownNameError, did_you_mean
+from llmphys.errors import ConfigError
 from llmphys.presets import Catalog
 
 __all__ = ["Interconnect", "interconnect_from_entry", "interconnects"]
@@ -100,17 +100,7 @@ class Interconnect:
     def inputs_for(self, f: Formula | str, given: Iterable[str] = ()) -> dict[str, pint.Quantity]:
         """This interconnect's values for the link inputs of ``f`` (the rest stay free):
         ``f(**link.inputs_for(f), ...)``.  ``given`` names parts of ``f`` given directly."""
-        g = registry[f] if isinstance(f, str) else f
-        overridable = g.overridable_parts()
-        keep = frozenset(given)
-        unknown = [n for n in keep if n not in overridable]
-        if unknown:
-            raise UnknownNameError(
-                f"formula '{g.name}': {unknown[0]!r} is not a part that can be given"
-                f"{did_you_mean(unknown[0], overridable)}",
-                unknown[0],
-            )
-        needed = {s.name for s in g.expand(keep).free_symbols}
+        needed = (registry[f] if isinstance(f, str) else f).needs(given)
         return {k: v for k, v in self.values().items() if k in needed}
 
 

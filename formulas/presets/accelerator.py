@@ -22,7 +22,7 @@ from typing import Any
 import pint
 
 from llmphys.engine import Formula, registry
-from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.errors import InputError, did_you_mean
 from llmphys.precisions import PRECISIONS
 
 __all__ = ["Accelerator"]
@@ -117,17 +117,7 @@ class Accelerator:
         ``f(**gpu.inputs_for(f), ...)``.  ``precision`` picks the dense peak; ``given`` names
         parts of ``f`` the caller gives directly, as in :meth:`llmphys.presets.Model.inputs_for`.
         """
-        g = registry[f] if isinstance(f, str) else f
-        overridable = g.overridable_parts()
-        keep = frozenset(given)
-        unknown = [n for n in keep if n not in overridable]
-        if unknown:
-            raise UnknownNameError(
-                f"formula '{g.name}': {unknown[0]!r} is not a part that can be given"
-                f"{did_you_mean(unknown[0], overridable)}",
-                unknown[0],
-            )
-        needed = {s.name for s in g.expand(keep).free_symbols}
+        needed = (registry[f] if isinstance(f, str) else f).needs(given)
         return {n: fill() for n, fill in self._fills(precision).items() if n in needed}
 
 

@@ -344,17 +344,7 @@ class Model:
         then left out).  Inputs the model has no value for (context, batch, precision,
         hardware) stay free.
         """
-        g = self.formula(f) if isinstance(f, str) else f
-        overridable = g.overridable_parts()
-        keep = frozenset(given)
-        unknown = [n for n in keep if n not in overridable]
-        if unknown:
-            raise UnknownNameError(
-                f"formula '{g.name}': {unknown[0]!r} is not a part that can be given"
-                f"{did_you_mean(unknown[0], overridable)}",
-                unknown[0],
-            )
-        needed = _plain(g.expand(keep).free_symbols)
+        needed = (self.formula(f) if isinstance(f, str) else f).needs(given)
         return {n: v for n, v in self.values.items() if n in needed}
 
     def evaluate(self, f: Formula | str, **values: Any) -> pint.Quantity:
