@@ -29,7 +29,6 @@ import sympy
 
 from llmphys.engine import Formula, glossary, registry
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
-from llmphys.units import UnitSymbol
 
 __all__ = ["FEATURES", "Breakdown", "BreakdownRow", "Model"]
 
@@ -102,12 +101,6 @@ def _formula(f: Formula | str) -> Formula:
 
 def _names(f: Formula) -> set[str]:
     return {g.name for g, _ in f.chain()}
-
-
-def _plain(symbols: Iterable[sympy.Basic]) -> set[str]:
-    return {
-        s.name for s in symbols if isinstance(s, sympy.Symbol) and not isinstance(s, UnitSymbol)
-    }
 
 
 class Model:
