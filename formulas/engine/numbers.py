@@ -65,8 +65,9 @@ def text_number(x: float, sig: int = 3, exact: bool = False) -> str:
         return f"{x:.12g}"
     if float(x).is_integer() and abs(x) < 1e6:
         return f"{int(x)}"  # a whole number (1024 tokens) is never rounded to 1020
-    if 1e-3 <= abs(x) < 1e5:
-        # never switch to an exponent below 1e5: 12346 stays 12346 at three figures
+    if 1e-3 <= abs(x) < max(1e5, 10.0**sig):
+        # no exponent below 1e5 (12346 stays 12346 at three figures), nor while every
+        # integer digit is significant (123565.44 at eight)
         digits = max(sig, len(str(int(abs(x)))))
         return f"{float(f'{x:.{digits}g}'):.{digits}g}"
     mantissa, exponent = _split(x, sig)
