@@ -283,6 +283,10 @@ def test_explain_adds_the_rationale():
 def test_binary_units_on_request():
     d = F.weight_bytes.derive(params=70e9, bytes_per_param=2, binary=True)
     assert str(d).endswith("Result\n  M_w = 130 GiB")
+    # the substituted lines follow too (memory only: rates stay decimal)
+    total = F.total_vram.derive(params=70e9, bytes_per_param="bf16", workspace_fraction=0.12,
+                                binary=True, **KV)
+    assert "  M_total = 130 GiB + 3.05 GiB + 15.6 GiB = 149 GiB" in str(total)
     assert (
         F.weight_bytes.derive(params=70e9, bytes_per_param=2).to_dict()["result"]["readable"]
         == "140 GB"

@@ -122,13 +122,15 @@ def _latex_unit(unit: pint.Unit) -> str:
     return rf"\mathrm{{{text}}}"
 
 
-def value_text(value: float, unit: pint.Unit, *, exact: bool, sig: int) -> Rendered:
+def value_text(
+    value: float, unit: pint.Unit, *, exact: bool, sig: int, binary: bool = False
+) -> Rendered:
     """A number with its unit: exact for inputs, ``sig`` figures for computed values.
 
     FLOP counts stay in FLOP with a power of ten; other computed values use a readable prefix.
     """
     if not exact and _has_dimension(unit) and unit.dimensionality != _COMPUTE:
-        q = readable(Q_(value, unit))
+        q = readable(Q_(value, unit), binary)
         value, unit = float(q.magnitude), q.units
     text = text_number(value, sig, exact=exact)
     latex = latex_number(value, sig, exact=exact)
@@ -369,7 +371,7 @@ def derive(
     gloss = formula.registry.glossary
     env = {gloss.symbol(n): _as_sympy(v) for n, v in converted.items() if n not in keep}
     given = {n: _as_sympy(converted[n]) for n in keep}
-    builder = _Builder(formula, given, sig)
+    builder = _Builder(formula, given, sig, binary)
     builder.visit(formula, env, depth=0, at=[])
     inputs = [
         InputValue(
@@ -407,10 +409,13 @@ def _registered(formula: Formula, name: str) -> Formula:
 class _Builder:
     """Walks the chain once: definitions top-down, values bottom-up."""
 
-    def __init__(self, root: Formula, given: dict[str, sympy.Expr], sig: int) -> None:
+    def __init__(
+        self, root: Formula, given: dict[str, sympy.Expr], sig: int, binary: bool = False
+    ) -> None:
         self.root = root
         self.given = given
         self.sig = sig
+        self.binary = binary
         self.steps: list[Step] = []
         self.order: list[Step] = []
         self._seen: dict[tuple, sympy.Expr] = {}
@@ -511,13 +516,15 @@ class _Builder:
                 continue
             if sym in part_values:
                 unit = f.parts[sym].formula.unit
-                shown[sym] = value_text(float(v), unit, exact=False, sig=self.sig)
+                shown[sym] = value_text(
+                    float(v), unit, exact=False, sig=self.sig, binary=self.binary
+                )
             else:
                 entry = gloss[sym.name]
                 shown[sym] = value_text(float(v), entry.pint_unit, exact=True, sig=self.sig)
         partial = {s: v for s, v in {**part_values, **leaf_values}.items() if not v.is_Number}
         body = render_with_values(self.root, f.expr.xreplace(partial), shown)
-        result = render_result(self.root, value, f.unit, self.sig)
+        result = render_result(self.root, value, f.unit, self.sig, self.binary)
         if body.text == result.text:
             return result
         return Rendered(f"{body.latex} = {result.latex}", f"{body.text} = {result.text}")
@@ -564,10 +571,12 @@ def render_expression(formula: Formula, expr: sympy.Basic) -> Rendered:
     return Rendered(to_latex(expr, latex_names, order), to_text(expr, text_names, order))
 
 
-def render_result(formula: Formula, value: sympy.Expr, unit: pint.Unit, sig: int) -> Rendered:
+def render_result(
+    formula: Formula, value: sympy.Expr, unit: pint.Unit, sig: int, binary: bool = False
+) -> Rendered:
     """A computed value with its unit, or (partial) an expression with the unit after it."""
     if value.is_Number:
-        return value_text(float(value), unit, exact=False, sig=sig)
+        return value_text(float(value), unit, exact=False, sig=sig, binary=binary)
     latex, text = astuple(render_expression(formula, value))
     if _has_dimension(unit):
         latex = rf"\left({latex}\right)\,{_latex_unit(unit)}"
