@@ -16,7 +16,8 @@ One "context" setting feeds every question's context: ``seq_len`` (tokens cached
 for memory, ``prompt_len`` for the time to first token (the whole context is prefilled as the
 prompt) and ``avg_seq_len`` for decode (the step of a token attending to the full context: the
 slowest step of the request).  Decode and TTFT are one accelerator's roofline; the GPU count
-splits the memory only (the registry has no parallelism formulas yet).
+splits the memory evenly (``memory_per_gpu``).  The parallelism formulas (per-GPU memory with
+what stays replicated, communication, ``llmphys.parallel_sizing``) are not on the page yet.
 
 >>> import llmphys as F
 >>> s = Scenario(F.models["llama-3.1-70b"], F.hardware["h100-sxm"], seq_len=32768)
