@@ -50,7 +50,14 @@ from llmphys.engine.values import coerce
 from llmphys.errors import InputError, LlmphysError
 from llmphys.units import Q_, ureg
 
-__all__ = ["DERIVATION_DELAY", "Explorer", "control_for", "explore", "read_control"]
+__all__ = [
+    "DERIVATION_DELAY",
+    "Explorer",
+    "control_for",
+    "explore",
+    "read_control",
+    "settle_control",
+]
 
 #: Seconds of quiet before the derivation is re-rendered in a live kernel.
 DERIVATION_DELAY = 0.3
@@ -135,6 +142,20 @@ def read_control(entry: Entry, control: Any, custom: Any = None) -> float:
     if entry.integer:
         return float(round(value))
     return float(value)
+
+
+def settle_control(entry: Entry, control: Any, custom: Any = None) -> bool:
+    """After a control of :func:`control_for` changed: enable the custom box of a precision
+    dropdown only on "custom", and snap a count's log slider to a whole number.  True when
+    the value was snapped (a new change event follows)."""
+    if entry.choices and custom is not None:
+        custom.disabled = control.value != CUSTOM
+    elif entry.integer and isinstance(control, widgets.FloatLogSlider):
+        whole = float(round(control.value))
+        if whole != control.value and whole > 0:
+            control.value = whole
+            return True
+    return False
 
 
 def _choice_name(entry: Entry, value: Any) -> str:
@@ -429,14 +450,8 @@ class Explorer:
         name = next((n for n, c in self.controls.items() if c is change["owner"]), None)
         if name is not None:
             entry = self.formula.registry.glossary[name]
-            owner = change["owner"]
-            if entry.choices and name in self.custom:
-                self.custom[name].disabled = owner.value != CUSTOM
-            elif entry.integer and isinstance(owner, widgets.FloatLogSlider):
-                whole = float(round(owner.value))
-                if whole != owner.value and whole > 0:
-                    owner.value = whole  # snaps, and the change comes back here
-                    return
+            if settle_control(entry, change["owner"], self.custom.get(name)):
+                return  # snapped to a whole number: the change comes back here
         self._on_change(change)
 
     def _on_change(self, change: dict[str, Any] | None = None) -> None:

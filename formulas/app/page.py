@@ -52,7 +52,7 @@ from llmphys.engine.formula import registry
 from llmphys.engine.numbers import format_quantity, text_number
 from llmphys.errors import LlmphysError
 from llmphys.units import ureg
-from llmphys.widgets import CUSTOM, DERIVATION_DELAY, control_for, read_control
+from llmphys.widgets import CUSTOM, DERIVATION_DELAY, control_for, read_control, settle_control
 
 __all__ = ["FigureView", "SizingApp", "hook", "solution_html"]
 
@@ -514,15 +514,10 @@ class SizingApp:
     def _on_control(self, change: dict[str, Any]) -> None:
         owner = change["owner"]
         name = next((n for n, c in self.controls.items() if c is owner), None)
-        if name is not None:
-            entry = registry.glossary[name]
-            if entry.choices and name in self.custom:
-                self.custom[name].disabled = owner.value != CUSTOM
-            elif entry.integer and isinstance(owner, widgets.FloatLogSlider):
-                whole = float(round(owner.value))
-                if whole != owner.value and whole > 0:
-                    owner.value = whole  # snaps, and the change comes back here
-                    return
+        if name is not None and settle_control(
+            registry.glossary[name], owner, self.custom.get(name)
+        ):
+            return  # snapped to a whole number: the change comes back here
         self._on_change()
 
     @_guarded
