@@ -350,3 +350,20 @@ def test_elasticities_match_finite_differences():
     assert next(iter(e)) in ("seq_len", "batch", "layers", "kv_bytes", "n_kv_heads", "head_dim")
     assert e["seq_len"] == pytest.approx(524.288 / (524.288 + 156.8), rel=1e-9)
     assert e["seq_len"] == pytest.approx(e["batch"])
+
+
+def test_a_max_settled_by_the_given_values_still_gives_a_closed_form():
+    # max(n_kv/n_TP, 1) is a number once tp is given: the batch is linear in the budget
+    m, h100 = F.models["llama-3.1-70b"], F.hardware["h100-sxm"]
+    s = F.parallel_sizing.largest_batch(
+        m,
+        h100,
+        tp=8,
+        pp=1,
+        bytes_per_param="bf16",
+        kv_bytes="bf16",
+        seq_len=32768,
+        workspace_fraction=0.12,
+    )
+    assert s.method == "symbolic" and s.rearranged is not None
+    assert s.value.magnitude == math.floor(s.exact.magnitude)

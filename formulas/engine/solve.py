@@ -477,6 +477,13 @@ def solve(
         return _symbolic_answer(formula, unknown, problem, converted, t_value, bound, free, keep)
     values = {s.name: converted[s.name] for s in problem.args[:-1] if s != problem.x}
     x_star, method = _root(formula, problem, values, t_value, unknown)
+    rearranged = _chosen_root(problem, values, t_value, x_star) if x_star is not None else None
+    if method == "numeric" and x_star is not None:
+        # a max or min that the given values settle (max(n_kv/tp, 1) at given tp) may leave
+        # a closed form in the unknown: show it, rearranged with the numbers in
+        reduced = _reduced_root(problem, values, t_value, x_star)
+        if reduced is not None:
+            rearranged, method = reduced, "symbolic"
     entry = gloss[unknown]
     target_q = Q_(t_value, formula.unit)
     if x_star is None:
@@ -515,7 +522,7 @@ def solve(
         target=target_q,
         bound=bound,
         method=method,
-        rearranged=_chosen_root(problem, values, t_value, x_star),
+        rearranged=rearranged,
         exact=Q_(x_star, entry.pint_unit),
         value=Q_(int(answer) if entry.integer else answer, entry.pint_unit),
         direction=direction,
@@ -588,6 +595,28 @@ def _bracketed(problem: _Problem, values: dict[str, float], target: float) -> fl
     if lo_try > lo and (g(lo_try) > 0) == (g_lo > 0):
         lo = lo_try
     return float(brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def _reduced_root(
+    problem: _Problem, values: dict[str, float], target: float, x_star: float
+) -> sympy.Expr | None:
+    """The unknown in closed form once the given values are in (numbers and the target
+    symbol only), when that removes every max, min and step; None otherwise."""
+    numbers = {s: sympy.Float(values[s.name]) for s in problem.args[:-1] if s != problem.x}
+    reduced = problem.expr.xreplace(numbers)
+    if reduced.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.ceiling, sympy.floor):
+        return None
+    roots = _closed_form(reduced, problem.x, problem.args[-1]) or []
+    for root in roots:
+        try:
+            value = complex(root.xreplace({problem.args[-1]: sympy.Float(target)}).evalf())
+        except (TypeError, ValueError):
+            continue
+        if abs(value.imag) <= 1e-12 * abs(value) and math.isclose(
+            value.real, x_star, rel_tol=1e-9
+        ):
+            return root
+    return None
 
 
 def _chosen_root(
