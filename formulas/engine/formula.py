@@ -417,7 +417,7 @@ class Formula:
             if part is not None:
                 entry = part.formula.entry
                 twins = [p for p in f.parts.values() if p.formula.name == part.formula.name]
-                if len(twins) < 2:
+                if len(twins) < 2 or not part.subs:
                     return entry.latex, entry.text, part.formula.unit
                 # one formula used twice at different inputs (the global and the local layers'
                 # KV cache): say which instance is which
