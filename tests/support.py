@@ -8,6 +8,7 @@ from pathlib import Path
 import llmphys as F
 
 CASES = Path(__file__).parent / "cases"
+CONFIGS = Path(__file__).parent / "fixtures" / "configs"
 
 
 def load_cases(name: str) -> list[dict]:
@@ -25,3 +26,8 @@ def for_formula(formula: F.Formula, values: dict) -> dict:
     given instead of their inputs)."""
     accepted = set(formula.input_names) | set(formula.overridable_parts())
     return {k: v for k, v in values.items() if k in accepted}
+
+
+def config_fixture(name: str) -> dict:
+    """A hand-written HF ``config.json`` of tests/fixtures/configs/ (``"llama"``: Llama-3.1-8B)."""
+    return json.loads((CONFIGS / f"{name}.json").read_text())

@@ -20,17 +20,10 @@ import pytest
 
 import llmphys as F
 
+from support import config_fixture
+
 ROOT = Path(__file__).resolve().parents[1]
-LLAMA_8B = {
-    "model_type": "llama",
-    "hidden_size": 4096,
-    "intermediate_size": 14336,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 32,
-    "num_key_value_heads": 8,
-    "vocab_size": 128256,
-    "tie_word_embeddings": False,
-}
+LLAMA_8B = config_fixture("llama")  # Llama-3.1-8B
 
 # the settings the page starts with (SizingApp.START and the glossary defaults)
 START = dict(
@@ -429,7 +422,8 @@ def test_an_uploaded_config_becomes_the_model_in_use(app):
     set_inputs(app, "mixtral-8x7b", "h100-sxm")
     upload(app, "my-llama.json", json.dumps(LLAMA_8B).encode())
     assert app.model.value == "upload:my-llama.json"
-    assert "read my-llama.json: llama" in app.upload_message.value
+    # named after the config's _name_or_path
+    assert "read my-llama.json: meta-llama/Llama-3.1-8B" in app.upload_message.value
     label = dict((v, k) for k, v in app.model.options)["upload:my-llama.json"]
     assert label == "llama (uploaded my-llama.json)"
     assert "assumed: head_dim not given" in app.model_info.value

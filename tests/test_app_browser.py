@@ -36,6 +36,8 @@ from test_app import START, api_figures, numbers
 import llmphys as F
 from llmphys.app.page import hook
 
+from support import config_fixture
+
 pytestmark = pytest.mark.browser
 
 #: Chromium's flags on these machines: headless, no sandbox (root), no network of its own.
@@ -301,16 +303,7 @@ def test_bad_configs_show_the_toolkits_message_and_the_page_keeps_working(
     expect_figures(page, numbers(api_figures("gemma-3-27b", "mi300x", **settings)))
 
     # and a good config becomes the model in use
-    config = {
-        "model_type": "llama",
-        "hidden_size": 4096,
-        "intermediate_size": 14336,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-        "vocab_size": 128256,
-        "tie_word_embeddings": False,
-    }
+    config = config_fixture("llama")  # Llama-3.1-8B
     upload(page, "my-llama.json", json.dumps(config).encode())
     message.get_by_text("read my-llama.json").wait_for()
     model = F.load_hf_config(config)
