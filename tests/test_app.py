@@ -425,7 +425,7 @@ def test_an_uploaded_config_becomes_the_model_in_use(app):
     # named after the config's _name_or_path
     assert "read my-llama.json: meta-llama/Llama-3.1-8B" in app.upload_message.value
     label = dict((v, k) for k, v in app.model.options)["upload:my-llama.json"]
-    assert label == "llama (uploaded my-llama.json)"
+    assert label == "meta-llama/Llama-3.1-8B (uploaded my-llama.json)"
     assert "assumed: head_dim not given" in app.model_info.value
     expect(app, api_figures(F.load_hf_config(LLAMA_8B), "h100-sxm"))
 
