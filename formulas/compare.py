@@ -24,7 +24,7 @@ seed's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,15 +148,6 @@ def seed_formula(name: str) -> Formula:
     return f
 
 
-def _pick(f: Formula, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The entries of ``values`` that ``f`` takes: its parts given directly, and the inputs it
-    still needs once they are."""
-    overridable = f.overridable_parts()
-    given = frozenset(k for k in values if k in overridable)
-    needed = {s.name for s in f.expand(given).free_symbols}
-    return {k: v for k, v in values.items() if k in needed or k in given}
-
-
 def _assumptions(model: Model, seq_len: int) -> dict[str, tuple[str, str]]:
     v = model.values
     hidden, layers = v["hidden"], v["layers"]
@@ -245,8 +236,8 @@ def seed_vs_real(
             Row(
                 quantity=label,
                 formula=name,
-                seed=seed_f(**_pick(seed_f, seed_values)),
-                real=m.evaluate(real_f, **_pick(real_f, common)),
+                seed=seed_f(**seed_f.takes(seed_values)),
+                real=m.evaluate(real_f, **real_f.takes(common)),
                 seed_assumption=seed_text,
                 real_assumption=real_text,
                 seed_formula=seed_f,

@@ -66,13 +66,12 @@ def _link(link: Any) -> Any:
 def _inputs(f: Formula, model: Any, values: dict[str, Any], *extra: dict[str, Any]) -> dict:
     """``f``'s inputs: the model's architecture values, then ``extra`` and ``values`` (given
     values win), each only where ``f`` takes it."""
-    given = frozenset(k for k in values if k in f.overridable_parts())
+    given = [k for k in values if k in f.overridable_parts()]
     merged: dict[str, Any] = dict(model.inputs_for(f, given))
     for more in extra:
         merged.update(more)
     merged.update(values)
-    accepted = {s.name for s in f.expand(given).free_symbols} | given
-    return {k: v for k, v in merged.items() if k in accepted}
+    return f.takes(merged)
 
 
 def _stage_layers(layers: int, pp: int, setting: dict[str, Any]) -> int:

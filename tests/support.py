@@ -22,10 +22,8 @@ def defaults_for(formula: F.Formula) -> dict[str, float]:
 
 
 def for_formula(formula: F.Formula, values: dict) -> dict:
-    """The subset of ``values`` that ``formula`` takes (its inputs and the parts that may be
-    given instead of their inputs)."""
-    accepted = set(formula.input_names) | set(formula.overridable_parts())
-    return {k: v for k, v in values.items() if k in accepted}
+    """The subset of ``values`` that ``formula`` takes (see :meth:`llmphys.Formula.takes`)."""
+    return formula.takes(values)
 
 
 def config_fixture(name: str) -> dict:

@@ -294,6 +294,14 @@ class Formula:
             )
         return {s.name for s in self.needed(keep)}
 
+    def takes(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The entries of ``values`` this formula takes: parts given directly, and the inputs
+        still needed once they are (the rest of a preset's or a scenario's values dropped)."""
+        overridable = self.overridable_parts()
+        given = [k for k in values if k in overridable]
+        accepted = self.needs(given) | set(given)
+        return {k: v for k, v in values.items() if k in accepted}
+
     def needed(self, keep: frozenset[str] = frozenset()) -> tuple[sympy.Symbol, ...]:
         """The symbols the expression needs when the parts in ``keep`` are given (cached:
         every call and every slider move asks)."""

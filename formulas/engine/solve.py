@@ -612,9 +612,7 @@ def _reduced_root(
             value = complex(root.xreplace({problem.args[-1]: sympy.Float(target)}).evalf())
         except (TypeError, ValueError):
             continue
-        if abs(value.imag) <= 1e-12 * abs(value) and math.isclose(
-            value.real, x_star, rel_tol=1e-9
-        ):
+        if abs(value.imag) <= 1e-12 * abs(value) and math.isclose(value.real, x_star, rel_tol=1e-9):
             return root
     return None
 

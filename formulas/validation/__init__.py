@@ -161,8 +161,7 @@ def _values(m: Measurement, f: Formula, model: Any) -> dict[str, Any]:
         "mem_bandwidth": hw.mem_bandwidth * m.gpus,
     }
     values = {**model.inputs_for(f), **setting}
-    names = set(f.input_names)
-    return {k: v for k, v in values.items() if k in names}
+    return f.takes(values)
 
 
 def predict(m: Measurement) -> Prediction:
