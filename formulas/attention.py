@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sympy
 
-from llmphys import bandwidth, compute, memory  # noqa: F401  (formulas used below as parts)
+from llmphys import bandwidth, compute, features, memory  # noqa: F401  (parts; variant features)
 from llmphys.engine import formula
 from llmphys.units import unit_symbol
 
@@ -170,6 +170,8 @@ def mla_latent_width(kv_lora_rank, qk_rope_head_dim):
     latex=r"m_{\mathrm{kv}}^{\mathrm{MLA}}",
     text="m_kv^MLA",
     source=f"{TABLE_1} (MLA row: (d_c + d_h^R) l)",
+    replaces="kv_bytes_per_token",
+    feature="mla",
 )
 def kv_bytes_per_token_mla(layers, mla_latent_width, kv_bytes):
     """KV-cache bytes per cached token of an MLA model: the latent width of every layer times
@@ -225,6 +227,8 @@ def windowed_seq_len(seq_len, sliding_window):
     text="M_KV^win",
     source="shared/reference/models.md (Gemma-3-27B: sliding_window 1024 on 5 of every 6 "
     "layers; gpt-oss: sliding_window 128 on alternate layers)",
+    replaces="kv_cache_bytes",
+    feature="sliding_window",
 )
 def kv_cache_bytes_windowed(kv_cache_bytes, global_layers, local_layers, windowed_seq_len):
     """KV cache of a model that interleaves global and sliding-window layers: the global layers
@@ -286,6 +290,8 @@ def kv_bytes_per_token_windowed(kv_cache_bytes_windowed, seq_len):
     text="D_KV,r^win",
     source="seed: Bandwidth Bottleneck / KV Cache Streaming (read existing KV); "
     "shared/reference/models.md (sliding windows)",
+    replaces="kv_read",
+    feature="sliding_window",
 )
 def kv_read_windowed(kv_cache_bytes_windowed, avg_seq_len):
     """KV-cache bytes read per decoded token of an interleaved local/global model: the
@@ -315,6 +321,8 @@ def kv_read_windowed(kv_cache_bytes_windowed, avg_seq_len):
     text="C_QK^heads",
     source="seed: Transformer Forward Pass / Attention / QK^T, with the real head width "
     "n_h x d_h (shared/reference/models.md: head_dim explicit)",
+    replaces="qk_flops",
+    feature="explicit_heads",
 )
 def qk_flops_heads(qk_flops, n_heads, head_dim):
     """FLOPs of the attention scores QK^T in one layer, over the query heads' real width
@@ -342,6 +350,8 @@ def qk_flops_heads(qk_flops, n_heads, head_dim):
     text="C_AV^heads",
     source="seed: Transformer Forward Pass / Attention / Attention @ V, with the real head "
     "width n_h x d_h (shared/reference/models.md: head_dim explicit)",
+    replaces="av_flops",
+    feature="explicit_heads",
 )
 def av_flops_heads(av_flops, n_heads, head_dim):
     """FLOPs of weighting the values (A @ V) in one layer, over the heads' real width n_h x d_h.
@@ -365,6 +375,8 @@ def av_flops_heads(av_flops, n_heads, head_dim):
     text="C_QK^MLA",
     source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1 (query/key width "
     "d_h + d_h^R per head)",
+    replaces="qk_flops",
+    feature="mla",
 )
 def qk_flops_mla(qk_flops, n_heads, qk_nope_head_dim, qk_rope_head_dim):
     """FLOPs of the attention scores of one MLA layer: each head's query and key are
@@ -393,6 +405,8 @@ def qk_flops_mla(qk_flops, n_heads, qk_nope_head_dim, qk_rope_head_dim):
     text="C_AV^MLA",
     source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1 (value width d_h "
     "per head)",
+    replaces="av_flops",
+    feature="mla",
 )
 def av_flops_mla(av_flops, n_heads, v_head_dim):
     """FLOPs of weighting the values in one MLA layer: each head's values are d_v wide.
@@ -417,6 +431,8 @@ def av_flops_mla(av_flops, n_heads, v_head_dim):
     text="C_attn^win",
     source="seed: Transformer Forward Pass / Attention; shared/reference/models.md "
     "(sliding-window layers)",
+    replaces="attention_flops",
+    feature="sliding_window",
 )
 def attention_flops_windowed(attention_flops, global_layers, local_layers, windowed_seq_len):
     """Attention FLOPs of a model with global and sliding-window layers: the local layers

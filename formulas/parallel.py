@@ -71,12 +71,15 @@ __all__ = [
     "pipeline_bubble_fraction",
     "pp_comm_bytes_per_token",
     "pp_send_time",
+    "prefill_comm_time",
+    "prefill_step_time_parallel",
     "stage_comm_time",
     "stage_comm_time_moe",
     "stage_decode_compute_time",
     "stage_decode_memory_time",
     "stage_decode_time",
     "token_activation_bytes",
+    "tokens_per_second_per_gpu_parallel",
     "tp_allreduce_count",
     "tp_allreduce_time",
     "tp_comm_bytes_per_token",
@@ -464,6 +467,8 @@ def workspace_per_gpu(workspace_bytes, params_per_gpu):
     latex=r"M_{\mathrm{GPU}}^{\mathrm{need}}",
     text="M_GPU^need",
     source="seed: Memory Hierarchy / Total VRAM, per GPU of a parallel layout",
+    replaces="memory_per_gpu",
+    feature="layout",
 )
 def vram_per_gpu(weights_per_gpu, kv_cache_per_gpu, workspace_per_gpu):
     """Memory one GPU of the layout needs: its weights, its KV cache and its workspace.
@@ -758,6 +763,8 @@ def stage_comm_time(
     latex=r"t_{\mathrm{comm,stage}}^{\mathrm{MoE}}",
     text="t_comm,stage^MoE",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 3.2; " + ALPHA_BETA,
+    replaces="stage_comm_time",
+    feature="moe",
 )
 def stage_comm_time_moe(
     stage_comm_time,
@@ -920,6 +927,8 @@ def stage_decode_time(stage_decode_compute_time, stage_decode_memory_time):
     latex=r"t_{\mathrm{step}}^{\mathrm{par}}",
     text="t_step^par",
     source=f"{PIPELINE}; Williams, Waterman & Patterson, 'Roofline' (CACM 2009)",
+    replaces="decode_step_time",
+    feature="layout",
 )
 def decode_step_time_parallel(n_microbatches, pp, stage_decode_time, exposed_comm_time):
     """Time of one decode step of a parallel layout (one token for every sequence): stage times
@@ -968,6 +977,104 @@ def decode_throughput_parallel(batch, decode_step_time_parallel):
     101 tok/s
     """
     return batch / decode_step_time_parallel
+
+
+@formula(
+    unit="token/second",
+    latex=r"R_{\mathrm{GPU}}^{\mathrm{par}}",
+    text="R_GPU^par",
+    source="roofline; the seed's batch amortization, shared by the GPUs of a layout",
+    replaces="tokens_per_second_per_gpu",
+    feature="layout",
+)
+def tokens_per_second_per_gpu_parallel(tokens_per_second_per_user, batch, gpu_count):
+    """Decode throughput per GPU of a parallel layout: every sequence of the batch gets a token
+    per step, and the layout's GPUs share the work.
+
+    Notes
+    -----
+    - The figure public inference benchmarks plot against tokens/s per user: a layout of
+      n_GPU GPUs must earn n_GPU times one GPU's throughput to be as cheap per token.
+
+    Examples
+    --------
+    >>> q = tokens_per_second_per_gpu_parallel(tokens_per_second_per_user=50, batch=32, tp=4,
+    ...                                        ep=1, pp=1)
+    >>> print(f"{q:.4g~P}")
+    400 tok/s
+    """
+    return batch * tokens_per_second_per_user / gpu_count
+
+
+@formula(
+    unit="second",
+    latex=r"t_{\mathrm{comm,prefill}}",
+    text="t_comm,prefill",
+    source=f"{MEGATRON}; {ALPHA_BETA}",
+)
+def prefill_comm_time(
+    tp_allreduce_count,
+    tp_allreduce_time,
+    batch,
+    prompt_len,
+    token_activation_bytes,
+    pp,
+    pp_send_time,
+):
+    """Communication of a prefill pass: the all-reduces of every prompt token's hidden state,
+    and the sends between pipeline stages.
+
+    Notes
+    -----
+    - Two all-reduces per layer, each of the hidden states of all B x S_p prompt tokens: prefill
+      messages are large (Llama 3.1 70B, 4,096 tokens: 67 MB), so the bandwidth term
+      dominates, unlike decode's.
+    - n_PP - 1 sends of the same activations from stage to stage.
+    - Not overlapped with compute (engines can overlap a chunk's all-reduce with the next
+      chunk's matmuls; not modelled).
+
+    Examples
+    --------
+    >>> q = prefill_comm_time(layers=80, tp=4, batch=1, prompt_len=4096, hidden=8192,
+    ...     act_bytes="bf16", pp=1, link_bandwidth=450e9, link_latency=0.6e-6)
+    >>> print(f"{q.to('ms'):.4g~P}")
+    36.37 ms
+    """
+    message = batch * prompt_len * token_activation_bytes
+    return tp_allreduce_count * tp_allreduce_time.at(message_bytes=message) + (
+        pp - 1
+    ) * pp_send_time.at(message_bytes=message)
+
+
+@formula(
+    unit="second",
+    latex=r"t_{\mathrm{prefill,step}}^{\mathrm{par}}",
+    text="t_prefill,step^par",
+    source=f"{MEGATRON}; {PIPELINE}; Williams, Waterman & Patterson, 'Roofline' (CACM 2009)",
+    replaces="prefill_step_time",
+    feature="layout",
+)
+def prefill_step_time_parallel(prefill_step_time, tp, prefill_comm_time):
+    """Prefill step of a parallel layout: the single-GPU roofline split over the n_TP GPUs that
+    share every layer, plus the prefill's communication.
+
+    Notes
+    -----
+    - Tensor parallelism splits every matmul (FLOPs / n_TP) and the weights each GPU reads
+      (bytes / n_TP).
+    - Pipeline stages take one prompt one after another: n_PP stages of L / n_PP layers each
+      take as long as one GPU doing all L, so n_PP does not shorten a prefill (chunked
+      pipelining of one prompt is not modelled).
+    - Expert parallelism beyond n_TP is not counted as a speed-up: the attention of one prompt
+      is not split over data-parallel groups.
+
+    Examples
+    --------
+    >>> q = prefill_step_time_parallel(prefill_step_time=1.2, tp=4, prefill_comm_time=0.018)
+    >>> print(f"{q.to('ms'):.4g~P}")
+    318 ms
+    """
+    return prefill_step_time / tp + prefill_comm_time
 
 
 @formula(
@@ -1045,8 +1152,3 @@ def comm_to_memory_ratio(exposed_comm_time, stage_decode_memory_time):
     0.153
     """
     return exposed_comm_time / stage_decode_memory_time
-
-
-# ----------------------------------------------------------------------------- architectures
-#: Parallel formulas an architecture feature replaces (part -> variant), beside the
-#: architecture variants a model preset already applies (``llmphys.presets.model.FEATURES``).

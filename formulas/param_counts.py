@@ -172,6 +172,8 @@ def attention_bias_params(n_heads, head_dim, kv_width):
     latex=r"P_{\mathrm{attn}}^{\mathrm{qkv\,b}}",
     text="P_attn^qkv-b",
     source="Qwen2 architecture (HF transformers Qwen2Attention: bias on q, k, v, not on o)",
+    replaces="attention_params",
+    feature="qkv_bias",
 )
 def attention_params_qkv_bias(attention_params, attention_bias_params):
     """Attention parameters of one layer with biases on q, k and v (Qwen2 family).
@@ -191,6 +193,8 @@ def attention_params_qkv_bias(attention_params, attention_bias_params):
     text="P_attn^b",
     source="HF config attention_bias = true (bias on q, k, v and o); gpt-oss (models.md: "
     "attention biases)",
+    replaces="attention_params",
+    feature="attention_bias",
 )
 def attention_params_biased(attention_params_qkv_bias, hidden):
     """Attention parameters of one layer with biases on all four projections.
@@ -214,6 +218,8 @@ def attention_params_biased(attention_params_qkv_bias, hidden):
     latex=r"P_{\mathrm{attn}}^{\mathrm{sink}}",
     text="P_attn^sink",
     source=f"{MODELS_MD} (gpt-oss-120b: attention biases and per-head sinks)",
+    replaces="attention_params",
+    feature="attention_sinks",
 )
 def attention_params_sinks(attention_params_biased, n_heads):
     """Attention parameters of one gpt-oss layer: biased projections plus one learned sink logit
@@ -269,6 +275,8 @@ def mla_query_params(hidden, q_lora_rank, n_heads, qk_nope_head_dim, qk_rope_hea
     text="P_q^MLA,direct",
     source="DeepSeek-V2 architecture (HF transformers DeepseekV2Attention: q_proj when "
     "q_lora_rank is null, e.g. DeepSeek-V2-Lite)",
+    replaces="mla_query_params",
+    feature="mla_direct_query",
 )
 def mla_query_params_direct(hidden, n_heads, qk_nope_head_dim, qk_rope_head_dim):
     """Query weights of one MLA layer without query compression (``q_lora_rank: null``).
@@ -289,6 +297,8 @@ def mla_query_params_direct(hidden, n_heads, qk_nope_head_dim, qk_rope_head_dim)
     text="P_attn^MLA",
     source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1; "
     f"{MODELS_MD} (MLA fields of DeepSeek-V3)",
+    replaces="attention_params",
+    feature="mla",
 )
 def mla_attention_params(
     mla_query_params,
@@ -355,6 +365,8 @@ def layer_norm_params(norms_per_layer, hidden):
     latex=r"P_{\mathrm{norm}}^{\mathrm{qk}}",
     text="P_norm^qk",
     source=f"{MODELS_MD} (Qwen3-235B-A22B: q/k RMSNorm of head_dim each; Gemma-3: q/k norms)",
+    replaces="layer_norm_params",
+    feature="qk_norm",
 )
 def layer_norm_params_qk(layer_norm_params, head_dim):
     """Normalization weights of one layer that also normalizes queries and keys per head.
@@ -469,6 +481,8 @@ def expert_params(ffn_params, moe_intermediate_size):
     text="P_e^b",
     source="gpt-oss architecture (HF transformers GptOssExperts: gate_up_proj_bias, "
     "down_proj_bias); shared/reference/models.md (gpt-oss-120b exact count)",
+    replaces="expert_params",
+    feature="expert_bias",
 )
 def expert_params_biased(expert_params, moe_intermediate_size, hidden):
     """Weights of one gpt-oss expert: the gated block plus its biases (2 d_e on gate/up, d on
@@ -511,6 +525,8 @@ def router_params(hidden, n_experts):
     text="P_router^b",
     source="gpt-oss (HF GptOssTopKRouter: bias) and DeepSeek-V3 (e_score_correction_bias, "
     "topk_method noaux_tc); shared/reference/models.md exact counts",
+    replaces="router_params",
+    feature="router_bias",
 )
 def router_params_biased(router_params, n_experts):
     """Router weights of one layer plus one bias per routed expert.
@@ -559,6 +575,8 @@ def moe_ffn_params(n_experts, n_shared_experts, expert_params, router_params):
     latex=r"P_{\mathrm{FFN,all}}^{\mathrm{MoE}}",
     text="P_FFN,all^MoE",
     source=f"{MODELS_MD} (Mixtral, Qwen3-MoE, gpt-oss: experts in every layer)",
+    replaces="ffn_stack_params",
+    feature="moe",
 )
 def moe_ffn_stack_params(moe_layers, moe_ffn_params):
     """Feed-forward weights of all layers of a mixture-of-experts model whose every layer is an
@@ -586,6 +604,8 @@ def moe_ffn_stack_params(moe_layers, moe_ffn_params):
     text="P_FFN,all^dense+MoE",
     source=f"{MODELS_MD} (DeepSeek-V3: first 3 layers dense, first_k_dense_replace, with "
     "intermediate_size 18432)",
+    replaces="moe_ffn_stack_params",
+    feature="dense_layers",
 )
 def mixed_ffn_stack_params(dense_layers, ffn_params, moe_ffn_stack_params):
     """Feed-forward weights of all layers of a mixture-of-experts model that keeps dense blocks
@@ -640,6 +660,8 @@ def idle_expert_params(moe_layers, n_experts, experts_per_token, expert_params):
     latex=r"P_{\mathrm{FFN,a}}^{\mathrm{MoE}}",
     text="P_FFN,a^MoE",
     source="seed: MoE / Architecture (active params: only activated experts)",
+    replaces="active_ffn_stack_params",
+    feature="moe",
 )
 def moe_active_ffn_stack_params(moe_ffn_stack_params, idle_expert_params):
     """Feed-forward weights a token uses in a mixture-of-experts model: every block except the

@@ -209,6 +209,8 @@ class Formula:
         self.registry = registry
         self.source = source
         self.raw_doc = inspect.cleandoc(doc) if doc else ""
+        self.replaces: str | None = None  # the formula this variant stands in for ...
+        self.feature: str | None = None  # ... in a model (or layout) with this feature
         self.variant_of: Formula | None = None  # set by with_parts()
         self.replacements: dict[str, str] = {}  # part name -> formula used instead
         self._expansions: dict[frozenset[str], sympy.Expr] = {}
@@ -385,6 +387,7 @@ class Formula:
             module=self.module,
         )
         variant.variant_of = self
+        variant.replaces, variant.feature = self.replaces, self.feature
         variant.replacements = {**self.replacements, **{k: v.name for k, v in replacements.items()}}
         return variant
 
@@ -673,8 +676,15 @@ def build(
     source: str = "",
     meaning: str | None = None,
     module: str = "",
+    replaces: str | None = None,
+    feature: str | None = None,
 ) -> Formula:
-    """Check, register and return a formula (the decorator and :func:`define` end here)."""
+    """Check, register and return a formula (the decorator and :func:`define` end here).
+
+    ``replaces``/``feature`` declare a variant: this formula stands in for the registered
+    formula ``replaces`` (same unit) in a model or layout with ``feature``
+    (:mod:`llmphys.engine.variants` swaps it in).
+    """
     if not name.isidentifier() or name.startswith("_"):
         raise FormulaDefinitionError(f"formula name {name!r} must be a public python identifier")
     if name in registry:
@@ -694,6 +704,15 @@ def build(
     if not doc and meaning is None:
         raise FormulaDefinitionError(f"formula {name!r} needs a docstring (its meaning)")
     check_definition(name, expr, pint_unit, parts, registry)
+    if (replaces is None) != (feature is None):
+        raise FormulaDefinitionError(
+            f"formula {name!r}: a variant names both what it replaces and the feature under "
+            "which it does (replaces=..., feature=...)"
+        )
+    if replaces is not None:
+        from llmphys.engine.variants import check_variant
+
+        check_variant(name, pint_unit, replaces, feature or "", registry)
     registry.glossary.add(
         Entry(name=name, latex=latex, text=text, unit=unit, meaning=summary, kind="output")
     )
@@ -707,6 +726,7 @@ def build(
         source=source,
         module=module,
     )
+    made.replaces, made.feature = replaces, feature
     return registry.add(made)
 
 
@@ -727,11 +747,15 @@ def formula(
     text: str,
     source: str,
     registry: Registry | None = None,
+    replaces: str | None = None,
+    feature: str | None = None,
 ) -> Callable[[Callable[..., Any]], Formula]:
     """Define a formula from a function whose body is the math (see the module docstring).
 
     ``unit`` is the declared unit of the result, ``latex``/``text`` its conventional display
-    symbol, ``source`` where it comes from (a seed section, a paper).  Returns the
+    symbol, ``source`` where it comes from (a seed section, a paper).  A variant also says
+    which formula it ``replaces`` and under which ``feature`` (``"mla"``, ``"moe"``,
+    ``"layout"``, ...): models and scenarios with that feature use it instead.  Returns the
     :class:`Formula`, registered and reachable as ``llmphys.<name>``.
     """
     target = registry if registry is not None else globals()["registry"]
@@ -783,6 +807,8 @@ def formula(
             doc=doc,
             source=source,
             module=fn.__module__,
+            replaces=replaces,
+            feature=feature,
         )
 
     return decorate

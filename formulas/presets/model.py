@@ -7,8 +7,9 @@ holds.  It knows two things:
   ``n_kv_heads``, ``head_dim``, ``kv_lora_rank``, ``sliding_window``, ...), plus ``params`` and
   ``active_params`` *derived* from them by the parameter-count formulas;
 * ``features``: which real-architecture variants apply (MLA, sliding windows, attention biases,
-  q/k norms, experts, ...).  :meth:`Model.formula` returns any registry formula rebound to those
-  variants with :meth:`~llmphys.Formula.with_parts`; the registry itself is never changed.
+  q/k norms, experts, ...).  Each variant declares what it replaces and under which feature
+  where it is defined (:mod:`llmphys.engine.variants`); :meth:`Model.formula` returns any
+  registry formula rebound to this model's variants; the registry itself is never changed.
 
 >>> import llmphys as F
 >>> m = F.models["deepseek-v3"]
@@ -28,61 +29,10 @@ import pint
 import sympy
 
 from llmphys.engine import Formula, glossary, registry
+from llmphys.engine.variants import FEATURES, Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 
-__all__ = ["FEATURES", "Breakdown", "BreakdownRow", "Model"]
-
-#: Architecture features and the formula variants each one swaps in (part -> variant).
-FEATURES: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {
-        # attention kinds
-        "explicit_heads": {"qk_flops": "qk_flops_heads", "av_flops": "av_flops_heads"},
-        "mla": {
-            "kv_bytes_per_token": "kv_bytes_per_token_mla",
-            "attention_params": "mla_attention_params",
-            "qk_flops": "qk_flops_mla",
-            "av_flops": "av_flops_mla",
-        },
-        "mla_direct_query": {"mla_query_params": "mla_query_params_direct"},
-        "sliding_window": {
-            "kv_cache_bytes": "kv_cache_bytes_windowed",
-            "kv_read": "kv_read_windowed",
-            "attention_flops": "attention_flops_windowed",
-        },
-        # parameters of the attention block and the norms
-        "qkv_bias": {"attention_params": "attention_params_qkv_bias"},
-        "attention_bias": {"attention_params": "attention_params_biased"},
-        "attention_sinks": {"attention_params": "attention_params_sinks"},
-        "qk_norm": {"layer_norm_params": "layer_norm_params_qk"},
-        # mixture of experts
-        "moe": {
-            "ffn_stack_params": "moe_ffn_stack_params",
-            "active_ffn_stack_params": "moe_active_ffn_stack_params",
-            "stage_comm_time": "stage_comm_time_moe",  # the experts' all-to-all
-        },
-        "dense_layers": {"moe_ffn_stack_params": "mixed_ffn_stack_params"},
-        "expert_bias": {"expert_params": "expert_params_biased"},
-        "router_bias": {"router_params": "router_params_biased"},
-    }
-)
-
-#: What each feature means, as a user reads it.
-FEATURE_TEXT: Mapping[str, str] = MappingProxyType(
-    {
-        "explicit_heads": "attention over n_h heads of an explicit head_dim",
-        "mla": "multi-head latent attention (cached latent d_c + rotary key d_h^R)",
-        "mla_direct_query": "MLA without query compression (q_lora_rank null)",
-        "sliding_window": "sliding-window (local) layers interleaved with global ones",
-        "qkv_bias": "biases on the q, k and v projections",
-        "attention_bias": "biases on the q, k, v and o projections",
-        "attention_sinks": "biases on q, k, v, o and a learned sink per head",
-        "qk_norm": "RMSNorm on queries and keys (head_dim each)",
-        "moe": "mixture of experts",
-        "dense_layers": "dense feed-forward blocks in some layers of the MoE model",
-        "expert_bias": "biases in the experts",
-        "router_bias": "a per-expert router bias",
-    }
-)
+__all__ = ["Breakdown", "BreakdownRow", "Model"]
 
 # parameter-count pieces shown by Model.params_breakdown(), in reading order
 _COMPONENTS: tuple[tuple[str, str], ...] = (
@@ -93,14 +43,6 @@ _COMPONENTS: tuple[tuple[str, str], ...] = (
     ("expert_params", "experts"),
     ("router_params", "routers"),
 )
-
-
-def _formula(f: Formula | str) -> Formula:
-    return registry[f] if isinstance(f, str) else f
-
-
-def _names(f: Formula) -> set[str]:
-    return {g.name for g, _ in f.chain()}
 
 
 class Model:
@@ -145,19 +87,10 @@ class Model:
                 f"{did_you_mean(unknown[0], FEATURES)}",
                 unknown[0],
             )
-        variants: dict[str, str] = {}
-        for feature in self.features:
-            for part, variant in FEATURES[feature].items():
-                if part in variants and variants[part] != variant:
-                    raise InputError(
-                        f"model {self.display_name!r}: features give {part!r} two variants "
-                        f"({variants[part]!r} and {variant!r}); keep one"
-                    )
-                variants[part] = variant
-        self.variants: Mapping[str, str] = MappingProxyType(variants)
+        self._variants = Variants.of(self.features, registry, f"model {self.display_name!r}")
+        #: ``{replaced formula: variant}`` of this model's features.
+        self.variants: Mapping[str, str] = self._variants.variants
         self._check(values)
-        self._formulas: dict[str, Formula] = {}
-        self._resolved: dict[str, Formula] = {}
         self.values: Mapping[str, float] = MappingProxyType(dict(values))
         derived = {
             "params": self._count("param_count"),
@@ -260,7 +193,7 @@ class Model:
             f"{self.values['active_params']:,.0f} active (embedding lookup excluded)"
         )
         for feature in self.features:
-            lines.append(f"  variant: {FEATURE_TEXT[feature]}")
+            lines.append(f"  variant: {FEATURES[feature]}")
         lines += [f"  assumed: {a}" for a in self.assumptions]
         lines += [f"  note: {n}" for n in self.notes]
         if self.source:
@@ -277,57 +210,7 @@ class Model:
         A formula this model replaces as a whole (``kv_cache_bytes`` of a sliding-window model)
         becomes its variant.  Formulas without such parts come back unchanged.
         """
-        base = _formula(f)
-        if any(base is made for made in self._formulas.values()):
-            return base  # already this model's variant
-        cacheable = isinstance(f, str) or registry.get(base.name) is base
-        if cacheable and base.name in self._formulas:
-            return self._formulas[base.name]
-        result = self._resolve(base.name) if base.name in self.variants else self._apply(base)
-        if cacheable:
-            self._formulas[base.name] = result
-        return result
-
-    def _apply(self, target: Formula, own: str | None = None) -> Formula:
-        """``target`` with this model's variants swapped in for the parts it uses.
-
-        Skipped: ``own`` (the part ``target`` itself replaces: it builds on it), parts whose
-        variant ``target`` already contains (it builds on the base), and parts used at an input
-        the variant does not take (a formula pinned to a specific instance).
-        """
-        names = _names(target)
-        swaps: dict[str, Formula] = {}
-        for part, variant in self.variants.items():
-            if part == own or part not in names or variant in names:
-                continue
-            replacement = self._resolve(part)
-            if not self._fits(target, part, replacement):
-                continue
-            swaps[part] = replacement
-        return target.with_parts(**swaps) if swaps else target
-
-    def _resolve(self, part: str, active: frozenset[str] = frozenset()) -> Formula:
-        """The variant that replaces ``part``, itself rebound to the other variants."""
-        if part in self._resolved:
-            return self._resolved[part]
-        if part in active:  # pragma: no cover - FEATURES has no cycles; guard against new ones
-            raise InputError(f"model {self.display_name!r}: variants of {part!r} form a cycle")
-        name = self.variants[part]
-        if name in self.variants:  # a variant replaced in turn (moe -> dense + moe stack)
-            result = self._resolve(name, active | {part})
-        else:
-            result = self._apply(registry[name], own=part)
-        self._resolved[part] = result
-        return result
-
-    @staticmethod
-    def _fits(target: Formula, part: str, replacement: Formula) -> bool:
-        takes = {s.name for s in replacement.inputs}
-        for g, _ in target.chain():
-            for p in g.parts.values():
-                if p.name == part and any(k.name not in takes for k, _ in p.subs):
-                    return False
-        return True
+        return self._variants.formula(f)
 
     def inputs_for(self, f: Formula | str, given: Iterable[str] = ()) -> dict[str, float]:
         """This model's values for the inputs of ``f``: ``f(**m.inputs_for(f), seq_len=...)``.

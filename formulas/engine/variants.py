@@ -1,0 +1,191 @@
+"""Formula variants: which formula stands in for which, under which feature.
+
+A variant is declared where it is defined, by the ``@formula`` decorator::
+
+    @formula(unit="byte/token", ..., replaces="kv_bytes_per_token", feature="mla")
+    def kv_bytes_per_token_mla(layers, mla_latent_width, kv_bytes): ...
+
+A *feature* is an architectural (or deployment) property: multi-head latent attention, sliding
+windows, experts, a layout over several GPUs.  Physics modules declare the features they know
+(:func:`declare_feature`, with what each means to a reader); presets list the features of a
+model and nothing else.  :class:`Variants` turns a set of features into formulas: any registry
+formula with every part those features replace swapped for its variant, at any depth
+(:meth:`~llmphys.Formula.with_parts`).  The registry itself is never changed, and a set of
+features is resolved once, whatever model or scenario asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, ClassVar
+
+import pint
+
+from llmphys.errors import FormulaDefinitionError, InputError, UnitError, did_you_mean
+from llmphys.units import describe_dimension, same_unit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from llmphys.engine.formula import Formula, Registry
+
+__all__ = ["FEATURES", "Variants", "check_variant", "declare_feature", "variants_for"]
+
+_FEATURES: dict[str, str] = {}
+
+#: Every declared feature, with what it means (read-only view).
+FEATURES: Mapping[str, str] = MappingProxyType(_FEATURES)
+
+
+def declare_feature(name: str, meaning: str) -> str:
+    """Declare a feature (``"mla"``) and what it means to a reader; returns the name."""
+    if not name.isidentifier():
+        raise FormulaDefinitionError(f"feature {name!r} must be a python identifier")
+    if name in _FEATURES and _FEATURES[name] != meaning:
+        raise FormulaDefinitionError(f"feature {name!r} is already declared; declare it once")
+    _FEATURES[name] = meaning
+    return name
+
+
+def check_variant(
+    name: str, unit: pint.Unit, replaces: str, feature: str, registry: Registry
+) -> None:
+    """Refuse a variant of an unknown formula or feature, or of another unit."""
+    where = f"formula {name!r}"
+    if feature not in _FEATURES:
+        raise FormulaDefinitionError(
+            f"{where}: unknown feature {feature!r}{did_you_mean(feature, _FEATURES)}; declare "
+            "it first (llmphys.engine.variants.declare_feature)"
+        )
+    if replaces not in registry:
+        raise FormulaDefinitionError(
+            f"{where} replaces {replaces!r}, which is not a registered formula"
+            f"{did_you_mean(replaces, registry)}"
+        )
+    base = registry[replaces].unit
+    ok, _ = same_unit(unit, base)
+    if not ok:
+        raise UnitError(
+            f"{where} replaces {replaces!r} but is in {unit:~P} ({describe_dimension(unit)}), "
+            f"not {base:~P} ({describe_dimension(base)})",
+            unit,
+            base,
+        )
+
+
+def variants_for(feature: str, registry: Registry) -> dict[str, str]:
+    """``{replaced formula: variant}`` declared under ``feature`` in ``registry``."""
+    found: dict[str, str] = {}
+    for fname in registry:
+        f = registry[fname]
+        if f.feature == feature and f.replaces is not None:
+            if f.replaces in found:
+                raise FormulaDefinitionError(
+                    f"feature {feature!r}: {found[f.replaces]!r} and {fname!r} both replace "
+                    f"{f.replaces!r}; keep one"
+                )
+            found[f.replaces] = fname
+    return found
+
+
+def _names(f: Formula) -> set[str]:
+    return {g.name for g, _ in f.chain()}
+
+
+class Variants:
+    """Registry formulas as they apply to a set of ``features``.
+
+    :meth:`formula` returns any formula with every part these features replace swapped for its
+    variant, at any depth; a formula replaced as a whole becomes its variant.  Formulas are
+    built once per instance; :meth:`of` shares one instance per set of features.
+    """
+
+    _shared: ClassVar[dict[tuple[int, int, frozenset[str]], Variants]] = {}
+
+    def __init__(self, features: Iterable[str], registry: Registry, where: str = "") -> None:
+        self.features = tuple(dict.fromkeys(features))
+        self.registry = registry
+        self.where = where or f"features {', '.join(self.features) or '(none)'}"
+        unknown = [f for f in self.features if f not in _FEATURES]
+        if unknown:
+            raise InputError(
+                f"{self.where}: unknown feature {unknown[0]!r}"
+                f"{did_you_mean(unknown[0], _FEATURES)} (known: {', '.join(_FEATURES)})"
+            )
+        variants: dict[str, str] = {}
+        for feature in self.features:
+            for part, variant in variants_for(feature, registry).items():
+                if part in variants and variants[part] != variant:
+                    raise InputError(
+                        f"{self.where}: features give {part!r} two variants "
+                        f"({variants[part]!r} and {variant!r}); keep one"
+                    )
+                variants[part] = variant
+        #: ``{replaced formula: variant}`` for these features.
+        self.variants: Mapping[str, str] = MappingProxyType(variants)
+        self._formulas: dict[str, Formula] = {}
+        self._resolved: dict[str, Formula] = {}
+
+    @classmethod
+    def of(cls, features: Iterable[str], registry: Registry, where: str = "") -> Variants:
+        """The shared resolver of ``features`` (in any order) over ``registry``; ``where``
+        names the asker in error messages."""
+        chosen = tuple(dict.fromkeys(features))
+        key = (id(registry), len(registry), frozenset(chosen))  # a user formula added: anew
+        found = cls._shared.get(key)
+        if found is None:
+            found = cls._shared[key] = cls(chosen, registry, where)
+        return found
+
+    def formula(self, f: Formula | str) -> Formula:
+        """``f`` (a name or a :class:`~llmphys.Formula`) under these features."""
+        base = self.registry[f] if isinstance(f, str) else f
+        if any(base is made for made in self._formulas.values()):
+            return base  # already resolved here
+        cacheable = isinstance(f, str) or self.registry.get(base.name) is base
+        if cacheable and base.name in self._formulas:
+            return self._formulas[base.name]
+        result = self._resolve(base.name) if base.name in self.variants else self._apply(base)
+        if cacheable:
+            self._formulas[base.name] = result
+        return result
+
+    def _apply(self, target: Formula, own: str | None = None) -> Formula:
+        """``target`` with the variants swapped in for the parts it uses.
+
+        Skipped: ``own`` (the part ``target`` itself replaces: it builds on it), parts whose
+        variant ``target`` already contains (it builds on the base), and parts used at an input
+        the variant does not take (a formula pinned to a specific instance).
+        """
+        names = _names(target)
+        swaps: dict[str, Formula] = {}
+        for part, variant in self.variants.items():
+            if part == own or part not in names or variant in names:
+                continue
+            replacement = self._resolve(part)
+            if not self._fits(target, part, replacement):
+                continue
+            swaps[part] = replacement
+        return target.with_parts(**swaps) if swaps else target
+
+    def _resolve(self, part: str, active: frozenset[str] = frozenset()) -> Formula:
+        """The variant that replaces ``part``, itself rebound to the other variants."""
+        if part in self._resolved:
+            return self._resolved[part]
+        if part in active:  # pragma: no cover - declared variants have no cycles
+            raise InputError(f"{self.where}: variants of {part!r} form a cycle")
+        name = self.variants[part]
+        if name in self.variants:  # a variant replaced in turn (moe -> dense + moe stack)
+            result = self._resolve(name, active | {part})
+        else:
+            result = self._apply(self.registry[name], own=part)
+        self._resolved[part] = result
+        return result
+
+    @staticmethod
+    def _fits(target: Formula, part: str, replacement: Formula) -> bool:
+        takes = {s.name for s in replacement.inputs}
+        for g, _ in target.chain():
+            for p in g.parts.values():
+                if p.name == part and any(k.name not in takes for k, _ in p.subs):
+                    return False
+        return True

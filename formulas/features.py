@@ -1,0 +1,32 @@
+"""The architectural and deployment features a formula variant can be declared under.
+
+A model's ``features`` (read from its ``config.json``) and a scenario's layout pick which
+variants apply; each variant says what it replaces and under which of these features
+(``@formula(..., replaces=..., feature=...)``, see :mod:`llmphys.engine.variants`).
+"""
+
+from __future__ import annotations
+
+from llmphys.engine.variants import declare_feature
+
+__all__ = ["LAYOUT"]
+
+# attention kinds
+declare_feature("explicit_heads", "attention over n_h heads of an explicit head_dim")
+declare_feature("mla", "multi-head latent attention (cached latent d_c + rotary key d_h^R)")
+declare_feature("mla_direct_query", "MLA without query compression (q_lora_rank null)")
+declare_feature("sliding_window", "sliding-window (local) layers interleaved with global ones")
+# parameters of the attention block and the norms
+declare_feature("qkv_bias", "biases on the q, k and v projections")
+declare_feature("attention_bias", "biases on the q, k, v and o projections")
+declare_feature("attention_sinks", "biases on q, k, v, o and a learned sink per head")
+declare_feature("qk_norm", "RMSNorm on queries and keys (head_dim each)")
+# mixture of experts
+declare_feature("moe", "mixture of experts")
+declare_feature("dense_layers", "dense feed-forward blocks in some layers of the MoE model")
+declare_feature("expert_bias", "biases in the experts")
+declare_feature("router_bias", "a per-expert router bias")
+#: a deployment over more than one GPU: per-GPU memory, the layout's decode step and prefill
+LAYOUT = declare_feature(
+    "layout", "spread over several GPUs (tensor, pipeline or expert parallelism)"
+)
