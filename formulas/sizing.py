@@ -24,6 +24,7 @@ from llmphys.precisions import PRECISIONS
 __all__ = [
     "critical_batch",
     "fewest_gpus",
+    "fewest_gpus_layout",
     "kv_equals_weights_context",
     "largest_batch",
     "largest_context",
@@ -236,3 +237,54 @@ def kv_equals_weights_context(formula: Formula | None = None, **values: Any) -> 
         )
     weights = weights_f(**weight_inputs)
     return solve(kv_f, "seq_len", target=weights, bound="equal", **kv_inputs)
+
+
+# ----------------------------------------------------------------------- questions of a Scenario
+def fewest_gpus_layout(scenario: Any, max_tp: int = 8) -> Any:
+    """The fewest GPUs of the scenario's accelerator that hold its model, KV cache and
+    workspace, and the layout: the :class:`~llmphys.Scenario` at that n_TP x n_PP.
+
+    For every tensor-parallel degree the model allows up to ``max_tp`` (one NVLink domain is
+    8), the fewest pipeline stages whose most loaded GPU (``memory_per_gpu`` of the layout,
+    ceil(L / n_PP) layers) fits are found by bisection: memory per GPU never grows with n_PP.
+    The fewest GPUs win; among equals the larger n_TP (it also lowers per-token latency,
+    pipelining does not).  Expert parallelism stays as the scenario has it.
+
+    >>> import llmphys as F
+    >>> best = fewest_gpus_layout(F.Scenario("llama-3.1-70b", "a100-80gb", assumptions="seed",
+    ...                                      prompt_len=10000, output_len=0))
+    >>> print(best.n_gpus, best.value("tp"), best.value("pp"))
+    2 2.0 1.0
+    """
+    from llmphys.parallel_sizing import tensor_parallel_degrees
+
+    s = scenario
+    layers = int(s.model.values["layers"])
+    capacity = s.capacity
+
+    def fits(tp: int, pp: int) -> Any:
+        at = s.replace(tp=tp, pp=pp)
+        return at if at.evaluate("memory_per_gpu") <= capacity else None
+
+    found = []
+    for tp in tensor_parallel_degrees(s.model, max_tp):
+        if fits(tp, layers) is None:
+            continue
+        low, high = 1, layers  # fits at high; find the smallest pp that fits
+        while low < high:
+            mid = (low + high) // 2
+            if fits(tp, mid) is not None:
+                high = mid
+            else:
+                low = mid + 1
+        found.append(fits(tp, low))
+    if not found:
+        widest = max(tensor_parallel_degrees(s.model, max_tp))
+        need = s.replace(tp=widest, pp=layers).evaluate("memory_per_gpu").to("GB")
+        raise InfeasibleError(
+            f"fewest GPUs: no layout of {s.model.display_name} with n_TP <= {max_tp} fits on "
+            f"{s.hardware.name}: even one layer per stage at n_TP = {widest} needs "
+            f"{need:.4g~P} per GPU, more than {capacity.to('GB'):.4g~P}. Raise max_tp, or "
+            "lower the precision, context or batch"
+        )
+    return min(found, key=lambda at: (at.n_gpus, -at.value("tp")))

@@ -98,11 +98,13 @@ def test_fraction_outside_unit_interval():
     with pytest.raises(InputError) as info:
         F.workspace_bytes(workspace_fraction=1.5, params=1e9, bytes_per_param=2)
     assert str(info.value) == (
-        "formula 'workspace_bytes': argument 'workspace_fraction' must be a fraction in (0, 1]; "
+        "formula 'workspace_bytes': argument 'workspace_fraction' must be a fraction in [0, 1]; "
         "got 1.5"
     )
     with pytest.raises(InputError, match=r"must be a fraction in \(0, 1\]; got 0$"):
         F.effective_flops(peak_flops=1e12, utilization=0)
+    # no workspace is a meaningful lower bound (the `ideal` assumption set): 0 is allowed
+    assert F.workspace_bytes(workspace_fraction=0, params=1e9, bytes_per_param=2).magnitude == 0
 
 
 def test_unused_input_when_a_part_is_given():

@@ -373,8 +373,13 @@ def test_unknown_unit_suggests_close_names():
 @pytest.mark.parametrize(
     "symbol, text, expected",
     [
-        ("seq_len", "32k", 32_000.0),
-        ("seq_len", "32K", 32_000.0),
+        # token counts are quoted as context lengths are: Llama 3.1's "128K" is 131,072
+        ("seq_len", "32k", 32_768.0),
+        ("seq_len", "128K", 131_072.0),
+        ("prompt_len", "1M", 1_048_576.0),
+        ("seq_len", "2B", 2e9),  # the other suffixes stay decimal
+        ("params", "32k", 32_000.0),  # other counts keep SI
+        ("params", "32K", 32_000.0),
         ("seq_len", "32Ki", 32_768.0),
         ("seq_len", "128 Ki", 131_072.0),
         ("params", "70B", 70e9),
@@ -426,7 +431,14 @@ def test_values_with_units_are_quantities(symbol, text, quantity):
             "32kk",
             UnknownNameError,
             "seq_len: unknown unit 'kk'; a count takes the suffixes k, K, M, B, T, Ki, Mi, Gi "
-            "(32k = 32,000, 32Ki = 32,768)",
+            "(32k = 32,768 tokens)",
+        ),
+        (
+            "params",
+            "70BB",
+            UnknownNameError,
+            "params: unknown unit 'BB'; did you mean 'B' or 'b'?; a count takes the suffixes k, K, "
+            "M, B, T, Ki, Mi, Gi (32k = 32,000, 32Ki = 32,768)",
         ),
         ("gpu_memory", "", InputError, "gpu_memory: give a value, such as 80GB, 32k or 0.4"),
         ("gpu_memory", "9**9**9 B", InputError, "gpu_memory: '**9**9 B' is not a unit"),

@@ -24,6 +24,7 @@ Renderings of one Derivation: ``str()`` (aligned text for terminals), ``_repr_la
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +101,7 @@ class InputValue:
     meaning: str
     named: str | None = None
     given_part: bool = False
+    source: str = ""  # where the value came from (a Scenario's provenance), if known
 
 
 def _as_sympy(value: float) -> sympy.Expr:
@@ -235,7 +237,8 @@ class Derivation:
                 shown = _input_text(item, self.sig)
                 named = f" ({item.named})" if item.named else ""
                 text = f"{item.symbol.text.ljust(vwidth)} = {shown.text}{named}"
-                lines.append(f"  {text.ljust(vwidth + 24)}  {item.meaning}")
+                source = f"  [{item.source}]" if item.source else ""
+                lines.append(f"  {text.ljust(vwidth + 24)}  {item.meaning}{source}")
         substituted = [s for s in self.order if s.substituted is not None]
         if substituted:
             lines += ["", "Substituted"]
@@ -289,6 +292,10 @@ class Derivation:
         note = self._free_note()
         if note is not None:
             lines += ["", f"Free: ${note.latex}$"]
+        sourced = [i for i in self.inputs if i.source]
+        if sourced:
+            lines += ["", "Where the values come from:", ""]
+            lines += [f"- ${i.symbol.latex}$ (`{i.name}`): {i.source}" for i in sourced]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------------- dict
@@ -326,6 +333,7 @@ class Derivation:
                     "meaning": i.meaning,
                     "named": i.named,
                     "given_part": i.given_part,
+                    "source": i.source,
                 }
                 for i in self.inputs
             ],
@@ -353,13 +361,20 @@ class Derivation:
 
 
 def derive(
-    formula: Formula, explain: bool = False, binary: bool = False, sig: int = 3, **values: Any
+    formula: Formula,
+    explain: bool = False,
+    binary: bool = False,
+    sig: int = 3,
+    sources: Mapping[str, str] | None = None,
+    **values: Any,
 ) -> Derivation:
     """The worked :class:`Derivation` of ``formula`` for ``values`` (see module docstring).
 
     Values are those ``formula(**values)`` accepts (quantities, plain numbers in glossary
     units, precision names, or the value of a part instead of its inputs); any input left out
-    stays a symbol.  Arrays are refused: a derivation shows single numbers.
+    stays a symbol.  Arrays are refused: a derivation shows single numbers.  ``sources`` says
+    where values came from (``{"layers": "model Llama-3.1-70B (config.json)"}``), shown beside
+    them.
     """
     keep, converted = formula.prepare(values, partial=True)
     for name, value in converted.items():
@@ -382,6 +397,7 @@ def derive(
             meaning=gloss[name].meaning,
             named=values[name] if isinstance(values[name], str) else None,
             given_part=name in keep,
+            source=(sources or {}).get(name, ""),
         )
         for name in sorted(converted, key=lambda n: (n not in keep, gloss.order(n)))
     ]

@@ -574,11 +574,14 @@ class Formula:
 
         return lambdified(self, units=units)
 
-    def derive(self, explain: bool = False, **values: Any) -> Any:
-        """The worked derivation for ``values`` (see :mod:`llmphys.engine.derive`)."""
+    def derive(
+        self, explain: bool = False, sources: Mapping[str, str] | None = None, **values: Any
+    ) -> Any:
+        """The worked derivation for ``values`` (see :mod:`llmphys.engine.derive`);
+        ``sources`` says where each value came from."""
         from llmphys.engine.derive import derive
 
-        return derive(self, explain=explain, **values)
+        return derive(self, explain=explain, sources=sources, **values)
 
     def sweep(self, **values: Any) -> Any:
         """Evaluate over a grid of values (see :mod:`llmphys.engine.numeric`)."""

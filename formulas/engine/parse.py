@@ -69,6 +69,7 @@ __all__ = [
     "MAX_DIGITS",
     "MAX_EXPONENT",
     "MAX_LENGTH",
+    "TOKEN_SUFFIXES",
     "parse_formula",
     "parse_unit",
     "parse_value",
@@ -340,6 +341,16 @@ COUNT_SUFFIXES: dict[str, float] = {
     "Gi": 2.0**30,
 }
 
+#: token counts are quoted the way context lengths are: "32k" is 32,768 and "128K" is 131,072
+#: (Llama 3.1's "128K" context holds 131,072 tokens), "1M" is 1,048,576; the other suffixes
+#: stay as for any count.  Bytes and FLOP keep their SI prefixes (80GB is 80e9 B).
+TOKEN_SUFFIXES: dict[str, float] = {
+    **COUNT_SUFFIXES,
+    "k": 2.0**10,
+    "K": 2.0**10,
+    "M": 2.0**20,
+}
+
 
 def _unit_names() -> list[str]:
     """Unit names and symbols for suggestions (plus the prefixed forms people type most)."""
@@ -408,9 +419,11 @@ def parse_value(text: str, entry: Entry, what: str | None = None) -> str | float
     * a plain number (``70e9``, ``0.4``, ``10_000``): in the symbol's own unit;
     * a number with a unit (``80GiB``, ``80 GB``, ``3.35 TB/s``, ``10000 tokens``): a quantity,
       converted (and dimension-checked) by the formula;
-    * for a dimensionless count (parameters, tokens, layers), a count suffix: ``32k`` (32,000),
+    * for a dimensionless count (parameters, layers), a count suffix: ``32k`` (32,000),
       ``70B`` (70 billion), ``1.5M``, ``2T``, and binary ``32Ki`` (32,768), ``Mi``, ``Gi``.
-      For a symbol measured in bytes ``70B`` is 70 bytes: the symbol decides;
+      A token count reads ``k`` and ``M`` as context lengths are quoted: ``32k`` is 32,768
+      (:data:`TOKEN_SUFFIXES`).  For a symbol measured in bytes ``70B`` is 70 bytes: the
+      symbol decides;
     * for a precision symbol, a precision name (``bf16``, ``int4``).
 
     Nothing is evaluated: the text is matched against these forms only.
@@ -438,15 +451,17 @@ def parse_value(text: str, entry: Entry, what: str | None = None) -> str | float
     if not rest:
         return number
     counts = not entry.pint_unit.dimensionality
-    if counts and rest in COUNT_SUFFIXES:
-        return number * COUNT_SUFFIXES[rest]
+    tokens = entry.unit == "token"
+    suffixes = TOKEN_SUFFIXES if tokens else COUNT_SUFFIXES
+    if counts and rest in suffixes:
+        return number * suffixes[rest]
     try:
         unit = parse_unit(rest, what)
     except UnknownNameError as exc:
         if counts:
-            suffixes = ", ".join(COUNT_SUFFIXES)
+            example = "32k = 32,768 tokens" if tokens else "32k = 32,000, 32Ki = 32,768"
             raise UnknownNameError(
-                f"{exc}; a count takes the suffixes {suffixes} (32k = 32,000, 32Ki = 32,768)",
+                f"{exc}; a count takes the suffixes {', '.join(suffixes)} ({example})",
                 exc.name,
             ) from None
         raise

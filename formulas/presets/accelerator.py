@@ -50,6 +50,8 @@ class Accelerator:
     notes: tuple[str, ...] = ()
     source: str = ""
     as_of: str = ""
+    #: the GPU-to-GPU link of its usual server (an ``llmphys.interconnects`` name), if known
+    interconnect: str | None = None
 
     def __repr__(self) -> str:
         bf16 = self.peak.get("bf16")
@@ -143,4 +145,5 @@ def accelerator_from_entry(name: str, entry: Mapping[str, Any]) -> Accelerator:
         notes=tuple(entry.get("notes", ())),
         source=entry["source"],
         as_of=entry["as_of"],
+        interconnect=entry.get("interconnect"),
     )

@@ -91,7 +91,7 @@ INPUTS: tuple[Entry, ...] = (
     # ------------------------------------------------------------------- seed assumptions
     Entry("workspace_fraction", r"f_{\mathrm{ws}}", "f_ws", "",
           "inference workspace (activations, buffers) as a fraction of the weight bytes",
-          domain="fraction", default=0.12, range=(0.01, 0.5)),
+          domain="unit_interval", default=0.12, range=(0, 0.5)),
     Entry("cache_hit", "h", "h", "",
           "fraction of weight reads served from on-chip cache instead of HBM",
           domain="unit_interval", default=0.8, range=(0, 1)),

@@ -1,0 +1,496 @@
+"""Scenario: one deployment bound once (model, hardware, precisions, layout, workload,
+assumptions), and every figure, derivation, inverse answer and sweep of it.
+
+This is the one place where presets meet formulas.  A scenario fills every input symbol with
+a value and says where the value came from (its *provenance*):
+
+======================  ==============================================================
+``model``               the model's architecture (a preset or a ``config.json``)
+``hardware``            the accelerator's datasheet (peak at the compute precision,
+                        bandwidth, the capacity the driver reports)
+``interconnect``        the GPU-to-GPU link of the layout
+``precision``           the weight, KV-cache and activation precisions
+``workload``            batch, prompt and output lengths, and the context they imply
+``layout``              tensor, pipeline and expert parallel degrees, GPUs, micro-batches
+``assumptions <set>``   efficiencies and modelling choices (``ideal``, ``seed``, ``typical``)
+``user``                a keyword override
+``default``             the glossary's default (the seed's running example), for inputs
+                        nothing above fills (shown, so that it is never silent)
+======================  ==============================================================
+
+Figures are registry formulas in the variant the deployment needs: the model's architecture
+variants (MLA, sliding windows, experts...), and on more than one GPU the layout's (memory per
+GPU with what stays replicated, the decode step of the layout with its communication, prefill
+split over the tensor-parallel group).  A figure is compiled once; a scenario that differs
+only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figure.
+
+>>> import llmphys as F
+>>> s = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", tp=2, batch=8)
+>>> print(f"{s.evaluate('tokens_per_second_per_user'):.4g~P}")
+55.91 tok/s
+>>> s.source("layers"), s.source("utilization")[:20]
+('model Llama-3.1-70B (config.json)', 'assumptions typical ')
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from os import PathLike
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pint
+
+from llmphys.engine import Formula, glossary, registry
+from llmphys.engine.values import coerce
+from llmphys.engine.variants import Variants
+from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.features import LAYOUT
+from llmphys.presets.assumptions import AssumptionSet, assumption_set
+from llmphys.units import Q_
+
+__all__ = ["DEFAULTS", "FIGURES", "Input", "Scenario"]
+
+#: What a scenario is when nothing is said: Llama 3.1 70B on one H100 SXM in BF16, one
+#: 4K-token prompt answered with 1K tokens, the ``typical`` assumptions.  The CLI and the app
+#: start from the same.
+DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "model": "llama-3.1-70b",
+        "hardware": "h100-sxm",
+        "weights": "bf16",
+        "kv": "bf16",
+        "compute": "bf16",
+        "act": "bf16",
+        "tp": 1,
+        "pp": 1,
+        "ep": 1,
+        "batch": 1,
+        "prompt_len": 4096,
+        "output_len": 1024,
+        "assumptions": "typical",
+    }
+)
+
+#: The figures of a deployment, in reading order: formula name -> label.
+FIGURES: Mapping[str, str] = MappingProxyType(
+    {
+        "weight_bytes": "weights (all GPUs)",
+        "kv_cache_bytes": "KV cache (all GPUs)",
+        "memory_per_gpu": "memory per GPU",
+        "ttft": "time to first token",
+        "tpot": "time per output token",
+        "e2e_latency": "end-to-end latency",
+        "tokens_per_second_per_user": "decode tokens/s per user",
+        "tokens_per_second_per_gpu": "decode tokens/s per GPU",
+    }
+)
+
+# symbols a scenario's arguments fill (the precisions by name, the workload, the layout)
+_PRECISIONS = {"weights": "bytes_per_param", "kv": "kv_bytes", "act": "act_bytes"}
+_ARCHITECTURE = {"params", "active_params", "layers", "hidden", "n_heads", "n_kv_heads",
+                 "head_dim"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a scenario: its value in the glossary unit, and where it came from."""
+
+    name: str
+    value: float
+    source: str
+
+    @property
+    def quantity(self) -> pint.Quantity:
+        return Q_(self.value, glossary[self.name].pint_unit)
+
+    @property
+    def kind(self) -> str:
+        """The first word of the source: model, hardware, workload, assumptions, user..."""
+        return self.source.split(" ", 1)[0]
+
+
+def _architecture_symbols() -> set[str]:
+    from llmphys.symbols.architecture import ARCHITECTURE
+
+    return _ARCHITECTURE | {e.name for e in ARCHITECTURE}
+
+
+class Scenario:
+    """A deployment: a model on ``hardware`` at precisions, a layout, a workload and a set of
+    assumptions.  Immutable; :meth:`replace` gives a changed copy.
+
+    ``model`` is a preset name, a :class:`~llmphys.presets.Model`, or a ``config.json`` path
+    or dict; ``hardware`` a preset name or an :class:`~llmphys.presets.Accelerator`.
+    ``weights``, ``kv``, ``act`` (activations) are precisions (``"fp8"``) or bytes per
+    element; ``compute`` picks the accelerator's dense peak.  ``interconnect`` defaults to
+    the accelerator's usual link.  ``assumptions`` is a set's name (``ideal``, ``seed``,
+    ``typical``) or a dict of values on top of ``typical``.  Any other glossary symbol may be
+    given by keyword (``utilization=0.6``, ``seq_len=32768``), as may a part of a figure by
+    value (``effective_flops=200e12``): the user's value wins.
+    """
+
+    def __init__(
+        self,
+        model: Any = DEFAULTS["model"],
+        hardware: Any = DEFAULTS["hardware"],
+        *,
+        weights: Any = DEFAULTS["weights"],
+        kv: Any = DEFAULTS["kv"],
+        compute: str = DEFAULTS["compute"],
+        act: Any = DEFAULTS["act"],
+        tp: int = DEFAULTS["tp"],
+        pp: int = DEFAULTS["pp"],
+        ep: int = DEFAULTS["ep"],
+        batch: Any = DEFAULTS["batch"],
+        prompt_len: Any = DEFAULTS["prompt_len"],
+        output_len: Any = DEFAULTS["output_len"],
+        interconnect: Any = None,
+        assumptions: str | Mapping[str, Any] | AssumptionSet = DEFAULTS["assumptions"],
+        **overrides: Any,
+    ) -> None:
+        self.model = _model(model)
+        self.hardware = _accelerator(hardware)
+        self.compute = str(compute).strip().lower()
+        self.assumptions = assumption_set(assumptions)
+        self._args = {
+            "weights": weights, "kv": kv, "compute": compute, "act": act, "tp": tp, "pp": pp,
+            "ep": ep, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
+            "interconnect": interconnect, "assumptions": self.assumptions,
+        }  # fmt: skip
+        if "new_tokens" in overrides:
+            raise InputError("Scenario: give the output length as output_len= (new_tokens)")
+        where = "Scenario"
+        pool: dict[str, Input] = {}
+
+        def put(name: str, value: Any, source: str) -> None:
+            pool[name] = Input(name, float(coerce(glossary[name], value, where)), source)
+
+        arch = _architecture_symbols()
+        for entry in glossary.inputs():
+            if entry.default is not None and entry.name not in arch:
+                put(entry.name, entry.default, "default (glossary: the seed's running example)")
+        m = self.model
+        for name, value in m.values.items():
+            how = f"{name.replace('params', 'param')}_count of its config.json" if name in (
+                "params", "active_params") else "config.json"  # fmt: skip
+            pool[name] = Input(name, float(value), f"model {m.display_name} ({how})")
+        hw = self.hardware
+        sheet = f"hardware {hw.display_name} (datasheet{', ' + hw.as_of if hw.as_of else ''})"
+        for name, q in hw.values(self.compute).items():
+            put(name, q, sheet + (f", dense {self.compute}" if name == "peak_flops" else ""))
+        for name, value in self.assumptions.values.items():
+            source = self.assumptions.sources[name]
+            pool[name] = Input(name, value, f"assumptions {self.assumptions.name} ({source})")
+        for arg, name in _PRECISIONS.items():
+            value = self._args[arg]
+            put(name, value, f"precision {value}" if isinstance(value, str) else "precision")
+        for name in ("tp", "pp", "ep"):
+            put(name, self._args[name], "layout")
+        put("batch", batch, "workload")
+        put("prompt_len", prompt_len, "workload")
+        put("new_tokens", output_len, "workload (output_len)")
+        layout = {n: pool[n].value for n in ("tp", "pp", "ep")}
+        gpus = round(registry["gpu_count"](**layout).magnitude)
+        #: the link between the GPUs (also on one GPU when the accelerator has a usual one,
+        #: so that a sweep over the layout has it)
+        self.link = None
+        if gpus > 1 or interconnect is not None or hw.interconnect is not None:
+            self.link = _interconnect(interconnect, hw)
+            for name, q in self.link.values().items():
+                put(name, q, f"interconnect {self.link.display_name} ({self.link.as_of})")
+        # user overrides: glossary inputs, or parts of figures given by value
+        self.parts: dict[str, float] = {}
+        for name, value in overrides.items():
+            if name in glossary and glossary[name].kind == "input":
+                put(name, value, "user")
+            elif name in registry:
+                f = registry[name]
+                self.parts[name] = float(coerce(f.entry, value, where))
+            else:
+                known = [e.name for e in glossary.inputs()] + list(registry)
+                raise UnknownNameError(
+                    f"Scenario: {name!r} is neither an input nor a formula"
+                    f"{did_you_mean(name, known)}",
+                    name,
+                )
+        # what the workload and the layout imply, unless the user said otherwise
+        derived = {
+            "seq_len": (
+                pool["prompt_len"].value + pool["new_tokens"].value,
+                "workload: prompt_len + output_len, the context at the last token",
+            ),
+            "n_gpus": (float(gpus), "layout: gpu_count(n_TP, n_EP, n_PP)"),
+            "n_microbatches": (
+                float(min(pool["pp"].value, pool["batch"].value)),
+                "layout: one micro-batch per pipeline stage (at most the batch)",
+            ),
+        }
+        for name, (value, source) in derived.items():
+            if name not in overrides:
+                put(name, value, source)
+        layers = m.values.get("layers")
+        if layers is not None and "layers_per_stage" not in self.parts:
+            stage = math.ceil(layers / pool["pp"].value)
+            if pool["pp"].value > layers:
+                raise InputError(
+                    f"Scenario: n_PP = {pool['pp'].value:g} is more than the {layers:g} layers "
+                    "of the model: a stage would be empty"
+                )
+            if stage * pool["pp"].value != layers:
+                self.parts["layers_per_stage"] = float(stage)
+        self.n_gpus = gpus
+        self.features = (*m.features, *((LAYOUT,) if gpus > 1 else ()))
+        self.pool: Mapping[str, Input] = MappingProxyType(pool)
+        self._overrides = dict(overrides)
+        self._variants = Variants.of(self.features, registry)
+        self._values = {k: v.value for k, v in pool.items()} | self.parts
+        self._compiled: dict[str, tuple[Formula, Any, tuple[str, ...]]] = {}
+
+    # ------------------------------------------------------------------- identity
+    def __repr__(self) -> str:
+        layout = f"tp={self._args['tp']} pp={self._args['pp']} ep={self._args['ep']}"
+        return (
+            f"<Scenario {self.model.name or self.model.display_name} on {self.n_gpus} x "
+            f"{self.hardware.name} ({layout}), weights {self._args['weights']}, "
+            f"KV {self._args['kv']}, compute {self.compute}, batch {self.value('batch'):g}, "
+            f"{self.value('prompt_len'):g} in / {self.value('new_tokens'):g} out, "
+            f"assumptions {self.assumptions.name}>"
+        )
+
+    @property
+    def capacity(self) -> pint.Quantity:
+        """One accelerator's memory (what the driver reports): the budget of every GPU."""
+        return self.pool["gpu_memory"].quantity
+
+    def value(self, name: str) -> float:
+        """The value of input ``name`` in its glossary unit."""
+        if name in self._values:
+            return self._values[name]
+        raise _missing(name, self)
+
+    def source(self, name: str) -> str:
+        """Where the value of input ``name`` came from."""
+        if name in self.parts:
+            return "user" if name in self._overrides else "layout: ceil(L / n_PP) layers"
+        if name not in self.pool:
+            raise _missing(name, self)
+        return self.pool[name].source
+
+    # ------------------------------------------------------------------- formulas
+    def formula(self, name: str | Formula) -> Formula:
+        """The formula ``name`` as this deployment uses it (model and layout variants)."""
+        return self._variants.formula(name)
+
+    def _compile(self, name: str) -> tuple[Formula, Any, tuple[str, ...]]:
+        found = self._compiled.get(name)
+        if found is None:
+            f = self.formula(name)
+            overridable = f.overridable_parts()
+            keep = frozenset(p for p in self.parts if p in overridable)
+            fn, names = f.numeric(keep)
+            missing = [n for n in names if n not in self._values]
+            if missing:
+                raise _missing(missing[0], self, f)
+            found = self._compiled[name] = (f, fn, names)
+        return found
+
+    def values_for(self, name: str) -> dict[str, float]:
+        """The values figure ``name`` takes: its inputs and the parts given by value."""
+        _, _, names = self._compile(name)
+        return {n: self._values[n] for n in names}
+
+    def evaluate(self, name: str) -> pint.Quantity:
+        """Figure ``name`` (any registry formula) of this deployment, with its unit."""
+        f, fn, names = self._compile(name)
+        v = self._values
+        return Q_(float(fn(*[v[n] for n in names])), f.unit)
+
+    def __getitem__(self, name: str) -> pint.Quantity:
+        return self.evaluate(name)
+
+    def __getattr__(self, name: str) -> pint.Quantity:
+        if name.startswith("_") or name not in registry:
+            raise AttributeError(f"'Scenario' object has no attribute {name!r}")
+        return self.evaluate(name)
+
+    def inputs(self, name: str | None = None) -> Any:
+        """Every input with its value, unit and provenance, as a table (``name``: only the
+        inputs of that figure)."""
+        from llmphys.scenario_report import inputs_table
+
+        return inputs_table(self, name)
+
+    def derive(self, name: str, explain: bool = False, binary: bool = False) -> Any:
+        """The worked derivation of figure ``name``, each value with its provenance."""
+        from llmphys.engine.derive import derive
+
+        f, _, _ = self._compile(name)
+        values = self.values_for(name)
+        sources = {n: self.source(n) for n in values}
+        return derive(f, explain=explain, binary=binary, sources=sources, **values)
+
+    def solve(
+        self,
+        unknown: str,
+        target: Any = None,
+        *,
+        of: str | None = None,
+        bound: str | None = None,
+    ) -> Any:
+        """The value of input ``unknown`` at which figure ``of`` meets ``target``.
+
+        ``of`` defaults to ``memory_per_gpu`` with one GPU's capacity as the target (the
+        largest ``seq_len`` or ``batch`` that fits).  ``bound`` defaults to ``at_least`` for a
+        rate (tokens/s) and ``at_most`` otherwise.  Returns a :class:`~llmphys.Solution`.
+        """
+        from llmphys.engine.parse import parse_value
+        from llmphys.engine.solve import solve
+
+        of = of or "memory_per_gpu"
+        f, _, _ = self._compile(of)
+        if target is None:
+            if of != "memory_per_gpu":
+                raise InputError(f"Scenario.solve: give a target for {of}")
+            target = self.capacity
+        elif isinstance(target, str):
+            target = parse_value(target, f.entry, "target")
+        values = self.values_for(of)
+        if unknown not in values:
+            raise UnknownNameError(
+                f"Scenario.solve: {unknown!r} is not an input of {of} here"
+                f"{did_you_mean(unknown, values)} (inputs: {', '.join(values)})",
+                unknown,
+            )
+        del values[unknown]
+        if bound is None:
+            rate = f.unit.dimensionality == Q_(1, "1/second").dimensionality  # tokens/s
+            bound = "at_least" if rate else "at_most"
+        return solve(f, unknown, target=target, bound=bound, **values)
+
+    def sweep(self, *figures: str, **axes: Any) -> Any:
+        """Figures over a grid of inputs: an :class:`xarray.Dataset` with one variable per
+        figure (default: :data:`FIGURES`) and one dimension per axis (``batch=[1, 8, 64]``,
+        ``prompt_len=...``, ``tp=[1, 2, 4, 8]``).  Axis values are numbers in the symbol's
+        glossary unit or quantities."""
+        from llmphys.scenario_report import sweep
+
+        return sweep(self, figures or tuple(FIGURES), axes)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with ``changes`` (any constructor argument or override)."""
+        args = {k: v for k, v in self._args.items()}
+        args.update(self._overrides)
+        args.update(changes)
+        model = args.pop("model", self.model)
+        hardware = args.pop("hardware", self.hardware)
+        if "hardware" in changes and "interconnect" not in changes:
+            args["interconnect"] = None  # the new accelerator's own link
+        made = Scenario(model, hardware, **args)
+        if made.features == self.features and made.model is self.model:  # same formulas
+            made._compiled = self._compiled if made.parts.keys() == self.parts.keys() else {}
+        return made
+
+    def with_values(self, **values: float) -> Scenario:
+        """A copy with input values changed (numbers in glossary units), reusing every compiled
+        figure: what a slider does.  Structural changes (model, hardware, precisions by name,
+        layout degrees) go through :meth:`replace`."""
+        made = object.__new__(Scenario)
+        made.__dict__.update(self.__dict__)
+        new = dict(self._values)
+        pool = dict(self.pool)
+        for name, value in values.items():
+            if name not in new or name in ("tp", "pp", "ep", "n_gpus"):
+                raise InputError(
+                    f"Scenario.with_values: {name!r} is not a plain input here; use replace()"
+                )
+            number = float(coerce(glossary[name], value, "Scenario"))
+            new[name] = number
+            pool[name] = Input(name, number, "user")
+        made._values = new
+        made.pool = MappingProxyType(pool)
+        made._overrides = {**self._overrides, **values}
+        return made
+
+    def compare(self, other: Scenario, figures: Iterable[str] = ()) -> Any:
+        """A table of the figures (default :data:`FIGURES`) and inputs that differ."""
+        from llmphys.scenario_report import compare
+
+        return compare(self, other, tuple(figures) or tuple(FIGURES))
+
+    def summary(self) -> Any:
+        """The deployment at a glance: memory per GPU and whether it fits, the largest context
+        and batch, the fewest GPUs, decode speed per user and per GPU, TTFT, TPOT, end-to-end
+        latency."""
+        from llmphys.scenario_report import summary
+
+        return summary(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary and the inputs as plain data (JSON-serialisable)."""
+        return self.summary().to_dict()
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def _repr_markdown_(self) -> str:
+        return self.summary()._repr_markdown_()
+
+
+def _missing(name: str, s: Scenario, f: Formula | None = None) -> InputError:
+    what = f" for {f.name}" if f is not None else ""
+    if name in glossary:
+        entry = glossary[name]
+        return InputError(
+            f"Scenario: no value{what} for {name!r} ({entry.text}: {entry.meaning}); the model "
+            f"{s.model.display_name!r} does not give it: pass {name}=... "
+        )
+    return UnknownNameError(
+        f"Scenario: unknown input {name!r}{did_you_mean(name, s._values)}", name
+    )
+
+
+def _model(model: Any) -> Any:
+    import llmphys
+    from llmphys.presets import Model
+
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, Mapping):
+        return llmphys.load_hf_config(model)
+    if isinstance(model, PathLike) or (
+        isinstance(model, str) and model.endswith(".json") and model not in llmphys.models
+    ):
+        return llmphys.load_hf_config(model)
+    return llmphys.models[model]
+
+
+def _accelerator(hardware: Any) -> Any:
+    import llmphys
+    from llmphys.presets import Accelerator
+
+    return hardware if isinstance(hardware, Accelerator) else llmphys.hardware[hardware]
+
+
+def _interconnect(link: Any, hw: Any) -> Any:
+    import llmphys
+    from llmphys.interconnect import Interconnect
+
+    if isinstance(link, Interconnect):
+        return link
+    if link is None:
+        if hw.interconnect is None:
+            raise InputError(
+                f"Scenario: {hw.display_name} has no usual interconnect on record; a layout "
+                f"over several GPUs needs interconnect=... ({', '.join(llmphys.interconnects)})"
+            )
+        link = hw.interconnect
+    return llmphys.interconnects[link]
+
+
+def _as_array(value: Any, name: str) -> np.ndarray:
+    entry = glossary[name]
+    return np.atleast_1d(np.asarray(coerce(entry, value, "Scenario.sweep"), dtype=float))

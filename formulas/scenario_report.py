@@ -1,0 +1,293 @@
+"""What a :class:`~llmphys.Scenario` shows: its inputs with provenance, its summary, a
+comparison of two deployments, and sweeps over a grid of inputs.  No physics here: every
+number is a figure of the scenario (a registry formula) or a sizing question of it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pint
+
+from llmphys.display import Table
+from llmphys.engine import glossary, registry
+from llmphys.engine.numbers import format_quantity, text_number
+from llmphys.errors import InfeasibleError, InputError, UnknownNameError, did_you_mean
+from llmphys.units import Q_
+
+if TYPE_CHECKING:  # pragma: no cover
+    from llmphys.scenario import Scenario
+
+__all__ = ["Comparison", "Summary", "compare", "inputs_table", "summary", "sweep"]
+
+
+def _shown(q: pint.Quantity) -> str:
+    return format_quantity(q, 4)
+
+
+def _input_value(s: Scenario, name: str) -> str:
+    value = s.value(name)
+    if name in s.parts:
+        return _shown(Q_(value, registry[name].unit))
+    unit = glossary[name].unit_text
+    return text_number(value, 6, exact=True) + (f" {unit}" if unit else "")
+
+
+# ----------------------------------------------------------------------------- inputs
+class InputsTable(Table):
+    """The inputs of a scenario: value, unit and where each came from (``sources``)."""
+
+    def __init__(self, s: Scenario, names: Sequence[str]) -> None:
+        self.sources = {n: s.source(n) for n in names}
+        self.values = {n: s.value(n) for n in names}
+        rows = []
+        for n in names:
+            entry = glossary[n]
+            rows.append([n, entry.text, _input_value(s, n), self.sources[n]])
+        super().__init__(["input", "symbol", "value", "source"], rows)
+
+
+def inputs_table(s: Scenario, figure: str | None = None) -> InputsTable:
+    """Every input of ``s`` (or of ``figure``), in glossary order, with its provenance."""
+    if figure is None:
+        names = sorted(s._values, key=lambda n: (glossary.order(n), n))
+    else:
+        names = list(s.values_for(figure))
+    return InputsTable(s, names)
+
+
+# ----------------------------------------------------------------------------- summary
+@dataclass
+class Row:
+    key: str
+    label: str
+    value: Any  # a quantity, a number, text
+    text: str
+    note: str = ""
+
+
+@dataclass
+class Summary:
+    """A deployment at a glance (``str()``, Markdown, HTML, ``to_dict()``)."""
+
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    fits: bool = True
+
+    def __getitem__(self, key: str) -> Any:
+        for row in self.rows:
+            if row.key == key:
+                return row.value
+        raise KeyError(f"{key!r}; the summary has {', '.join(r.key for r in self.rows)}")
+
+    def __str__(self) -> str:
+        width = max(len(r.label) for r in self.rows)
+        lines = [self.title]
+        for r in self.rows:
+            note = f"  ({r.note})" if r.note else ""
+            lines.append(f"  {r.label.ljust(width)}  {r.text}{note}")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self.title}**", "", "| | |", "|---|---|"]
+        lines += [f"| {r.label} | {r.text}{f' ({r.note})' if r.note else ''} |" for r in self.rows]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(r.label)}</th>"
+            f"<td style='text-align:left'>{html.escape(r.text)}"
+            f"{'<br><small>' + html.escape(r.note) + '</small>' if r.note else ''}</td></tr>"
+            for r in self.rows
+        )
+        return f"<b>{html.escape(self.title)}</b><table>{body}</table>"
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(v: Any) -> Any:
+            if isinstance(v, pint.Quantity):
+                return {"value": float(v.magnitude), "unit": f"{v.units:~P}"}
+            return v
+
+        return {
+            "title": self.title,
+            "fits": self.fits,
+            "figures": {
+                r.key: {"label": r.label, "value": plain(r.value), "text": r.text, "note": r.note}
+                for r in self.rows
+            },
+        }
+
+
+def _title(s: Scenario) -> str:
+    a = s._args
+    layout = f"n_TP={a['tp']}, n_PP={a['pp']}, n_EP={a['ep']}"
+    return (
+        f"{s.model.display_name} on {s.n_gpus} x {s.hardware.display_name} ({layout}); "
+        f"weights {a['weights']}, KV {a['kv']}, compute {s.compute}; batch "
+        f"{s.value('batch'):g}, {s.value('prompt_len'):g} in / {s.value('new_tokens'):g} out; "
+        f"assumptions {s.assumptions.name}"
+    )
+
+
+def summary(s: Scenario) -> Summary:
+    """Memory per GPU and whether it fits, the largest context and batch at this layout, the
+    fewest GPUs (and layout) that hold it, decode speed, TTFT, TPOT, end-to-end latency."""
+    from llmphys.sizing import fewest_gpus_layout
+
+    out = Summary(_title(s))
+    add = out.rows.append
+    for key, label in (
+        ("weights_per_gpu", "weights per GPU"),
+        ("kv_cache_per_gpu", "KV cache per GPU"),
+        ("workspace_per_gpu", "workspace per GPU"),
+    ):
+        q = s.evaluate(key).to("GB")
+        add(Row(key, label, q, _shown(q)))
+    need = s.evaluate("memory_per_gpu").to("GB")
+    cap = s.capacity.to("GB")
+    out.fits = bool(need <= cap)
+    verdict = "fits" if out.fits else "does not fit"
+    held = f"{_shown(cap)} = {s.capacity.to('GiB'):.4g~P}"
+    add(Row("memory_per_gpu", "memory per GPU", need, _shown(need),
+            f"{verdict}: one GPU holds {held}"))  # fmt: skip
+    for key, unknown, label in (
+        ("largest_context", "seq_len", "largest context that fits"),
+        ("largest_batch", "batch", "largest batch that fits"),
+    ):
+        try:
+            solved = s.solve(unknown)
+            add(Row(key, label, solved.value, f"{solved.value:,.0f~P}"))
+        except InfeasibleError as exc:
+            add(Row(key, label, None, "none", str(exc).split(". ")[0]))
+    try:
+        best = fewest_gpus_layout(s)
+        add(Row("fewest_gpus", "fewest GPUs that hold it", best.n_gpus,
+                f"{best.n_gpus} (n_TP={best._args['tp']}, n_PP={best._args['pp']})"))  # fmt: skip
+    except InfeasibleError as exc:
+        add(Row("fewest_gpus", "fewest GPUs that hold it", None, "none", str(exc)))
+    for key in ("ttft", "tpot", "e2e_latency", "tokens_per_second_per_user",
+                "tokens_per_second_per_gpu"):  # fmt: skip
+        from llmphys.scenario import FIGURES
+
+        q = s.evaluate(key)
+        if q.units != registry[key].unit or str(q.units) == "second":
+            q = q.to("ms") if q.to("s").magnitude < 1 else q.to("s")
+        add(Row(key, FIGURES[key], q, _shown(q)))
+    return out
+
+
+# ----------------------------------------------------------------------------- compare
+@dataclass
+class Comparison:
+    """Figures and inputs of two scenarios side by side; only what differs."""
+
+    left: str
+    right: str
+    figures: list[tuple[str, pint.Quantity, pint.Quantity]]
+    inputs: list[tuple[str, str, str]]
+
+    def ratio(self, name: str) -> float:
+        for key, a, b in self.figures:
+            if key == name:
+                return float((b / a).to("").magnitude)
+        raise KeyError(name)
+
+    def table(self) -> Table:
+        rows = [
+            [k, _shown(a), _shown(b), f"{(b / a).to('').magnitude:.3g}x"]
+            for k, a, b in self.figures
+        ]
+        rows += [[f"input {k}", x, y, ""] for k, x, y in self.inputs]
+        return Table(["", self.left, self.right, "right / left"], rows)
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+    def _repr_markdown_(self) -> str:
+        return self.table()._repr_markdown_()
+
+
+def compare(a: Scenario, b: Scenario, figures: Sequence[str]) -> Comparison:
+    rows = []
+    for name in figures:
+        x, y = a.evaluate(name), b.evaluate(name).to(a.evaluate(name).units)
+        if not np.isclose(x.magnitude, y.magnitude, rtol=1e-12, atol=0):
+            rows.append((name, x, y))
+    inputs = []
+    for name in sorted(set(a._values) | set(b._values), key=lambda n: (glossary.order(n), n)):
+        va, vb = a._values.get(name), b._values.get(name)
+        if va != vb:
+            inputs.append((name, "-" if va is None else _input_value(a, name),
+                           "-" if vb is None else _input_value(b, name)))  # fmt: skip
+    return Comparison(repr(a)[10:-1], repr(b)[10:-1], rows, inputs)
+
+
+# ----------------------------------------------------------------------------- sweep
+_LAYOUT = ("tp", "pp", "ep")
+
+
+def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
+    """``figures`` of ``s`` over the grid of ``axes`` (see :meth:`Scenario.sweep`)."""
+    import xarray as xr
+
+    from llmphys.engine.values import coerce
+    from llmphys.engine.variants import Variants
+    from llmphys.features import LAYOUT
+
+    if not axes:
+        raise InputError("Scenario.sweep: give at least one axis, e.g. batch=[1, 8, 64]")
+    axes = {("new_tokens" if k == "output_len" else k): v for k, v in axes.items()}
+    arrays: dict[str, np.ndarray] = {}
+    for name, value in axes.items():
+        if name not in glossary or glossary[name].kind != "input":
+            raise UnknownNameError(
+                f"Scenario.sweep: {name!r} is not an input{did_you_mean(name, s._values)}", name
+            )
+        arrays[name] = np.atleast_1d(np.asarray(coerce(glossary[name], value, "Scenario.sweep")))
+    grids = np.meshgrid(*arrays.values(), indexing="ij")
+    values: dict[str, Any] = dict(s._values)
+    values.update(zip(arrays, grids, strict=True))
+    parts = dict(s.parts)
+    features = s.features
+    if any(n in arrays for n in _LAYOUT):
+        if s.link is None:
+            raise InputError(
+                f"Scenario.sweep: {s.hardware.display_name} has no usual interconnect on "
+                "record; a sweep over the layout needs the scenario's interconnect=..."
+            )
+        lay = {n: values[n] for n in _LAYOUT}
+        values["n_gpus"] = registry["gpu_count"].numeric()[0](
+            *(lay[a] for a in registry["gpu_count"].numeric()[1])
+        )
+        values["n_microbatches"] = np.minimum(values["pp"], values["batch"])
+        parts.pop("layers_per_stage", None)  # an even split along a swept n_PP
+        if LAYOUT not in features:
+            features = (*features, LAYOUT)
+    elif "batch" in arrays and "n_microbatches" not in s._overrides:
+        values["n_microbatches"] = np.minimum(values["pp"], values["batch"])
+    if ("prompt_len" in arrays or "new_tokens" in arrays) and "seq_len" not in s._overrides:
+        values["seq_len"] = values["prompt_len"] + values["new_tokens"]
+    variants = Variants.of(features, registry)
+    data = {}
+    for name in figures:
+        f = variants.formula(name)
+        keep = frozenset(p for p in parts if p in f.overridable_parts())
+        fn, names = f.numeric(keep)
+        args = []
+        for n in names:
+            if n in parts and n in keep:
+                args.append(parts[n])
+            elif n in values:
+                args.append(values[n])
+            else:
+                raise InputError(f"Scenario.sweep: {name} needs {n!r}, which the scenario lacks")
+        result = np.broadcast_to(np.asarray(fn(*args), dtype=float), grids[0].shape)
+        data[name] = xr.DataArray(
+            result, dims=list(arrays), attrs={"units": f"{f.unit:~P}", "long_name": f.meaning}
+        )
+    coords = {n: (n, a, {"units": glossary[n].unit_text}) for n, a in arrays.items()}
+    return xr.Dataset(data, coords=coords, attrs={"scenario": repr(s)})
