@@ -5,22 +5,29 @@ Commands (each takes ``--json`` for scripts)::
     llmphys list                               every formula: name, unit, meaning
     llmphys show NAME                          a formula (definition, inputs with units,
                                                rationale) or a glossary symbol
-    llmphys derive NAME [--model M] [--hardware H] [--precision P] [--set k=v ...]
+    llmphys derive NAME [DEPLOYMENT] [--set k=v ...]
                                                the worked derivation
-    llmphys solve NAME --for SYMBOL --target VALUE [--bound B] [--model M] [--hardware H]
-                  [--set k=v ...]              the inverse question ("largest seq_len that fits")
+    llmphys solve NAME --for SYMBOL --target VALUE [--bound B] [DEPLOYMENT] [--set k=v ...]
+                                               the inverse question ("largest seq_len that fits")
+    llmphys scenario [DEPLOYMENT] [--inputs]   a deployment at a glance
     llmphys check "TEXT" [--unit name=unit ...] [--result UNIT]
                                                verify the units of a new formula
     llmphys models                             model presets
     llmphys hardware                           accelerator presets
     llmphys app [--port N] [--no-browser]      the sizing web app (Voilà on 127.0.0.1)
 
+DEPLOYMENT is any of ``--model --hardware --assume --weights --kv --compute --tp --pp --ep
+--batch --prompt-len --output-len --interconnect`` (:mod:`llmphys.cli_scenario`): with any of
+them the figure is a :class:`~llmphys.Scenario`'s, every input filled (the same defaults as the
+app and the Python API) and each value's provenance shown.  Without them a bare formula is
+derived or solved from ``--set`` values alone (inputs left out stay symbols).
+
 Values (``--set k=v``, ``--target``) are typed as people write them (see
 :func:`llmphys.engine.parse.parse_value`): a plain number in the symbol's own unit (``70e9``,
 ``0.4``), a number with a unit (``80GiB``, ``"80 GB"``, ``"3.35 TB/s"``), a count with a suffix
-for dimensionless counts (``32k`` = 32,000, ``32Ki`` = 32,768, ``70B`` = 70 billion; for a
-symbol in bytes ``70B`` is 70 bytes), or a precision name (``bf16``).  ``--set`` overrides what
-``--model``/``--hardware`` give.
+(``70B`` = 70 billion, ``32Ki`` = 32,768; a token count reads ``32k`` as 32,768, as context
+lengths are quoted, and the command says how it read it; for a symbol in bytes ``70B`` is 70
+bytes), or a precision name (``bf16``).  ``--set`` wins over what the deployment gives.
 
 Exit status: 0 on success; 1 when the answer is "no": a unit error (``check`` of a wrong
 formula, a value of the wrong dimension) or an infeasible inverse question; 2 on bad usage: a
@@ -32,36 +39,33 @@ Messages go to stderr; with ``--json`` an ``{"error": ...}`` object also goes to
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from llmphys.cli_listing import (
+    _registry,
+    _unknown,
+    cmd_hardware,
+    cmd_list,
+    cmd_models,
+    cmd_show,
+    print_json,
+)
+from llmphys.cli_scenario import (
+    UsageError,
+    add_scenario_options,
+    check_used,
+    pairs,
+    read,
+    scenario,
+)
+from llmphys.errors import UnknownNameError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141  # as if killed by SIGPIPE, the shell convention
-
-
-class UsageError(Exception):
-    """A command line that parses but cannot be used (``--set`` without ``=``)."""
-
-
-# ------------------------------------------------------------------------------- helpers
-def _registry():
-    from llmphys.user import user_registry
-
-    return user_registry
-
-
-def _unknown(message: str, name: str, candidates: Sequence[str]):
-    """An :class:`UnknownNameError` whose message ends with the closest names."""
-    from llmphys.errors import UnknownNameError, closest, did_you_mean
-
-    head, _, tail = message.partition("{suggest}")
-    return UnknownNameError(
-        head + did_you_mean(name, candidates) + tail, name, closest(name, candidates)
-    )
 
 
 def _formula(name: str):
@@ -75,249 +79,56 @@ def _formula(name: str):
     )
 
 
-def _unit(unit) -> str:
-    return f"{unit:~P}"
-
-
-def _pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
-    """``["seq_len=32k", ...]`` as a dict; a later pair overrides an earlier one."""
-    found: dict[str, str] = {}
-    for item in items or ():
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"{option} expects NAME=VALUE, got {item!r}")
-        found[name.strip()] = value.strip()
-    return found
-
-
-def _known_inputs(formula) -> list[str]:
-    return [*formula.input_names, *formula.overridable_parts()]
-
-
-def _values(formula, texts: Mapping[str, str]) -> dict[str, Any]:
-    """``--set`` texts parsed for ``formula``'s inputs (and parts that may be given)."""
-    from llmphys.engine.parse import parse_value
-
-    gloss = formula.registry.glossary
-    known = _known_inputs(formula)
-    values: dict[str, Any] = {}
-    for name, text in texts.items():
-        if name not in known:
-            raise _unknown(
-                f"formula '{formula.name}': unknown input {name!r}{{suggest}} "
-                f"(inputs: {', '.join(formula.input_names)})",
-                name,
-                known,
-            )
-        values[name] = parse_value(text, gloss[name], f"--set {name}")
-    return values
-
-
-def _presets(
-    args: argparse.Namespace, formula, given: Sequence[str] = ()
-) -> tuple[Any, dict[str, Any]]:
-    """The formula as ``--model`` builds it, and the values ``--model``/``--hardware`` give.
-
-    ``given`` names parts the command line gives directly (their inputs are left out).
-    """
-    import llmphys
-
-    values: dict[str, Any] = {}
-    model_name = getattr(args, "model", None)
-    hardware_name = getattr(args, "hardware", None)
-    if getattr(args, "precision", None) and not hardware_name:
-        raise UsageError("--precision chooses the peak FLOP rate of --hardware; give --hardware")
-    if model_name:
-        model = llmphys.models[model_name]
-        if formula.name in llmphys.registry:  # the architecture's variant of a built-in
-            formula = model.formula(formula.name)
-        values.update(model.inputs_for(formula, given=given))
-    if hardware_name:
-        accelerator = llmphys.hardware[hardware_name]
-        precision = {"precision": args.precision} if args.precision else {}
-        values.update(accelerator.inputs_for(formula, given=given, **precision))
-    return formula, values
-
-
-def _given_parts(formula, texts: Mapping[str, str]) -> list[str]:
-    parts = formula.overridable_parts()
-    return [name for name in texts if name in parts]
-
-
-def _json_default(value: Any) -> Any:
+def _bare_values(formula, texts: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """``--set`` texts for a bare formula: its inputs and the parts that may be given."""
+    known = [*formula.input_names, *formula.overridable_parts()]
     try:
-        import numpy as np
-
-        if isinstance(value, np.generic):
-            return value.item()
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    return str(value)
+        return read(texts, known, f"formula '{formula.name}'")
+    except UnknownNameError as exc:
+        raise UnknownNameError(
+            f"{exc} (inputs: {', '.join(formula.input_names)})", exc.name, exc.suggestions
+        ) from None
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
-
-
-def _table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
-    if not rows:
-        return []
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
-        lines.append((indent + "  ".join([*cells, row[-1]])).rstrip())
-    return lines
-
-
-# ------------------------------------------------------------------------------ commands
-def cmd_list(args: argparse.Namespace) -> int:
-    from llmphys.units import describe_dimension
-
-    registry = _registry()
-    formulas = [registry[name] for name in registry]
-    if args.json:
-        _print_json(
-            {
-                "formulas": [
-                    {
-                        "name": f.name,
-                        "unit": _unit(f.unit),
-                        "dimension": describe_dimension(f.unit),
-                        "meaning": f.meaning,
-                        "inputs": list(f.input_names),
-                        "source": f.source,
-                    }
-                    for f in formulas
-                ]
-            }
+def _figure(args: argparse.Namespace, texts: dict[str, str]) -> tuple[Any, Any, list[str]]:
+    """The formula asked about, and the deployment (a Scenario, or None for a bare formula)."""
+    formula = _formula(args.name)
+    s, echo = scenario(args, texts)
+    if s is None:
+        return formula, None, echo
+    if args.name not in _builtin():
+        raise UsageError(
+            f"{args.name} is a formula of your own: a deployment's figures are the built-in "
+            "formulas; give its inputs with --set instead of deployment options"
         )
-        return EXIT_OK
-    rows = [(f.name, _unit(f.unit) or "-", f.meaning) for f in formulas]
-    print("\n".join(_table(rows)))
-    return EXIT_OK
+    return formula, s, echo
 
 
-def _entry_dict(entry) -> dict[str, Any]:
-    return {
-        "name": entry.name,
-        "symbol": {"text": entry.text, "latex": entry.latex},
-        "unit": entry.unit_text,
-        "dimension": entry.dimension,
-        "meaning": entry.meaning,
-        "domain": entry.domain,
-        "integer": entry.integer,
-        "default": entry.default,
-        "range": list(entry.range) if entry.range else None,
-        "choices": dict(entry.choices) if entry.choices else None,
-    }
+def _builtin():
+    from llmphys.engine import registry
+
+    return registry
 
 
-def _show_symbol(name: str, args: argparse.Namespace) -> int:
-    from llmphys.engine.glossary import DOMAINS
-    from llmphys.engine.numbers import text_number
-
-    registry = _registry()
-    entry = registry.glossary[name]
-    users = [f for f in registry if name in registry[f].input_names]
-    if args.json:
-        _print_json({"symbol": _entry_dict(entry), "used_by": users})
-        return EXIT_OK
-    lines = [f"{entry.name} ({entry.text}): {entry.meaning}", ""]
-    rows = [
-        ("unit", f"{entry.unit_text or 'plain number'} ({entry.dimension})"),
-        ("domain", DOMAINS[entry.domain] + (", a whole number" if entry.integer else "")),
-    ]
-    if entry.default is not None:
-        rows.append(("default", text_number(entry.default, exact=True)))
-    if entry.range is not None:
-        low, high = (text_number(x, exact=True) for x in entry.range)
-        rows.append(("range", f"{low} to {high}"))
-    if entry.choices:
-        named = (f"{k} = {text_number(v, exact=True)}" for k, v in entry.choices.items())
-        rows.append(("names", ", ".join(named)))
-    rows.append(("used by", ", ".join(users) or "-"))
-    lines += _table([(f"{k}:", v) for k, v in rows], "  ")
-    print("\n".join(lines))
-    return EXIT_OK
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    from llmphys.engine.docs import rationale
-    from llmphys.units import describe_dimension
-
-    registry = _registry()
-    name = args.name
-    if name not in registry:
-        if name in registry.glossary:
-            return _show_symbol(name, args)
-        candidates = [*registry, *(e.name for e in registry.glossary.inputs())]
-        raise _unknown(
-            f"unknown formula or symbol {name!r}{{suggest}} (llmphys list shows every formula)",
-            name,
-            candidates,
-        )
-    f = registry[name]
-    gloss = f.registry.glossary
-    parts = f.overridable_parts()
-    notes = rationale(f)
-    symbol = f.entry.text
-    definition = f"{symbol} = {f.to_text()}"
-    expanded = f"{' ' * len(symbol)} = {f.to_text(f.expanded)}" if f.parts else ""
-    if args.json:
-        _print_json(
-            {
-                "name": f.name,
-                "meaning": f.meaning,
-                "unit": _unit(f.unit),
-                "dimension": describe_dimension(f.unit),
-                "symbol": {"text": symbol, "latex": f.entry.latex},
-                "definition": {"text": f.to_text(), "latex": f.to_latex()},
-                "expanded": {"text": f.to_text(f.expanded), "latex": f.to_latex(f.expanded)},
-                "inputs": [_entry_dict(gloss[s.name]) for s in f.inputs],
-                "parts": [
-                    {"name": n, "unit": _unit(p.unit), "meaning": p.meaning}
-                    for n, p in parts.items()
-                ],
-                "rationale": notes,
-                "source": f.source,
-            }
-        )
-        return EXIT_OK
-    lines = [f"{f.name}: {f.meaning} [{_unit(f.unit) or 'plain number'}]", "", "Formula"]
-    lines.append(f"  {definition}")
-    if expanded:
-        lines.append(f"  {expanded}")
-    lines += ["", "Inputs"]
-    rows = []
-    for sym in f.inputs:
-        entry = gloss[sym.name]
-        rows.append((entry.name, entry.text, entry.unit_text or "-", entry.meaning))
-    lines += _table(rows, "  ")
-    if parts:
-        lines += ["", "Parts that may be given instead of their inputs"]
-        lines += _table([(n, _unit(p.unit), p.meaning) for n, p in parts.items()], "  ")
-    if notes:
-        lines += ["", "Rationale"] + [f"  - {line}" for line in notes]
-    if f.source:
-        lines += ["", "Source", f"  {f.source}"]
-    print("\n".join(lines))
-    return EXIT_OK
+def _echo(echo: list[str], args: argparse.Namespace) -> None:
+    if echo and not args.json:
+        print("\n".join(echo) + "\n")
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
     from llmphys.engine.derive import derive
 
-    texts = _pairs(args.set, "--set")
-    formula = _formula(args.name)
-    formula, values = _presets(args, formula, _given_parts(formula, texts))
-    values.update(_values(formula, texts))
-
-    derivation = derive(formula, explain=args.explain, binary=args.binary, **values)
+    texts = pairs(args.set, "--set")
+    formula, s, echo = _figure(args, texts)
+    if s is None:
+        values, echo = _bare_values(formula, texts)
+        derivation = derive(formula, explain=args.explain, binary=args.binary, **values)
+    else:
+        check_used(s, args.name, texts)
+        derivation = s.derive(args.name, explain=args.explain, binary=args.binary)
+    _echo(echo, args)
     if args.json:
-        _print_json(derivation.to_dict())
+        print_json(derivation.to_dict())
     else:
         print(derivation)
     return EXIT_OK
@@ -327,10 +138,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
     import llmphys
     from llmphys.engine.parse import parse_value
 
-    texts = _pairs(args.set, "--set")
-    formula = _formula(args.name)
-    formula, values = _presets(args, formula, _given_parts(formula, texts))
+    texts = pairs(args.set, "--set")
     unknown = args.unknown
+    if unknown in texts:
+        raise UsageError(f"--set gives {unknown}, the symbol to solve for; drop it")
+    formula, s, echo = _figure(args, texts)
+    if s is not None:
+        check_used(s, args.name, texts)
+        formula = s.formula(args.name)
     if unknown not in formula.input_names:
         raise _unknown(
             f"formula '{formula.name}': cannot solve for {unknown!r}, which is not one of its "
@@ -338,122 +153,63 @@ def cmd_solve(args: argparse.Namespace) -> int:
             unknown,
             list(formula.input_names),
         )
-    if unknown in texts:
-        raise UsageError(f"--set gives {unknown}, the symbol to solve for; drop it")
-    values.pop(unknown, None)  # a preset's value for the unknown is what is being solved for
-    values.update(_values(formula, texts))
     target = parse_value(args.target, formula.entry, "--target")
-    extra = {"bound": args.bound} if args.bound else {}
-    solution = llmphys.solve(formula, unknown, target=target, **extra, **values)
+    if s is None:
+        values, echo = _bare_values(formula, texts)
+        extra = {"bound": args.bound} if args.bound else {}
+        solution = llmphys.solve(formula, unknown, target=target, **extra, **values)
+    else:
+        solution = s.solve(unknown, target, of=args.name, bound=args.bound)
+    _echo(echo, args)
     if args.json:
-        _print_json(solution.to_dict())
+        print_json(solution.to_dict())
     else:
         print(solution)
     return EXIT_OK
 
 
+def cmd_scenario(args: argparse.Namespace) -> int:
+    import llmphys
+
+    texts = pairs(args.set, "--set")
+    s, echo = scenario(args, texts)
+    if s is None:
+        s = llmphys.Scenario(**read(texts, _known(), "--set")[0])
+    _echo(echo, args)
+    if args.json:
+        data = s.to_dict()
+        if args.inputs:
+            data["inputs"] = {
+                n: {"value": s.value(n), "source": s.source(n)} for n in s.inputs().sources
+            }
+        print_json(data)
+        return EXIT_OK
+    print(s.summary())
+    if args.inputs:
+        print("\nInputs\n" + str(s.inputs()))
+    return EXIT_OK
+
+
+def _known() -> list[str]:
+    from llmphys.engine import glossary, registry
+
+    return [e.name for e in glossary.inputs()] + list(registry)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from llmphys.check import analyse, compare_result, describe
 
-    units = _pairs(args.unit, "--unit")
+    units = pairs(args.unit, "--unit")
     analysis = analyse(args.text, units, _registry())
     got = analysis.unit()
     unit = compare_result(analysis, got, args.result) if args.result is not None else got
     shown = analysis.show(analysis.expr)
     if args.json:
-        _print_json({"ok": True, "expression": shown, **describe(unit)})
+        print_json({"ok": True, "expression": shown, **describe(unit)})
         return EXIT_OK
     info = describe(unit)
     declared = " (as declared)" if args.result is not None else ""
     print(f"ok: {shown} is in {info['unit']}{declared}, dimension {info['dimension']}")
-    return EXIT_OK
-
-
-def _model_rows() -> list[dict[str, Any]]:
-    import llmphys
-
-    rows = []
-    for name in llmphys.models:
-        m = llmphys.models[name]
-        rows.append(
-            {
-                "name": name,
-                "display_name": m.display_name,
-                "family": m.family,
-                "params": m.values["params"],
-                "active_params": m.values["active_params"],
-                "moe": m.is_moe,
-                "attention": m.attention,
-                "attention_text": m.attention_text(),
-                "features": list(m.features),
-                "hf_id": m.hf_id,
-                "source": m.source,
-                "as_of": m.as_of,
-            }
-        )
-    return rows
-
-
-def _hardware_rows() -> list[dict[str, Any]]:
-    import llmphys
-
-    rows = []
-    for name in llmphys.hardware:
-        a = llmphys.hardware[name]
-        rows.append(
-            {
-                "name": name,
-                "display_name": a.display_name,
-                "vendor": a.vendor,
-                "memory_type": a.memory_type,
-                "capacity": a.capacity.to("byte").magnitude,
-                "capacity_label": f"{a.capacity_label:~P}",
-                "capacity_text": a.capacity_text(),
-                "mem_bandwidth": a.mem_bandwidth.to("byte/second").magnitude,
-                "peak_flops": {
-                    p: (None if q is None else q.to("FLOP/second").magnitude)
-                    for p, q in a.peak.items()
-                },
-                "source": a.source,
-                "as_of": a.as_of,
-            }
-        )
-    return rows
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    rows = _model_rows()
-    if args.json:
-        _print_json({"models": rows})
-        return EXIT_OK
-    table = []
-    for r in rows:
-        size = f"{r['params'] / 1e9:.4g}B"
-        if r["moe"]:
-            size += f" ({r['active_params'] / 1e9:.3g}B active)"
-        table.append((r["name"], r["display_name"], size, r["attention_text"]))
-    print("\n".join(_table(table)))
-    return EXIT_OK
-
-
-def cmd_hardware(args: argparse.Namespace) -> int:
-    from llmphys.engine.numbers import format_quantity
-    from llmphys.units import Q_
-
-    rows = _hardware_rows()
-    if args.json:
-        _print_json({"hardware": rows})
-        return EXIT_OK
-    table = []
-    for r in rows:
-        bandwidth = format_quantity(Q_(r["mem_bandwidth"], "byte/second"))
-        peaks = ", ".join(
-            f"{format_quantity(Q_(v, 'FLOP/second'))} {p}"
-            for p, v in r["peak_flops"].items()
-            if v is not None and p in ("bf16", "fp8")
-        )
-        table.append((r["name"], r["display_name"], r["capacity_text"], bandwidth, peaks))
-    print("\n".join(_table(table)))
     return EXIT_OK
 
 
@@ -483,8 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The physics of LLM inference: formulas, derivations, inverse questions "
         "and unit checks.",
         epilog="Exit status: 0 success, 1 unit error or infeasible question, 2 bad usage. "
-        "Values: 80GB, '80 GiB', '3.35 TB/s', 32k (32,000), 32Ki (32,768), 70B (70e9 for a "
-        "count), bf16.",
+        "Values: 80GB, '80 GiB', '3.35 TB/s', 32k (32,768 for a token count), 32Ki (32,768), "
+        "70B (70e9 for a count), bf16.",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     common = argparse.ArgumentParser(add_help=False)
@@ -502,21 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("show", cmd_show, "show a formula (definition, inputs, rationale) or a symbol")
     p.add_argument("name", metavar="NAME")
 
-    def presets(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", metavar="M", help="take inputs from a model preset")
-        p.add_argument("--hardware", metavar="H", help="take inputs from an accelerator preset")
-        p.add_argument("--precision", metavar="P", help="compute precision for --hardware")
-        p.add_argument(
-            "--set",
-            metavar="NAME=VALUE",
-            action="append",
-            help="an input value (repeatable): seq_len=32k, gpu_memory='80 GiB', "
-            "bytes_per_param=bf16",
-        )
-
     p = add("derive", cmd_derive, "the worked derivation of a formula")
     p.add_argument("name", metavar="NAME")
-    presets(p)
+    add_scenario_options(p)
     p.add_argument("--explain", action="store_true", help="add each formula's rationale")
     p.add_argument("--binary", action="store_true", help="show memory in GiB rather than GB")
 
@@ -527,9 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bound",
         choices=["at_most", "at_least", "equal"],
-        help="the target is a budget (at_most, the default), a requirement (at_least) or exact",
+        help="the target is a budget (at_most), a requirement (at_least) or exact; default: "
+        "at_least for a rate (tokens/s), at_most otherwise",
     )
-    presets(p)
+    add_scenario_options(p)
 
     p = add("check", cmd_check, "check the units of a formula written as text")
     p.add_argument("text", metavar="TEXT", help="e.g. 'params * bits_per_param * byte / (8*bit)'")
@@ -540,6 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the unit of one of your own inputs (repeatable): bits_per_param=bit/parameter",
     )
     p.add_argument("--result", metavar="UNIT", help="the unit the result must have")
+
+    p = add(
+        "scenario",
+        cmd_scenario,
+        "a deployment at a glance: memory per GPU and fit, largest context and batch, fewest "
+        "GPUs, TTFT, TPOT, tokens/s per user and per GPU",
+    )
+    add_scenario_options(p)
+    p.add_argument("--inputs", action="store_true", help="every input with where it came from")
 
     add("models", cmd_models, "list the model presets")
     add("hardware", cmd_hardware, "list the accelerator presets")
@@ -579,6 +333,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LlmphysError, UsageError) as exc:
         code, error = EXIT_USAGE, exc
     if args.json:
-        _print_json(_error_json(error, code))
+        print_json(_error_json(error, code))
     print(f"llmphys {args.command}: error: {error}", file=sys.stderr)
     return code

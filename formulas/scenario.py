@@ -252,7 +252,7 @@ class Scenario:
 
     # ------------------------------------------------------------------- identity
     def __repr__(self) -> str:
-        layout = f"tp={self._args['tp']} pp={self._args['pp']} ep={self._args['ep']}"
+        layout = " ".join(f"{k}={self.value(k):g}" for k in ("tp", "pp", "ep"))
         return (
             f"<Scenario {self.model.name or self.model.display_name} on {self.n_gpus} x "
             f"{self.hardware.name} ({layout}), weights {self._args['weights']}, "

@@ -124,7 +124,7 @@ class Summary:
 
 def _title(s: Scenario) -> str:
     a = s._args
-    layout = f"n_TP={a['tp']}, n_PP={a['pp']}, n_EP={a['ep']}"
+    layout = ", ".join(f"n_{k.upper()}={s.value(k):g}" for k in ("tp", "pp", "ep"))
     return (
         f"{s.model.display_name} on {s.n_gpus} x {s.hardware.display_name} ({layout}); "
         f"weights {a['weights']}, KV {a['kv']}, compute {s.compute}; batch "

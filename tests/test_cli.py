@@ -549,10 +549,16 @@ def test_unknown_hardware_suggests_the_closest(main):
     assert stderr.startswith("llmphys derive: error: unknown accelerator 'a100'; did you mean")
 
 
-def test_precision_without_hardware_is_bad_usage(main):
-    assert failed(main("derive", "prefill_time", "--precision", "fp8"), 2) == (
-        "llmphys derive: error: --precision chooses the peak FLOP rate of --hardware; give "
-        "--hardware\n"
+def test_precision_is_compute_and_defaults_to_the_apps_accelerator(main):
+    # a deployment option without --hardware takes the same default accelerator as the app
+    data = ok_json(main("derive", "effective_flops", "--precision", "fp8", "--json"))
+    assert data["result"]["value"] == pytest.approx(0.5 * 1979e12)  # H100 SXM, typical 0.5
+    sources = {v["name"]: v["source"] for v in data["values"]}
+    assert sources["peak_flops"].startswith("hardware NVIDIA H100 SXM5") and sources[
+        "peak_flops"
+    ].endswith("dense fp8")
+    assert failed(main("derive", "prefill_time", "--precision", "fp8", "--compute", "bf16"), 2) == (
+        "llmphys derive: error: --precision is --compute; give one of them\n"
     )
 
 
@@ -650,3 +656,96 @@ def test_app_usage_errors(main, monkeypatch):
     assert failed(main("app"), 2) == (
         'llmphys app: error: the app needs Voilà: pip install "llmphys[app]"\n'
     )
+
+
+# ------------------------------------------------------------------ deployments (Scenario)
+def test_derive_ttft_of_a_deployment_prints_a_number_with_provenance(main):
+    text = ok(
+        main(
+            "derive",
+            "ttft",
+            "--model",
+            "llama-3.1-70b",
+            "--hardware",
+            "h100-sxm",
+            "--set",
+            "prompt_len=10000",
+            "--set",
+            "utilization=0.6",
+        )
+    )
+    assert re.search(r"\n  t_TTFT = [0-9.]+ s\n?$", text.rstrip() + "\n")
+    assert "[model Llama-3.1-70B (config.json)]" in text
+    assert "[assumptions typical (" in text and "[workload]" in text
+    assert re.search(r"\n  η_F += 0.6 .*\[user\]\n", text)  # the --set value
+    import llmphys as F
+
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", prompt_len=10000, utilization=0.6)
+    shown = float(text.rstrip().rsplit("= ", 1)[1].split()[0])
+    assert shown == pytest.approx(s.evaluate("ttft").to("s").magnitude, rel=5e-3)
+
+
+def test_solve_ttft_for_the_prompt_of_a_deployment(main):
+    data = ok_json(
+        main(
+            "solve",
+            "ttft",
+            "--for",
+            "prompt_len",
+            "--target",
+            "2s",
+            "--model",
+            "llama-3.1-70b",
+            "--hardware",
+            "h100-sxm",
+            "--json",
+        )
+    )
+    assert data["direction"] == "largest" and 1000 < data["value"]["value"] < 100_000
+
+
+def test_assume_seed_reproduces_the_seed_ttft(main):
+    # seed, Total Prefill FLOPs: 1.66e15 FLOP at 200 TFLOPS = 8.3 s; TTFT adds 80 ms
+    text = ok(
+        main(
+            "derive",
+            "ttft",
+            "--model",
+            "llama-3.1-70b",
+            "--hardware",
+            "a100-80gb",
+            "--assume",
+            "seed",
+            "--set",
+            "prompt_len=10000",
+            "--set",
+            "active_params=70e9",
+            "--set",
+            "effective_flops=200 TFLOPS",
+        )
+    )
+    assert text.rstrip().endswith("t_TTFT = 8.39 s")
+
+
+def test_token_counts_read_k_as_1024_and_say_so(main):
+    text = ok(main("derive", "kv_cache_bytes", "--model", "llama-3.1-70b",
+                   "--set", "seq_len=32k", "--set", "batch=1"))  # fmt: skip
+    assert text.startswith("read seq_len=32k as 32,768 tok\n")
+    assert text.rstrip().endswith("M_KV = 10.7 GB")  # 32,768 x 327,680 B = 10 GiB
+
+
+def test_a_set_the_figure_does_not_use_is_refused(main):
+    stderr = failed(main("derive", "ttft", "--model", "llama-3.1-8b", "--set", "seq_len=1000"), 2)
+    assert stderr.startswith(
+        "llmphys derive: error: --set seq_len: ttft does not use seq_len in this deployment"
+    )
+
+
+def test_scenario_command_summarises_a_deployment(main):
+    text = ok(main("scenario", "--model", "llama-3.1-70b", "--weights", "fp8", "--tp", "4",
+                   "--batch", "32", "--inputs"))  # fmt: skip
+    assert text.startswith("Llama-3.1-70B on 4 x NVIDIA H100 SXM5 (n_TP=4, n_PP=1, n_EP=1)")
+    assert "decode tokens/s per GPU" in text and "fits: one GPU holds 85.52 GB" in text
+    assert "link_bandwidth" in text and "interconnect NVLink 4" in text
+    data = ok_json(main("scenario", "--model", "mixtral-8x7b", "--json"))
+    assert data["figures"]["ttft"]["value"]["unit"] in ("ms", "s")

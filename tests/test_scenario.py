@@ -38,9 +38,7 @@ def test_layout_decode_speed_is_the_parallel_formulas_value_and_follows_tp():
     ratio = got / one.evaluate("tokens_per_second_per_user")
     assert 1.8 < ratio.magnitude < 2.0
     # per GPU: the batch's tokens shared by the layout's two GPUs
-    assert two.evaluate("tokens_per_second_per_gpu").magnitude == pytest.approx(
-        got.magnitude / 2
-    )
+    assert two.evaluate("tokens_per_second_per_gpu").magnitude == pytest.approx(got.magnitude / 2)
     # on several GPUs, memory per GPU is the layout's (replicated parts counted on each GPU)
     assert two.formula("memory_per_gpu") is F.registry["vram_per_gpu"]
     assert one.formula("memory_per_gpu") is F.registry["memory_per_gpu"]
@@ -319,6 +317,7 @@ def test_a_variant_is_declared_with_its_feature_and_checked():
         def kv_cache_bytes_test2(kv_cache_bytes):
             """A test variant."""
             return kv_cache_bytes
+
     # every declared variant of the built-in registry, by feature (no string table elsewhere)
     from llmphys.engine.variants import variants_for
 

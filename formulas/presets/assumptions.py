@@ -62,7 +62,7 @@ def _build(name: str, entry: Mapping[str, Any], required: tuple[str, ...] = ()) 
                 f"{where}: {key!r} is not an input symbol{did_you_mean(key, glossary)}"
             )
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
-            raise ConfigError(f"{where}: {key} must be [value, \"source\"], got {item!r}")
+            raise ConfigError(f'{where}: {key} must be [value, "source"], got {item!r}')
         values[key] = float(coerce(glossary[key], item[0], where))
         sources[key] = item[1]
     missing = [k for k in required if k not in values]
