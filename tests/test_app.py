@@ -25,84 +25,77 @@ from support import config_fixture
 ROOT = Path(__file__).resolve().parents[1]
 LLAMA_8B = config_fixture("llama")  # Llama-3.1-8B
 
-# the settings the page starts with (SizingApp.START and the glossary defaults)
+# the settings the page starts with: the Scenario's defaults and the `typical` assumptions
 START = dict(
     bytes_per_param=2.0,
     kv_bytes=2.0,
-    seq_len=10000.0,
+    prompt_len=4096.0,
+    new_tokens=1024.0,
     batch=1.0,
-    n_gpus=2.0,
+    tp=1.0,
     workspace_fraction=0.12,
-    utilization=0.4,
-    bw_utilization=0.6,
-    overhead=0.08,
-    flash_attention=0.0,
-    causal_factor=1.0,
+    utilization=0.5,
+    bw_utilization=0.69,
+    overhead=0.004,
+    flash_attention=1.0,
+    causal_factor=0.5,
     act_bytes=2.0,
 )
+#: accelerators without a usual link on record: the page and the API are given this one
+LINKS = {"mi300x": "pcie-gen5-x16"}
 
 
 # ----------------------------------------------------------------------------- the API side
-def api_figures(model: Any, accelerator: str, precision: str = "bf16", **changes: float):
-    """Every figure of the page, by the Python API, for ``model`` (a preset name or a Model)
-    on ``accelerator`` with the start settings and ``changes``."""
-    m = F.models[model] if isinstance(model, str) else model
-    a = F.hardware[accelerator]
+def scenario(model: Any, accelerator: str, precision: str = "bf16", **changes: float):
+    """The deployment the page should show, built with the Python API (not the app's code)."""
     s = {**START, **changes}
-    hw = a.values(precision)
-    memory = {
-        k: s[k] for k in ("bytes_per_param", "kv_bytes", "seq_len", "batch", "workspace_fraction")
-    }
-    f = m.formula("memory_per_gpu")
-    arch = m.inputs_for(f)
-    fit = {**arch, **memory, "n_gpus": s["n_gpus"]}
+    return F.Scenario(
+        model,
+        accelerator,
+        weights=s.pop("bytes_per_param"),
+        kv=s.pop("kv_bytes"),
+        act=s.pop("act_bytes"),
+        compute=precision,
+        tp=int(s.pop("tp")),
+        batch=s.pop("batch"),
+        prompt_len=s.pop("prompt_len"),
+        output_len=s.pop("new_tokens"),
+        interconnect=LINKS.get(accelerator),
+        **s,
+    )
 
-    def ask(question, unknown):
+
+def api_figures(model: Any, accelerator: str, precision: str = "bf16", **changes: float):
+    """Every figure of the page, by the Python API (a Scenario and llmphys.sizing), for
+    ``model`` (a preset name or a Model) on ``accelerator`` with the start settings and
+    ``changes``."""
+    from llmphys.sizing import fewest_gpus_layout
+
+    s = scenario(model, accelerator, precision, **changes)
+
+    def ask(unknown):
         try:
-            return getattr(F.sizing, question)(
-                a.capacity, formula=f, **{k: v for k, v in fit.items() if k != unknown}
-            ).value.magnitude
+            return s.solve(unknown).value.magnitude
         except F.InfeasibleError:
             return None
 
-    speed = dict(
-        batch=s["batch"],
-        bytes_per_param=s["bytes_per_param"],
-        kv_bytes=s["kv_bytes"],
-        utilization=s["utilization"],
-        bw_utilization=s["bw_utilization"],
-        peak_flops=hw["peak_flops"],
-        mem_bandwidth=hw["mem_bandwidth"],
-    )
-    prefill = dict(
-        overhead=s["overhead"],
-        causal_factor=s["causal_factor"],
-        flash_attention=s["flash_attention"],
-        act_bytes=s["act_bytes"],
-    )
-    return {
-        "weight_bytes": m.evaluate("weight_bytes", bytes_per_param=s["bytes_per_param"]),
-        "kv_cache_bytes": m.evaluate(
-            "kv_cache_bytes", seq_len=s["seq_len"], batch=s["batch"], kv_bytes=s["kv_bytes"]
-        ),
-        "workspace_bytes": m.evaluate(
-            "workspace_bytes",
-            bytes_per_param=s["bytes_per_param"],
-            workspace_fraction=s["workspace_fraction"],
-        ),
-        "total_vram": m.evaluate("total_vram", **memory),
-        "memory_per_gpu": m.evaluate("memory_per_gpu", **memory, n_gpus=s["n_gpus"]),
-        "largest_context": ask("largest_context", "seq_len"),
-        "largest_batch": ask("largest_batch", "batch"),
-        "fewest_gpus": ask("fewest_gpus", "n_gpus"),
-        "tokens_per_second_per_user": m.evaluate(
-            "tokens_per_second_per_user", avg_seq_len=s["seq_len"], **speed
-        ),
-        "tokens_per_second_per_gpu": m.evaluate(
-            "tokens_per_second_per_gpu", avg_seq_len=s["seq_len"], **speed
-        ),
-        "ttft": m.evaluate("ttft", prompt_len=s["seq_len"], **speed, **prefill),
-    }
+    try:
+        fewest = fewest_gpus_layout(s).n_gpus
+    except F.InfeasibleError:
+        fewest = None
+    values = {
+        k: s.evaluate(k)
+        for k in ("weight_bytes", "kv_cache_bytes", "workspace_bytes", "total_vram",
+                  "memory_per_gpu")
+    }  # fmt: skip
+    values |= {"largest_context": ask("seq_len"), "largest_batch": ask("batch")}
+    values["fewest_gpus"] = fewest
+    values |= {
+        k: s.evaluate(k)
+        for k in ("tokens_per_second_per_user", "tokens_per_second_per_gpu", "ttft", "tpot",
+                  "e2e_latency")
+    }  # fmt: skip
+    return values
 
 
 def numbers(figures: dict[str, Any]) -> dict[str, float | None]:
@@ -117,7 +110,7 @@ def numbers(figures: dict[str, Any]) -> dict[str, float | None]:
 
 
 def _formula_of(key: str) -> str:
-    from llmphys.app.scenario import FIGURES
+    from llmphys.app.figures import FIGURES
 
     return FIGURES[key].formula
 
@@ -148,11 +141,11 @@ def hook_value(app: Any, key: str) -> float | None:
 
 
 def set_inputs(app: Any, model: str, accelerator: str, **settings: Any) -> None:
-    from llmphys.app.page import SizingApp
-
     app.model.value = model
     app.hardware.value = accelerator
-    for name, value in {**START, **SizingApp.START, **settings}.items():
+    app.interconnect.value = LINKS.get(accelerator, "")
+    app.assumption_set.value = "typical"
+    for name, value in {**START, **settings}.items():
         control = app.controls[name]
         entry = F.glossary[name]
         if entry.choices:
@@ -208,9 +201,9 @@ def test_import_llmphys_does_not_load_the_app_and_the_app_package_is_light():
 
 def test_doctests():
     import llmphys.app
-    import llmphys.app.scenario
+    import llmphys.app.figures
 
-    for module in (llmphys.app, llmphys.app.scenario):
+    for module in (llmphys.app, llmphys.app.figures):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
@@ -236,7 +229,7 @@ PAIRS = [
 
 @pytest.mark.parametrize(("model", "accelerator"), PAIRS)
 def test_every_model_variant_gives_the_api_figures(app, model, accelerator):
-    settings = dict(seq_len=32768, batch=4, n_gpus=8, bytes_per_param=1.0)
+    settings = dict(prompt_len=32768, batch=4, tp=8, bytes_per_param=1.0)
     set_inputs(app, model, accelerator, **settings)
     expect(app, api_figures(model, accelerator, **settings))
 
@@ -245,9 +238,10 @@ def test_every_control_moves_the_figures_as_the_api_says(app):
     settings = dict(
         bytes_per_param=0.5,
         kv_bytes=1.0,
-        seq_len=131072,
+        prompt_len=131072,
+        new_tokens=2048,
         batch=16,
-        n_gpus=4,
+        tp=4,
         workspace_fraction=0.1,
         utilization=0.5,
         bw_utilization=0.8,
@@ -280,29 +274,33 @@ def test_custom_precision_reads_its_number_box(app):
 
 def test_whole_number_sliders_snap_and_typed_values_are_kept_exactly(app):
     set_inputs(app, "llama-3.1-8b", "h100-sxm")
-    for name in ("seq_len", "batch", "n_gpus"):
+    assert app.controls["tp"].step == 1  # a short linear range: whole GPUs
+    for name in ("prompt_len", "batch"):
         control = app.controls[name]
         assert control.step is None  # a browser would otherwise move 10000 to 10027
         control.value = 7.6
         assert control.value == 8
-    app.controls["seq_len"].value = 32768
-    assert app.scenario.settings["seq_len"] == 32768
+    app.controls["prompt_len"].value = 32768
+    assert app.scenario.value("prompt_len") == 32768
 
 
 def test_inputs_in_use_are_listed_with_their_hooks(app):
-    set_inputs(app, "llama-3.1-8b", "h100-sxm", seq_len=4096)
+    set_inputs(app, "llama-3.1-8b", "h100-sxm", prompt_len=4000, utilization=0.6)
     text = app.inputs_used.value
-    assert '<span class="llmphys-input" data-name="seq_len" data-value="4096.0">' in text
-    assert '<span class="llmphys-input" data-name="n_gpus" data-value="2.0">' in text
+    assert '<span class="llmphys-input" data-name="prompt_len" data-value="4000.0" ' in text
+    assert 'data-name="tp" data-value="1.0" title="layout"' in text
+    # each with where it came from: the set's value keeps its source, a changed one is yours
+    assert 'data-name="utilization" data-value="0.6" title="user"' in text
+    assert 'data-name="bw_utilization" data-value="0.69" title="assumptions typical (' in text
 
 
 def test_memory_bar_splits_each_part_per_gpu(app):
-    set_inputs(app, "llama-3.1-70b", "h100-sxm", n_gpus=4)
-    weights = F.models["llama-3.1-70b"].evaluate("weight_bytes", bytes_per_param=2) / 4
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=4)
+    weights = scenario("llama-3.1-70b", "h100-sxm", tp=4).evaluate("weights_per_gpu")
     assert f"weights: {html.escape(_text(weights))} per GPU" in app.bar.value
     assert "capacity of one accelerator: 79.65 GiB" in app.bar.value
     assert 'data-value="true"' in app.fits.value and "fits" in app.fits.value
-    set_inputs(app, "llama-3.1-405b", "h100-sxm", n_gpus=1)
+    set_inputs(app, "llama-3.1-405b", "h100-sxm", tp=1)
     assert 'data-value="false"' in app.fits.value and "does not fit" in app.fits.value
 
 
@@ -313,7 +311,7 @@ def _text(q: Any) -> str:
 
 
 def test_infeasible_limits_show_the_solvers_reason(app):
-    set_inputs(app, "llama-3.1-405b", "rtx-4090", n_gpus=1)
+    set_inputs(app, "llama-3.1-405b", "rtx-4090", tp=1)
     view = app.views["largest_context"]
     assert view.result is None and view.number is None
     assert "already exceed" in view.error and "no seq_len fits" in view.error
@@ -321,7 +319,7 @@ def test_infeasible_limits_show_the_solvers_reason(app):
     assert html.escape(view.error) in view.value.value
     assert (
         app.views["fewest_gpus"].number
-        == api_figures("llama-3.1-405b", "rtx-4090", n_gpus=1)["fewest_gpus"]
+        == api_figures("llama-3.1-405b", "rtx-4090", tp=1)["fewest_gpus"]
     )
 
 
@@ -338,34 +336,30 @@ def test_a_setting_out_of_its_domain_is_a_message_not_a_traceback(app):
 
 
 def test_an_unexpected_error_is_shown_in_the_page(app, monkeypatch):
-    from llmphys.app.scenario import Scenario
+    from llmphys.scenario import Scenario
 
     set_inputs(app, "llama-3.1-8b", "h100-sxm")
 
-    def broken(self, figure):
+    def broken(self, name):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Scenario, "value", broken)
+    monkeypatch.setattr(Scenario, "evaluate", broken)
     app.controls["batch"].value = 3  # no exception reaches the caller
     assert "unexpected error (RuntimeError): boom" in app.message.value
 
 
 # ----------------------------------------------------------------------------- derivations
 def test_derivations_render_on_demand(app):
-    set_inputs(app, "gemma-3-27b", "h100-sxm", seq_len=32768)
+    set_inputs(app, "gemma-3-27b", "h100-sxm", prompt_len=32768)
     view = app.views["kv_cache_bytes"]
     assert view.derivation.value == "" and view.derivation.layout.display == "none"
     view.toggle.value = True  # no event loop here: rendered at once
-    m = F.models["gemma-3-27b"]
-    f = m.formula("kv_cache_bytes")
-    expected = f.derive(**m.inputs_for(f), seq_len=32768, batch=1, kv_bytes=2)
+    expected = scenario("gemma-3-27b", "h100-sxm", prompt_len=32768).derive("kv_cache_bytes")
     assert view.derivation.value == expected._repr_latex_()
     assert view.derivation.layout.display is None
     app.controls["batch"].value = 2  # follows the inputs while shown
-    assert (
-        view.derivation.value
-        == f.derive(**m.inputs_for(f), seq_len=32768, batch=2, kv_bytes=2)._repr_latex_()
-    )
+    again = scenario("gemma-3-27b", "h100-sxm", prompt_len=32768, batch=2)
+    assert view.derivation.value == again.derive("kv_cache_bytes")._repr_latex_()
     view.toggle.value = False
     assert view.derivation.value == ""
 
@@ -443,14 +437,9 @@ def test_solve_for_answers_as_llmphys_solve(app):
     app.solve_question.value = "ttft"
     assert app.solve_for.value == "prompt_len" and app.solve_bound.value == "at_most"
     assert app.solve_target.value == "2 s"
-    m, a = F.models["llama-3.1-70b"], F.hardware["h100-sxm"]
-    f = m.formula("ttft")
-    given = {
-        **m.inputs_for(f),
-        **a.inputs_for(f),
-        **{k: v for k, v in START.items() if k in f.input_names and k != "seq_len"},
-    }
-    answer = F.solve(f, "prompt_len", target=F.Q_(2, "s"), **given)
+    s = scenario("llama-3.1-70b", "h100-sxm")
+    given = {k: v for k, v in s.values_for("ttft").items() if k != "prompt_len"}
+    answer = F.solve(s.formula("ttft"), "prompt_len", target=F.Q_(2, "s"), **given)
     assert app.solution.value == answer.value
     assert f'data-value="{float(answer.value.magnitude)!r}"' in app.solve_answer.value
     assert "largest S_p with t_TTFT ≤ 2 s" in app.solve_answer.value
@@ -463,7 +452,7 @@ def test_solve_for_answers_as_llmphys_solve(app):
 
     # the answer follows the inputs
     app.controls["batch"].value = 2
-    again = F.solve(f, "prompt_len", target=F.Q_(2, "s"), **{**given, "batch": 2})
+    again = scenario("llama-3.1-70b", "h100-sxm", batch=2).solve("prompt_len", "2 s", of="ttft")
     assert app.solution.value == again.value
 
 
@@ -472,35 +461,33 @@ def test_solve_for_decode_speed_and_memory(app):
     app.solve_question.value = "tokens_per_second_per_user"
     assert app.solve_for.value == "batch" and app.solve_bound.value == "at_least"
     app.solve_target.value = "100 tok/s"
-    m, a = F.models["llama-3.1-8b"], F.hardware["h100-sxm"]
-    f = m.formula("tokens_per_second_per_user")
-    given = {
-        **{k: v for k, v in m.inputs_for(f, given=["avg_seq_len"]).items()},
-        **a.inputs_for(f, given=["avg_seq_len"]),
-        "avg_seq_len": 10000,
-        **{k: START[k] for k in ("bytes_per_param", "kv_bytes", "utilization", "bw_utilization")},
-    }
-    answer = F.solve(f, "batch", target=F.Q_(100, "token/s"), bound="at_most", **given)
-    app.solve_bound.value = "at_most"
+    s = scenario("llama-3.1-8b", "h100-sxm")
+    answer = s.solve("batch", "100 tok/s", of="tokens_per_second_per_user", bound="at_least")
     assert app.solution.value == answer.value
+    assert answer.direction == "largest"  # at least 100 tok/s each: the most sequences
 
     app.solve_question.value = "memory_per_gpu"
     assert app.solve_for.value == "seq_len"
     assert app.solve_target.value == "79.6475 GiB"  # 81,559 MiB
     assert app.solution.value == app.views["largest_context"].result.value
     names = [n for _, n in app.solve_for.options]
+    # one GPU: memory_per_gpu is the total over n_GPU (the layout's own formula above one)
     assert names == [
         "bytes_per_param",
         "kv_bytes",
-        "seq_len",
         "batch",
-        "n_gpus",
+        "seq_len",
         "workspace_fraction",
         "params",
         "layers",
         "n_kv_heads",
         "head_dim",
+        "n_gpus",
     ]
+    app.controls["tp"].value = 2
+    names = [n for _, n in app.solve_for.options]
+    assert names[:5] == ["bytes_per_param", "kv_bytes", "batch", "tp", "seq_len"]
+    assert "pp" in names and "n_gpus" not in names
 
 
 @pytest.mark.parametrize(
@@ -523,7 +510,33 @@ def test_solve_for_problems_are_messages(app, target, message):
 
 
 def test_scenario_refuses_unknown_settings():
-    from llmphys.app.scenario import Scenario
+    from llmphys.app.figures import scenario_of
 
     with pytest.raises(F.InputError, match="'seq_length' is not a setting"):
-        Scenario(F.models["llama-3.1-8b"], F.hardware["h100-sxm"], seq_length=1)
+        scenario_of(F.models["llama-3.1-8b"], F.hardware["h100-sxm"], seq_length=1)
+
+
+def test_the_page_follows_the_layout(app):
+    # issue 15: Llama-3.1-70B on 2 x H100 decoded at one GPU's speed (14.1 tok/s)
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=1)
+    one = app.views["tokens_per_second_per_user"].number
+    app.controls["tp"].value = 2
+    two = app.views["tokens_per_second_per_user"].number
+    assert two == pytest.approx(
+        scenario("llama-3.1-70b", "h100-sxm", tp=2).evaluate("decode_throughput_parallel")
+        .magnitude, rel=1e-12
+    )  # fmt: skip
+    assert 1.8 < two / one < 2.0
+    assert (
+        app.views["fewest_gpus"].number == 2 and "n_TP = 2" in app.views["fewest_gpus"].value.value
+    )
+
+
+def test_the_assumption_set_resets_its_controls(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    app.assumption_set.value = "seed"
+    assert app.controls["utilization"].value == 0.4 and app.controls["overhead"].value == 0.08
+    assert app.scenario.source("utilization").startswith("assumptions seed (")
+    expect(app, api_figures("llama-3.1-8b", "h100-sxm", **{
+        k: v for k, v in F.assumption_sets["seed"].values.items() if k in START}))  # fmt: skip
+    app.assumption_set.value = "typical"

@@ -11,7 +11,7 @@ free loopback port, in its own process group, killed whatever happens.
 
 The figures the page shows are read from their hooks (``data-value``, the number in the
 formula's unit) and compared with the Python API computed here, independently of the app's
-code: ``model.evaluate`` and :mod:`llmphys.sizing` at the same inputs.
+code: a :class:`llmphys.Scenario` and :mod:`llmphys.sizing` at the same inputs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_app import START, api_figures, numbers
+from test_app import LINKS, START, api_figures, numbers, scenario
 
 import llmphys as F
 from llmphys.app.page import hook
@@ -251,18 +251,19 @@ def test_model_dropdown_and_slider_give_the_api_figures(page: Any, tmp_path: Pat
     # combination 1: a mixture of experts on an A100 80GB, context typed at the slider
     select(page, "llmphys-model", F.models["mixtral-8x7b"].display_name)
     select(page, "llmphys-hardware", F.hardware["a100-80gb"].display_name)
-    type_into_readout(page, "seq_len", 32768)
-    expect_figures(page, numbers(api_figures("mixtral-8x7b", "a100-80gb", seq_len=32768)))
-    assert inputs_in_use(page)["seq_len"] == 32768
+    type_into_readout(page, "prompt_len", 32768)
+    expect_figures(page, numbers(api_figures("mixtral-8x7b", "a100-80gb", prompt_len=32768)))
+    assert inputs_in_use(page)["prompt_len"] == 32768
     page.screenshot(path=str(tmp_path / "mixtral-a100.png"), full_page=True)
 
     # combination 2: a sliding-window model (its own KV variant) on an MI300X, FP8 weights,
     # batch 8 typed at its slider
     select(page, "llmphys-model", F.models["gemma-3-27b"].display_name)
     select(page, "llmphys-hardware", F.hardware["mi300x"].display_name)
+    select(page, "llmphys-interconnect", F.interconnects[LINKS["mi300x"]].display_name)
     select(page, "llmphys-bytes-per-param", "fp8 (1 B/param)")
     type_into_readout(page, "batch", 8)
-    expected = api_figures("gemma-3-27b", "mi300x", seq_len=32768, batch=8, bytes_per_param=1)
+    expected = api_figures("gemma-3-27b", "mi300x", prompt_len=32768, batch=8, bytes_per_param=1)
     expect_figures(page, numbers(expected))
     # the two combinations differ: the page did change
     assert expected["total_vram"] != api_figures("mixtral-8x7b", "a100-80gb")["total_vram"]
@@ -299,7 +300,7 @@ def test_bad_configs_show_the_toolkits_message_and_the_page_keeps_working(
 
     # the page still answers: the model in use is the one before
     type_into_readout(page, "batch", 4)
-    settings = {"seq_len": 32768, "batch": 4, "bytes_per_param": 1}
+    settings = {"prompt_len": 32768, "batch": 4, "bytes_per_param": 1}
     expect_figures(page, numbers(api_figures("gemma-3-27b", "mi300x", **settings)))
 
     # and a good config becomes the model in use
@@ -316,20 +317,13 @@ def test_solve_for_answers_and_explains_an_infeasible_target(page: Any, tmp_path
     select(page, "llmphys-hardware", F.hardware["h100-sxm"].display_name)
     select(page, "llmphys-bytes-per-param", "bf16 (2 B/param)")
     type_into_readout(page, "batch", 1)
-    type_into_readout(page, "seq_len", 10000)
+    type_into_readout(page, "prompt_len", 4096)
     expect_figures(page, numbers(api_figures("llama-3.1-70b", "h100-sxm")))
 
     select(page, "llmphys-solve-question", "time to first token")
     target = page.locator(".llmphys-solve-target input")
     expect_value(target, "2 s")  # the question's default target is back from the kernel
-    m, a = F.models["llama-3.1-70b"], F.hardware["h100-sxm"]
-    f = m.formula("ttft")
-    given = {
-        **m.inputs_for(f),
-        **a.inputs_for(f),
-        **{k: v for k, v in START.items() if k in f.input_names and k != "seq_len"},
-    }
-    answer = F.solve(f, "prompt_len", target=F.Q_(2, "s"), **given)
+    answer = scenario("llama-3.1-70b", "h100-sxm").solve("prompt_len", "2 s", of="ttft")
     expect_figures(page, {"solve_value": float(answer.value.magnitude)})
 
     select(page, "llmphys-solve-question", "memory per GPU")

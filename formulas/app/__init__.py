@@ -1,10 +1,11 @@
 """The sizing web app (``llmphys.app``): the toolkit's figures as a page, served by Voilà.
 
 Pick a model (a preset, or upload a Hugging Face ``config.json``), an accelerator, weight and
-KV precisions, context, batch and GPU count; read the memory breakdown against the capacity,
+KV precisions, prompt and output lengths, batch and tensor-parallel GPUs, the assumption set;
+read the memory breakdown per GPU against the capacity,
 the largest context and batch that fit, the fewest GPUs, the decode speed bound and the time
 to first token, each with its derivation on demand; ask inverse questions with "solve for".
-Every figure is a registry formula (see :mod:`llmphys.app.scenario`).
+Every figure is a figure of one :class:`llmphys.Scenario` (see :mod:`llmphys.app.figures`).
 
 Launch it with ``llmphys app`` (Voilà on 127.0.0.1, port 8866), or::
 

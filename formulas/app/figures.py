@@ -1,0 +1,240 @@
+"""What the sizing page shows, without widgets: its settings, its figures and its questions,
+each a figure or a question of one :class:`llmphys.Scenario`.
+
+The page's controls hold numbers in glossary units; :func:`scenario_of` turns them into the
+deployment (the one place inputs are resolved is the Scenario: the page never fills a
+formula's inputs itself).  Every figure follows the layout: on n_TP GPUs the memory is the
+layout's per GPU (what stays replicated counted on each), decode is the layout's step with its
+all-reduces, prefill is split over the tensor-parallel group.
+
+>>> import llmphys as F
+>>> s = scenario_of(F.models["llama-3.1-70b"], F.hardware["h100-sxm"], tp=2)
+>>> print(f"{value(s, FIGURES['tokens_per_second_per_user']):.4g~P}")
+32.69 tok/s
+>>> print(value(s, FIGURES["fewest_gpus"]).n_gpus)
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from llmphys.errors import ConfigError, InputError
+from llmphys.scenario import DEFAULTS, Scenario
+
+__all__ = [
+    "ASSUMPTIONS",
+    "FIGURES",
+    "QUESTIONS",
+    "SETTINGS",
+    "Figure",
+    "Question",
+    "derivation",
+    "read_config",
+    "scenario_of",
+    "unknowns",
+    "value",
+]
+
+#: The settings shown as the main controls, in page order (glossary symbols).
+SETTINGS: tuple[str, ...] = ("bytes_per_param", "kv_bytes", "prompt_len", "new_tokens", "batch",
+                             "tp")  # fmt: skip
+
+#: The assumptions (folded), reset to the chosen assumption set's values.
+ASSUMPTIONS: tuple[str, ...] = (
+    "workspace_fraction",
+    "utilization",
+    "bw_utilization",
+    "overhead",
+    "flash_attention",
+    "causal_factor",
+    "act_bytes",
+)
+
+#: Where each setting starts: the Scenario's defaults (the CLI and the Python API start there).
+START: Mapping[str, float] = MappingProxyType(
+    {
+        "prompt_len": float(DEFAULTS["prompt_len"]),
+        "new_tokens": float(DEFAULTS["output_len"]),
+        "batch": float(DEFAULTS["batch"]),
+        "tp": float(DEFAULTS["tp"]),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the page: a formula of the scenario (``kind="value"``), the answer of a
+    solve of ``memory_per_gpu`` for ``unknown`` at one GPU's capacity (``"solve"``), or the
+    fewest GPUs' layout (``"layout"``)."""
+
+    key: str
+    label: str
+    formula: str
+    kind: str = "value"
+    unknown: str | None = None
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind != "value"
+
+
+#: The figures of the page, by key, in page order.
+FIGURES: Mapping[str, Figure] = MappingProxyType(
+    {
+        f.key: f
+        for f in (
+            Figure("weight_bytes", "weights (all GPUs)", "weight_bytes"),
+            Figure("kv_cache_bytes", "KV cache (all GPUs)", "kv_cache_bytes"),
+            Figure("workspace_bytes", "workspace (all GPUs)", "workspace_bytes"),
+            Figure("total_vram", "total (all GPUs)", "total_vram"),
+            Figure("memory_per_gpu", "per GPU", "memory_per_gpu"),
+            Figure(
+                "largest_context", "largest context that fits", "memory_per_gpu", "solve", "seq_len"
+            ),
+            Figure("largest_batch", "largest batch that fits", "memory_per_gpu", "solve", "batch"),
+            Figure("fewest_gpus", "fewest GPUs that hold it", "memory_per_gpu", "layout"),
+            Figure(
+                "tokens_per_second_per_user",
+                "decode speed per user (bound)",
+                "tokens_per_second_per_user",
+            ),
+            Figure(
+                "tokens_per_second_per_gpu",
+                "decode throughput per GPU (bound)",
+                "tokens_per_second_per_gpu",
+            ),
+            Figure("ttft", "time to first token", "ttft"),
+            Figure("tpot", "time per output token", "tpot"),
+            Figure("e2e_latency", "end-to-end latency", "e2e_latency"),
+        )
+    }
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A formula the "solve for" section can be asked about, with its usual bound."""
+
+    formula: str
+    label: str
+    bound: str
+
+
+#: The formulas of the "solve for" section, by formula name.
+QUESTIONS: Mapping[str, Question] = MappingProxyType(
+    {
+        q.formula: q
+        for q in (
+            Question("memory_per_gpu", "memory per GPU", "at_most"),
+            Question("ttft", "time to first token", "at_most"),
+            Question("tpot", "time per output token", "at_most"),
+            Question("tokens_per_second_per_user", "decode tokens/s per user", "at_least"),
+            Question("tokens_per_second_per_gpu", "decode tokens/s per GPU", "at_least"),
+        )
+    }
+)
+
+
+def scenario_of(
+    model: Any,
+    accelerator: Any,
+    precision: str = "bf16",
+    assumptions: str = DEFAULTS["assumptions"],
+    interconnect: str | None = None,
+    **settings: float,
+) -> Scenario:
+    """The deployment the page's controls describe: ``settings`` are numbers in glossary
+    units (:data:`SETTINGS` and :data:`ASSUMPTIONS`); an assumption equal to the set's value
+    keeps the set's provenance, another is the user's."""
+    import llmphys
+
+    unknown = [n for n in settings if n not in (*SETTINGS, *ASSUMPTIONS)]
+    if unknown:
+        raise InputError(
+            f"sizing app: {unknown[0]!r} is not a setting (settings: "
+            f"{', '.join((*SETTINGS, *ASSUMPTIONS))})"
+        )
+    base = llmphys.assumption_sets[assumptions]
+    kwargs: dict[str, Any] = {"compute": precision, "assumptions": base}
+    given = {**START, **settings}
+    for arg, name in (("weights", "bytes_per_param"), ("kv", "kv_bytes"), ("act", "act_bytes")):
+        if name in given:
+            kwargs[arg] = given.pop(name)
+    for name in ("prompt_len", "batch", "tp"):
+        kwargs[name] = given.pop(name)
+    kwargs["output_len"] = given.pop("new_tokens")
+    overrides = {n: v for n, v in given.items() if base.values.get(n) != v}
+    return Scenario(model, accelerator, interconnect=interconnect, **kwargs, **overrides)
+
+
+def value(s: Scenario, figure: Figure) -> Any:
+    """The figure's value: a quantity, a :class:`~llmphys.Solution` (``"solve"``), or the
+    :class:`~llmphys.Scenario` of the fewest GPUs (``"layout"``)."""
+    if figure.kind == "value":
+        return s.evaluate(figure.formula)
+    if figure.kind == "solve":
+        return s.solve(figure.unknown or "")
+    from llmphys.sizing import fewest_gpus_layout
+
+    return fewest_gpus_layout(s)
+
+
+def derivation(s: Scenario, figure: Figure) -> Any:
+    """The worked derivation of a value figure; of the fewest GPUs, the memory per GPU of
+    that layout (a solve's derivation is its Solution)."""
+    if figure.kind == "layout":
+        best = value(s, figure)
+        return best.derive("memory_per_gpu")
+    return s.derive(figure.formula)
+
+
+def unknowns(s: Scenario, name: str) -> list[str]:
+    """The inputs formula ``name`` can be solved for here: the settings first, then the
+    assumptions, the accelerator's and the model's values."""
+    names = list(s.values_for(name))
+    first = [*SETTINGS, "seq_len", *ASSUMPTIONS]
+    return sorted(names, key=lambda n: first.index(n) if n in first else len(first))
+
+
+#: The largest config.json read (real ones are a few kB).
+MAX_CONFIG_BYTES = 1_000_000
+
+
+def read_config(name: str, content: bytes) -> Any:
+    """The :class:`~llmphys.presets.Model` of an uploaded ``config.json`` (its file ``name``
+    and bytes): JSON text parsed with :func:`json.loads` (never evaluated), then
+    :func:`llmphys.load_hf_config`.  Anything else raises :class:`~llmphys.ConfigError`
+    saying what is wrong with the file.
+
+    >>> read_config("config.json", b'{"model_type": "llama"')
+    Traceback (most recent call last):
+    ...
+    llmphys.errors.ConfigError: 'config.json' is not valid JSON (Expecting ',' delimiter: \
+line 1 column 23 (char 22))
+    """
+    import json
+
+    from llmphys.hf_config import load_hf_config
+
+    if len(content) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{name!r} is {len(content):,} bytes: too large for a config.json "
+            f"(at most {MAX_CONFIG_BYTES:,})"
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name!r} is not UTF-8 text ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{name!r} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{name!r} is nested too deeply to be a config.json") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name!r} holds a JSON {type(data).__name__}, not an object")
+    return load_hf_config(data)

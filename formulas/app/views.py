@@ -1,0 +1,168 @@
+"""The sizing page's pieces: a figure's view (its value with a DOM hook, a derivation on
+demand) and the HTML helpers the page shares.  No physics here: values come from
+:mod:`llmphys.app.figures`, i.e. from one :class:`llmphys.Scenario`."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import pint
+
+from llmphys.app.figures import Figure, derivation, value
+from llmphys.engine.formula import registry
+from llmphys.engine.numbers import format_quantity, text_number
+from llmphys.errors import LlmphysError
+from llmphys.scenario import Scenario
+from llmphys.units import ureg
+
+__all__ = [
+    "EXPECTED",
+    "FigureView",
+    "error_html",
+    "escape",
+    "hook",
+    "quantity_text",
+    "solution_html",
+    "span",
+]
+
+#: Errors a user can cause; they are shown as messages.
+EXPECTED = (LlmphysError, pint.PintError, ValueError, ArithmeticError)
+
+_ROW_LABEL = widgets.Layout(width="17em")
+
+
+def hook(key: str) -> str:
+    """The CSS class of a figure or an input: ``llmphys-total-vram``."""
+    return "llmphys-" + key.replace("_", "-")
+
+
+def escape(text: str) -> str:
+    return html.escape(str(text)).replace("\n", "<br>")
+
+
+def error_html(text: str) -> str:
+    return f'<span class="llmphys-message" style="color:#b00020">{escape(text)}</span>'
+
+
+def span(key: str, number: float, shown: str) -> str:
+    return f'<span class="{hook(key)}" data-value="{float(number)!r}">{escape(shown)}</span>'
+
+
+def quantity_text(q: pint.Quantity) -> str:
+    shown = format_quantity(q, sig=3)
+    if q.dimensionality == ureg.byte.dimensionality:
+        shown += f" = {format_quantity(q, sig=3, binary=True)}"
+    return shown
+
+
+def solution_html(solution: Any) -> str:
+    """A :class:`~llmphys.Solution` for an HTMLMath widget: the question, then its worked
+    derivation (the rearranged formula, the numbers, the rounding and the check)."""
+    question = solution.to_dict()["question"]
+    return f"<b>{escape(question)}</b>{solution._repr_latex_()}"
+
+
+class FigureView:
+    """One figure: its value (with the DOM hook), a "show derivation" toggle and the
+    derivation itself (rendered only while the toggle is on)."""
+
+    def __init__(self, figure: Figure) -> None:
+        self.figure = figure
+        self.result: Any = None  # a quantity, a Solution, or the fewest GPUs' Scenario
+        self.error = ""
+        self._scenario: Scenario | None = None
+        self.value = widgets.HTML(layout=widgets.Layout(min_width="14em"))
+        self.value.add_class("llmphys-figure")
+        self.toggle = widgets.ToggleButton(
+            value=False,
+            description="show derivation",
+            tooltip=f"the worked derivation of {figure.label} (SymPy)",
+            layout=widgets.Layout(width="11em"),
+        )
+        self.toggle.add_class(hook("derive_" + figure.key))
+        self.derivation = widgets.HTMLMath(layout=widgets.Layout(display="none"))
+        self.derivation.add_class(hook("derivation_" + figure.key))
+        label = widgets.HTML(f"{escape(figure.label)}", layout=_ROW_LABEL)
+        label.add_class(hook("label_" + figure.key))
+        self.widget = widgets.VBox(
+            [widgets.HBox([label, self.value, self.toggle]), self.derivation]
+        )
+
+    def compute(self, scenario: Scenario) -> None:
+        self._scenario = scenario
+        try:
+            self.result = value(scenario, self.figure)
+        except EXPECTED as exc:
+            self.fail(str(exc))
+            return
+        self.error = ""
+        self.value.value = self._html()
+
+    def fail(self, message: str, scenario: Scenario | None = None) -> None:
+        self._scenario = scenario
+        self.result = None
+        self.error = message
+        self.value.value = (
+            f'<span class="{hook(self.figure.key)} llmphys-figure-error">'
+            f"{error_html(message)}</span>"
+        )
+
+    @property
+    def number(self) -> float | None:
+        """The figure as a plain number (the formula's unit, GPUs for the layout), or None."""
+        if self.result is None:
+            return None
+        kind = self.figure.kind
+        if kind == "layout":
+            return float(self.result.n_gpus)
+        if kind == "solve":
+            return float(self.result.value.magnitude)
+        return float(self.result.magnitude)
+
+    def _html(self) -> str:
+        key = self.figure.key
+        kind = self.figure.kind
+        if kind == "value":
+            return span(key, self.result.magnitude, quantity_text(self.result))
+        if kind == "layout":
+            best = self.result
+            tp, pp = (f"{best.value(n):g}" for n in ("tp", "pp"))
+            return span(key, best.n_gpus, f"{best.n_gpus}") + (
+                f' <small style="color:#555">(n_TP = {tp} x n_PP = {pp})</small>'
+            )
+        s = self.result
+        entry = registry.glossary[s.unknown]
+        unit = f" {entry.unit_text}" if entry.unit_text else ""
+        number = float(s.value.magnitude)
+        shown = span(key, number, f"{text_number(number, exact=True)}{unit}")
+        if s.rounding is not None and s.exact is not None:
+            how = {"floor": "rounded down", "ceil": "rounded up", "nearest": "rounded"}
+            shown += (
+                f' <small style="color:#555">({how[s.rounding]} from '
+                f"{text_number(float(s.exact.magnitude), sig=6)})</small>"
+            )
+        return shown
+
+    def render_derivation(self) -> None:
+        if not self.toggle.value:
+            self.derivation.value = ""
+            self.derivation.layout.display = "none"
+            return
+        self.derivation.layout.display = None
+        if self.result is None or self._scenario is None:
+            self.derivation.value = f"<i>{escape(self.error or 'no result')}</i>"
+            return
+        try:
+            if self.figure.kind == "solve":
+                self.derivation.value = solution_html(self.result)
+            else:
+                worked = derivation(self._scenario, self.figure)
+                head = ""
+                if self.figure.kind == "layout":
+                    head = f"<b>{escape(repr(self.result))}: memory per GPU</b>"
+                self.derivation.value = head + worked._repr_latex_()
+        except EXPECTED as exc:
+            self.derivation.value = f"<i>{escape(str(exc))}</i>"
