@@ -141,7 +141,9 @@ def read_control(entry: Entry, control: Any, custom: Any = None) -> float:
         return float(custom.value if value == CUSTOM else entry.choices[value])
     if entry.integer:
         return float(round(value))
-    return float(value)
+    # a browser's slider sends 0.69 back as 0.01 + 0.68 = 0.6900000000000001: twelve
+    # significant figures are more than any slider or readout holds, and give 0.69 back
+    return float(f"{float(value):.12g}")
 
 
 def settle_control(entry: Entry, control: Any, custom: Any = None) -> bool:
