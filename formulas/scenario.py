@@ -264,7 +264,7 @@ class Scenario:
     @property
     def capacity(self) -> pint.Quantity:
         """One accelerator's memory (what the driver reports): the budget of every GPU."""
-        return self.pool["gpu_memory"].quantity
+        return Q_(self._values["gpu_memory"], glossary["gpu_memory"].pint_unit)
 
     def value(self, name: str) -> float:
         """The value of input ``name`` in its glossary unit."""
@@ -278,7 +278,10 @@ class Scenario:
             return "user" if name in self._overrides else "layout: ceil(L / n_PP) layers"
         if name not in self.pool:
             raise _missing(name, self)
-        return self.pool[name].source
+        found = self.pool[name]
+        if found.value != self._values[name]:  # changed by with_values()
+            return "user"
+        return found.source
 
     # ------------------------------------------------------------------- formulas
     def formula(self, name: str | Formula) -> Formula:
@@ -401,17 +404,13 @@ class Scenario:
         made = object.__new__(Scenario)
         made.__dict__.update(self.__dict__)
         new = dict(self._values)
-        pool = dict(self.pool)
         for name, value in values.items():
             if name not in new or name in ("tp", "pp", "ep", "n_gpus"):
                 raise InputError(
                     f"Scenario.with_values: {name!r} is not a plain input here; use replace()"
                 )
-            number = float(coerce(glossary[name], value, "Scenario"))
-            new[name] = number
-            pool[name] = Input(name, number, "user")
+            new[name] = float(coerce(glossary[name], value, "Scenario"))
         made._values = new
-        made.pool = MappingProxyType(pool)
         made._overrides = {**self._overrides, **values}
         return made
 

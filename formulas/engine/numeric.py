@@ -73,8 +73,23 @@ def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callab
     # (Min/Max print as functools.reduce over numpy.minimum/maximum, which broadcast)
     fn = sympy.lambdify(list(args), body, modules="numpy", cse=True)
     f64 = np.float64
+    scalar: list[Callable[..., Any]] = []
+
+    def on_floats(values: tuple[Any, ...]) -> float:
+        """Python floats through the same expression printed for ``math``: the same IEEE
+        double arithmetic, without numpy's per-operation overhead (a slider's one point).
+        Anything Python's floats refuse (a division by zero, an overflow) takes numpy's
+        path, which gives its inf or nan."""
+        if not scalar:
+            scalar.append(sympy.lambdify(list(args), body, modules="math", cse=True))
+        try:
+            return float(scalar[0](*values))
+        except (ArithmeticError, ValueError):
+            return float(fn(*[f64(v) for v in values]))
 
     def evaluate(*values: Any) -> Any:
+        if all(type(v) is float for v in values):
+            return on_floats(values)
         if all(type(v) in _SCALARS for v in values):
             # float64 scalars: same IEEE arithmetic as arrays, without the array machinery
             return float(fn(*[f64(v) for v in values]))
