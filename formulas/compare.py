@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pint
 
@@ -204,25 +203,26 @@ def seed_vs_real(
     Rows: KV cache per token and in total, total VRAM, weight and HBM bytes per decoded token,
     decode and prefill FLOPs; each with the seed's assumption and the real one.
     """
+    from llmphys.scenario import Scenario
+
     m = models[model] if isinstance(model, str) else model
     kv = precision if kv_precision is None else kv_precision
-    common: dict[str, Any] = {
-        "seq_len": seq_len,
-        "avg_seq_len": seq_len,
-        "prompt_len": seq_len,
-        "batch": batch,
-        "bytes_per_param": precision,
-        "kv_bytes": kv,
-        "workspace_fraction": workspace_fraction,
-        "causal_factor": 1,  # the seed's full S x S count, on both sides (not an architecture)
-    }
-    seed_values = {
-        **common,
-        "layers": m.values["layers"],
-        "hidden": m.values["hidden"],
-        "params": m.values["params"],
-        "active_params": m.values["params"],
-    }
+    # the real side is a deployment: the context prefilled as the prompt and decoded at its
+    # full length (no output yet), the seed's full S x S count on both sides (not an
+    # architecture); the hardware plays no part in these rows
+    real = Scenario(
+        m,
+        weights=precision,
+        kv=kv,
+        batch=batch,
+        prompt_len=seq_len,
+        output_len=0,
+        assumptions="seed",
+        workspace_fraction=workspace_fraction,
+        causal_factor=1,
+    )
+    # the seed's side: the same values, every parameter active
+    seed_values = {**real._values, "active_params": m.values["params"]}
     assumptions = _assumptions(m, seq_len)
     rows = []
     for label, name, _ in QUANTITIES:
@@ -230,14 +230,14 @@ def seed_vs_real(
         real_name = name
         if name == "kv_bytes_per_token" and m.has_sliding_window:
             real_name = "kv_bytes_per_token_windowed"
-        real_f = m.formula(real_name)
+        real_f = real.formula(real_name)
         seed_text, real_text = assumptions[_KIND[name]]
         rows.append(
             Row(
                 quantity=label,
                 formula=name,
                 seed=seed_f(**seed_f.takes(seed_values)),
-                real=m.evaluate(real_f, **real_f.takes(common)),
+                real=real.evaluate(real_name),
                 seed_assumption=seed_text,
                 real_assumption=real_text,
                 seed_formula=seed_f,

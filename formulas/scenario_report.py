@@ -155,7 +155,7 @@ def summary(s: Scenario) -> Summary:
     add(Row("memory_per_gpu", "memory per GPU", need, _shown(need),
             f"{verdict}: one GPU holds {held}"))  # fmt: skip
     for key, unknown, label in (
-        ("largest_context", "seq_len", "largest context that fits"),
+        ("largest_context", "seq_len", "largest context per sequence that fits"),
         ("largest_batch", "batch", "largest batch that fits"),
     ):
         try:
@@ -174,9 +174,12 @@ def summary(s: Scenario) -> Summary:
         from llmphys.scenario import FIGURES
 
         q = s.evaluate(key)
-        if q.units != registry[key].unit or str(q.units) == "second":
-            q = q.to("ms") if q.to("s").magnitude < 1 else q.to("s")
-        add(Row(key, FIGURES[key], q, _shown(q)))
+        if str(q.units) == "second":
+            q = q.to("ms") if q.magnitude < 1 else q
+        note = ""
+        if key == "ttft" and s.value("batch") > 1:
+            note = f"the batch's {s.value('batch'):g} prompts prefilled together"
+        add(Row(key, FIGURES[key], q, _shown(q), note))
     return out
 
 

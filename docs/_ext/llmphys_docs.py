@@ -11,6 +11,9 @@ Nothing on these pages is typed by hand, so none of it can go stale:
     every glossary symbol: display, unit, meaning, domain, default, range.
 ``reference/cli.md``
     the ``llmphys`` command's help, from its argparse parser.
+``reference/assumptions.md``
+    the named assumption sets of a Scenario (``ideal``, ``seed``, ``typical``), every value
+    with its source, from ``llmphys.assumption_sets``.
 ``notebooks.md`` and the ``notebooks`` link
     the teaching notebooks of the top-level ``notebooks/`` folder: ``docs/notebooks`` is made a
     symbolic link to it (Sphinx only reads sources inside ``docs/``), so myst-nb executes each
@@ -38,7 +41,13 @@ DOCS = Path(__file__).resolve().parent.parent
 ROOT = DOCS.parent
 
 #: generated sources, relative to docs/ (kept in step with .gitignore)
-GENERATED = ("reference/formulas", "reference/glossary.md", "reference/cli.md", "notebooks.md")
+GENERATED = (
+    "reference/formulas",
+    "reference/glossary.md",
+    "reference/cli.md",
+    "reference/assumptions.md",
+    "notebooks.md",
+)
 #: the link to the teaching notebooks, relative to docs/ (git-ignored too)
 NOTEBOOKS_LINK = "notebooks"
 
@@ -407,6 +416,41 @@ def glossary_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def assumptions_page() -> str:
+    """Every assumption set: what it is for, then each value with its symbol and source."""
+    import llmphys
+
+    sets = llmphys.assumption_sets
+    names = list(sets)
+    lines = [
+        _GENERATED_NOTE,
+        "(assumption-sets)=",
+        "# Assumption sets",
+        "",
+        "The values a {class}`~llmphys.Scenario` takes for efficiencies and modelling choices "
+        "when the user gives none (`assumptions=` in Python, `--assume` on the command line), "
+        "generated from `llmphys.assumption_sets`.  Every value carries its source; a "
+        "scenario's `inputs()` and its derivations show it beside the value.",
+        "",
+        *table(
+            ["symbol", "name", *names],
+            [
+                [math(llmphys.glossary[k].latex), md_code(k)]
+                + [number(sets[n].values[k]) for n in names]
+                for k in sets[names[0]].values
+            ],
+        ),
+    ]
+    for name in names:
+        a = sets[name]
+        lines += ["", f"## `{name}`", "", md_text(a.description), ""]
+        lines += table(
+            ["name", "value", "source"],
+            [[md_code(k), number(v), md_text(a.sources[k])] for k, v in a.values.items()],
+        )
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------- the CLI
 @contextlib.contextmanager
 def _columns(width: int) -> Iterator[None]:
@@ -535,6 +579,7 @@ def all_pages() -> dict[str, bytes]:
     pages: dict[str, bytes] = {p: t.encode() for p, t in formula_pages().items()}
     pages["reference/glossary.md"] = glossary_page().encode()
     pages["reference/cli.md"] = cli_page().encode()
+    pages["reference/assumptions.md"] = assumptions_page().encode()
     pages["notebooks.md"] = notebooks_page(notebooks()).encode()
     return pages
 

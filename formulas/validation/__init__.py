@@ -11,9 +11,10 @@ measurements.md``) the prediction is computed from the registry at *ideal* utili
   long prefills).  It lies in (0, 1] exactly when the bound holds;
 * the assumption the measurement does not meet (its ``gap``).
 
-Several GPUs are treated as one accelerator with their summed FLOP rate and bandwidth and free
-communication (ideal tensor parallelism): the fastest any real system could be, hence still a
-bound.
+Each measurement is a :class:`~llmphys.Scenario` under the ``ideal`` assumption set
+(:func:`scenario`).  Several GPUs are treated as one accelerator with their summed FLOP rate and
+bandwidth and free communication (ideal tensor parallelism): the fastest any real system could
+be, hence still a bound.
 
 >>> from llmphys.validation import validation_table
 >>> rows = validation_table()
@@ -32,9 +33,7 @@ from typing import Any, Literal
 import pint
 
 from llmphys.display import Table
-from llmphys.engine import Formula
 from llmphys.engine.numbers import format_quantity
-from llmphys.precisions import PRECISIONS
 from llmphys.units import Q_
 
 __all__ = [
@@ -44,6 +43,7 @@ __all__ = [
     "format_table",
     "measurements",
     "predict",
+    "scenario",
     "validation_table",
 ]
 
@@ -138,54 +138,46 @@ def measurements() -> tuple[Measurement, ...]:
     return tuple(out)
 
 
-def _values(m: Measurement, f: Formula, model: Any) -> dict[str, Any]:
-    """Inputs of ``f`` for measurement ``m`` at ideal utilization, ``gpus`` summed."""
+def scenario(m: Measurement) -> Any:
+    """The deployment of measurement ``m`` at the roofline bound: the ``ideal`` assumption
+    set (utilizations 1, causal FlashAttention, no overhead), the measurement's precisions,
+    batch and lengths, and its ``gpus`` as one accelerator of summed FLOP rate and bandwidth
+    (ideal tensor parallelism: free communication, nothing replicated)."""
     import llmphys
 
     hw = llmphys.hardware[m.hardware]
-    setting = {
-        "batch": m.batch,
-        "prompt_len": m.prompt_len,
-        "new_tokens": m.new_tokens,
-        "bytes_per_param": PRECISIONS[m.weights],
-        "kv_bytes": PRECISIONS[m.kv],
-        "act_bytes": PRECISIONS[m.compute],
-        "utilization": 1.0,
-        "bw_utilization": 1.0,
-        "overhead": 0.0,
-        # modern kernels: causal masking and fused (Flash) attention, the fastest case
-        "causal_factor": 0.5,
-        "flash_attention": 1,
-        # ideal tensor parallelism: the GPUs as one accelerator of summed rates
-        "peak_flops": hw.peak_flops(m.compute) * m.gpus,
-        "mem_bandwidth": hw.mem_bandwidth * m.gpus,
-    }
-    values = {**model.inputs_for(f), **setting}
-    return f.takes(values)
+    return llmphys.Scenario(
+        m.architecture(),
+        hw,
+        weights=m.weights,
+        kv=m.kv,
+        compute=m.compute,
+        act=m.compute,
+        batch=m.batch,
+        prompt_len=m.prompt_len,
+        output_len=m.new_tokens,
+        assumptions="ideal",
+        peak_flops=hw.peak_flops(m.compute) * m.gpus,
+        mem_bandwidth=hw.mem_bandwidth * m.gpus,
+    )
 
 
 def predict(m: Measurement) -> Prediction:
     """The roofline bound for ``m`` and the utilization ``m`` implies."""
-    model = m.architecture()
+    s = scenario(m)
     if m.phase == "decode":
-        rate = model.formula("tokens_per_second_per_user")
-        compute = model.formula("decode_compute_time")
-        memory = model.formula("decode_memory_time")
-        per_token = model.formula("bytes_per_token")
-        predicted = rate(**_values(m, rate, model)).to(m.measured.units)
+        predicted = s.evaluate("tokens_per_second_per_user").to(m.measured.units)
         performance = float((m.measured / predicted).to("").magnitude)
         ratio = float((predicted / m.measured).to("").magnitude)
-        bytes_token = per_token(**_values(m, per_token, model))
+        bytes_token = s.evaluate("bytes_per_token")
+        t_compute, t_memory = s.evaluate("decode_compute_time"), s.evaluate("decode_memory_time")
     else:
-        ttft = model.formula("ttft")
-        compute = model.formula("prefill_compute_time")
-        memory = model.formula("prefill_memory_time")
-        predicted = ttft(**_values(m, ttft, model)).to(m.measured.units)
+        predicted = s.evaluate("ttft").to(m.measured.units)
         performance = float((predicted / m.measured).to("").magnitude)
         ratio = performance
         bytes_token = None
-    t_compute = compute(**_values(m, compute, model))
-    t_memory = memory(**_values(m, memory, model))
+        t_compute = s.evaluate("prefill_compute_time")
+        t_memory = s.evaluate("prefill_memory_time")
     return Prediction(
         measurement=m,
         predicted=predicted,
