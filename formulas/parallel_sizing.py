@@ -10,10 +10,12 @@
 * :func:`tp_comm_limit`: the n_TP beyond which the communication of a decode step outweighs its
   per-GPU memory time (a solve of ``comm_to_memory_ratio`` for ``tp``).
 
-Models, accelerators and interconnects are presets (``llmphys.models``, ``llmphys.hardware``,
+Each question is asked of a :class:`~llmphys.Scenario` (the one place inputs are resolved):
+models, accelerators and interconnects are presets (``llmphys.models``, ``llmphys.hardware``,
 ``llmphys.interconnects``) or their names; every other input is a keyword value, as for the
-formulas.  Expert parallelism stays inside the tensor-parallel group (n_EP = 1: each GPU then
-holds 1 / n_TP of the experts, as with n_EP = n_TP) unless ``ep`` is given.
+formulas, winning over the scenario's defaults (the ``typical`` assumptions). Expert
+parallelism stays inside the tensor-parallel group (n_EP = 1: each GPU then holds 1 / n_TP of
+the experts, as with n_EP = n_TP) unless ``ep`` is given.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from typing import Any
 
 import pint
 
-from llmphys.engine.formula import Formula, registry
 from llmphys.engine.numbers import format_quantity
-from llmphys.engine.solve import Solution, solve
+from llmphys.engine.solve import Solution
 from llmphys.errors import InfeasibleError, InputError
 from llmphys.units import Q_
 
@@ -45,45 +46,23 @@ __all__ = [
 _PARTS = ("weights_per_gpu", "kv_cache_per_gpu", "workspace_per_gpu")
 
 
-def _model(model: Any) -> Any:
-    import llmphys
+def _scenario(model: Any, gpu: Any, link: Any = None, precision: str = "bf16", **values: Any):
+    """The deployment these questions are asked of: a :class:`~llmphys.Scenario` of ``model``
+    on ``gpu`` joined by ``link``, with ``values`` (glossary inputs: the layout degrees,
+    precisions, batch, lengths, efficiencies) winning over its defaults."""
+    from llmphys.scenario import Scenario
 
-    return llmphys.models[model] if isinstance(model, str) else model
-
-
-def _accelerator(gpu: Any) -> Any:
-    import llmphys
-
-    return llmphys.hardware[gpu] if isinstance(gpu, str) else gpu
-
-
-def _link(link: Any) -> Any:
-    import llmphys
-
-    return llmphys.interconnects[link] if isinstance(link, str) else link
+    given = dict(values)
+    if "new_tokens" in given:
+        given["output_len"] = given.pop("new_tokens")
+    return Scenario(model, gpu, compute=precision, interconnect=link, **given)
 
 
-def _inputs(f: Formula, model: Any, values: dict[str, Any], *extra: dict[str, Any]) -> dict:
-    """``f``'s inputs: the model's architecture values, then ``extra`` and ``values`` (given
-    values win), each only where ``f`` takes it."""
-    given = [k for k in values if k in f.overridable_parts()]
-    merged: dict[str, Any] = dict(model.inputs_for(f, given))
-    for more in extra:
-        merged.update(more)
-    merged.update(values)
-    return f.takes(merged)
-
-
-def _stage_layers(layers: int, pp: int, setting: dict[str, Any]) -> int:
-    """Layers of the most loaded stage: whole layers, ceil(L / n_PP) of the even split
-    ``layers_per_stage``.  An uneven split is put in ``setting`` as that part's value."""
+def _stage_layers(layers: int, pp: int) -> int:
+    """Layers of the most loaded stage: ceil(L / n_PP), whole layers."""
     if pp > layers:
         raise InputError(f"n_PP = {pp} is more than the {layers} layers: a stage would be empty")
-    even = registry["layers_per_stage"](layers=layers, pp=pp).magnitude
-    stage = math.ceil(even - 1e-9)
-    if stage != even and "layers_per_stage" not in setting:
-        setting["layers_per_stage"] = stage
-    return stage
+    return math.ceil(layers / pp)
 
 
 def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
@@ -95,7 +74,9 @@ def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
     >>> tensor_parallel_degrees(F.models["llama-3.1-70b"], max_tp=16)
     [1, 2, 4, 8, 16]
     """
-    m = _model(model)
+    import llmphys
+
+    m = llmphys.models[model] if isinstance(model, str) else model
     n_heads = int(m.values["n_heads"])
     n_kv = None if m.attention == "MLA" else int(m.values["n_kv_heads"])
     return [
@@ -168,29 +149,20 @@ def layout(
     DeepSeek-V3 on 8 x h100-sxm (n_TP = 8, n_PP = 1, n_EP = 1; 61 layers on the largest stage):
       169.4 GB per GPU against 85.52 GB: does not fit
     """
-    m = _model(model)
-    g = _accelerator(gpu)
-    f = m.formula(need)
-    layers = int(m.values["layers"])
-    setting = {"tp": tp, "pp": pp, "ep": ep, **values}
-    stage = _stage_layers(layers, pp, setting)
-    value = f(**_inputs(f, m, setting)).to("GB")
-    parts: dict[str, pint.Quantity] = {}
-    if need == "vram_per_gpu":
-        for name in _PARTS:
-            part = m.formula(name)
-            parts[name] = part(**_inputs(part, m, setting)).to("GB")
-    else:
-        parts[need] = value
+    at = _scenario(model, gpu, tp=tp, pp=pp, ep=ep, **values)
+    stage = _stage_layers(int(at.model.values["layers"]), pp)
+    value = at.evaluate(need).to("GB")
+    names = _PARTS if need == "vram_per_gpu" else (need,)
+    parts = {name: at.evaluate(name).to("GB") for name in names}
     return Layout(
-        model=m.display_name,
-        accelerator=g.name,
+        model=at.model.display_name,
+        accelerator=at.hardware.name,
         tp=tp,
         pp=pp,
         ep=ep,
-        n_gpus=round(registry["gpu_count"](tp=tp, ep=ep, pp=pp).magnitude),
+        n_gpus=at.n_gpus,
         layers_per_stage=stage,
-        capacity=g.capacity.to("GB"),
+        capacity=at.capacity.to("GB"),
         need=value,
         parts=parts,
     )
@@ -227,15 +199,8 @@ def decode_throughput(
     >>> print(f"{bound:.4g~P}, {with_comm:.4g~P}")
     117.3 tok/s, 101.2 tok/s
     """
-    m = _model(model)
-    g = _accelerator(gpu)
-    c = _link(link)
-    f = m.formula("decode_throughput_parallel")
-    layers = int(m.values["layers"])
-    setting = {"tp": tp, "pp": pp, "ep": ep, **values}
-    _stage_layers(layers, pp, setting)
-    hardware = g.inputs_for(f, precision=precision)
-    return f(**_inputs(f, m, setting, hardware, c.inputs_for(f))).to("token/second")
+    at = _scenario(model, gpu, link, precision, tp=tp, pp=pp, ep=ep, **values)
+    return at.evaluate("decode_throughput_parallel").to("token/second")
 
 
 # ----------------------------------------------------------------------------- fewest GPUs
@@ -301,18 +266,15 @@ def fewest_gpus(
     >>> print(s.n_gpus, s.tp, s.pp)
     2 2 1
     """
-    m = _model(model)
-    g = _accelerator(gpu)
-    f = m.formula(need)
+    base = _scenario(model, gpu, ep=ep, **values)
+    m, g = base.model, base.hardware
     layers = int(m.values["layers"])
-    capacity = g.capacity.to("byte")
+    capacity = base.capacity.to("byte")
     solutions: dict[int, Solution] = {}
     candidates: list[Layout] = []
     for tp in tensor_parallel_degrees(m, max_tp):
         try:
-            solved = solve(
-                f, "pp", target=capacity, **_inputs(f, m, {"tp": tp, "ep": ep, **values})
-            )
+            solved = base.replace(tp=tp).solve("pp", capacity, of=need)
         except InfeasibleError:
             continue  # no number of stages fits at this n_TP
         solutions[tp] = solved
@@ -358,13 +320,9 @@ def largest_batch(
     >>> print(s.value, s.direction, s.rounding)
     48 seq largest floor
     """
-    m = _model(model)
-    g = _accelerator(gpu)
-    f = m.formula("vram_per_gpu")
-    layers = int(m.values["layers"])
-    setting = {"tp": tp, "pp": pp, "ep": ep, **values}
-    _stage_layers(layers, pp, setting)
-    return solve(f, "batch", target=g.capacity.to("byte"), **_inputs(f, m, setting))
+    at = _scenario(model, gpu, tp=tp, pp=pp, ep=ep, **values)
+    _stage_layers(int(at.model.values["layers"]), pp)
+    return at.solve("batch", at.capacity.to("byte"), of="vram_per_gpu")
 
 
 def tp_comm_limit(
@@ -395,16 +353,5 @@ def tp_comm_limit(
     >>> print(s.value, s.method)
     15 numeric
     """
-    m = _model(model)
-    g = _accelerator(gpu)
-    c = _link(link)
-    f = m.formula("comm_to_memory_ratio")
-    setting = {"pp": pp, "ep": ep, **values}
-    hardware = g.inputs_for(f, precision=precision)
-    return solve(
-        f,
-        "tp",
-        target=Q_(1, ""),
-        bound="at_most",
-        **_inputs(f, m, setting, hardware, c.inputs_for(f)),
-    )
+    at = _scenario(model, gpu, link, precision, pp=pp, ep=ep, **values)
+    return at.solve("tp", Q_(1, ""), of="comm_to_memory_ratio", bound="at_most")

@@ -294,7 +294,9 @@ def test_a_stage_cannot_be_empty():
             need="weights_per_gpu",
             bytes_per_param="bf16",
         )
-    assert str(info.value) == "n_PP = 81 is more than the 80 layers: a stage would be empty"
+    assert str(info.value) == (
+        "Scenario: n_PP = 81 is more than the 80 layers of the model: a stage would be empty"
+    )
 
 
 def test_tensor_parallel_degrees_divide_the_heads():
