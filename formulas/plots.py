@@ -20,11 +20,13 @@ No physics is written here: curves come from the formulas' compiled functions, a
 :func:`llmphys.solve`; only unit conversions for display happen (pint factors).
 
 Inputs are keyword values as for the formulas (quantities, numbers in glossary units, precision
-names).  ``model=`` (a name of ``llmphys.models`` or a Model) fills the architecture and uses
-its variants of the formulas; ``hardware=`` (a name of ``llmphys.hardware`` or an Accelerator)
-fills the peak FLOP rate at ``precision``, the bandwidth and the capacity.  Given values win
-over presets; anything still missing takes its glossary default (the seed's running example:
-Llama 3.1 70B, a 10K context, an A100 80GB), and the title says which inputs those were.
+names).  ``model=`` (a name of ``llmphys.models`` or a Model) and ``hardware=`` (a name of
+``llmphys.hardware`` or an Accelerator, computing at ``precision``) make the plot a
+:class:`~llmphys.Scenario`'s: its values fill every input (the architecture, the datasheet, the
+Scenario's workload and ``typical`` assumptions) and its variants of the formulas are drawn.
+Without either, inputs take their glossary defaults (the seed's running example: Llama 3.1
+70B, a 10K context, an A100 80GB).  Given values win; the title says which inputs were
+defaults.
 
 Not imported by ``import llmphys``: matplotlib is an optional dependency
 (``pip install "llmphys[notebooks]"``).
@@ -51,32 +53,34 @@ __all__ = ["bandwidth_vs_batch", "context_frontier", "memory_breakdown", "roofli
 
 
 # --------------------------------------------------------------------------- inputs
-def _preset(kind: str, item: Any) -> Any:
-    if item is None or not isinstance(item, str):
-        return item
-    import llmphys
-
-    return getattr(llmphys, kind)[item]
-
-
 class _Inputs:
-    """One pool of values for several formulas: given, then model, then accelerator, then the
-    glossary default.  Remembers which given names were used, so a typo is refused."""
+    """One pool of values for several formulas: the given ones, then a
+    :class:`~llmphys.Scenario` of the model and accelerator (when either is given: the one
+    place inputs are resolved), else the glossary's defaults.  Remembers which given names
+    were used, so a typo is refused."""
 
     def __init__(
         self, values: Mapping[str, Any], model: Any, hardware: Any, precision: str
     ) -> None:
         self.values = dict(values)
-        self.model = _preset("models", model)
-        self.accelerator = _preset("hardware", hardware)
-        self.precision = precision
+        self.scenario = None
+        if model is not None or hardware is not None:
+            from llmphys.scenario import DEFAULTS, Scenario
+
+            self.scenario = Scenario(
+                DEFAULTS["model"] if model is None else model,
+                DEFAULTS["hardware"] if hardware is None else hardware,
+                compute=precision,
+            )
+        self.model = None if model is None else self.scenario.model
+        self.accelerator = None if hardware is None else self.scenario.hardware
         self.used: set[str] = set()
         self.defaulted: set[str] = set()
         self.known: set[str] = set()
 
     def formula(self, name: str) -> Formula:
-        """The registry formula, or the model's variant of it."""
-        return self.model.formula(name) if self.model is not None else registry[name]
+        """The registry formula, or the scenario's variant of it."""
+        return self.scenario.formula(name) if self.scenario is not None else registry[name]
 
     def for_formula(self, f: Formula, **override: Any) -> dict[str, Any]:
         """Every value ``f`` needs (``override`` first: a swept axis, a part's value)."""
@@ -85,40 +89,30 @@ class _Inputs:
         keep = frozenset(n for n in given if n in overridable)
         _, names = f.numeric(keep)
         self.known |= set(f.input_names) | set(overridable)
-        model = self.model.inputs_for(f, given=keep) if self.model is not None else {}
-        accelerator = (
-            self.accelerator.inputs_for(f, precision=self.precision, given=keep)
-            if self.accelerator is not None
-            else {}
-        )
         out: dict[str, Any] = {n: given[n] for n in keep}
         for name in names:
-            out[name] = self._one(name, given, model, accelerator)
+            out[name] = self._one(name, given)
         self.used |= {n for n in out if n in self.values}
         return out
 
     def value(self, name: str) -> float:
         """One symbol's value in its glossary unit (for a symbol no formula here takes)."""
         self.known.add(name)
-        accelerator = {}
-        if self.accelerator is not None:
-            accelerator = self.accelerator.values(self.precision)
         entry = registry.glossary[name]
-        raw = self._one(name, self.values, {}, accelerator)
+        raw = self._one(name, self.values)
         if name in self.values:
             self.used.add(name)
         return float(coerce(entry, raw, f"plot input '{name}'"))
 
-    def _one(
-        self,
-        name: str,
-        given: Mapping[str, Any],
-        model: Mapping[str, Any],
-        accelerator: Mapping[str, Any],
-    ) -> Any:
-        for source in (given, model, accelerator):
-            if name in source:
-                return source[name]
+    def _one(self, name: str, given: Mapping[str, Any]) -> Any:
+        if name in given:
+            return given[name]
+        s = self.scenario
+        if s is not None:
+            value = s.value(name)
+            if not s.source(name).startswith(("model", "hardware")):
+                self.defaulted.add(name)
+            return value
         default = registry.glossary[name].default
         if default is None:
             raise InputError(f"plot: give a value for {name!r} ({registry.glossary[name].text})")
@@ -141,7 +135,7 @@ class _Inputs:
         return str(getattr(self.model, "display_name", self.model))
 
     def note(self) -> str:
-        """What filled the inputs, for the title: presets and glossary defaults."""
+        """What filled the inputs, for the title: presets and defaults."""
         bits = []
         if self.model is not None:
             bits.append(self.model_name())
@@ -151,7 +145,8 @@ class _Inputs:
             gloss = registry.glossary
             shown = ", ".join(sorted(gloss[n].text for n in self.defaulted if n not in self.values))
             if shown:
-                bits.append(f"defaults: {shown}")
+                where = "" if self.scenario is None else f" ({self.scenario.assumptions.name})"
+                bits.append(f"defaults{where}: {shown}")
         return "; ".join(bits)
 
 

@@ -266,6 +266,10 @@ class Scenario:
         """One accelerator's memory (what the driver reports): the budget of every GPU."""
         return Q_(self._values["gpu_memory"], glossary["gpu_memory"].pint_unit)
 
+    def __contains__(self, name: object) -> bool:
+        """True when the scenario has a value for input ``name``."""
+        return name in self._values
+
     def value(self, name: str) -> float:
         """The value of input ``name`` in its glossary unit."""
         if name in self._values:

@@ -8,8 +8,10 @@
   symbols without a range; each labelled with its conventional symbol and unit, its meaning
   as the tooltip;
 * preset dropdowns (model, accelerator and its compute precision) that fill the inputs they
-  know, shown only when the formula has such inputs; a model also swaps in its architecture's
-  variant of the formula (``model.formula(...)``: MLA, sliding windows...);
+  know, shown only when the formula has such inputs; a choice is a :class:`~llmphys.Scenario`
+  (the one place inputs are resolved), whose values with a model's or an accelerator's
+  provenance fill the controls, and whose variant of the formula the panel shows (MLA,
+  sliding windows...);
 * a "solve for" selector: any free input becomes the unknown, with a target box ("80 GB",
   parsed by :func:`llmphys.engine.parse.parse_value`, never evaluated) and a bound (a budget
   the formula must stay within, a requirement it must meet, or an equality);
@@ -359,16 +361,35 @@ class Explorer:
             return f.registry.glossary[name].pint_unit
         return f.overridable_parts()[name].unit
 
+    def _deployment(
+        self, model: Any = None, hardware: Any = None, precision: str | None = None
+    ) -> Any:
+        """The :class:`~llmphys.Scenario` a preset choice describes (the one place inputs are
+        resolved): the model and accelerator chosen, the Scenario's defaults for the other."""
+        from llmphys.scenario import DEFAULTS, Scenario
+
+        return Scenario(
+            model if model is not None else DEFAULTS["model"],
+            hardware if hardware is not None else DEFAULTS["hardware"],
+            compute=precision or DEFAULTS["compute"],
+        )
+
+    def _preset_values(self, source: str, s: Any) -> dict[str, float]:
+        """The values of the current free inputs that ``s`` takes from its ``source``
+        (``"model"`` or ``"hardware"``)."""
+        return {
+            n: s.value(n)
+            for n in self._free_names()
+            if n in s and s.source(n).startswith(source)  # a symbol of your own: not s's
+        }
+
     def _fills(self, source: str, item: Any) -> set[str]:
         """Names of the current controls a preset would fill (empty when it cannot)."""
         try:
-            if source == "model":
-                values = item.inputs_for(item.formula(self._base), given=self._keep)
-            else:
-                values = item.inputs_for(self.formula, given=self._keep)
+            s = self._deployment(**{source: item})
         except (LlmphysError, pint.PintError):
             return set()
-        return set(values) & set(self._free_names())
+        return set(self._preset_values(source, s))
 
     def _build_presets(self, precision: str) -> None:
         """Model and accelerator dropdowns, each only when it can fill one of the inputs."""
@@ -497,11 +518,11 @@ class Explorer:
             if self.formula is not self._base:
                 self._switch_formula(self._base)
             return
-        model = self.models[name]
-        variant = model.formula(self._base)
+        s = self._deployment(model=self.models[name])
+        variant = s.formula(self._base)
         if variant is not self.formula:
             self._switch_formula(variant)
-        self._fill(model.inputs_for(self.formula, given=self._keep))
+        self._fill(self._preset_values("model", s))
 
     def _switch_formula(self, formula: Formula) -> None:
         keep, fixed = formula.prepare(self.fixed, partial=True)
@@ -524,11 +545,9 @@ class Explorer:
         dropdown = self.presets.get("hardware")
         if dropdown is None or not dropdown.value:
             return
-        extra = {}
-        if "precision" in self.presets:
-            extra["precision"] = self.presets["precision"].value
-        accelerator = self.hardware[dropdown.value]
-        self._fill(accelerator.inputs_for(self.formula, given=self._keep, **extra))
+        precision = self.presets["precision"].value if "precision" in self.presets else None
+        s = self._deployment(hardware=self.hardware[dropdown.value], precision=precision)
+        self._fill(self._preset_values("hardware", s))
 
     def _fill(self, values: Mapping[str, Any]) -> None:
         """Set the controls of ``values`` (numbers in glossary units or quantities)."""

@@ -295,31 +295,39 @@ def test_derivation_of_a_solve_is_the_solution():
 
 
 # ----------------------------------------------------------------- presets
-class FakeModel:
-    display_name = "Tiny"
-
-    def formula(self, f):
-        return F.registry[f] if isinstance(f, str) else f
-
-    def inputs_for(self, f, given=()):
-        values = {"params": 1e9, "layers": 16, "n_kv_heads": 4, "head_dim": 64}
-        return {k: v for k, v in values.items() if k in f.input_names}
+def tiny_model():
+    """A small Llama-style model of its own (16 layers, 4 KV heads of 64), from a config.json."""
+    return F.load_hf_config(
+        {
+            "model_type": "llama",
+            "hidden_size": 1024,
+            "num_hidden_layers": 16,
+            "num_attention_heads": 16,
+            "num_key_value_heads": 4,
+            "head_dim": 64,
+            "intermediate_size": 4096,
+            "vocab_size": 32000,
+            "tie_word_embeddings": False,
+        },
+        name="tiny",
+    )
 
 
 def test_preset_dropdowns_appear_only_when_they_can_fill_an_input():
-    w = W.explore("total_vram", models={"tiny": FakeModel()}, hardware=F.hardware)
+    w = W.explore("total_vram", models={"tiny": tiny_model()}, hardware=F.hardware)
     assert list(w.presets) == ["model"]  # total_vram has no hardware inputs
-    w = W.explore("ridge_point", models={"tiny": FakeModel()}, hardware=F.hardware)
+    w = W.explore("ridge_point", models={"tiny": tiny_model()}, hardware=F.hardware)
     assert list(w.presets) == ["hardware", "precision"]
     w = W.explore("weight_bytes", models={}, hardware={})
     assert w.presets == {}
 
 
 def test_choosing_a_model_fills_the_inputs():
-    w = W.explore("total_vram", models={"tiny": FakeModel()}, hardware={})
+    w = W.explore("total_vram", models={"tiny": tiny_model()}, hardware={})
     w.presets["model"].value = "tiny"
+    tiny = tiny_model()
     assert {k: w.values[k] for k in ("params", "layers", "n_kv_heads", "head_dim")} == {
-        "params": 1e9,
+        "params": tiny.values["params"],
         "layers": 16,
         "n_kv_heads": 4,
         "head_dim": 64,
