@@ -25,6 +25,7 @@ from llmphys import (  # noqa: F401
     memory,
     moe,
     parallel,
+    parallel_time,
     param_counts,
     roofline,
     symbols,

@@ -10,7 +10,7 @@ import math
 import pytest
 
 import llmphys as F
-from llmphys import parallel
+from llmphys import communication, parallel, parallel_time
 from llmphys.errors import ConfigError, InfeasibleError, InputError, UnknownNameError
 from llmphys.interconnect import interconnect_from_entry
 from llmphys.parallel_sizing import (
@@ -87,10 +87,13 @@ def model_eval(model: str, name: str, **values):
 
 # ----------------------------------------------------------------------------- registry
 def test_every_parallel_formula_is_registered_exported_and_unit_checked():
-    assert sorted(PARALLEL_FORMULAS) == sorted(n for n in parallel.__all__ if n in F.registry)
+    # one catalogue split along its sections: the layout, the communication, the step times
+    modules = (parallel, communication, parallel_time)
+    exported = [n for m in modules for n in m.__all__ if n in F.registry]
+    assert sorted(PARALLEL_FORMULAS) == sorted(exported)
     for name in PARALLEL_FORMULAS:
         f = F.registry[name]
-        assert getattr(F, name) is f and f.module == "llmphys.parallel"
+        assert getattr(F, name) is f and f.module in {m.__name__ for m in modules}
         got = expression_unit(f.expanded, lambda s: F.glossary[s.name].pint_unit, name)
         assert same_unit(got, f.unit) == (True, 1.0), name
 
