@@ -1,0 +1,232 @@
+"""Root finding for :func:`llmphys.solve`: the problem compiled once per (formula, unknown),
+the closed form where SymPy finds one, a bracketed numeric root otherwise, the direction of the
+answer and the safe rounding of whole numbers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import sympy
+
+from llmphys.engine.numeric import compile_expression
+from llmphys.engine.solution import Bound
+from llmphys.units import UnitSymbol
+
+if TYPE_CHECKING:  # pragma: no cover
+    from llmphys.engine.formula import Formula
+
+
+_ROOT_RTOL = 1e-9  # a root must give the target back to this relative tolerance
+
+
+@dataclass
+class _Problem:
+    """What is cached per (formula, unknown, given parts): the expression, its roots in
+    closed form (if any) and compiled functions."""
+
+    expr: sympy.Expr
+    x: sympy.Symbol
+    roots: list[sympy.Expr] | None
+    args: tuple[sympy.Symbol, ...]
+    f: Callable[..., Any]
+    dfdx: Callable[..., Any] | None
+    compiled_roots: list[Callable[..., Any]]
+
+
+#: rearranged formulas, compiled once per (formula, unknown, given parts)
+_CACHE: dict[tuple[int, str, frozenset[str]], _Problem] = {}
+
+
+def _problem(formula: Formula, unknown: str, keep: frozenset[str]) -> _Problem:
+    key = (id(formula), unknown, keep)
+    cached = _CACHE.get(key)
+    if cached is not None and cached.expr is formula.expand(keep):
+        return cached
+    expr = formula.expand(keep)
+    units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
+    expr = expr.xreplace(units)
+    x = formula.registry.glossary.symbol(unknown)
+    target = formula.symbol
+    args = (*formula._ordered(expr.free_symbols), target)
+    roots = _closed_form(expr, x, target)
+    f = compile_expression(args[:-1], expr)
+    try:
+        dfdx: Callable[..., Any] | None = compile_expression(args[:-1], sympy.diff(expr, x))
+    except Exception:
+        dfdx = None
+    root_args = [s for s in args if s != x]
+    compiled = [compile_expression(root_args, r) for r in roots] if roots else []
+    problem = _Problem(expr, x, roots, args, f, dfdx, compiled)
+    _CACHE[key] = problem
+    return problem
+
+
+def _closed_form(
+    expr: sympy.Expr, x: sympy.Symbol, target: sympy.Symbol
+) -> list[sympy.Expr] | None:
+    """Every root of ``expr = target`` in ``x``, or None when SymPy finds no closed form.
+
+    The unknown is solved as a positive real (an integer symbol would make SymPy drop
+    non-integer roots); rounding happens afterwards.
+    """
+    if expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.ceiling, sympy.floor):
+        return None
+    relaxed = sympy.Dummy(x.name, positive=True, real=True)
+    try:
+        found = sympy.solve(sympy.Eq(expr.xreplace({x: relaxed}), target), relaxed)
+    except (NotImplementedError, TypeError, ValueError):
+        return None
+    roots = [_tidy(r.xreplace({relaxed: x})) for r in found if not r.has(relaxed)]
+    return roots or None
+
+
+def _tidy(root: sympy.Expr) -> sympy.Expr:
+    """A rearranged formula as a person writes it: a fraction without a leading minus over a
+    negated denominator (``N b R / (BW - ...)``, not ``-N b R / (... - BW)``)."""
+    numerator, denominator = sympy.fraction(sympy.together(root))
+    if not (numerator.could_extract_minus_sign() and isinstance(denominator, sympy.Add)):
+        return root
+    return sympy.Mul(-numerator, sympy.Pow(sympy.expand(-denominator), -1), evaluate=False)
+
+
+def _args(problem: _Problem, values: dict[str, float], x: float) -> list[float]:
+    return [x if s == problem.x else values[s.name] for s in problem.args[:-1]]
+
+
+def _slope(problem: _Problem, values: dict[str, float], x: float) -> float:
+    """df/dx at ``x``: the compiled derivative, or a central difference where SymPy's
+    derivative cannot be compiled (a step function such as ``ceiling``)."""
+    if problem.dfdx is not None:
+        with np.errstate(all="ignore"):
+            return float(problem.dfdx(*_args(problem, values, x)))
+    h = max(abs(x), 1.0) * 1e-6
+    hi = float(problem.f(*_args(problem, values, x + h)))
+    lo = float(problem.f(*_args(problem, values, max(x - h, x / 2))))
+    return (hi - lo) / (x + h - max(x - h, x / 2))
+
+
+def _root_args(problem: _Problem, values: dict[str, float], target: float) -> list[float]:
+    """Arguments of a compiled root: every input but the unknown, then the target."""
+    return [*(values[s.name] for s in problem.args[:-1] if s != problem.x), target]
+
+
+def _root(
+    formula: Formula, problem: _Problem, values: dict[str, float], target: float, unknown: str
+) -> tuple[float | None, Literal["symbolic", "numeric"]]:
+    """A positive root: from the closed form if there is one, else bracketed numerically."""
+    if not problem.roots:
+        return _bracketed(problem, values, target), "numeric"
+    found = []
+    args = _root_args(problem, values, target)
+    for fn in problem.compiled_roots:
+        with np.errstate(all="ignore"):
+            value = fn(*args)
+        if not np.isfinite(value) or value <= 0:
+            continue
+        got = float(problem.f(*_args(problem, values, float(value))))
+        if abs(got - target) <= _ROOT_RTOL * abs(target):
+            found.append(float(value))
+    return (min(found) if found else None), "symbolic"
+
+
+def _bracketed(problem: _Problem, values: dict[str, float], target: float) -> float | None:
+    from scipy.optimize import brentq
+
+    def g(x: float) -> float:
+        with np.errstate(all="ignore"):
+            return float(problem.f(*_args(problem, values, x))) - target
+
+    lo = 1e-12
+    g_lo = g(lo)
+    hi = 1.0
+    g_hi = g(hi)
+    while math.isfinite(g_hi) and (g_lo > 0) == (g_hi > 0) and hi < 1e30:
+        hi *= 4
+        g_hi = g(hi)
+    if not (math.isfinite(g_lo) and math.isfinite(g_hi)) or (g_lo > 0) == (g_hi > 0):
+        return None
+    # tighten the lower end too, so the root is bracketed closely
+    lo_try = hi / 4
+    if lo_try > lo and (g(lo_try) > 0) == (g_lo > 0):
+        lo = lo_try
+    return float(brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def _reduced_root(
+    problem: _Problem, values: dict[str, float], target: float, x_star: float
+) -> sympy.Expr | None:
+    """The unknown in closed form once the given values are in (numbers and the target
+    symbol only), when that removes every max, min and step; None otherwise."""
+    numbers = {s: sympy.Float(values[s.name]) for s in problem.args[:-1] if s != problem.x}
+    reduced = problem.expr.xreplace(numbers)
+    if reduced.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.ceiling, sympy.floor):
+        return None
+    roots = _closed_form(reduced, problem.x, problem.args[-1]) or []
+    for root in roots:
+        try:
+            value = complex(root.xreplace({problem.args[-1]: sympy.Float(target)}).evalf())
+        except (TypeError, ValueError):
+            continue
+        if abs(value.imag) <= 1e-12 * abs(value) and math.isclose(value.real, x_star, rel_tol=1e-9):
+            return root
+    return None
+
+
+def _chosen_root(
+    problem: _Problem, values: dict[str, float], target: float, x_star: float
+) -> sympy.Expr | None:
+    if not problem.roots:
+        return None
+    args = _root_args(problem, values, target)
+    for root, fn in zip(problem.roots, problem.compiled_roots, strict=True):
+        with np.errstate(all="ignore"):
+            value = fn(*args)
+        if np.isfinite(value) and math.isclose(float(value), x_star, rel_tol=1e-9):
+            return root
+    return problem.roots[0]
+
+
+def _direction(monotonic: str, bound: Bound) -> Literal["largest", "smallest", "exact"]:
+    if bound == "equal":
+        return "exact"
+    increasing = monotonic == "increasing"
+    return "largest" if increasing == (bound == "at_most") else "smallest"
+
+
+def _round(entry: Any, x: float, direction: str) -> tuple[float, Any]:
+    if not entry.integer:
+        return x, None
+    nearest = round(x)
+    if abs(x - nearest) <= 1e-9 * max(1.0, abs(x)):
+        return float(nearest), None  # already whole: nothing to round
+    if direction == "largest":
+        return float(math.floor(x)), "floor"
+    if direction == "smallest":
+        return float(math.ceil(x)), "ceil"
+    return float(nearest), "nearest"
+
+
+def _assert_bound(
+    formula: Formula,
+    unknown: str,
+    answer: float,
+    value: float,
+    target: float,
+    bound: Bound,
+    rounding: Any,
+) -> None:
+    slack = 1e-9 * abs(target)
+    ok = (
+        (bound == "at_most" and value <= target + slack)
+        or (bound == "at_least" and value >= target - slack)
+        or bound == "equal"
+    )
+    if not ok:  # pragma: no cover - guards the rounding logic itself
+        raise AssertionError(
+            f"solve {formula.name} for {unknown}: {rounding} rounding to {answer} gives {value}, "
+            f"which violates {bound} {target}"
+        )
