@@ -7,27 +7,17 @@
   precisions (plus "custom" and a number box) for bytes-per-element symbols, a number box for
   symbols without a range; each labelled with its conventional symbol and unit, its meaning
   as the tooltip;
-* preset dropdowns (model, accelerator and its compute precision) that fill the inputs they
-  know, shown only when the formula has such inputs; a choice is a :class:`~llmphys.Scenario`
-  (the one place inputs are resolved), whose values with a model's or an accelerator's
-  provenance fill the controls, and whose variant of the formula the panel shows (MLA,
-  sliding windows...);
+* preset dropdowns (model, accelerator and its compute precision), shown only when they can
+  fill an input: a choice is a Scenario whose values fill the controls
+  (:mod:`llmphys.widget_presets`);
 * a "solve for" selector: any free input becomes the unknown, with a target box ("80 GB",
   parsed by :func:`llmphys.engine.parse.parse_value`, never evaluated) and a bound (a budget
   the formula must stay within, a requirement it must meet, or an equality);
 * the result, a message line (errors and the solver's explanations: never a traceback), and
   the worked derivation on demand.
 
-Speed, and why the derivation waits
------------------------------------
-Every change recomputes the result with the formula's compiled numpy function
-(``formula.numeric(keep)``): no SymPy work per slider move.  Solving goes through
-:func:`llmphys.solve`, which caches the rearranged formula per (formula, unknown): SymPy runs
-once when an unknown is chosen, later solves evaluate compiled roots.  The derivation is
-SymPy printing (about 10 ms, and MathJax typesetting in the browser after that), so it is
-rendered only while "show derivation" is on, always after the result is shown, and in a live
-kernel at most once per pause (debounced by :data:`DERIVATION_DELAY`); without an event loop
-(tests, scripts) it renders at once.
+Every change recomputes the result with the formula's compiled function; the derivation
+(SymPy printing) waits (see :mod:`llmphys.controls` on why and how long).
 
 Not imported by ``import llmphys``: ipywidgets is an optional dependency
 (``pip install "llmphys[notebooks]"``).
@@ -36,8 +26,6 @@ Not imported by ``import llmphys``: ipywidgets is an optional dependency
 from __future__ import annotations
 
 import asyncio
-import html
-import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -45,15 +33,30 @@ from typing import Any
 import ipywidgets as widgets
 import pint
 
+from llmphys.controls import (
+    _BOUNDS,
+    _WIDE,
+    CUSTOM,
+    DERIVATION_DELAY,
+    _available,
+    _escape,
+    _label,
+    control_for,
+    read_control,
+    running_loop,
+    settle_control,
+)
 from llmphys.engine.formula import Formula, registry
-from llmphys.engine.glossary import Entry
 from llmphys.engine.numbers import format_quantity, text_number
 from llmphys.engine.values import coerce
 from llmphys.errors import InputError, LlmphysError
 from llmphys.units import Q_, ureg
+from llmphys.widget_presets import NOTHING, PresetRow
 
 __all__ = [
+    "CUSTOM",
     "DERIVATION_DELAY",
+    "NOTHING",
     "Explorer",
     "control_for",
     "explore",
@@ -61,146 +64,9 @@ __all__ = [
     "settle_control",
 ]
 
-#: Seconds of quiet before the derivation is re-rendered in a live kernel.
-DERIVATION_DELAY = 0.3
-
-#: The option of a precision dropdown that reads its number from the box beside it.
-CUSTOM = "custom"
-
-#: "solve for" option meaning: nothing, evaluate the formula.
-NOTHING = ""
-
-_BOUNDS = (
-    ("≤ budget (at most)", "at_most"),
-    ("≥ requirement (at least)", "at_least"),
-    ("= exactly", "equal"),
-)
-_LABEL = widgets.Layout(width="7em")
-_WIDE = widgets.Layout(width="28em")
-
-
-# --------------------------------------------------------------------------- controls
-def control_for(entry: Entry, value: float | None = None) -> widgets.ValueWidget:
-    """The control for one glossary symbol, chosen from its entry alone.
-
-    Named choices (precisions) give a :class:`~ipywidgets.Dropdown` of the names and "custom";
-    a range over more than two decades a :class:`~ipywidgets.FloatLogSlider` (whole numbers
-    are snapped to integers by :class:`Explorer`); an integer range an
-    :class:`~ipywidgets.IntSlider`; any other range a :class:`~ipywidgets.FloatSlider`; no
-    range a number box.  The tooltip is the symbol's meaning.
-    """
-    start = entry.default if value is None else value
-    tooltip = entry.describe()
-    if entry.choices:
-        unit = entry.unit_text
-        options = [
-            (f"{name} ({text_number(v, exact=True)} {unit})", name)
-            for name, v in entry.choices.items()
-        ]
-        options.append((f"{CUSTOM}…", CUSTOM))
-        return widgets.Dropdown(
-            options=options, value=_choice_name(entry, start), tooltip=tooltip, layout=_WIDE
-        )
-    if entry.range is None:
-        box = widgets.IntText if entry.integer else widgets.FloatText
-        return box(value=start if start is not None else 1, tooltip=tooltip)
-    lo, hi = (float(x) for x in entry.range)
-    if start is None:
-        start = lo if entry.log_scale else (lo + hi) / 2
-    if entry.log_scale:
-        low, high = math.log10(lo), math.log10(hi)
-        return widgets.FloatLogSlider(
-            value=start,
-            base=10,
-            min=low,
-            max=high,
-            step=None,  # no grid: a browser snaps a value to it and sends it back changed
-            readout_format=",.0f" if entry.integer and hi <= 1e7 else ".3s",
-            continuous_update=True,
-            tooltip=tooltip,
-            layout=_WIDE,
-        )
-    if entry.integer:
-        return widgets.IntSlider(
-            value=round(start), min=round(lo), max=round(hi), tooltip=tooltip, layout=_WIDE
-        )
-    return widgets.FloatSlider(
-        value=start,
-        min=lo,
-        max=hi,
-        step=None,  # no grid: 0.4 would come back from the browser as 0.40105
-        readout_format=".3g",
-        tooltip=tooltip,
-        layout=_WIDE,
-    )
-
-
-def read_control(entry: Entry, control: Any, custom: Any = None) -> float:
-    """The number a control made by :func:`control_for` holds, in the entry's unit: a named
-    precision's value (or the custom box's), a whole number for a count."""
-    value = control.value
-    if entry.choices:
-        return float(custom.value if value == CUSTOM else entry.choices[value])
-    if entry.integer:
-        return float(round(value))
-    # a browser's slider sends 0.69 back as 0.01 + 0.68 = 0.6900000000000001: twelve
-    # significant figures are more than any slider or readout holds, and give 0.69 back
-    return float(f"{float(value):.12g}")
-
-
-def settle_control(entry: Entry, control: Any, custom: Any = None) -> bool:
-    """After a control of :func:`control_for` changed: enable the custom box of a precision
-    dropdown only on "custom", and snap a count's log slider to a whole number.  True when
-    the value was snapped (a new change event follows)."""
-    if entry.choices and custom is not None:
-        custom.disabled = control.value != CUSTOM
-    elif entry.integer and isinstance(control, widgets.FloatLogSlider):
-        whole = float(round(control.value))
-        if whole != control.value and whole > 0:
-            control.value = whole
-            return True
-    return False
-
-
-def _choice_name(entry: Entry, value: Any) -> str:
-    """The first named choice equal to ``value`` (a name or a number), else "custom"."""
-    if isinstance(value, str):
-        lowered = {k.lower(): k for k in entry.choices or {}}
-        return lowered.get(value.strip().lower(), CUSTOM)
-    for name, number in (entry.choices or {}).items():
-        if value is not None and math.isclose(number, float(value), rel_tol=1e-12):
-            return name
-    return CUSTOM
-
-
-def _label(entry: Entry) -> widgets.HTMLMath:
-    return widgets.HTMLMath(value=f"${entry.latex}$", layout=_LABEL, tooltip=entry.describe())
-
-
-def _escape(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>")
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _available(kind: str) -> Mapping[str, Any]:
-    """``llmphys.models`` or ``llmphys.hardware``, or nothing while they are unavailable."""
-    import llmphys
-
-    try:
-        found = getattr(llmphys, kind)
-    except (AttributeError, ImportError):
-        return {}
-    return found if isinstance(found, Mapping) else {}
-
 
 # --------------------------------------------------------------------------- the panel
-class Explorer:
+class Explorer(PresetRow):
     """A live panel for one formula (see the module docstring); build it with :func:`explore`.
 
     Attributes a program (or a test) can drive without a browser:
@@ -361,56 +227,6 @@ class Explorer:
             return f.registry.glossary[name].pint_unit
         return f.overridable_parts()[name].unit
 
-    def _deployment(
-        self, model: Any = None, hardware: Any = None, precision: str | None = None
-    ) -> Any:
-        """The :class:`~llmphys.Scenario` a preset choice describes (the one place inputs are
-        resolved): the model and accelerator chosen, the Scenario's defaults for the other."""
-        from llmphys.scenario import DEFAULTS, Scenario
-
-        return Scenario(
-            model if model is not None else DEFAULTS["model"],
-            hardware if hardware is not None else DEFAULTS["hardware"],
-            compute=precision or DEFAULTS["compute"],
-        )
-
-    def _preset_values(self, source: str, s: Any) -> dict[str, float]:
-        """The values of the current free inputs that ``s`` takes from its ``source``
-        (``"model"`` or ``"hardware"``)."""
-        return {
-            n: s.value(n)
-            for n in self._free_names()
-            if n in s and s.source(n).startswith(source)  # a symbol of your own: not s's
-        }
-
-    def _fills(self, source: str, item: Any) -> set[str]:
-        """Names of the current controls a preset would fill (empty when it cannot)."""
-        try:
-            s = self._deployment(**{source: item})
-        except (LlmphysError, pint.PintError):
-            return set()
-        return set(self._preset_values(source, s))
-
-    def _build_presets(self, precision: str) -> None:
-        """Model and accelerator dropdowns, each only when it can fill one of the inputs."""
-        children: list[widgets.Widget] = []
-        if self.models and any(self._fills("model", m) for m in self.models.values()):
-            options = [("model: none", NOTHING)]
-            options += [(getattr(m, "display_name", k), k) for k, m in self.models.items()]
-            self.presets["model"] = widgets.Dropdown(options=options, value=NOTHING)
-        if self.hardware and any(self._fills("hardware", h) for h in self.hardware.values()):
-            options = [("accelerator: none", NOTHING)]
-            options += [(getattr(h, "display_name", k), k) for k, h in self.hardware.items()]
-            self.presets["hardware"] = widgets.Dropdown(options=options, value=NOTHING)
-            if {"peak_flops"} & set(self._free_names()):
-                self.presets["precision"] = widgets.Dropdown(
-                    options=[precision], value=precision, description="precision"
-                )
-        for dropdown in self.presets.values():
-            dropdown.observe(self._on_preset, "value")
-            children.append(dropdown)
-        self._preset_row.children = children
-
     # ------------------------------------------------------------------- reading state
     @contextmanager
     def _hold(self, update: bool = True) -> Iterator[None]:
@@ -502,86 +318,6 @@ class Explorer:
         else:
             self.derivation_view.value = ""
 
-    def _on_preset(self, change: dict[str, Any]) -> None:
-        try:
-            with self._hold():
-                if change["owner"] is self.presets.get("model"):
-                    self._apply_model(change["new"])
-                elif change["owner"] is self.presets.get("hardware"):
-                    self._sync_precisions()
-                self._apply_hardware()
-        except (LlmphysError, pint.PintError) as exc:
-            self._show_error(exc)
-
-    def _apply_model(self, name: str) -> None:
-        if not name:
-            if self.formula is not self._base:
-                self._switch_formula(self._base)
-            return
-        s = self._deployment(model=self.models[name])
-        variant = s.formula(self._base)
-        if variant is not self.formula:
-            self._switch_formula(variant)
-        self._fill(self._preset_values("model", s))
-
-    def _switch_formula(self, formula: Formula) -> None:
-        keep, fixed = formula.prepare(self.fixed, partial=True)
-        self.formula = formula
-        self._keep, self._fixed = keep, {k: float(v) for k, v in fixed.items()}
-        self._build_controls()
-        self._sync_solve_row()
-
-    def _sync_precisions(self) -> None:
-        dropdown = self.presets.get("precision")
-        name = self.presets["hardware"].value
-        if dropdown is None or not name:
-            return
-        known = list(getattr(self.hardware[name], "precisions", lambda: [dropdown.value])())
-        current = dropdown.value
-        dropdown.options = known
-        dropdown.value = current if current in known else known[0]
-
-    def _apply_hardware(self) -> None:
-        dropdown = self.presets.get("hardware")
-        if dropdown is None or not dropdown.value:
-            return
-        precision = self.presets["precision"].value if "precision" in self.presets else None
-        s = self._deployment(hardware=self.hardware[dropdown.value], precision=precision)
-        self._fill(self._preset_values("hardware", s))
-
-    def _fill(self, values: Mapping[str, Any]) -> None:
-        """Set the controls of ``values`` (numbers in glossary units or quantities)."""
-        gloss = self.formula.registry.glossary
-        for name, value in values.items():
-            if name not in self.controls or name == self.unknown:
-                continue
-            number = coerce(gloss[name], value, f"formula '{self.formula.name}'")
-            self.set_value(name, float(number))
-
-    def set_value(self, name: str, value: float) -> None:
-        """Set a control to ``value`` (in the glossary unit), widening a slider's range when
-        the value lies outside it (a preset beyond the glossary's typical range)."""
-        entry = self.formula.registry.glossary[name]
-        control = self.controls[name]
-        if entry.choices:
-            choice = _choice_name(entry, value)
-            if choice == CUSTOM:
-                self.custom[name].value = value
-            control.value = choice
-            return
-        if isinstance(control, widgets.FloatLogSlider):
-            exponent = math.log10(value) if value > 0 else control.min
-            if exponent < control.min:
-                control.min = math.floor(exponent)
-            if exponent > control.max:
-                control.max = math.ceil(exponent)
-        elif isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
-            if value < control.min:
-                control.min = math.floor(value) if entry.integer else value
-            if value > control.max:
-                control.max = math.ceil(value) if entry.integer else value
-        control.value = round(value) if entry.integer else value
-
     # ------------------------------------------------------------------- the work
     def update(self) -> None:
         """Recompute from the widgets' state: the compiled formula, or a solve."""
@@ -670,7 +406,7 @@ class Explorer:
     def _schedule_derivation(self) -> None:
         if not self.show_derivation.value:
             return
-        loop = _running_loop()
+        loop = running_loop()
         if loop is None:
             self._render_derivation()
             return

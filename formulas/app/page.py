@@ -60,9 +60,9 @@ from llmphys.app.views import (
     quantity_text,
     solution_html,
 )
+from llmphys.controls import DERIVATION_DELAY, running_loop, settle_control
 from llmphys.engine.formula import registry
 from llmphys.scenario import DEFAULTS, Scenario
-from llmphys.widgets import DERIVATION_DELAY, settle_control
 
 __all__ = ["FigureView", "SizingApp", "hook", "solution_html"]
 
@@ -77,13 +77,6 @@ _SECTIONS = (
         ("tokens_per_second_per_user", "tokens_per_second_per_gpu", "ttft", "tpot", "e2e_latency"),
     ),
 )
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _guarded(method: Callable[..., None]) -> Callable[..., None]:
@@ -453,7 +446,7 @@ class SizingApp:
 
     # ------------------------------------------------------------------- derivations
     def _schedule_derivations(self) -> None:
-        loop = _running_loop()
+        loop = running_loop()
         if loop is None:
             self._render_derivations()
             return

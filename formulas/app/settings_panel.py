@@ -11,9 +11,9 @@ import ipywidgets as widgets
 
 from llmphys.app.figures import ASSUMPTIONS, SETTINGS
 from llmphys.app.views import escape, hook
+from llmphys.controls import CUSTOM, control_for, read_control
 from llmphys.engine.formula import registry
 from llmphys.errors import LlmphysError
-from llmphys.widgets import CUSTOM, control_for, read_control
 
 __all__ = ["SettingsPanel"]
 
