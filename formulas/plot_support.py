@@ -120,9 +120,7 @@ class _Inputs:
 
 def _evaluate(f: Formula, values: Mapping[str, Any]) -> Any:
     """``f`` at ``values`` through its compiled function (validated as a call is)."""
-    keep, converted = f.prepare(values)
-    fn, names = f.numeric(keep)
-    return fn(*(converted[n] for n in names))
+    return f.bind(values).raw()
 
 
 def _factor(unit_from: pint.Unit | str, unit_to: str) -> float:

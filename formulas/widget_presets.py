@@ -100,7 +100,8 @@ class PresetRow:
         self._fill(self._preset_values("model", s))
 
     def _switch_formula(self, formula: Formula) -> None:
-        keep, fixed = formula.prepare(self.fixed, partial=True)
+        binding = formula.bind(self.fixed, partial=True)
+        keep, fixed = binding.keep, binding.values
         self.formula = formula
         self._keep, self._fixed = keep, {k: float(v) for k, v in fixed.items()}
         self._build_controls()

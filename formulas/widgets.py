@@ -46,6 +46,7 @@ from llmphys.controls import (
     running_loop,
     settle_control,
 )
+from llmphys.engine.binding import Binding
 from llmphys.engine.formula import Formula, registry
 from llmphys.engine.numbers import format_quantity, text_number
 from llmphys.engine.values import coerce
@@ -156,7 +157,8 @@ class Explorer(PresetRow):
 
     # ------------------------------------------------------------------- construction
     def _prepare_fixed(self, formula: Formula) -> tuple[frozenset[str], dict[str, float]]:
-        keep, converted = formula.prepare(self.fixed, partial=True)
+        binding = formula.bind(self.fixed, partial=True)
+        keep, converted = binding.keep, binding.values
         return keep, {k: float(v) for k, v in converted.items()}
 
     def _free_names(self) -> tuple[str, ...]:
@@ -334,11 +336,8 @@ class Explorer(PresetRow):
         self._schedule_derivation()
 
     def _evaluate(self) -> None:
-        values = self.values
-        fn, names = self.formula.numeric(self._keep)
-        number = fn(*(values[n] for n in names))
         self._solution = None
-        self._result = Q_(number, self.formula.unit)
+        self._result = Binding(self.formula, self._keep, self.values).quantity()
         self.output.value = self._result_html(self._result)
 
     def _solve(self) -> None:

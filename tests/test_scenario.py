@@ -278,7 +278,8 @@ def test_defaults_are_documented_and_used():
 
 
 @pytest.mark.parametrize(
-    "module", ["llmphys.scenario", "llmphys.presets.assumptions", "llmphys.sizing"]
+    "module",
+    ["llmphys.scenario", "llmphys.presets.assumptions", "llmphys.sizing", "llmphys.engine.binding"],
 )
 def test_module_doctests(module):
     import doctest

@@ -293,7 +293,8 @@ def derive(
     where values came from (``{"layers": "model Llama-3.1-70B (config.json)"}``), shown beside
     them.
     """
-    keep, converted = formula.prepare(values, partial=True)
+    binding = formula.bind(values, partial=True)
+    keep, converted = binding.keep, dict(binding.values)
     for name, value in converted.items():
         if isinstance(value, np.ndarray):
             raise InputError(

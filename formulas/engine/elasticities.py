@@ -28,7 +28,8 @@ def elasticities(formula: Formula | str, **values: Any) -> dict[str, float]:
     from llmphys.engine.formula import registry as builtin
 
     f = builtin[formula] if isinstance(formula, str) else formula
-    keep, converted = f.prepare(values)
+    binding = f.bind(values)
+    keep, converted = binding.keep, dict(binding.values)
     expr = f.expand(keep)
     units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
     expr = expr.xreplace(units)

@@ -19,26 +19,37 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pint
 import sympy
 
 from llmphys.engine.glossary import Entry
 from llmphys.engine.parts import Part, PartRef
 from llmphys.engine.registry import Registry, registry
-from llmphys.engine.values import coerce
 from llmphys.errors import (
     FormulaDefinitionError,
-    InputError,
     UnitError,
     UnknownNameError,
     did_you_mean,
 )
-from llmphys.units import Q_, UnitSymbol, describe_dimension, same_unit, ureg
+from llmphys.units import UnitSymbol, describe_dimension, same_unit, ureg
 
 __all__ = ["Formula", "Part", "PartRef", "Registry", "formula", "registry"]
+
+
+@dataclass
+class _Cache:
+    """What a formula computes once and keeps: expansions, needed symbols and compiled
+    functions per set of parts given, and its overridable parts."""
+
+    expansions: dict[frozenset[str], sympy.Expr] = field(default_factory=dict)
+    needed: dict[frozenset[str], tuple[sympy.Symbol, ...]] = field(default_factory=dict)
+    numeric: dict[frozenset[str], tuple[Callable[..., Any], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+    overridable: dict[str, Formula] | None = None
 
 
 class _GeneratedDoc:
@@ -89,10 +100,7 @@ class Formula:
         self.feature: str | None = None  # ... in a model (or layout) with this feature
         self.variant_of: Formula | None = None  # set by with_parts()
         self.replacements: dict[str, str] = {}  # part name -> formula used instead
-        self._expansions: dict[frozenset[str], sympy.Expr] = {}
-        self._numeric: dict[frozenset[str], tuple[Callable[..., Any], tuple[str, ...]]] = {}
-        self._needed: dict[frozenset[str], tuple[sympy.Symbol, ...]] = {}
-        self._overridable: dict[str, Formula] | None = None
+        self._cache = _Cache()
 
     # ----------------------------------------------------------------- identity and display
     @property
@@ -123,7 +131,7 @@ class Formula:
     # ----------------------------------------------------------------------- structure
     def expand(self, keep: frozenset[str] = frozenset()) -> sympy.Expr:
         """The expression over leaf inputs, keeping the overridable parts named in ``keep``."""
-        cached = self._expansions.get(keep)
+        cached = self._cache.expansions.get(keep)
         if cached is not None:
             return cached
         resolved: dict[sympy.Symbol, sympy.Expr] = {}
@@ -145,7 +153,7 @@ class Formula:
             return e.xreplace({s: resolve(s) for s in e.free_symbols if s in self.parts})
 
         result = resolve_expr(self.expr)
-        self._expansions[keep] = result
+        self._cache.expansions[keep] = result
         return result
 
     @property
@@ -160,7 +168,7 @@ class Formula:
 
     def needs(self, given: Iterable[str] = ()) -> set[str]:
         """Names of the inputs still needed when the parts named in ``given`` are given
-        directly (what a preset fills: ``{n: v for n, v in values if n in f.needs()}``)."""
+        directly."""
         keep = frozenset(given)
         overridable = self.overridable_parts()
         unknown = [n for n in keep if n not in overridable]
@@ -173,20 +181,19 @@ class Formula:
         return {s.name for s in self.needed(keep)}
 
     def takes(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The entries of ``values`` this formula takes: parts given directly, and the inputs
-        still needed once they are (the rest of a preset's or a scenario's values dropped)."""
-        overridable = self.overridable_parts()
-        given = [k for k in values if k in overridable]
-        accepted = self.needs(given) | set(given)
-        return {k: v for k, v in values.items() if k in accepted}
+        """The entries of ``values`` this formula takes (see
+        :func:`llmphys.engine.binding.accepted`)."""
+        from llmphys.engine.binding import accepted
+
+        return accepted(self, values)
 
     def needed(self, keep: frozenset[str] = frozenset()) -> tuple[sympy.Symbol, ...]:
         """The symbols the expression needs when the parts in ``keep`` are given (cached:
         every call and every slider move asks)."""
-        cached = self._needed.get(keep)
+        cached = self._cache.needed.get(keep)
         if cached is None:
             cached = self._ordered(self.expand(keep).free_symbols)
-            self._needed[keep] = cached
+            self._cache.needed[keep] = cached
         return cached
 
     @property
@@ -270,14 +277,14 @@ class Formula:
     def overridable_parts(self) -> dict[str, Formula]:
         """Parts whose value may be given instead of their inputs, by name (recursively,
         through parts used as is)."""
-        if self._overridable is not None:
-            return dict(self._overridable)
+        if self._cache.overridable is not None:
+            return dict(self._cache.overridable)
         found: dict[str, Formula] = {}
         for part in self.parts.values():
             if part.overridable:
                 found[part.name] = part.formula
                 found.update(part.formula.overridable_parts())
-        self._overridable = found
+        self._cache.overridable = found
         return dict(found)
 
     def chain(self) -> list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]]:
@@ -365,54 +372,13 @@ class Formula:
         return to_text(self.expr if expr is None else expr, self.text_names(), self.order_key)
 
     # ----------------------------------------------------------------------- evaluation
-    def prepare(
-        self, values: Mapping[str, Any], *, partial: bool = False
-    ) -> tuple[frozenset[str], dict[str, float | np.ndarray]]:
-        """Check and convert ``values``: which parts are given directly, and float64 inputs.
+    def bind(self, values: Mapping[str, Any], *, partial: bool = False) -> Any:
+        """``values`` checked and converted for this formula: a
+        :class:`~llmphys.engine.binding.Binding` (the one input-binding path; with
+        ``partial=True`` missing inputs are allowed, for derivations and solving)."""
+        from llmphys.engine.binding import bind
 
-        With ``partial=True`` missing inputs are allowed (for derivations and solving).
-        """
-        where = f"formula '{self.name}'"
-        overridable = self.overridable_parts()
-        leaf = set(self.input_names)
-        known = leaf | set(overridable)
-        for name in values:
-            if name not in known:
-                raise UnknownNameError(
-                    f"{where}: unknown input {name!r}{did_you_mean(name, known)} "
-                    f"(inputs: {', '.join(self.input_names)})",
-                    name,
-                )
-        keep = frozenset(n for n in values if n in overridable)
-        needed = self.needed(keep)
-        needed_names = {s.name for s in needed}
-        unused = [n for n in values if n not in needed_names and n not in keep]
-        if unused:
-            by = ", ".join(sorted(keep))
-            raise InputError(
-                f"{where}: {', '.join(repr(n) for n in unused)} "
-                f"{'is' if len(unused) == 1 else 'are'} not used when {by} "
-                f"{'is' if len(keep) == 1 else 'are'} given; drop "
-                f"{'it' if len(unused) == 1 else 'them'}"
-            )
-        missing = [s for s in needed if s.name not in values]
-        if missing and not partial:
-            described = ", ".join(
-                f"'{s.name}' ({self.symbol_entry(s)[1]}: {self._meaning(s)})" for s in missing
-            )
-            raise InputError(f"{where}: missing input{'s' if len(missing) > 1 else ''} {described}")
-        converted: dict[str, float | np.ndarray] = {}
-        for name, value in values.items():
-            converted[name] = coerce(self._entry_for(name), value, where)
-        return keep, converted
-
-    def _entry_for(self, name: str) -> Entry:
-        return self.registry.glossary[name]
-
-    def _meaning(self, sym: sympy.Symbol) -> str:
-        entry = self.registry.glossary[sym.name]
-        unit = entry.unit_text
-        return entry.meaning + (f", in {unit}" if unit else "")
+        return bind(self, values, partial=partial)
 
     def numeric(
         self, keep: frozenset[str] = frozenset()
@@ -421,7 +387,7 @@ class Formula:
 
         Compiled once per set of given parts, then cached: no SymPy work per evaluation.
         """
-        cached = self._numeric.get(keep)
+        cached = self._cache.numeric.get(keep)
         if cached is not None:
             return cached
         from llmphys.engine.numeric import compile_expression
@@ -429,15 +395,12 @@ class Formula:
         expr = self.expand(keep)
         args = self._ordered(expr.free_symbols)
         compiled = (compile_expression(args, expr), tuple(a.name for a in args))
-        self._numeric[keep] = compiled
+        self._cache.numeric[keep] = compiled
         return compiled
 
     def __call__(self, **values: Any) -> pint.Quantity:
         """The value for ``values`` (quantities, or plain numbers in each symbol's unit)."""
-        keep, converted = self.prepare(values)
-        fn, names = self.numeric(keep)
-        result = fn(*(converted[n] for n in names))
-        return Q_(result, self.unit)
+        return self.bind(values).quantity()
 
     # ------------------------------------------------- front doors to the other machinery
     def lambdify(self, *, units: bool = False) -> Callable[..., Any]:

@@ -412,8 +412,9 @@ def sweep(formula: Formula, /, **values: Any) -> xarray.DataArray:
             shaped[name] = _along(axes[position[name]].value, position[name], len(axes))
         else:
             shaped[name] = scalars[name]
-    keep, converted = formula.prepare(shaped)
-    fn, names = formula.numeric(keep)
+    binding = formula.bind(shaped)
+    converted = binding.values
+    fn, names = binding.function()
     grid_shape = tuple(len(a.labels) for a in axes)
     out = fn(*(converted[n] for n in names))
     if not (isinstance(out, np.ndarray) and out.shape == grid_shape):

@@ -121,7 +121,8 @@ def solve(
         raise InputError(f"{where}: bound must be one of {', '.join(_BOUNDS)}; got {bound!r}")
     if unknown in given:
         raise InputError(f"{where}: {unknown!r} is the unknown; do not also give its value")
-    keep, converted = formula.prepare(given, partial=True)
+    binding = formula.bind(given, partial=True)
+    keep, converted = binding.keep, dict(binding.values)
     for name, value in converted.items():
         if isinstance(value, np.ndarray):
             raise InputError(

@@ -1,0 +1,114 @@
+"""Binding values to a formula's inputs: the one path every call, derivation, solve, sweep and
+widget takes from what a user gives to float64 numbers in glossary units.
+
+:func:`bind` checks the names (an unknown input suggests the closest; an input made unused by
+a part given directly is refused), finds the parts given by value, says what is missing (an
+error unless ``partial``), and converts every value (:func:`llmphys.engine.values.coerce`:
+units, domains, whole numbers, named precisions).  The :class:`Binding` it returns evaluates
+through the formula's compiled function, once per set of parts given.
+
+>>> import llmphys as F
+>>> b = F.kv_cache_bytes.bind({"layers": 80, "n_kv_heads": 8, "head_dim": 128,
+...                            "kv_bytes": "bf16", "seq_len": 32768, "batch": 1})
+>>> print(b.quantity().to("GiB"))
+10.0 GiB
+>>> F.kv_cache_bytes.bind({"layers": 80}, partial=True).missing
+('n_kv_heads', 'head_dim', 'seq_len', 'batch', 'kv_bytes')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pint
+
+from llmphys.engine.values import coerce
+from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.units import Q_
+
+if TYPE_CHECKING:  # pragma: no cover
+    from llmphys.engine.formula import Formula
+
+__all__ = ["Binding", "accepted", "bind"]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Values bound to ``formula``: ``keep`` names the parts given directly, ``values`` holds
+    float64 numbers (or arrays) in glossary units, ``missing`` the inputs left free."""
+
+    formula: Formula
+    keep: frozenset[str]
+    values: Mapping[str, float | np.ndarray]
+    missing: tuple[str, ...] = ()
+
+    def function(self) -> tuple[Callable[..., Any], tuple[str, ...]]:
+        """The compiled function for these parts given, and its argument names."""
+        return self.formula.numeric(self.keep)
+
+    def raw(self) -> Any:
+        """The value as float64 (a float, or an array of the broadcast shape), in the
+        formula's unit."""
+        if self.missing:
+            raise InputError(f"formula '{self.formula.name}': missing input {self.missing[0]!r}")
+        fn, names = self.function()
+        return fn(*(self.values[n] for n in names))
+
+    def quantity(self) -> pint.Quantity:
+        """The value as a pint quantity in the formula's unit."""
+        return Q_(self.raw(), self.formula.unit)
+
+
+def bind(formula: Formula, values: Mapping[str, Any], *, partial: bool = False) -> Binding:
+    """Check and convert ``values`` for ``formula`` (see the module docstring).  With
+    ``partial=True`` missing inputs are allowed (derivations and solving)."""
+    where = f"formula '{formula.name}'"
+    overridable = formula.overridable_parts()
+    known = set(formula.input_names) | set(overridable)
+    for name in values:
+        if name not in known:
+            raise UnknownNameError(
+                f"{where}: unknown input {name!r}{did_you_mean(name, known)} "
+                f"(inputs: {', '.join(formula.input_names)})",
+                name,
+            )
+    keep = frozenset(n for n in values if n in overridable)
+    needed = formula.needed(keep)
+    needed_names = {s.name for s in needed}
+    unused = [n for n in values if n not in needed_names and n not in keep]
+    if unused:
+        by = ", ".join(sorted(keep))
+        raise InputError(
+            f"{where}: {', '.join(repr(n) for n in unused)} "
+            f"{'is' if len(unused) == 1 else 'are'} not used when {by} "
+            f"{'is' if len(keep) == 1 else 'are'} given; drop "
+            f"{'it' if len(unused) == 1 else 'them'}"
+        )
+    missing = [s for s in needed if s.name not in values]
+    if missing and not partial:
+        described = ", ".join(
+            f"'{s.name}' ({formula.symbol_entry(s)[1]}: {_meaning(formula, s.name)})"
+            for s in missing
+        )
+        raise InputError(f"{where}: missing input{'s' if len(missing) > 1 else ''} {described}")
+    gloss = formula.registry.glossary
+    converted = {name: coerce(gloss[name], value, where) for name, value in values.items()}
+    return Binding(formula, keep, converted, tuple(s.name for s in missing))
+
+
+def accepted(formula: Formula, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` ``formula`` takes: parts given directly, and the inputs still
+    needed once they are (the rest of a larger pool of values dropped)."""
+    overridable = formula.overridable_parts()
+    given = frozenset(k for k in values if k in overridable)
+    wanted = {s.name for s in formula.needed(given)} | given
+    return {k: v for k, v in values.items() if k in wanted}
+
+
+def _meaning(formula: Formula, name: str) -> str:
+    entry = formula.registry.glossary[name]
+    unit = entry.unit_text
+    return entry.meaning + (f", in {unit}" if unit else "")
