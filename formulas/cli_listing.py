@@ -105,8 +105,8 @@ def _entry_dict(entry) -> dict[str, Any]:
 
 
 def _show_symbol(name: str, args: argparse.Namespace) -> int:
+    from llmphys.engine.formatting import text_number
     from llmphys.engine.glossary import DOMAINS
-    from llmphys.engine.numbers import text_number
 
     registry = _registry()
     entry = registry.glossary[name]
@@ -264,7 +264,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_hardware(args: argparse.Namespace) -> int:
-    from llmphys.engine.numbers import format_quantity
+    from llmphys.engine.formatting import format_quantity
     from llmphys.units import Q_
 
     rows = _hardware_rows()

@@ -24,8 +24,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from llmphys.engine.formatting import text_number
 from llmphys.engine.glossary import Entry
-from llmphys.engine.numbers import text_number
 
 __all__ = [
     "CUSTOM",

@@ -26,7 +26,7 @@ from typing import Any
 
 import pint
 
-from llmphys.engine.numbers import format_quantity
+from llmphys.engine.formatting import format_quantity
 from llmphys.engine.solve import Solution
 from llmphys.errors import InfeasibleError, InputError
 from llmphys.units import Q_

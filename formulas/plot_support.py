@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pint
 
+from llmphys.engine.coercion import coerce
 from llmphys.engine.formula import Formula, registry
-from llmphys.engine.values import coerce
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.units import Q_, ureg
 

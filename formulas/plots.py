@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pint
 
+from llmphys.engine.coercion import coerce
+from llmphys.engine.formatting import format_quantity, readable_unit, text_number
 from llmphys.engine.formula import Formula, registry
-from llmphys.engine.numbers import format_quantity, readable_unit, text_number
-from llmphys.engine.values import coerce
 from llmphys.errors import InfeasibleError, InputError
 from llmphys.plot_support import (
     _axes,

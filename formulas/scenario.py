@@ -45,7 +45,7 @@ import numpy as np
 import pint
 
 from llmphys.engine import Formula, glossary, registry
-from llmphys.engine.values import coerce
+from llmphys.engine.coercion import coerce
 from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.features import LAYOUT

@@ -15,7 +15,7 @@ import pint
 
 from llmphys.display import Table
 from llmphys.engine import glossary, registry
-from llmphys.engine.numbers import format_quantity, text_number
+from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.errors import InfeasibleError, InputError, UnknownNameError, did_you_mean
 from llmphys.units import Q_
 
@@ -237,7 +237,7 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
     """``figures`` of ``s`` over the grid of ``axes`` (see :meth:`Scenario.sweep`)."""
     import xarray as xr
 
-    from llmphys.engine.values import coerce
+    from llmphys.engine.coercion import coerce
     from llmphys.engine.variants import Variants
     from llmphys.features import LAYOUT
 

@@ -13,8 +13,8 @@ import ipywidgets as widgets
 import pint
 
 from llmphys.controls import CUSTOM, _choice_name
+from llmphys.engine.coercion import coerce
 from llmphys.engine.formula import Formula
-from llmphys.engine.values import coerce
 from llmphys.errors import LlmphysError
 
 __all__ = ["NOTHING", "PresetRow"]

@@ -47,9 +47,9 @@ from llmphys.controls import (
     settle_control,
 )
 from llmphys.engine.binding import Binding
+from llmphys.engine.coercion import coerce
+from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.formula import Formula, registry
-from llmphys.engine.numbers import format_quantity, text_number
-from llmphys.engine.values import coerce
 from llmphys.errors import InputError, LlmphysError
 from llmphys.units import Q_, ureg
 from llmphys.widget_presets import NOTHING, PresetRow

@@ -305,7 +305,7 @@ def test_memory_bar_splits_each_part_per_gpu(app):
 
 
 def _text(q: Any) -> str:
-    from llmphys.engine.numbers import format_quantity
+    from llmphys.engine.formatting import format_quantity
 
     return f"{format_quantity(q)} = {format_quantity(q, binary=True)}"
 

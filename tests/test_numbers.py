@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmphys.engine.numbers import format_quantity, latex_number, text_number
+from llmphys.engine.formatting import format_quantity, latex_number, text_number
 from llmphys.units import Q_
 
 

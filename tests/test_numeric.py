@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import llmphys as F
+from llmphys.engine.compiled import NumpyFunction, QuantityFunction, compile_expression
 from llmphys.engine.glossary import Entry
-from llmphys.engine.numeric import NumpyFunction, QuantityFunction, compile_expression
 from llmphys.errors import InputError, UnitError
 from llmphys.units import Q_, UnitSymbol
 
@@ -433,7 +433,7 @@ def test_variants_get_their_own_cached_function():
 def test_module_examples_run():
     import doctest
 
-    import llmphys.engine.numeric as numeric
+    import llmphys.engine.compiled as numeric
 
     result = doctest.testmod(numeric, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted >= 8

@@ -15,7 +15,7 @@ import pytest
 
 import llmphys as F
 from llmphys import plots
-from llmphys.engine.numbers import format_quantity
+from llmphys.engine.formatting import format_quantity
 from llmphys.units import Q_
 
 from support import defaults_for

@@ -124,7 +124,7 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def number(value: float) -> str:
-    from llmphys.engine.numbers import text_number
+    from llmphys.engine.formatting import text_number
 
     return text_number(float(value), exact=True)
 

@@ -9,8 +9,8 @@ from typing import Any
 import pint
 
 from llmphys.app.views import EXPECTED, escape, quantity_text
+from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.formula import registry
-from llmphys.engine.numbers import format_quantity, text_number
 from llmphys.scenario import Scenario
 
 __all__ = ["PARTS", "fits", "hardware_info", "inputs_in_use", "memory_bar", "model_info"]

@@ -12,8 +12,8 @@ import ipywidgets as widgets
 
 from llmphys.app.figures import QUESTIONS, unknowns
 from llmphys.app.views import EXPECTED, error_html, escape, solution_html, span
+from llmphys.engine.formatting import text_number
 from llmphys.engine.formula import registry
-from llmphys.engine.numbers import text_number
 from llmphys.scenario import Scenario
 
 __all__ = ["SolvePanel"]

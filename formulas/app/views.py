@@ -11,8 +11,8 @@ import ipywidgets as widgets
 import pint
 
 from llmphys.app.figures import Figure, derivation, value
+from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.formula import registry
-from llmphys.engine.numbers import format_quantity, text_number
 from llmphys.errors import LlmphysError
 from llmphys.scenario import Scenario
 from llmphys.units import ureg

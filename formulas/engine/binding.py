@@ -3,7 +3,7 @@ widget takes from what a user gives to float64 numbers in glossary units.
 
 :func:`bind` checks the names (an unknown input suggests the closest; an input made unused by
 a part given directly is refused), finds the parts given by value, says what is missing (an
-error unless ``partial``), and converts every value (:func:`llmphys.engine.values.coerce`:
+error unless ``partial``), and converts every value (:func:`llmphys.engine.coercion.coerce`:
 units, domains, whole numbers, named precisions).  The :class:`Binding` it returns evaluates
 through the formula's compiled function, once per set of parts given.
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pint
 
-from llmphys.engine.values import coerce
+from llmphys.engine.coercion import coerce
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.units import Q_
 

@@ -32,7 +32,7 @@ import pint
 import sympy
 
 from llmphys.engine.docs import rationale
-from llmphys.engine.numbers import format_quantity
+from llmphys.engine.formatting import format_quantity
 from llmphys.engine.printing import to_latex, to_text
 from llmphys.engine.render import (
     InputValue,

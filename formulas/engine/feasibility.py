@@ -11,7 +11,7 @@ import numpy as np
 import pint
 import sympy
 
-from llmphys.engine.numbers import format_quantity
+from llmphys.engine.formatting import format_quantity
 from llmphys.engine.roots import _Problem
 from llmphys.engine.solution import _RELATION, Bound
 from llmphys.errors import InputError, UnknownNameError

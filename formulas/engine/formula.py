@@ -390,7 +390,7 @@ class Formula:
         cached = self._cache.numeric.get(keep)
         if cached is not None:
             return cached
-        from llmphys.engine.numeric import compile_expression
+        from llmphys.engine.compiled import compile_expression
 
         expr = self.expand(keep)
         args = self._ordered(expr.free_symbols)
@@ -404,12 +404,12 @@ class Formula:
 
     # ------------------------------------------------- front doors to the other machinery
     def lambdify(self, *, units: bool = False) -> Callable[..., Any]:
-        """The cached numpy function over :attr:`inputs` (see :mod:`llmphys.engine.numeric`).
+        """The cached numpy function over :attr:`inputs` (see :mod:`llmphys.engine.compiled`).
 
         Plain float64 numbers in glossary units in and out; ``units=True`` gives the
         unit-aware version (quantities in, validated like a call, a quantity out).
         """
-        from llmphys.engine.numeric import lambdified
+        from llmphys.engine.compiled import lambdified
 
         return lambdified(self, units=units)
 
@@ -423,8 +423,8 @@ class Formula:
         return derive(self, explain=explain, sources=sources, **values)
 
     def sweep(self, **values: Any) -> Any:
-        """Evaluate over a grid of values (see :mod:`llmphys.engine.numeric`)."""
-        from llmphys.engine.numeric import sweep
+        """Evaluate over a grid of values (see :mod:`llmphys.engine.compiled`)."""
+        from llmphys.engine.compiled import sweep
 
         return sweep(self, **values)
 

@@ -83,7 +83,7 @@ class _Latex(LatexPrinter):
         return rf"\mathrm{{{expr.name}}}"
 
     def _print_Float(self, expr: sympy.Float) -> str:
-        from llmphys.engine.numbers import latex_number
+        from llmphys.engine.formatting import latex_number
 
         return latex_number(float(expr))
 
@@ -135,7 +135,7 @@ class _Text(StrPrinter):
         return super().parenthesize(item, level, strict)
 
     def _print_Float(self, expr: sympy.Float) -> str:
-        from llmphys.engine.numbers import text_number
+        from llmphys.engine.formatting import text_number
 
         return text_number(float(expr))
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pint
 import sympy
 
-from llmphys.engine.numbers import latex_number, readable, text_number
+from llmphys.engine.formatting import latex_number, readable, text_number
 from llmphys.engine.printing import to_latex, to_text
 from llmphys.units import Q_, ureg
 

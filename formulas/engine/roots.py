@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import sympy
 
-from llmphys.engine.numeric import compile_expression
+from llmphys.engine.compiled import compile_expression
 from llmphys.engine.solution import Bound
 from llmphys.units import UnitSymbol
 

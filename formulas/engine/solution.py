@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import pint
 import sympy
 
-from llmphys.engine.numbers import format_quantity, text_number
-from llmphys.engine.numeric import compile_expression
+from llmphys.engine.compiled import compile_expression
+from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.render import Rendered, render_expression, render_with_values, value_text
 from llmphys.errors import InputError
 

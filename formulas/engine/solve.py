@@ -29,7 +29,7 @@ import sympy
 
 from llmphys.engine.elasticities import elasticities
 from llmphys.engine.feasibility import _infeasible_message
-from llmphys.engine.numbers import format_quantity, text_number
+from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.roots import (
     _args,
     _assert_bound,

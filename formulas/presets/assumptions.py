@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from llmphys.engine import glossary
-from llmphys.engine.values import coerce
+from llmphys.engine.coercion import coerce
 from llmphys.errors import ConfigError, did_you_mean
 from llmphys.presets import Catalog
 

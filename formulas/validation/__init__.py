@@ -33,7 +33,7 @@ from typing import Any, Literal
 import pint
 
 from llmphys.display import Table
-from llmphys.engine.numbers import format_quantity
+from llmphys.engine.formatting import format_quantity
 from llmphys.units import Q_
 
 __all__ = [

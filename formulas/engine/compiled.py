@@ -36,7 +36,7 @@ import numpy as np
 import pint
 import sympy
 
-from llmphys.engine.values import coerce
+from llmphys.engine.coercion import coerce
 from llmphys.errors import InputError, did_you_mean
 from llmphys.units import Q_, UnitSymbol, ureg
 
@@ -200,7 +200,7 @@ class QuantityFunction:
     Takes the same arguments as :class:`NumpyFunction` (by position in :attr:`inputs` order, or
     by name); each may be a pint quantity (scalar or array) of a convertible unit, a plain
     number or array in the symbol's glossary unit, or a named precision.  Each value goes
-    through the one validation every call uses (:func:`llmphys.engine.values.coerce`: unit,
+    through the one validation every call uses (:func:`llmphys.engine.coercion.coerce`: unit,
     domain, whole numbers, names), so the errors are word for word those of
     ``formula(**values)``; the names were already checked when the arguments were bound.
     Quantities are converted with factors cached per (unit, symbol), so a slider pays for
@@ -262,7 +262,7 @@ def _in_glossary_unit(entry: Entry, value: Any) -> Any:
     """A quantity of this registry as its magnitude in the entry's unit; anything else as is.
 
     Only the unit conversion happens here; every check is left to the formula's own
-    validation (:func:`llmphys.engine.values.coerce`), which sees the converted number exactly
+    validation (:func:`llmphys.engine.coercion.coerce`), which sees the converted number exactly
     as it would after pint's conversion.
     """
     if not isinstance(value, ureg.Quantity):
