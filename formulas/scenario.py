@@ -252,14 +252,9 @@ class Scenario:
 
     # ------------------------------------------------------------------- identity
     def __repr__(self) -> str:
-        layout = " ".join(f"{k}={self.value(k):g}" for k in ("tp", "pp", "ep"))
-        return (
-            f"<Scenario {self.model.name or self.model.display_name} on {self.n_gpus} x "
-            f"{self.hardware.name} ({layout}), weights {self._args['weights']}, "
-            f"KV {self._args['kv']}, compute {self.compute}, batch {self.value('batch'):g}, "
-            f"{self.value('prompt_len'):g} in / {self.value('new_tokens'):g} out, "
-            f"assumptions {self.assumptions.name}>"
-        )
+        from llmphys.scenario_report import title
+
+        return f"<Scenario {title(self)}>"
 
     @property
     def capacity(self) -> pint.Quantity:

@@ -22,7 +22,7 @@ from llmphys.units import Q_
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.scenario import Scenario
 
-__all__ = ["Comparison", "Summary", "compare", "inputs_table", "summary", "sweep"]
+__all__ = ["Comparison", "Summary", "compare", "inputs_table", "summary", "sweep", "title"]
 
 
 def _shown(q: pint.Quantity) -> str:
@@ -122,7 +122,8 @@ class Summary:
         }
 
 
-def _title(s: Scenario) -> str:
+def title(s: Scenario) -> str:
+    """The deployment in one line: model, GPUs and layout, precisions, workload, assumptions."""
     a = s._args
     layout = ", ".join(f"n_{k.upper()}={s.value(k):g}" for k in ("tp", "pp", "ep"))
     return (
@@ -138,7 +139,7 @@ def summary(s: Scenario) -> Summary:
     fewest GPUs (and layout) that hold it, decode speed, TTFT, TPOT, end-to-end latency."""
     from llmphys.sizing import fewest_gpus_layout
 
-    out = Summary(_title(s))
+    out = Summary(title(s))
     add = out.rows.append
     for key, label in (
         ("weights_per_gpu", "weights per GPU"),

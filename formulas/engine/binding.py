@@ -61,6 +61,14 @@ class Binding:
         """The value as a pint quantity in the formula's unit."""
         return Q_(self.raw(), self.formula.unit)
 
+    def single(self, where: str, what: str, advice: str) -> Binding:
+        """This binding, refused when a value is an array (derivations and solves show single
+        values): ``{where}: {what}; argument 'x' is an array ({advice})``."""
+        for name, value in self.values.items():
+            if isinstance(value, np.ndarray):
+                raise InputError(f"{where}: {what}; argument '{name}' is an array ({advice})")
+        return self
+
 
 def bind(formula: Formula, values: Mapping[str, Any], *, partial: bool = False) -> Binding:
     """Check and convert ``values`` for ``formula`` (see the module docstring).  With

@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pint
 import sympy
 
@@ -47,7 +46,6 @@ from llmphys.engine.render import (
     render_with_values,
     value_text,
 )
-from llmphys.errors import InputError
 from llmphys.units import Q_, UnitSymbol
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -293,14 +291,12 @@ def derive(
     where values came from (``{"layers": "model Llama-3.1-70B (config.json)"}``), shown beside
     them.
     """
-    binding = formula.bind(values, partial=True)
+    binding = formula.bind(values, partial=True).single(
+        f"formula '{formula.name}'",
+        "derive shows single values",
+        "use sweep() or the lambdified function for arrays",
+    )
     keep, converted = binding.keep, dict(binding.values)
-    for name, value in converted.items():
-        if isinstance(value, np.ndarray):
-            raise InputError(
-                f"formula '{formula.name}': derive shows single values; argument '{name}' is an "
-                "array (use sweep() or the lambdified function for arrays)"
-            )
     gloss = formula.registry.glossary
     env = {gloss.symbol(n): _as_sympy(v) for n, v in converted.items() if n not in keep}
     given = {n: _as_sympy(converted[n]) for n in keep}

@@ -121,14 +121,12 @@ def solve(
         raise InputError(f"{where}: bound must be one of {', '.join(_BOUNDS)}; got {bound!r}")
     if unknown in given:
         raise InputError(f"{where}: {unknown!r} is the unknown; do not also give its value")
-    binding = formula.bind(given, partial=True)
+    binding = formula.bind(given, partial=True).single(
+        where,
+        "solve takes single values",
+        "leave it out for a symbolic answer, then use .lambdify()",
+    )
     keep, converted = binding.keep, dict(binding.values)
-    for name, value in converted.items():
-        if isinstance(value, np.ndarray):
-            raise InputError(
-                f"{where}: solve takes single values; argument '{name}' is an array (leave it "
-                "out for a symbolic answer, then use .lambdify())"
-            )
     if unknown in formula.overridable_parts():
         # solving for a part (TPOT inside the e2e latency): keep it as a symbol
         keep = keep | {unknown}
