@@ -34,14 +34,11 @@ only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figur
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from os import PathLike
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 import pint
 
 from llmphys.engine import Formula, glossary, registry
@@ -50,6 +47,7 @@ from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.features import LAYOUT
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
+from llmphys.scenario_inputs import accelerator_of, check_layout, interconnect_of, model_of
 from llmphys.units import Q_
 
 __all__ = ["DEFAULTS", "FIGURES", "Input", "Scenario"]
@@ -152,8 +150,8 @@ class Scenario:
         assumptions: str | Mapping[str, Any] | AssumptionSet = DEFAULTS["assumptions"],
         **overrides: Any,
     ) -> None:
-        self.model = _model(model)
-        self.hardware = _accelerator(hardware)
+        self.model = model_of(model)
+        self.hardware = accelerator_of(hardware)
         self.compute = str(compute).strip().lower()
         self.assumptions = assumption_set(assumptions)
         self._args = {
@@ -199,7 +197,7 @@ class Scenario:
         #: so that a sweep over the layout has it)
         self.link = None
         if gpus > 1 or interconnect is not None or hw.interconnect is not None:
-            self.link = _interconnect(interconnect, hw)
+            self.link = interconnect_of(interconnect, hw)
             for name, q in self.link.values().items():
                 put(name, q, f"interconnect {self.link.display_name} ({self.link.as_of})")
         # user overrides: glossary inputs, or parts of figures given by value
@@ -232,16 +230,9 @@ class Scenario:
         for name, (value, source) in derived.items():
             if name not in overrides:
                 put(name, value, source)
-        layers = m.values.get("layers")
-        if layers is not None and "layers_per_stage" not in self.parts:
-            stage = math.ceil(layers / pool["pp"].value)
-            if pool["pp"].value > layers:
-                raise InputError(
-                    f"Scenario: n_PP = {pool['pp'].value:g} is more than the {layers:g} layers "
-                    "of the model: a stage would be empty"
-                )
-            if stage * pool["pp"].value != layers:
-                self.parts["layers_per_stage"] = float(stage)
+        stage = check_layout(m, layout)
+        if stage is not None and "layers_per_stage" not in self.parts:
+            self.parts["layers_per_stage"] = float(stage)
         self.n_gpus = gpus
         self.features = (*m.features, *((LAYOUT,) if gpus > 1 else ()))
         self.pool: Mapping[str, Input] = MappingProxyType(pool)
@@ -449,46 +440,3 @@ def _missing(name: str, s: Scenario, f: Formula | None = None) -> InputError:
     return UnknownNameError(
         f"Scenario: unknown input {name!r}{did_you_mean(name, s._values)}", name
     )
-
-
-def _model(model: Any) -> Any:
-    import llmphys
-    from llmphys.presets import Model
-
-    if isinstance(model, Model):
-        return model
-    if isinstance(model, Mapping):
-        return llmphys.load_hf_config(model)
-    if isinstance(model, PathLike) or (
-        isinstance(model, str) and model.endswith(".json") and model not in llmphys.models
-    ):
-        return llmphys.load_hf_config(model)
-    return llmphys.models[model]
-
-
-def _accelerator(hardware: Any) -> Any:
-    import llmphys
-    from llmphys.presets import Accelerator
-
-    return hardware if isinstance(hardware, Accelerator) else llmphys.hardware[hardware]
-
-
-def _interconnect(link: Any, hw: Any) -> Any:
-    import llmphys
-    from llmphys.interconnect import Interconnect
-
-    if isinstance(link, Interconnect):
-        return link
-    if link is None:
-        if hw.interconnect is None:
-            raise InputError(
-                f"Scenario: {hw.display_name} has no usual interconnect on record; a layout "
-                f"over several GPUs needs interconnect=... ({', '.join(llmphys.interconnects)})"
-            )
-        link = hw.interconnect
-    return llmphys.interconnects[link]
-
-
-def _as_array(value: Any, name: str) -> np.ndarray:
-    entry = glossary[name]
-    return np.atleast_1d(np.asarray(coerce(entry, value, "Scenario.sweep"), dtype=float))

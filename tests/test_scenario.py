@@ -253,6 +253,21 @@ def test_bad_scenarios_are_refused_with_a_reason():
         F.Scenario("llama-3.1-8b").evaluate("windowed_seq_len")
 
 
+def test_a_layout_the_model_cannot_take_is_refused():
+    with pytest.raises(InputError) as info:
+        F.Scenario("llama-3.1-70b", tp=3)
+    assert str(info.value) == (
+        "Scenario: n_TP = 3 does not split the 64 query heads and 8 KV heads of Llama-3.1-70B "
+        "evenly (n_TP up to 8 it allows: 1, 2, 4, 8)"
+    )
+    assert F.Scenario("llama-3.1-70b", tp=16).n_gpus == 16  # KV heads replicated: allowed
+    with pytest.raises(InputError, match=r"n_EP = 2, but Llama-3\.1-8B has no experts to spread"):
+        F.Scenario("llama-3.1-8b", ep=2)
+    with pytest.raises(InputError, match="n_EP = 3 does not divide the 8 routed experts"):
+        F.Scenario("mixtral-8x7b", ep=3)
+    assert F.Scenario("deepseek-v3", "h100-sxm", tp=8, ep=32).n_gpus == 32
+
+
 def test_a_config_json_makes_a_scenario(tmp_path):
     from support import config_fixture
 

@@ -1,0 +1,102 @@
+"""What a :class:`~llmphys.Scenario`'s arguments may be, and the checks they pass: a model by
+preset name, Hugging Face id, ``config.json`` path or dict; an accelerator and an interconnect
+by name; a layout the model allows (heads and experts divide over the GPUs, no empty
+pipeline stage)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from os import PathLike
+from typing import Any
+
+from llmphys.errors import InputError
+
+__all__ = ["accelerator_of", "check_layout", "interconnect_of", "model_of"]
+
+
+def model_of(model: Any) -> Any:
+    """A :class:`~llmphys.presets.Model`: as is, from a ``config.json`` dict or path, or a
+    preset by name or Hugging Face id (an unknown name suggests the closest)."""
+    import llmphys
+    from llmphys.presets import Model
+
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, Mapping):
+        return llmphys.load_hf_config(model)
+    if isinstance(model, PathLike) or (
+        isinstance(model, str) and model.endswith(".json") and model not in llmphys.models
+    ):
+        return llmphys.load_hf_config(model)
+    return llmphys.models[model]
+
+
+def accelerator_of(hardware: Any) -> Any:
+    """An :class:`~llmphys.presets.Accelerator`: as is, or a preset by name."""
+    import llmphys
+    from llmphys.presets import Accelerator
+
+    return hardware if isinstance(hardware, Accelerator) else llmphys.hardware[hardware]
+
+
+def interconnect_of(link: Any, hw: Any) -> Any:
+    """An interconnect: as is, by name, or (``None``) the usual link of the accelerator ``hw``
+    (refused, saying what to give, when it has none on record)."""
+    import llmphys
+    from llmphys.interconnect import Interconnect
+
+    if isinstance(link, Interconnect):
+        return link
+    if link is None:
+        if hw.interconnect is None:
+            raise InputError(
+                f"Scenario: {hw.display_name} has no usual interconnect on record; a layout "
+                f"over several GPUs needs interconnect=... ({', '.join(llmphys.interconnects)})"
+            )
+        link = hw.interconnect
+    return llmphys.interconnects[link]
+
+
+def check_layout(model: Any, layout: Mapping[str, float]) -> int | None:
+    """Refuse a layout ``model`` cannot take; the layers of the most loaded pipeline stage
+    when the split is uneven (ceil(L / n_PP)), else None.
+
+    n_TP must divide the query heads, and divide the KV heads or be a multiple of them (a KV
+    head is then replicated; MLA has no KV heads to divide); n_EP above 1 needs experts, whole
+    ones on each GPU; n_PP at most the layers.
+    """
+    from llmphys.parallel_sizing import tensor_parallel_degrees
+
+    v = model.values
+    name = model.display_name
+    tp, pp, ep = (int(layout[k]) for k in ("tp", "pp", "ep"))
+    heads = int(v.get("n_heads", 0))
+    if tp > 1 and heads and tp not in tensor_parallel_degrees(model, max(tp, 8)):
+        kv = "" if model.attention == "MLA" else f" and {int(v['n_kv_heads'])} KV heads"
+        allowed = ", ".join(map(str, tensor_parallel_degrees(model, max(tp, 8))))
+        raise InputError(
+            f"Scenario: n_TP = {tp} does not split the {heads} query heads{kv} of {name} "
+            f"evenly (n_TP up to {max(tp, 8)} it allows: {allowed})"
+        )
+    if ep > 1:
+        experts = v.get("n_experts")
+        if not model.is_moe or experts is None:
+            raise InputError(
+                f"Scenario: n_EP = {ep}, but {name} has no experts to spread; use tp= or pp="
+            )
+        if int(experts) % ep:
+            raise InputError(
+                f"Scenario: n_EP = {ep} does not divide the {int(experts)} routed experts of "
+                f"{name}: each GPU holds whole experts"
+            )
+    layers = v.get("layers")
+    if layers is None:
+        return None
+    if pp > layers:
+        raise InputError(
+            f"Scenario: n_PP = {pp:g} is more than the {layers:g} layers of the model: a stage "
+            "would be empty"
+        )
+    stage = math.ceil(layers / pp)
+    return stage if stage * pp != layers else None
