@@ -20,18 +20,16 @@ llmphys.errors.UnknownNameError: unknown interconnect 'nvlink4'; did you mean 'n
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from importlib import resources
 from typing import Any, Literal
 
 import pint
 
 from llmphys.engine import Formula, registry
 from llmphys.errors import ConfigError
-from llmphys.presets import Catalog
+from llmphys.presets import Catalog, read_toml
 
 __all__ = ["Interconnect", "interconnect_from_entry", "interconnects"]
 
@@ -146,8 +144,7 @@ def interconnect_from_entry(name: str, entry: Mapping[str, Any]) -> Interconnect
 
 
 def _entries() -> Mapping[str, Any]:
-    text = resources.files(__name__).joinpath("interconnects.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return read_toml(__name__, "interconnects.toml")
 
 
 #: The reference interconnects, by name.

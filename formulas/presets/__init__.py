@@ -28,7 +28,16 @@ from llmphys.errors import UnknownNameError, did_you_mean
 from llmphys.presets.accelerator import Accelerator, accelerator_from_entry
 from llmphys.presets.model import Breakdown, BreakdownRow, Model
 
-__all__ = ["Accelerator", "Breakdown", "BreakdownRow", "Catalog", "Model", "hardware", "models"]
+__all__ = [
+    "Accelerator",
+    "Breakdown",
+    "BreakdownRow",
+    "Catalog",
+    "Model",
+    "hardware",
+    "models",
+    "read_toml",
+]
 
 T = TypeVar("T")
 
@@ -122,9 +131,14 @@ def _build_model(name: str, entry: Mapping[str, Any]) -> Model:
     )
 
 
-def _hardware_entries() -> Mapping[str, Any]:
-    text = resources.files(__name__).joinpath("hardware.toml").read_text(encoding="utf-8")
+def read_toml(package: str, filename: str) -> Mapping[str, Any]:
+    """A TOML data file shipped in ``package`` (presets are package data: no network)."""
+    text = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def _hardware_entries() -> Mapping[str, Any]:
+    return read_toml(__name__, "hardware.toml")
 
 
 #: The reference models (``shared/reference/models.md``), by name.

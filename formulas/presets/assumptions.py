@@ -13,17 +13,15 @@ when the user gives none, each with its source (``assumptions.toml`` beside this
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 from llmphys.engine import glossary
 from llmphys.engine.coercion import coerce
 from llmphys.errors import ConfigError, did_you_mean
-from llmphys.presets import Catalog
+from llmphys.presets import Catalog, read_toml
 
 __all__ = ["AssumptionSet", "assumption_set", "assumption_sets"]
 
@@ -74,8 +72,7 @@ def _build(name: str, entry: Mapping[str, Any], required: tuple[str, ...] = ()) 
 
 
 def _entries() -> Mapping[str, Any]:
-    text = resources.files(__name__.rpartition(".")[0]).joinpath("assumptions.toml")
-    return tomllib.loads(text.read_text(encoding="utf-8"))
+    return read_toml(__name__.rpartition(".")[0], "assumptions.toml")
 
 
 def _build_checked(name: str, entry: Mapping[str, Any]) -> AssumptionSet:
