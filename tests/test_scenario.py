@@ -344,3 +344,20 @@ def test_a_variant_is_declared_with_its_feature_and_checked():
         "tokens_per_second_per_gpu": "tokens_per_second_per_gpu_parallel",
         "prefill_step_time": "prefill_step_time_parallel",
     }
+
+
+def test_derivations_and_solutions_render_through_one_renderer():
+    from llmphys.engine import render
+
+    s = F.Scenario("llama-3.1-8b", "h100-sxm", batch=4)
+    d, sol = s.derive("tpot"), s.solve("batch")
+    for doc in (d, sol):
+        latex = doc.latex()
+        assert latex.startswith("\\begin{aligned}\n") and latex.endswith("\n\\end{aligned}")
+        assert f"$$\n{latex}\n$$" in doc._repr_markdown_()
+        assert f"$$\n{latex}\n$$" in doc._repr_html_()
+    assert render.aligned([[("a", "1")], [], [("b", "2"), ("c", "3")]]) == (
+        "\\begin{aligned}\na &= 1 \\\\[6pt]\nb &= 2 \\\\\nc &= 3\n\\end{aligned}"
+    )
+    assert "Where the values come from" in d._repr_html_()  # the provenance, in HTML too
+    assert "answer: B = " in sol._repr_html_()

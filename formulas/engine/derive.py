@@ -40,7 +40,10 @@ from llmphys.engine.render import (
     _as_sympy,
     _input_text,
     _unit_text,
+    aligned,
     display_names,
+    html_document,
+    markdown_document,
     render_expression,
     render_result,
     render_with_values,
@@ -172,33 +175,33 @@ class Derivation:
     # ------------------------------------------------------------------------- LaTeX
     def latex(self) -> str:
         """The derivation as one LaTeX ``aligned`` block (without ``$$``)."""
-        rows: list[str] = []
+        definition = []
         for step in self.steps:
             if step.given:
                 continue
             at = ""
             if step.at:
                 at = r"\quad\text{with } " + r",\ ".join(r.latex for r in step.at)
-            rows.append(f"{step.symbol.latex} &= {step.definition.latex}{at}")
-        block = [" \\\\\n".join(rows)]
-        if self.inputs:
-            values = []
-            for item in self.inputs:
-                shown = _input_text(item, self.sig)
-                values.append(f"{item.symbol.latex} &= {shown.latex}")
-            block.append(" \\\\\n".join(values))
-        subs = [f"{s.symbol.latex} &= {s.substituted.latex}" for s in self.order if s.substituted]
-        if subs:
-            block.append(" \\\\\n".join(subs))
-        block.append(f"{self.top.symbol.latex} &= {self._result_rendered().latex}")
-        return "\\begin{aligned}\n" + " \\\\[6pt]\n".join(block) + "\n\\end{aligned}"
+            definition.append((step.symbol.latex, f"{step.definition.latex}{at}"))
+        values = [(i.symbol.latex, _input_text(i, self.sig).latex) for i in self.inputs]
+        subs = [(s.symbol.latex, s.substituted.latex) for s in self.order if s.substituted]
+        result = [(self.top.symbol.latex, self._result_rendered().latex)]
+        return aligned([definition, values, subs, result])
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex()}\n$$"
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.formula.name}** (${self.top.symbol.latex}$): {self.formula.meaning}"]
-        lines += ["", "$$", self.latex(), "$$"]
+        head = f"**{self.formula.name}** (${self.top.symbol.latex}$): {self.formula.meaning}"
+        return markdown_document(head, self.latex(), self._notes())
+
+    def _repr_html_(self) -> str:
+        head = f"{self.formula.name}: {self.formula.meaning}"
+        return html_document(head, self.latex(), self._notes())
+
+    def _notes(self) -> list[str]:
+        """Markdown after the math: rationale (when explained), free symbols, provenance."""
+        lines: list[str] = []
         if self.explain:
             for step in self.steps:
                 if step.rationale and not step.given:
@@ -211,7 +214,7 @@ class Derivation:
         if sourced:
             lines += ["", "Where the values come from:", ""]
             lines += [f"- ${i.symbol.latex}$ (`{i.name}`): {i.source}" for i in sourced]
-        return "\n".join(lines)
+        return lines
 
     # ------------------------------------------------------------------------- dict
     def to_dict(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ conventional symbols, with or without values substituted."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -166,3 +167,27 @@ def _input_text(item: InputValue, sig: int) -> Rendered:
     if item.given_part:
         return value_text(item.value, item.unit, exact=False, sig=max(sig, 6))
     return value_text(item.value, item.unit, exact=True, sig=sig)
+
+
+# --------------------------------------------------------------------------- documents
+def aligned(sections: Sequence[Sequence[tuple[str, str]]]) -> str:
+    """One LaTeX ``aligned`` block (without ``$$``): each row ``left &= right``, rows joined
+    by line breaks, sections (empty ones left out) by a wider break.  Derivations and
+    solutions both render their rows here."""
+    blocks = [" \\\\\n".join(f"{left} &= {right}" for left, right in rows) for rows in sections]
+    return "\\begin{aligned}\n" + " \\\\[6pt]\n".join(b for b in blocks if b) + "\n\\end{aligned}"
+
+
+def markdown_document(head: str, latex: str, after: Sequence[str] = ()) -> str:
+    """A worked document for a notebook: a Markdown ``head`` line, the display math, then the
+    Markdown lines ``after`` it (notes, rationale, provenance)."""
+    return "\n".join([head, "", "$$", latex, "$$", *after])
+
+
+def html_document(head: str, latex: str, after: Sequence[str] = ()) -> str:
+    """The same document as HTML (MathJax reads the ``$$`` block): ``head`` and the lines
+    ``after`` are plain text, escaped here."""
+    import html
+
+    notes = "".join(f"<p>{html.escape(line)}</p>" for line in after if line.strip())
+    return f"<p><b>{html.escape(head)}</b></p>\n$$\n{latex}\n$$\n{notes}"

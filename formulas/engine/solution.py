@@ -13,7 +13,15 @@ import sympy
 
 from llmphys.engine.compiled import compile_expression
 from llmphys.engine.formatting import format_quantity, text_number
-from llmphys.engine.render import Rendered, render_expression, render_with_values, value_text
+from llmphys.engine.render import (
+    Rendered,
+    aligned,
+    html_document,
+    markdown_document,
+    render_expression,
+    render_with_values,
+    value_text,
+)
 from llmphys.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -204,28 +212,24 @@ class Solution:
         return f"<Solution {self.formula.name} for {self.unknown}: {self._answer_text() or '...'}>"
 
     def latex(self) -> str:
-        rows = self._lines()
-        body = " \\\\\n".join(
-            f"{left.latex} &= {right.latex}" + (rf"\quad\text{{({note})}}" if note else "")
-            for left, right, note in rows
-        )
-        return "\\begin{aligned}\n" + body + "\n\\end{aligned}"
+        rows = [
+            (left.latex, right.latex + (rf"\quad\text{{({note})}}" if note else ""))
+            for left, right, note in self._lines()
+        ]
+        return aligned([rows])
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex()}\n$$"
 
     def _repr_markdown_(self) -> str:
-        q = self._question()
-        lines = [
-            f"**solve {self.formula.name} for {self.unknown}**: ${q.latex}$",
-            "",
-            "$$",
-            self.latex(),
-            "$$",
-        ]
-        if self.note:
-            lines += ["", self.note]
-        return "\n".join(lines)
+        head = f"**solve {self.formula.name} for {self.unknown}**: ${self._question().latex}$"
+        return markdown_document(head, self.latex(), ["", self.note] if self.note else [])
+
+    def _repr_html_(self) -> str:
+        head = f"solve {self.formula.name} for {self.unknown}: {self._question().text}"
+        answer = self._answer_text()
+        after = [f"answer: {answer}" if answer else "", self.note]
+        return html_document(head, self.latex(), after)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-serialisable)."""
