@@ -18,7 +18,7 @@ through the formula's compiled function, once per set of parts given.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from llmphys.units import Q_
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
 
-__all__ = ["Binding", "accepted", "bind"]
+__all__ = ["Binding", "accepted", "bind", "preset_values"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,18 @@ def accepted(formula: Formula, values: Mapping[str, Any]) -> dict[str, Any]:
     given = frozenset(k for k in values if k in overridable)
     wanted = {s.name for s in formula.needed(given)} | given
     return {k: v for k, v in values.items() if k in wanted}
+
+
+def preset_values(
+    formula: Formula, values: Mapping[str, Any], given: Iterable[str] = ()
+) -> dict[str, Any]:
+    """What a preset knows for ``formula``'s inputs: the entries of ``values`` it still needs
+    when the parts named in ``given`` are given directly (a value may be a callable, called
+    only when needed: an accelerator's peak at a precision it may not have).  The one filter
+    behind ``Model``, ``Accelerator`` and ``Interconnect.inputs_for``; a deployment's inputs
+    come from a :class:`~llmphys.Scenario`."""
+    needed = formula.needs(given)
+    return {n: (v() if callable(v) else v) for n, v in values.items() if n in needed}
 
 
 def _meaning(formula: Formula, name: str) -> str:

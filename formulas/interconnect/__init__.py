@@ -28,6 +28,7 @@ from typing import Any, Literal
 import pint
 
 from llmphys.engine import Formula, registry
+from llmphys.engine.binding import preset_values
 from llmphys.errors import ConfigError
 from llmphys.presets import Catalog, read_toml
 
@@ -98,8 +99,7 @@ class Interconnect:
     def inputs_for(self, f: Formula | str, given: Iterable[str] = ()) -> dict[str, pint.Quantity]:
         """This interconnect's values for the link inputs of ``f`` (the rest stay free):
         ``f(**link.inputs_for(f), ...)``.  ``given`` names parts of ``f`` given directly."""
-        needed = (registry[f] if isinstance(f, str) else f).needs(given)
-        return {k: v for k, v in self.values().items() if k in needed}
+        return preset_values(registry[f] if isinstance(f, str) else f, self.values(), given)
 
 
 def _figure(q: pint.Quantity) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 import pint
 
 from llmphys.engine import Formula, registry
+from llmphys.engine.binding import preset_values
 from llmphys.errors import InputError, did_you_mean
 from llmphys.precisions import PRECISIONS
 
@@ -119,8 +120,9 @@ class Accelerator:
         ``f(**gpu.inputs_for(f), ...)``.  ``precision`` picks the dense peak; ``given`` names
         parts of ``f`` the caller gives directly, as in :meth:`llmphys.presets.Model.inputs_for`.
         """
-        needed = (registry[f] if isinstance(f, str) else f).needs(given)
-        return {n: fill() for n, fill in self._fills(precision).items() if n in needed}
+        return preset_values(
+            registry[f] if isinstance(f, str) else f, self._fills(precision), given
+        )
 
 
 def accelerator_from_entry(name: str, entry: Mapping[str, Any]) -> Accelerator:

@@ -29,6 +29,7 @@ import pint
 import sympy
 
 from llmphys.engine import Formula, glossary, registry
+from llmphys.engine.binding import preset_values
 from llmphys.engine.variants import FEATURES, Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 
@@ -220,8 +221,7 @@ class Model:
         then left out).  Inputs the model has no value for (context, batch, precision,
         hardware) stay free.
         """
-        needed = (self.formula(f) if isinstance(f, str) else f).needs(given)
-        return {n: v for n, v in self.values.items() if n in needed}
+        return preset_values(self.formula(f) if isinstance(f, str) else f, self.values, given)
 
     def evaluate(self, f: Formula | str, **values: Any) -> pint.Quantity:
         """``f`` (this model's variant of it) at this model's values and the ``values`` given.
