@@ -1,0 +1,181 @@
+"""Reading a Hugging Face ``config.json`` field by field: :class:`_Reader` (sizes, flags and
+texts checked, defaults recorded as assumptions, a bad value refused naming the field) and the
+pieces every family shares (core sizes, heads, tied embeddings, windows, layer patterns)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmphys.errors import ConfigError
+
+_TRANSFORMERS = "HF transformers {cls}"
+
+
+@dataclass
+class _Reader:
+    """Reads one family's keys, checking values and recording the defaults it applies."""
+
+    config: Mapping[str, Any]
+    family: str
+    assumptions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.family} config"
+
+    def has(self, key: str) -> bool:
+        return self.config.get(key) is not None
+
+    def _check_int(self, key: str, value: Any, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            kind = "a positive whole number" if minimum == 1 else "a whole number >= 0"
+            raise ConfigError(f"{self.where}: field {key!r} must be {kind}; got {value!r}")
+        return value
+
+    def size(self, key: str, what: str, minimum: int = 1) -> int:
+        """A required whole number."""
+        if key not in self.config:
+            raise ConfigError(
+                f"{self.where}: missing field {key!r} ({what}); it has no default, "
+                "so llmphys does not guess it"
+            )
+        return self._check_int(key, self.config[key], minimum)
+
+    def size_or(self, key: str, default: int, how: str, minimum: int = 1) -> int:
+        """A whole number, or ``default`` (reported as ``how``) when the config does not give
+        it."""
+        if self.config.get(key) is None:
+            self.assumptions.append(f"{key} not given: {how}")
+            return default
+        return self._check_int(key, self.config[key], minimum)
+
+    def nullable_int(self, key: str, what: str) -> int | None:
+        """A whole number or ``null``; the key itself must be present."""
+        if key not in self.config:
+            raise ConfigError(
+                f"{self.where}: missing field {key!r} ({what}; null is allowed); it has no "
+                "default, so llmphys does not guess it"
+            )
+        value = self.config[key]
+        return None if value is None else self._check_int(key, value, 1)
+
+    def flag(self, key: str, default: bool, why: str) -> bool:
+        """A boolean, or ``default`` (reported) when the config does not give it."""
+        if self.config.get(key) is None:
+            self.assumptions.append(f"{key} not given: {default} ({why})")
+            return default
+        value = self.config[key]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.where}: field {key!r} must be true or false; got {value!r}")
+        return value
+
+    def text(self, key: str, default: str, why: str) -> str:
+        if self.config.get(key) is None:
+            self.assumptions.append(f"{key} not given: {default!r} ({why})")
+            return default
+        return str(self.config[key])
+
+    def refuse(self, key: str, value: Any, why: str) -> None:
+        """A setting llmphys cannot represent: refused rather than counted wrong."""
+        if self.config.get(key) == value:
+            raise ConfigError(f"{self.where}: {key} = {json.dumps(value)} is not supported ({why})")
+
+
+# ----------------------------------------------------------------------------- shared pieces
+def _core(r: _Reader) -> dict[str, int]:
+    """Sizes every family has: width, layers, query heads, vocabulary."""
+    return {
+        "hidden": r.size("hidden_size", "model width"),
+        "layers": r.size("num_hidden_layers", "number of transformer layers"),
+        "n_heads": r.size("num_attention_heads", "number of query heads"),
+        "vocab_size": r.size("vocab_size", "vocabulary size"),
+    }
+
+
+def _heads(
+    r: _Reader, v: dict[str, int], cls: str, *, derive_kv: bool, derive_head_dim: bool
+) -> None:
+    """KV heads and head width.  ``derive_*``: the family's config class (``cls``) derives a
+    missing one (KV heads = query heads, head_dim = hidden / heads); otherwise it is required."""
+    n_h = v["n_heads"]
+    derives = f"as {_TRANSFORMERS.format(cls=cls)} derives it"
+    if derive_kv:
+        v["n_kv_heads"] = r.size_or(
+            "num_key_value_heads",
+            n_h,
+            f"{n_h:,} = num_attention_heads, multi-head attention ({derives})",
+        )
+    else:
+        v["n_kv_heads"] = r.size("num_key_value_heads", "number of key/value heads")
+    if not derive_head_dim or r.has("head_dim"):
+        v["head_dim"] = r.size("head_dim", "width of one attention head")
+    elif v["hidden"] % n_h:
+        raise ConfigError(
+            f"{r.where}: missing field 'head_dim' and hidden_size {v['hidden']} is not a "
+            f"multiple of num_attention_heads {n_h}; give head_dim"
+        )
+    else:
+        d = v["hidden"] // n_h
+        v["head_dim"] = r.size_or(
+            "head_dim",
+            d,
+            f"{d:,} = hidden_size / num_attention_heads = {v['hidden']:,} / {n_h:,} ({derives})",
+        )
+    if n_h % v["n_kv_heads"]:
+        raise ConfigError(
+            f"{r.where}: num_attention_heads {n_h} is not a multiple of num_key_value_heads "
+            f"{v['n_kv_heads']} (each KV head serves a whole group of query heads)"
+        )
+
+
+def _tie(r: _Reader, v: dict[str, int], default: bool, cls: str) -> None:
+    tied = r.flag("tie_word_embeddings", default, f"default of {_TRANSFORMERS.format(cls=cls)}")
+    v["embedding_matrices"] = 1 if tied else 2
+
+
+def _window(r: _Reader, v: dict[str, int], features: list[str], local: int) -> None:
+    """Record ``local`` sliding-window layers (if any) of window ``sliding_window``."""
+    if local == 0:
+        return
+    v["sliding_window"] = r.size("sliding_window", "attention window of the local layers")
+    v["local_layers"] = local
+    v["global_layers"] = v["layers"] - local
+    features.append("sliding_window")
+
+
+def _layer_types(r: _Reader, layers: int) -> int | None:
+    """Local layers counted from an explicit ``layer_types`` list, or ``None`` without one."""
+    types = r.config.get("layer_types")
+    if types is None:
+        return None
+    if not isinstance(types, list) or len(types) != layers:
+        raise ConfigError(
+            f"{r.where}: field 'layer_types' must list one type per layer ({layers}); got {types!r}"
+        )
+    unknown = sorted({t for t in types if t not in ("sliding_attention", "full_attention")})
+    if unknown:
+        raise ConfigError(
+            f"{r.where}: field 'layer_types' has unknown type {unknown[0]!r}; expected "
+            "'sliding_attention' or 'full_attention'"
+        )
+    return sum(t == "sliding_attention" for t in types)
+
+
+def _pattern(r: _Reader, layers: int, every: int, cls: str) -> int:
+    """Local layers when every ``every``-th layer is global (the rest slide)."""
+    local = sum(bool((i + 1) % every) for i in range(layers))
+    r.assumptions.append(
+        f"layer_types not given: every {every}{'nd' if every == 2 else 'th'} layer global, "
+        f"the others sliding ({local:,} of {layers:,}; {_TRANSFORMERS.format(cls=cls)})"
+    )
+    return local
+
+
+def _dtype(r: _Reader) -> None:
+    dtype = r.config.get("torch_dtype") or r.config.get("dtype")
+    if dtype is not None:
+        r.notes.append(f"checkpoint dtype: {dtype}")
