@@ -33,7 +33,7 @@ This module holds the layout and what each GPU holds; the bytes on the wire and 
 are in :mod:`llmphys.communication`, the decode step and prefill of a layout in
 :mod:`llmphys.parallel_time`.  The inverse questions (fewest GPUs and which n_TP x n_PP, largest
 batch at a layout, the n_TP beyond which communication outweighs the memory-time saving) are in
-:mod:`llmphys.parallel_sizing`.
+:mod:`llmphys.sizing.layouts`.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def layers_per_stage(layers, pp):
     -----
     - Exact when n_PP divides L.  An uneven split (DeepSeek-V3's 61 layers over 2 stages: 31
       and 30) loads the largest stage with ceil(L / n_PP) layers: give that value for this part
-      (``layers_per_stage=31``), as :func:`llmphys.parallel_sizing.fewest_gpus` does.
+      (``layers_per_stage=31``), as :func:`llmphys.sizing.layouts.fewest_gpus` does.
     - Memory, KV cache and decode time of the most loaded stage follow it.
 
     Examples

@@ -459,7 +459,7 @@ def comm_to_memory_ratio(exposed_comm_time, stage_decode_memory_time):
     - Raising n_TP shrinks the memory time (each GPU reads 1 / n_TP) and grows the
       communication (2 (n_TP - 1) hops per all-reduce).  Where the ratio reaches 1,
       communication outweighs what the memory time still is; solving it for n_TP
-      (:func:`llmphys.parallel_sizing.tp_comm_limit`) gives the degree beyond which adding GPUs
+      (:func:`llmphys.sizing.layouts.tp_comm_limit`) gives the degree beyond which adding GPUs
       to the tensor-parallel group buys latency no more.  With memory time A / n_TP and
       communication c (n_TP - 1) the crossing is within 1/2 of the step-time minimum
       sqrt(A / c), where one more GPU saves as much memory time as it adds communication.

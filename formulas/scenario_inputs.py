@@ -66,7 +66,7 @@ def check_layout(model: Any, layout: Mapping[str, float]) -> int | None:
     head is then replicated; MLA has no KV heads to divide); n_EP above 1 needs experts, whole
     ones on each GPU; n_PP at most the layers.
     """
-    from llmphys.parallel_sizing import tensor_parallel_degrees
+    from llmphys.sizing.layouts import tensor_parallel_degrees
 
     v = model.values
     name = model.display_name

@@ -13,7 +13,7 @@ import llmphys as F
 from llmphys import communication, parallel, parallel_time
 from llmphys.errors import ConfigError, InfeasibleError, InputError, UnknownNameError
 from llmphys.interconnect import interconnect_from_entry
-from llmphys.parallel_sizing import (
+from llmphys.sizing.layouts import (
     decode_throughput,
     fewest_gpus,
     largest_batch,
@@ -693,7 +693,7 @@ def test_module_examples_run():
     import doctest
 
     import llmphys.interconnect as interconnect
-    import llmphys.parallel_sizing as sizing
+    import llmphys.sizing.layouts as sizing
 
     for module in (sizing, interconnect):  # the formulas' examples run in test_formulas.py
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

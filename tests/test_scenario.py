@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import llmphys as F
 from llmphys.errors import ConfigError, InputError, UnknownNameError
-from llmphys.parallel_sizing import decode_throughput
 from llmphys.scenario import DEFAULTS, FIGURES
+from llmphys.sizing.layouts import decode_throughput
 
 SEED_TTFT = dict(  # seed, Total Prefill FLOPs: "1.66e15 / 200e12 = 8.3 seconds" + 80 ms
     assumptions="seed", prompt_len=10000, active_params=70e9, effective_flops=200e12
@@ -163,8 +163,8 @@ def test_summary_answers_the_deployment_questions():
 
 
 def test_fewest_gpus_layout_matches_parallel_sizing():
-    from llmphys.parallel_sizing import fewest_gpus
     from llmphys.sizing import fewest_gpus_layout
+    from llmphys.sizing.layouts import fewest_gpus
 
     s = F.Scenario("deepseek-v3", "h100-sxm", assumptions="seed", prompt_len=32768, output_len=0)
     best = fewest_gpus_layout(s)

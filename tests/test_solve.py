@@ -355,7 +355,7 @@ def test_elasticities_match_finite_differences():
 def test_a_max_settled_by_the_given_values_still_gives_a_closed_form():
     # max(n_kv/n_TP, 1) is a number once tp is given: the batch is linear in the budget
     m, h100 = F.models["llama-3.1-70b"], F.hardware["h100-sxm"]
-    s = F.parallel_sizing.largest_batch(
+    s = F.sizing.layouts.largest_batch(
         m,
         h100,
         tp=8,

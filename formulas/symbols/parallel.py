@@ -20,7 +20,7 @@ same GPUs, one micro-batch (the default batch of 1 cannot be split), NVLink 3 (t
 with compute.  A degree of 1 removes its communication (an all-reduce over one GPU moves
 nothing, one stage sends nothing), which is why the defaults are 2: every formula then has a
 non-zero value to show.  Whole-model answers (the seed's "2x A100") come from
-:mod:`llmphys.parallel_sizing`, not from these defaults.
+:mod:`llmphys.sizing.layouts`, not from these defaults.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Named sizing questions: each a thin, documented call of :func:`llmphys.solve`.
 
+The questions of one accelerator are here; those of a layout over several (fewest GPUs and
+which n_TP x n_PP, largest batch at a layout, the n_TP where communication outweighs the memory
+time saved) are in :mod:`llmphys.sizing.layouts`, asked of a :class:`~llmphys.Scenario`.
+
 Every answer is a :class:`~llmphys.engine.solve.Solution` carrying its derivation (the
 rearranged formula, the numbers substituted, the rounding and a check), so ``print()`` shows
 the work.  Inputs are keyword values as for the formulas themselves; pass ``formula=`` to ask
@@ -256,7 +260,7 @@ def fewest_gpus_layout(scenario: Any, max_tp: int = 8) -> Any:
     >>> print(best.n_gpus, best.value("tp"), best.value("pp"))
     2 2.0 1.0
     """
-    from llmphys.parallel_sizing import tensor_parallel_degrees
+    from llmphys.sizing.layouts import tensor_parallel_degrees
 
     s = scenario
     layers = int(s.model.values["layers"])
@@ -288,3 +292,7 @@ def fewest_gpus_layout(scenario: Any, max_tp: int = 8) -> Any:
             "lower the precision, context or batch"
         )
     return min(found, key=lambda at: (at.n_gpus, -at.value("tp")))
+
+
+# the questions of a layout, reachable as llmphys.sizing.layouts
+from llmphys.sizing import layouts  # noqa: E402, F401
