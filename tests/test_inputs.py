@@ -145,3 +145,17 @@ def test_errors_subclass_builtins():
     import pint
 
     assert issubclass(UnitError, pint.DimensionalityError) and issubclass(UnitError, TypeError)
+
+
+def test_a_tiny_positive_count_is_not_rounded_to_zero():
+    # issue 16 (4): 1e-30 passed "positive" and rounded to 0 GPUs, then inf bytes per GPU
+    with pytest.raises(InputError) as info:
+        F.memory_per_gpu(total_vram=F.Q_(80, "GB"), n_gpus=1e-30)
+    assert str(info.value).startswith(
+        "formula 'memory_per_gpu': argument 'n_gpus' must be a whole number of at least 1 "
+    )
+    assert str(info.value).endswith("; got 1e-30")
+    with pytest.raises(InputError, match="'layers' must be a whole number of at least 1"):
+        F.kv_cache_bytes(layers=1e-10, n_kv_heads=8, head_dim=128, kv_bytes=2, seq_len=10, batch=1)
+    with pytest.raises(InputError, match="'batch' must be a whole number of at least 1"):
+        F.Scenario(batch=1e-30)

@@ -118,6 +118,12 @@ def _check_domain(entry: Entry, array: np.ndarray, where: str) -> np.ndarray:
             raise InputError(
                 f"{where}: argument '{name}' must be a whole number ({entry.meaning}); got {got}"
             )
+        if domain == "positive" and (rounded < 1).any():  # 1e-30 is positive, not a count
+            got = format_number(_first_bad(array, rounded < 1))
+            raise InputError(
+                f"{where}: argument '{name}' must be a whole number of at least 1 "
+                f"({entry.meaning}); got {got}"
+            )
         return rounded
     return array
 
