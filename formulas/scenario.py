@@ -42,6 +42,7 @@ from typing import Any
 import pint
 
 from llmphys.engine import Formula, glossary, registry
+from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
 from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
@@ -300,7 +301,10 @@ class Scenario:
         """Figure ``name`` (any registry formula) of this deployment, with its unit."""
         f, fn, names = self._compile(name)
         v = self._values
-        return Q_(float(fn(*[v[n] for n in names])), f.unit)
+        result = fn(*[v[n] for n in names])
+        if result - result != 0:  # inf or nan (one comparison: the slider's fast path)
+            finite(f, result, self.values_for(name))
+        return Q_(float(result), f.unit)
 
     def __getitem__(self, name: str) -> pint.Quantity:
         return self.evaluate(name)

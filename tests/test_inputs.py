@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -159,3 +160,30 @@ def test_a_tiny_positive_count_is_not_rounded_to_zero():
         F.kv_cache_bytes(layers=1e-10, n_kv_heads=8, head_dim=128, kv_bytes=2, seq_len=10, batch=1)
     with pytest.raises(InputError, match="'batch' must be a whole number of at least 1"):
         F.Scenario(batch=1e-30)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([2, True], "'params' holds a boolean; give numbers"),
+        (np.array([True, False]), "'params' holds booleans; give numbers"),
+        (np.array([1 + 1j]), "'params' holds complex numbers; give real numbers"),
+        ([1e9, 2j], "'params' holds a complex number; give real numbers"),
+    ],
+)
+def test_booleans_and_complex_numbers_inside_arrays_are_refused(value, message):
+    # issue 16 (5): numpy would read True as 1 and drop an imaginary part
+    with pytest.raises(InputError, match=re.escape(message)):
+        F.weight_bytes(params=value, bytes_per_param=2)
+
+
+def test_a_result_that_is_not_finite_is_an_error_naming_the_inputs():
+    # issue 16 (5): 1e300 x 1e300 bytes came back as "inf B"
+    with pytest.raises(InputError) as info:
+        F.weight_bytes(params=1e300, bytes_per_param=1e300)
+    assert str(info.value) == (
+        "formula 'weight_bytes': the result is not a finite number for params=1e+300, "
+        "bytes_per_param=1e+300 (an input too large, or a division by zero); check the inputs"
+    )
+    with pytest.raises(InputError, match="the result is not a finite number"):
+        F.Scenario(params=1e300, bytes_per_param=1e300).evaluate("weight_bytes")

@@ -32,7 +32,7 @@ from llmphys.units import Q_
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
 
-__all__ = ["Binding", "accepted", "bind", "preset_values"]
+__all__ = ["Binding", "accepted", "bind", "finite", "preset_values"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Binding:
         if self.missing:
             raise InputError(f"formula '{self.formula.name}': missing input {self.missing[0]!r}")
         fn, names = self.function()
-        return fn(*(self.values[n] for n in names))
+        return finite(self.formula, fn(*(self.values[n] for n in names)), self.values)
 
     def quantity(self) -> pint.Quantity:
         """The value as a pint quantity in the formula's unit."""
@@ -126,6 +126,20 @@ def preset_values(
     come from a :class:`~llmphys.Scenario`."""
     needed = formula.needs(given)
     return {n: (v() if callable(v) else v) for n, v in values.items() if n in needed}
+
+
+def finite(formula: Formula, result: Any, values: Mapping[str, Any]) -> Any:
+    """``result`` when every value of it is finite; else an error naming the inputs (a value
+    too large for float64 or a division by zero is never returned as a number)."""
+    if np.all(np.isfinite(result)):
+        return result
+    given = ", ".join(
+        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}=array" for k, v in values.items()
+    )
+    raise InputError(
+        f"formula '{formula.name}': the result is not a finite number for {given} (an input "
+        "too large, or a division by zero); check the inputs"
+    )
 
 
 def _meaning(formula: Formula, name: str) -> str:

@@ -58,6 +58,7 @@ def coerce(entry: Entry, value: object, where: str) -> float | np.ndarray:
             f"{where}: argument '{name}' got {type(value).__name__} {value!r}; give a number, "
             f"an array or a quantity in {entry.unit}"
         )
+    _refuse_bools_and_complex(value, name, where)
     try:
         array = np.array(value, dtype=np.float64)  # a copy: never round a caller's array
     except (TypeError, ValueError):
@@ -67,6 +68,31 @@ def coerce(entry: Entry, value: object, where: str) -> float | np.ndarray:
         ) from None
     array = _check_domain(entry, array, where)
     return float(array) if array.ndim == 0 else array
+
+
+def _refuse_bools_and_complex(value: object, name: str, where: str) -> None:
+    """A boolean or a complex number inside an array is not a size: refuse it, never let
+    numpy read True as 1 or drop an imaginary part."""
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value, dtype=object)
+    if isinstance(value, np.ndarray):
+        kind = value.dtype.kind
+        if kind == "O":
+            items = value.ravel().tolist()
+            if any(isinstance(x, (bool, np.bool_)) for x in items):
+                raise InputError(f"{where}: argument '{name}' holds a boolean; give numbers")
+            if any(isinstance(x, (complex, np.complexfloating)) for x in items):
+                raise InputError(
+                    f"{where}: argument '{name}' holds a complex number; give real numbers"
+                )
+        elif kind == "b":
+            raise InputError(f"{where}: argument '{name}' holds booleans; give numbers")
+        elif kind == "c":
+            raise InputError(
+                f"{where}: argument '{name}' holds complex numbers; give real numbers"
+            )
+    elif isinstance(value, (complex, np.complexfloating)):
+        raise InputError(f"{where}: argument '{name}' is complex ({value}); give a real number")
 
 
 def _named_choice(entry: Entry, value: str, where: str) -> float:
