@@ -367,3 +367,15 @@ def test_a_max_settled_by_the_given_values_still_gives_a_closed_form():
     )
     assert s.method == "symbolic" and s.rearranged is not None
     assert s.value.magnitude == math.floor(s.exact.magnitude)
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=st.floats(min_value=1e3, max_value=1e18, allow_nan=False, allow_infinity=False))
+def test_property_whole_answers_meet_the_budget_exactly_at_every_magnitude(target):
+    # issue 16 (1): 140,000,000,001.3 B answered 70,000,000,001 params = 140,000,000,002 B
+    from fractions import Fraction
+
+    s = F.solve("weight_bytes", "params", target=F.Q_(target, "B"), bytes_per_param="bf16")
+    n = int(s.value.magnitude)
+    assert 2 * n <= Fraction(target)  # exact: integers and the float target as a rational
+    assert 2 * (n + 1) > Fraction(target)  # and tight: one more does not fit

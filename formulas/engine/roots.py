@@ -210,6 +210,51 @@ def _round(entry: Any, x: float, direction: str) -> tuple[float, Any]:
     return float(nearest), "nearest"
 
 
+def meets_exactly(
+    problem: _Problem, values: dict[str, float], x: float, target: float, bound: Bound
+) -> bool:
+    """Whether the formula at ``x`` meets ``target`` exactly: in float64 while every number is
+    exact there (below 2**52), else in rational arithmetic (SymPy), so that no rounding of
+    a large whole answer hides a violation."""
+    if bound == "equal":
+        return True
+    value = float(problem.f(*_args(problem, values, x)))
+    if max(abs(value), abs(target), abs(x)) >= 2.0**52:
+        subs = {s: sympy.Rational(repr(values[s.name])) for s in problem.args[:-1]
+                if s != problem.x}  # fmt: skip
+        subs[problem.x] = sympy.Rational(repr(x))
+        exact = problem.expr.xreplace(subs)
+        goal = sympy.Rational(repr(target))
+        try:
+            return bool(exact <= goal) if bound == "at_most" else bool(exact >= goal)
+        except TypeError:  # not comparable (a symbolic leftover): fall back on floats
+            pass
+    return value <= target if bound == "at_most" else value >= target
+
+
+def safe_whole(
+    problem: _Problem,
+    values: dict[str, float],
+    answer: float,
+    target: float,
+    bound: Bound,
+    direction: str,
+    rounding: Any,
+) -> tuple[float, Any]:
+    """A whole ``answer`` moved, one step at a time in the safe direction, until it meets the
+    bound exactly (a root within float noise of a whole number is "whole" only if it holds):
+    the largest that keeps a budget, the smallest that meets a requirement."""
+    if bound == "equal" or direction not in ("largest", "smallest"):
+        return answer, rounding
+    step = -1.0 if direction == "largest" else 1.0
+    for _ in range(8):
+        if meets_exactly(problem, values, answer, target, bound):
+            return answer, rounding
+        answer += step
+        rounding = "floor" if direction == "largest" else "ceil"
+    return answer, rounding  # _assert_bound reports what is left
+
+
 def _assert_bound(
     formula: Formula,
     unknown: str,

@@ -41,6 +41,7 @@ from llmphys.engine.roots import (
     _root,
     _round,
     _slope,
+    safe_whole,
 )
 from llmphys.engine.solution import _BOUNDS, Bound, Solution
 from llmphys.errors import InfeasibleError, InputError, UnitError, UnknownNameError, did_you_mean
@@ -190,6 +191,8 @@ def solve(
             f"fraction in {interval} ({entry.meaning})"
         )
     answer, rounding = _round(entry, x_star, direction)
+    if entry.integer:
+        answer, rounding = safe_whole(problem, values, answer, t_value, bound, direction, rounding)
     if entry.integer and answer < 1 and entry.domain != "nonnegative":
         smallest = float(problem.f(*_args(problem, values, 1.0)))
         raise InfeasibleError(
