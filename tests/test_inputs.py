@@ -187,3 +187,17 @@ def test_a_result_that_is_not_finite_is_an_error_naming_the_inputs():
     )
     with pytest.raises(InputError, match="the result is not a finite number"):
         F.Scenario(params=1e300, bytes_per_param=1e300).evaluate("weight_bytes")
+
+
+def test_a_quantity_of_another_registry_and_a_huge_int_are_refused_clearly():
+    # issue 16 (7): a bare AssertionError and an OverflowError from deep inside
+    import pint
+
+    other = pint.UnitRegistry()
+    kv = dict(layers=80, n_kv_heads=8, head_dim=128, kv_bytes=2, batch=1)
+    with pytest.raises(InputError, match="a quantity of another pint unit registry"):
+        F.kv_cache_bytes(seq_len=other.Quantity(8, "GB"), **kv)
+    with pytest.raises(InputError, match=r"too large for a float64 \(above 1\.8e308\)"):
+        F.kv_cache_bytes(seq_len=10**400, **kv)
+    with pytest.raises(InputError, match=r"too large for a float64"):
+        F.kv_cache_bytes(seq_len=[1, 10**400], **kv)

@@ -42,6 +42,12 @@ def coerce(entry: Entry, value: object, where: str) -> float | np.ndarray:
     if isinstance(value, (bool, np.bool_)):
         raise InputError(f"{where}: argument '{name}' got a boolean ({value}); give a number")
     if isinstance(value, pint.Quantity):
+        if getattr(value, "_REGISTRY", None) is not entry.pint_unit._REGISTRY:
+            raise InputError(
+                f"{where}: argument '{name}' is a quantity of another pint unit registry; "
+                "build it with llmphys's own (from llmphys.units import Q_; Q_(80, 'GB')), "
+                "or give a plain number in " + (entry.unit or "its unit")
+            )
         try:
             value = value.to(entry.pint_unit).magnitude
         except pint.DimensionalityError:
@@ -61,6 +67,11 @@ def coerce(entry: Entry, value: object, where: str) -> float | np.ndarray:
     _refuse_bools_and_complex(value, name, where)
     try:
         array = np.array(value, dtype=np.float64)  # a copy: never round a caller's array
+    except OverflowError:
+        raise InputError(
+            f"{where}: argument '{name}' is too large for a float64 (above 1.8e308); give a "
+            "finite number"
+        ) from None
     except (TypeError, ValueError):
         raise InputError(
             f"{where}: argument '{name}' got {value!r}, which is not a number or an array "

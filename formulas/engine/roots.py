@@ -240,16 +240,20 @@ def safe_whole(
     bound: Bound,
     direction: str,
     rounding: Any,
+    minimum: float = 1.0,
 ) -> tuple[float, Any]:
-    """A whole ``answer`` moved, one step at a time in the safe direction, until it meets the
-    bound exactly (a root within float noise of a whole number is "whole" only if it holds):
-    the largest that keeps a budget, the smallest that meets a requirement."""
+    """A whole ``answer`` (at least ``minimum``) moved, one step at a time in the safe
+    direction, until it meets the bound exactly (a root within float noise of a whole number is
+    "whole" only if it holds): the largest that keeps a budget, the smallest that meets a
+    requirement."""
     if bound == "equal" or direction not in ("largest", "smallest"):
         return answer, rounding
     step = -1.0 if direction == "largest" else 1.0
     for _ in range(8):
-        if meets_exactly(problem, values, answer, target, bound):
+        if answer < minimum or meets_exactly(problem, values, answer, target, bound):
             return answer, rounding
+        if answer + step < minimum:
+            return answer + step, "floor"  # below the smallest count: reported as such
         answer += step
         rounding = "floor" if direction == "largest" else "ceil"
     return answer, rounding  # _assert_bound reports what is left

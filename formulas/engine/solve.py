@@ -192,7 +192,10 @@ def solve(
         )
     answer, rounding = _round(entry, x_star, direction)
     if entry.integer:
-        answer, rounding = safe_whole(problem, values, answer, t_value, bound, direction, rounding)
+        least = 0.0 if entry.domain == "nonnegative" else 1.0
+        answer, rounding = safe_whole(
+            problem, values, answer, t_value, bound, direction, rounding, least
+        )
     if entry.integer and answer < 1 and entry.domain != "nonnegative":
         smallest = float(problem.f(*_args(problem, values, 1.0)))
         raise InfeasibleError(
