@@ -328,11 +328,17 @@ def _read(path_or_dict: str | PathLike[str] | Mapping[str, Any]) -> dict[str, An
     if path.is_dir():
         path = path / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"no config file at {str(path)!r}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"cannot read {str(path)!r} ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{str(path)!r} is not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{str(path)!r} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{str(path)!r} is nested too deeply to be a config.json") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{str(path)!r} holds a {type(data).__name__}, not a JSON object")
     return data
@@ -356,14 +362,28 @@ def model_from_config(
             "config: missing field 'model_type' (the architecture family); supported: "
             + ", ".join(SUPPORTED)
         )
+    if not isinstance(family, str):
+        raise ConfigError(
+            f"config: field 'model_type' must be text (the architecture family); got "
+            f"{json.dumps(family)[:80]}"
+        )
     if family not in _FAMILIES:
         raise ConfigError(
             f"config: unsupported model_type {family!r}{did_you_mean(str(family), SUPPORTED)} "
             f"(supported: {', '.join(SUPPORTED)})"
         )
     reader = _Reader(config, family)
-    values, features = _FAMILIES[family](reader)
-    _dtype(reader)
+    try:
+        values, features = _FAMILIES[family](reader)
+        _dtype(reader)
+    except ConfigError:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        # a field of an unexpected type deep in a family's reader: still the config's fault
+        raise ConfigError(
+            f"{reader.where}: a field has a value of the wrong kind ({type(exc).__name__}: "
+            f"{exc}); check the fields against the model's published config.json"
+        ) from None
     hf_id = hf_id or str(config.get("_name_or_path") or "")
     return Model(
         name=name or hf_id,

@@ -33,7 +33,18 @@ class _Reader:
     def _check_int(self, key: str, value: Any, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             kind = "a positive whole number" if minimum == 1 else "a whole number >= 0"
-            raise ConfigError(f"{self.where}: field {key!r} must be {kind}; got {value!r}")
+            shown = repr(value)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            raise ConfigError(f"{self.where}: field {key!r} must be {kind}; got {shown}")
+        limit = MAX_LAYERS if key in _LAYER_COUNTS else MAX_SIZE
+        if value > limit:
+            digits = len(str(value))
+            shown = f"{value:,}" if digits <= 16 else f"a {digits}-digit number"
+            raise ConfigError(
+                f"{self.where}: field {key!r} = {shown} is not a plausible size (at most "
+                f"{limit:,}): check the config"
+            )
         return value
 
     def size(self, key: str, what: str, minimum: int = 1) -> int:
@@ -83,6 +94,14 @@ class _Reader:
         """A setting llmphys cannot represent: refused rather than counted wrong."""
         if self.config.get(key) == value:
             raise ConfigError(f"{self.where}: {key} = {json.dumps(value)} is not supported ({why})")
+
+
+#: the largest size any field may hold: exact in float64, far beyond any model (2**40 = 1.1e12)
+MAX_SIZE = 2**40
+#: the most layers a config may have: the deepest published transformers have a few hundred;
+#: some families read one entry per layer, so a count must stay small enough to loop over
+MAX_LAYERS = 10_000
+_LAYER_COUNTS = {"num_hidden_layers", "num_layers", "n_layer", "first_k_dense_replace"}
 
 
 # ----------------------------------------------------------------------------- shared pieces

@@ -12,6 +12,8 @@ import llmphys as F
 from llmphys.errors import ConfigError
 from llmphys.hf_config import SUPPORTED
 
+from support import config_fixture
+
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures" / "configs"
 # hand counts of the fixtures, with the sums written out (tests/cases/architectures.json)
@@ -402,3 +404,31 @@ def test_unreadable_inputs(tmp_path):
 
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"model_type": ["llama"]}, "config: field 'model_type' must be text"),
+        (
+            {"num_hidden_layers": 1_000_000_000},
+            "'num_hidden_layers' = 1,000,000,000 is not a plausible size (at most 10,000)",
+        ),
+        ({"vocab_size": 10**400}, "'vocab_size' = a 401-digit number is not a plausible size"),
+    ],
+)
+def test_configs_that_would_hang_or_overflow_are_refused(change, message):
+    # issue 16 (9): raw TypeError / OverflowError, and a loader that loops once per layer
+    with pytest.raises(ConfigError) as info:
+        F.load_hf_config({**config_fixture("llama"), **change})
+    assert message in str(info.value)
+
+
+def test_unreadable_files_are_config_errors(tmp_path):
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"a": "\\u00e9"}'.replace(b"\\u00e9", "é".encode("latin-1")))
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        F.load_hf_config(latin)
+    (tmp_path / "folder" / "config.json").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"cannot read .* \(Is a directory\)"):
+        F.load_hf_config(tmp_path / "folder")
