@@ -104,6 +104,10 @@ def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     key = name.lower()
     scored = []
     for c in dict.fromkeys(candidates):
+        if len(key) > 2.34 * len(c):
+            # a ratio 2M / (len(a) + len(b)) >= 0.6 needs len(a) <= 2.33 len(b), containment
+            # len(a) <= len(b): nothing to compare (and a huge name costs no quadratic time)
+            continue
         ratio = difflib.SequenceMatcher(None, key, c.lower()).ratio()
         if key and key in c.lower():
             ratio = max(ratio, 0.8)

@@ -201,3 +201,13 @@ def test_a_quantity_of_another_registry_and_a_huge_int_are_refused_clearly():
         F.kv_cache_bytes(seq_len=10**400, **kv)
     with pytest.raises(InputError, match=r"too large for a float64"):
         F.kv_cache_bytes(seq_len=[1, 10**400], **kv)
+
+
+def test_a_huge_name_gets_no_suggestion_without_comparing_it():
+    # issue 16 (8): a 1.2 MB name took seconds in "did you mean": no candidate can reach the
+    # similarity threshold against a name 2.34 times its length, so none is compared
+    from llmphys.errors import closest
+
+    assert closest("x" * 1_200_000, list(F.registry)) == []
+    assert closest("seqlen", list(F.glossary)) == ["seq_len"]  # suggestions still work
+    assert closest("70b", ["llama-3.1-70b"]) == ["llama-3.1-70b"]  # and containment
