@@ -251,11 +251,20 @@ def safe_whole(
     step = -1.0 if direction == "largest" else 1.0
     for _ in range(8):
         if answer < minimum or meets_exactly(problem, values, answer, target, bound):
-            return answer, rounding
+            break
         if answer + step < minimum:
             return answer + step, "floor"  # below the smallest count: reported as such
         answer += step
         rounding = "floor" if direction == "largest" else "ceil"
+    else:
+        return answer, rounding  # _assert_bound reports what is left
+    # tight: the next whole value the other way must fail (a root found inexactly may sit a
+    # whole step inside the bound)
+    for _ in range(8):
+        nearer = answer - step
+        if nearer < minimum or not meets_exactly(problem, values, nearer, target, bound):
+            break
+        answer = nearer
     return answer, rounding  # _assert_bound reports what is left
 
 
