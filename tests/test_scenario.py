@@ -361,3 +361,24 @@ def test_derivations_and_solutions_render_through_one_renderer():
     )
     assert "Where the values come from" in d._repr_html_()  # the provenance, in HTML too
     assert "answer: B = " in sol._repr_html_()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    target=st.floats(min_value=5, max_value=200),
+    tp=st.sampled_from([1, 2, 4, 8]),
+    prompt=st.integers(128, 32768),
+)
+def test_property_largest_batch_for_a_speed_is_tight(target, tp, prompt):
+    # the largest batch with at least `target` tok/s per user: it meets the bound, one more
+    # sequence does not (a layout's step has max() and ceilings: roots found numerically)
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", tp=tp, prompt_len=prompt)
+    try:
+        answer = s.solve("batch", F.Q_(target, "token/s"), of="tokens_per_second_per_user")
+    except F.InfeasibleError:
+        assert s.evaluate("tokens_per_second_per_user").magnitude < target
+        return
+    b = answer.value.magnitude
+    speed = s.replace(batch=b).evaluate("tokens_per_second_per_user").magnitude
+    assert answer.direction == "largest" and speed >= target
+    assert s.replace(batch=b + 1).evaluate("tokens_per_second_per_user").magnitude < target
