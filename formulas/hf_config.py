@@ -328,19 +328,39 @@ def _read(path_or_dict: str | PathLike[str] | Mapping[str, Any]) -> dict[str, An
     if path.is_dir():
         path = path / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        content = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"no config file at {str(path)!r}") from None
     except (IsADirectoryError, PermissionError) as exc:
         raise ConfigError(f"cannot read {str(path)!r} ({exc.strerror})") from None
+    return parse_config(str(path), content)
+
+
+#: The largest config.json read (real ones are a few kB).
+MAX_CONFIG_BYTES = 1_000_000
+
+
+def parse_config(name: str, content: bytes) -> dict[str, Any]:
+    """The JSON object of a ``config.json`` (its file ``name`` and bytes, from disk or an
+    upload): parsed with :func:`json.loads`, never evaluated.  Anything else raises
+    :class:`~llmphys.ConfigError` saying what is wrong with the file."""
+    if len(content) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{name!r} is {len(content):,} bytes: too large for a config.json "
+            f"(at most {MAX_CONFIG_BYTES:,})"
+        )
+    try:
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{str(path)!r} is not UTF-8 text ({exc.reason})") from None
+        raise ConfigError(f"{name!r} is not UTF-8 text ({exc})") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{str(path)!r} is not valid JSON ({exc})") from None
+        raise ConfigError(f"{name!r} is not valid JSON ({exc})") from None
     except RecursionError:
-        raise ConfigError(f"{str(path)!r} is nested too deeply to be a config.json") from None
+        raise ConfigError(f"{name!r} is nested too deeply to be a config.json") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{str(path)!r} holds a {type(data).__name__}, not a JSON object")
+        raise ConfigError(f"{name!r} holds a JSON {type(data).__name__}, not an object")
     return data
 
 

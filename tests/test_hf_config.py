@@ -396,7 +396,7 @@ def test_unreadable_inputs(tmp_path):
     listing.write_text("[1, 2]")
     with pytest.raises(ConfigError) as info:
         F.load_hf_config(listing)
-    assert str(info.value) == f"{str(listing)!r} holds a list, not a JSON object"
+    assert str(info.value) == f"{str(listing)!r} holds a JSON list, not an object"
     with pytest.raises(ConfigError) as info:
         F.load_hf_config(42)
     assert str(info.value) == "load_hf_config needs a path or a dict, got int"

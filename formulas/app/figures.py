@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from llmphys.errors import ConfigError, InputError
+from llmphys.errors import InputError
 from llmphys.scenario import DEFAULTS, Scenario
 
 __all__ = [
@@ -200,14 +200,10 @@ def unknowns(s: Scenario, name: str) -> list[str]:
     return sorted(names, key=lambda n: first.index(n) if n in first else len(first))
 
 
-#: The largest config.json read (real ones are a few kB).
-MAX_CONFIG_BYTES = 1_000_000
-
-
 def read_config(name: str, content: bytes) -> Any:
     """The :class:`~llmphys.presets.Model` of an uploaded ``config.json`` (its file ``name``
-    and bytes): JSON text parsed with :func:`json.loads` (never evaluated), then
-    :func:`llmphys.load_hf_config`.  Anything else raises :class:`~llmphys.ConfigError`
+    and bytes), read as a file from disk is (:func:`llmphys.hf_config.parse_config`, then
+    :func:`llmphys.load_hf_config`).  Anything else raises :class:`~llmphys.ConfigError`
     saying what is wrong with the file.
 
     >>> read_config("config.json", b'{"model_type": "llama"')
@@ -216,25 +212,6 @@ def read_config(name: str, content: bytes) -> Any:
     llmphys.errors.ConfigError: 'config.json' is not valid JSON (Expecting ',' delimiter: \
 line 1 column 23 (char 22))
     """
-    import json
+    from llmphys.hf_config import load_hf_config, parse_config
 
-    from llmphys.hf_config import load_hf_config
-
-    if len(content) > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            f"{name!r} is {len(content):,} bytes: too large for a config.json "
-            f"(at most {MAX_CONFIG_BYTES:,})"
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{name!r} is not UTF-8 text ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{name!r} is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise ConfigError(f"{name!r} is nested too deeply to be a config.json") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{name!r} holds a JSON {type(data).__name__}, not an object")
-    return load_hf_config(data)
+    return load_hf_config(parse_config(name, content))
