@@ -379,3 +379,27 @@ def test_property_whole_answers_meet_the_budget_exactly_at_every_magnitude(targe
     n = int(s.value.magnitude)
     assert 2 * n <= Fraction(target)  # exact: integers and the float target as a rational
     assert 2 * (n + 1) > Fraction(target)  # and tight: one more does not fit
+
+
+@pytest.mark.parametrize("name", ["prefill_bytes", "prefill_memory_time"])
+def test_a_closed_form_singular_at_the_given_values_falls_back_to_the_root(name):
+    # issue 16 (3): with FlashAttention (phi_FA = 1) the closed form divides by zero, and
+    # prompt_len = 8192 (143.8 GB under 145 GB) was called infeasible
+    m = F.models["llama-3.1-70b"]
+    f = m.formula(name)
+    values = {
+        **m.inputs_for(f),
+        "bytes_per_param": 2,
+        "kv_bytes": 2,
+        "batch": 1,
+        "act_bytes": 2,
+        "causal_factor": 0.5,
+        "flash_attention": 1,
+        "mem_bandwidth": 2e12,
+        "bw_utilization": 1,
+    }
+    values = {k: v for k, v in values.items() if k in f.input_names and k != "prompt_len"}
+    target = F.Q_(145, "GB") if name == "prefill_bytes" else F.Q_(72.5, "ms")
+    s = F.solve(f, "prompt_len", target=target, **values)
+    n = s.value.magnitude
+    assert n > 8192 and f(**values, prompt_len=n) <= target < f(**values, prompt_len=n + 1)

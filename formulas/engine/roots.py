@@ -130,7 +130,11 @@ def _root(
         got = float(problem.f(*_args(problem, values, float(value))))
         if abs(got - target) <= _ROOT_RTOL * abs(target):
             found.append(float(value))
-    return (min(found) if found else None), "symbolic"
+    if found:
+        return min(found), "symbolic"
+    # the closed form may be singular at the given values (it divides by 1 - phi_FA, which
+    # FlashAttention's phi_FA = 1 makes zero): the compiled formula still has its root
+    return _bracketed(problem, values, target), "numeric"
 
 
 def _bracketed(problem: _Problem, values: dict[str, float], target: float) -> float | None:
