@@ -65,6 +65,11 @@ class InfeasibleError(LlmphysError, ValueError):
     """An inverse question has no answer; the message says which term makes it impossible."""
 
 
+class NotUniqueError(InfeasibleError):
+    """An inverse question has more than one answer: the formula is not monotonic in the
+    unknown, and the message lists the ranges that meet the target."""
+
+
 class ConfigError(LlmphysError, ValueError):
     """A model config (HF ``config.json``) is malformed or of an unsupported family."""
 

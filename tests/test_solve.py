@@ -403,3 +403,33 @@ def test_a_closed_form_singular_at_the_given_values_falls_back_to_the_root(name)
     s = F.solve(f, "prompt_len", target=target, **values)
     n = s.value.magnitude
     assert n > 8192 and f(**values, prompt_len=n) <= target < f(**values, prompt_len=n + 1)
+
+
+def test_a_formula_not_monotonic_in_the_unknown_says_the_answer_is_not_unique():
+    # issue 16 (2): a layout's decode throughput rises then falls with n_PP (more stages read
+    # less each, until the pipeline's trip dominates); "equal" answered one crossing only
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, pp=2, batch=8)
+    f = s.formula("decode_throughput_parallel")
+    given = {k: v for k, v in s.values_for("decode_throughput_parallel").items() if k != "pp"}
+    with pytest.raises(F.NotUniqueError) as info:
+        F.solve(f, "pp", target=F.Q_(200, "token/s"), bound="equal", **given)
+    message = str(info.value)
+    assert "the answer is not unique: decode_throughput_parallel is not monotonic in pp" in message
+    assert "for pp in 1 to 2; 19 to 20" in message
+    for pp in (1, 2, 19, 20):  # the crossings the message names are real
+        assert f(**given, pp=pp).magnitude != pytest.approx(200, rel=1e-3)
+    assert (f(**given, pp=1).magnitude - 200) * (f(**given, pp=2).magnitude - 200) < 0
+    assert (f(**given, pp=19).magnitude - 200) * (f(**given, pp=20).magnitude - 200) < 0
+    assert isinstance(info.value, F.InfeasibleError)  # no single answer: the CLI exits 1
+
+
+def test_an_infeasible_message_says_above_or_below_as_it_is():
+    # issue 16 (2): "even tp = 1 gives 130.5 tok/s, below 13.55 tok/s" contradicted itself
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, pp=2, batch=8)
+    f = s.formula("decode_throughput_parallel")
+    given = {k: v for k, v in s.values_for("decode_throughput_parallel").items() if k != "pp"}
+    with pytest.raises(F.InfeasibleError) as info:
+        F.solve(f, "pp", target=F.Q_(40, "token/s"), bound="equal", **given)
+    assert "even pp = 1 gives decode_throughput_parallel = 126.6 tok/s, above 40 tok/s" in str(
+        info.value
+    )

@@ -272,6 +272,52 @@ def safe_whole(
     return answer, rounding  # _assert_bound reports what is left
 
 
+def _meet_ranges(
+    problem: _Problem, values: dict[str, float], target: float, bound: Bound, entry: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where over the unknown's glossary range the formula meets the bound: the grid (every
+    whole value up to 4,096 of them, else 600 log-spaced points) and a mask."""
+    lo, hi = entry.range if entry.range is not None else (1e-3, 1e6)
+    lo = max(float(lo), 1.0 if entry.integer and entry.domain != "nonnegative" else 1e-12)
+    hi = float(hi)
+    if entry.integer and hi - lo <= 4096:
+        grid = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64)
+    else:
+        grid = np.geomspace(max(lo, 1e-12), hi, 600)
+        if entry.integer:
+            grid = np.unique(np.round(grid))
+    with np.errstate(all="ignore"):
+        got = np.broadcast_to(problem.f(*_args(problem, values, grid)), grid.shape)
+    if bound == "at_most":
+        mask = got <= target
+    elif bound == "at_least":
+        mask = got >= target
+    else:  # equal: where f - target changes sign
+        mask = got >= target
+    return grid, mask & np.isfinite(got)
+
+
+def not_unique(
+    problem: _Problem, values: dict[str, float], target: float, bound: Bound, entry: Any
+) -> list[tuple[float, float]] | None:
+    """The separate ranges of the unknown that meet the bound when there are several (the
+    formula is not monotonic in it), else None."""
+    grid, mask = _meet_ranges(problem, values, target, bound, entry)
+    edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
+    if bound == "equal":
+        return [(float(grid[i]), float(grid[i + 1])) for i in edges] if len(edges) > 1 else None
+    runs, start = [], None
+    for i, ok in enumerate(mask):
+        if ok and start is None:
+            start = i
+        if not ok and start is not None:
+            runs.append((float(grid[start]), float(grid[i - 1])))
+            start = None
+    if start is not None:
+        runs.append((float(grid[start]), float(grid[-1])))
+    return runs if len(runs) > 1 else None
+
+
 def _assert_bound(
     formula: Formula,
     unknown: str,

@@ -41,10 +41,18 @@ from llmphys.engine.roots import (
     _root,
     _round,
     _slope,
+    not_unique,
     safe_whole,
 )
-from llmphys.engine.solution import _BOUNDS, Bound, Solution
-from llmphys.errors import InfeasibleError, InputError, UnitError, UnknownNameError, did_you_mean
+from llmphys.engine.solution import _BOUNDS, _RELATION, Bound, Solution
+from llmphys.errors import (
+    InfeasibleError,
+    InputError,
+    NotUniqueError,
+    UnitError,
+    UnknownNameError,
+    did_you_mean,
+)
 from llmphys.units import Q_, describe_dimension
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -190,6 +198,18 @@ def solve(
             f"{where}: it would need {unknown} = {text_number(x_star, 4)}, but {unknown} is a "
             f"fraction in {interval} ({entry.meaning})"
         )
+    pieces = not_unique(problem, values, t_value, bound, entry)
+    if pieces is not None:
+        shown = "; ".join(
+            f"{text_number(a, 4, exact=entry.integer)} to {text_number(b, 4, exact=entry.integer)}"
+            for a, b in pieces
+        )
+        what = "crosses the target" if bound == "equal" else f"is {_RELATION[bound]} the target"
+        raise NotUniqueError(
+            f"{where}: the answer is not unique: {formula.name} is not monotonic in {unknown}, "
+            f"and it {what} ({format_quantity(target_q, sig=4)}) for {unknown} in {shown} "
+            f"(over {unknown}'s usual range); fix the other inputs, or choose within a range"
+        )
     answer, rounding = _round(entry, x_star, direction)
     if entry.integer:
         least = 0.0 if entry.domain == "nonnegative" else 1.0
@@ -201,7 +221,7 @@ def solve(
         raise InfeasibleError(
             f"{where}: even {unknown} = 1 gives {formula.name} = "
             f"{format_quantity(Q_(smallest, formula.unit), sig=4)}, "
-            f"{'above' if bound == 'at_most' else 'below'} {format_quantity(target_q, sig=4)}: "
+            f"{'above' if smallest > t_value else 'below'} {format_quantity(target_q, sig=4)}: "
             f"no whole {unknown} meets the target"
         )
     check_value = float(problem.f(*_args(problem, values, answer)))
