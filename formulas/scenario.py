@@ -302,7 +302,7 @@ class Scenario:
         f, fn, names = self._compile(name)
         v = self._values
         result = fn(*[v[n] for n in names])
-        if result - result != 0:  # inf or nan (one comparison: the slider's fast path)
+        if result - result != 0 or result < 0:  # inf, nan or negative: say why
             finite(f, result, self.values_for(name))
         return Q_(float(result), f.unit)
 

@@ -211,3 +211,16 @@ def test_a_huge_name_gets_no_suggestion_without_comparing_it():
     assert closest("x" * 1_200_000, list(F.registry)) == []
     assert closest("seqlen", list(F.glossary)) == ["seq_len"]  # suggestions still work
     assert closest("70b", ["llama-3.1-70b"]) == ["llama-3.1-70b"]  # and containment
+
+
+def test_inputs_that_contradict_each_other_give_an_error_not_a_negative_count(scratch):
+    # issue 16 (5): idle_expert_params was negative with more experts per token than experts
+    with pytest.raises(InputError, match="the result is negative for n_experts=4"):
+        F.idle_expert_params(
+            n_experts=4, experts_per_token=8, moe_layers=10, hidden=10, moe_intermediate_size=10
+        )
+    # a formula of your own may be negative (a headroom): only the built-in physics is checked
+    headroom = F.define(
+        "headroom_test", "gpu_memory - weight_bytes", result="byte", registry=scratch
+    )
+    assert headroom(gpu_memory=F.Q_(80, "GB"), weight_bytes=F.Q_(140, "GB")).magnitude < 0

@@ -51,6 +51,9 @@ def problems(draw):
     f = F.registry[name]
     unknown = draw(st.sampled_from(f.input_names))
     values = {s: _value(F.glossary[s], draw) for s in f.input_names}
+    if values.get("experts_per_token", 0) > values.get("n_experts", math.inf):
+        # a token goes to at most every expert: contradicting inputs are an error, not a value
+        values["experts_per_token"] = values["n_experts"]
     nudge = draw(st.sampled_from([1.0, 1.0 + 1e-3, 1.0 - 1e-3, 1.37, 0.71]))
     bound = draw(st.sampled_from(["at_most", "at_least"]))
     return f, unknown, values, nudge, bound
@@ -89,10 +92,12 @@ def test_solve_then_evaluate_gives_the_target_back(problem):
         assert got <= target * (1 + 1e-9)
     else:
         assert got >= target * (1 - 1e-9)
+    # the whole answer is the tight one, which an inexact numeric root may put a hair on the
+    # other side of the root it reports (1000 meets the bound; the root came out 1000.0000059)
     if s.rounding == "floor":
-        assert s.direction == "largest" and s.value.magnitude <= s.exact.magnitude
+        assert s.direction == "largest" and s.value.magnitude <= s.exact.magnitude * (1 + 1e-8)
     if s.rounding == "ceil":
-        assert s.direction == "smallest" and s.value.magnitude >= s.exact.magnitude
+        assert s.direction == "smallest" and s.value.magnitude >= s.exact.magnitude * (1 - 1e-8)
 
 
 def _num(entry, value):

@@ -129,13 +129,21 @@ def preset_values(
 
 
 def finite(formula: Formula, result: Any, values: Mapping[str, Any]) -> Any:
-    """``result`` when every value of it is finite; else an error naming the inputs (a value
-    too large for float64 or a division by zero is never returned as a number)."""
-    if np.all(np.isfinite(result)):
+    """``result`` when every value of it is finite and, for a built-in formula, not negative
+    (no byte count, time, FLOP count or rate of the physics is); else an error naming the
+    inputs: a value too large for float64, a division by zero, or inputs that contradict each
+    other (more experts per token than experts) never come back as a number."""
+    bad_sign = formula.registry.parent is None and bool(np.any(np.asarray(result) < 0))
+    if np.all(np.isfinite(result)) and not bad_sign:
         return result
     given = ", ".join(
         f"{k}={v:.6g}" if isinstance(v, float) else f"{k}=array" for k, v in values.items()
     )
+    if bad_sign:
+        raise InputError(
+            f"formula '{formula.name}': the result is negative for {given}: the inputs "
+            "contradict each other (e.g. more experts per token than experts); check them"
+        )
     raise InputError(
         f"formula '{formula.name}': the result is not a finite number for {given} (an input "
         "too large, or a division by zero); check the inputs"
