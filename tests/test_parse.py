@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import doctest
+import re
 import subprocess
 import sys
 import textwrap
@@ -453,3 +454,16 @@ def test_bad_values_are_refused(symbol, text, error, message):
 def test_module_doctests():
     result = doctest.testmod(parse, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("((((params**100)**100)**100)**100)**100", "raises to the power 10000 in all"),
+        ("exp(exp(exp(exp(exp(100)))))", "exp of an exp in 'exp(exp(100))'"),
+    ],
+)
+def test_text_that_would_hang_derive_or_solve_is_refused(text, message):
+    # issue 16 (8): these ran for 20 s and 2.9 GB before being killed
+    with pytest.raises(F.UnsafeFormulaError, match=re.escape(message)):
+        F.check_units(text, result="")

@@ -198,7 +198,15 @@ def _power(base: sympy.Expr, exponent: sympy.Expr, node: ast.AST, text: str) -> 
                 f"the exponent in {_snippet(node, text)} is larger than {MAX_EXPONENT}; "
                 "nothing was evaluated"
             )
-    return sympy.Pow(base, exponent)
+    result = sympy.Pow(base, exponent)
+    # powers of powers combine ((N**100)**100 is N**10000): the combined exponent counts
+    for power in result.atoms(sympy.Pow):
+        if power.exp.is_Number and abs(float(power.exp)) > MAX_EXPONENT:
+            raise UnsafeFormulaError(
+                f"{_snippet(node, text)} in formula text raises to the power "
+                f"{power.exp} in all (more than {MAX_EXPONENT}); nothing was evaluated"
+            )
+    return result
 
 
 class _Builder:
@@ -275,7 +283,13 @@ class _Builder:
                 f"formula text: {name}() takes {wanted}, got {count} in "
                 f"'{_snippet(node, self.text)}'"
             )
-        return fn(*(self.build(arg, depth) for arg in node.args))
+        args = [self.build(arg, depth) for arg in node.args]
+        if name == "exp" and args[0].has(sympy.exp):
+            raise UnsafeFormulaError(
+                f"exp of an exp in '{_snippet(node, self.text)}': nested exponentials grow "
+                "beyond any number a formula can use; nothing was evaluated"
+            )
+        return fn(*args)
 
 
 def parse_formula(text: str, resolve: Callable[[str], sympy.Expr]) -> sympy.Expr:
