@@ -183,3 +183,22 @@ def test_sphinx_build_passes(tmp_path: Path) -> None:
 
 def _topic_of(name: str) -> str:
     return F.registry[name].module.rsplit(".", 1)[-1].replace("_", "-")
+
+
+def test_every_refusal_on_the_refusals_page_is_an_llmphys_error():
+    """docs/guides/refusals.md promises an llmphys error for each bad input it shows: each
+    cell tagged raises-exception must raise one (never a foreign exception, never a number)."""
+    import re
+
+    import llmphys as F
+
+    text = (Path(__file__).resolve().parents[1] / "docs/guides/refusals.md").read_text()
+    cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, re.S)
+    namespace: dict = {}
+    exec(cells[0], namespace)  # the imports
+    refusals = [c for c in cells[1:] if c.startswith(":tags: [raises-exception]\n")]
+    assert len(refusals) == len(cells) - 1 >= 15
+    for cell in refusals:
+        code = cell.removeprefix(":tags: [raises-exception]\n")
+        with pytest.raises(F.LlmphysError):
+            exec(code, namespace)
