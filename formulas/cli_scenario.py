@@ -147,19 +147,18 @@ def scenario(args: argparse.Namespace, texts: dict[str, str]) -> tuple[Any, list
             kwargs[key] = options[key]
     known = [e.name for e in glossary.inputs()] + list(registry)
     sets, more = read(texts, known, "--set")
-    if "new_tokens" in sets:
-        kwargs["output_len"] = sets.pop("new_tokens")
-    for key in ("batch", "prompt_len", "tp", "pp", "ep"):
-        if key in sets:
-            if key in kwargs:
-                raise UsageError(f"--set {key} repeats --{key.replace('_', '-')}; give one")
-            kwargs[key] = sets.pop(key)
-    return llmphys.Scenario(**kwargs, **sets), echo + more
+    for key in ("batch", "prompt_len", "tp", "pp", "ep", "new_tokens"):
+        option = "output_len" if key == "new_tokens" else key
+        if key in sets and option in kwargs:
+            raise UsageError(f"--set {key} repeats --{option.replace('_', '-')}; give one")
+    return llmphys.Scenario.from_values(**kwargs, **sets), echo + more
 
 
 def check_used(s: Any, name: str, texts: Mapping[str, str]) -> None:
     """Refuse a ``--set`` the figure does not use (it would change nothing)."""
-    feeds = {"prompt_len", "new_tokens", "batch", "tp", "pp", "ep"}  # feed derived inputs
+    from llmphys.scenario import DERIVED
+
+    feeds = {src for sources, _, _ in DERIVED.values() for src in sources}  # feed derived ones
     used = set(s.values_for(name)) | feeds
     unused = [n for n in texts if n not in used]
     if unused:

@@ -100,6 +100,10 @@ class UnitError(LlmphysError, DimensionalityError):
         return self.__class__, (self.message, self.units1, self.units2, self.terms)
 
 
+#: the similarity (difflib's ratio) at which a name counts as close
+_CLOSE = 0.6
+
+
 def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """The candidates closest to ``name`` (case-insensitive), best first.
 
@@ -109,14 +113,14 @@ def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     key = name.lower()
     scored = []
     for c in dict.fromkeys(candidates):
-        if len(key) > 2.34 * len(c):
-            # a ratio 2M / (len(a) + len(b)) >= 0.6 needs len(a) <= 2.33 len(b), containment
-            # len(a) <= len(b): nothing to compare (and a huge name costs no quadratic time)
+        if len(key) > (2 / _CLOSE - 1) * len(c):
+            # a ratio 2M / (len(a) + len(b)) >= _CLOSE needs len(a) <= (2 / _CLOSE - 1) len(b),
+            # containment len(a) <= len(b): nothing to compare (a huge name costs no time)
             continue
         ratio = difflib.SequenceMatcher(None, key, c.lower()).ratio()
         if key and key in c.lower():
             ratio = max(ratio, 0.8)
-        if ratio >= 0.6:
+        if ratio >= _CLOSE:
             scored.append((ratio, c))
     if not scored:
         return []

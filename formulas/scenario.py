@@ -34,11 +34,13 @@ only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figur
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pint
 
 from llmphys.engine import Formula, glossary, registry
@@ -85,6 +87,32 @@ FIGURES: Mapping[str, str] = MappingProxyType(
         "e2e_latency": "end-to-end latency",
         "tokens_per_second_per_user": "decode tokens/s per user",
         "tokens_per_second_per_gpu": "decode tokens/s per GPU",
+    }
+)
+
+
+def _gpu_count(tp: Any, ep: Any, pp: Any) -> Any:
+    """GPUs of a layout, by the registry's ``gpu_count`` (numbers or arrays)."""
+    fn, names = registry["gpu_count"].numeric()
+    given = {"tp": tp, "ep": ep, "pp": pp}
+    return fn(*(given[n] for n in names))
+
+
+#: Inputs a scenario derives from others unless they are given: name -> (the inputs it comes
+#: from, how, its provenance).  The rules take numbers or arrays (a sweep applies them too).
+DERIVED: Mapping[str, tuple[tuple[str, ...], Callable[..., Any], str]] = MappingProxyType(
+    {
+        "seq_len": (
+            ("prompt_len", "new_tokens"),
+            operator.add,
+            "workload: prompt_len + output_len, the context at the last token",
+        ),
+        "n_gpus": (("tp", "ep", "pp"), _gpu_count, "layout: gpu_count(n_TP, n_EP, n_PP)"),
+        "n_microbatches": (
+            ("pp", "batch"),
+            np.minimum,
+            "layout: one micro-batch per pipeline stage (at most the batch)",
+        ),
     }
 )
 
@@ -193,7 +221,7 @@ class Scenario:
         put("prompt_len", prompt_len, "workload")
         put("new_tokens", output_len, "workload (output_len)")
         layout = {n: pool[n].value for n in ("tp", "pp", "ep")}
-        gpus = round(registry["gpu_count"](**layout).magnitude)
+        gpus = round(float(_gpu_count(**layout)))
         #: the link between the GPUs (also on one GPU when the accelerator has a usual one,
         #: so that a sweep over the layout has it)
         self.link = None
@@ -217,23 +245,14 @@ class Scenario:
                     name,
                 )
         # what the workload and the layout imply, unless the user said otherwise
-        derived = {
-            "seq_len": (
-                pool["prompt_len"].value + pool["new_tokens"].value,
-                "workload: prompt_len + output_len, the context at the last token",
-            ),
-            "n_gpus": (float(gpus), "layout: gpu_count(n_TP, n_EP, n_PP)"),
-            "n_microbatches": (
-                float(min(pool["pp"].value, pool["batch"].value)),
-                "layout: one micro-batch per pipeline stage (at most the batch)",
-            ),
-        }
-        for name, (value, source) in derived.items():
+        for name, (sources, rule, source) in DERIVED.items():
             if name not in overrides:
-                put(name, value, source)
-        stage = check_layout(m, layout)
-        if stage is not None and "layers_per_stage" not in self.parts:
-            self.parts["layers_per_stage"] = float(stage)
+                put(name, float(rule(*(pool[s].value for s in sources))), source)
+        #: layers of the most loaded pipeline stage (an uneven split is given as that part)
+        self.stage_layers = check_layout(m, layout)
+        stage, pp = self.stage_layers, pool["pp"].value
+        if stage is not None and stage * pp != m.values["layers"]:
+            self.parts.setdefault("layers_per_stage", float(stage))
         self.n_gpus = gpus
         self.features = (*m.features, *((LAYOUT,) if gpus > 1 else ()))
         self.pool: Mapping[str, Input] = MappingProxyType(pool)
@@ -241,6 +260,17 @@ class Scenario:
         self._variants = Variants.of(self.features, registry)
         self._values = {k: v.value for k, v in pool.items()} | self.parts
         self._compiled: dict[str, tuple[Formula, Any, tuple[str, ...]]] = {}
+
+    @classmethod
+    def from_values(cls, model: Any = DEFAULTS["model"], hardware: Any = DEFAULTS["hardware"],
+                    **values: Any) -> Scenario:  # fmt: skip
+        """A scenario whose values are named as in the glossary (``new_tokens`` for the output
+        length), as front ends that hold glossary inputs pass them."""
+        if "new_tokens" in values:
+            if "output_len" in values:
+                raise InputError("Scenario: give new_tokens or output_len, not both")
+            values["output_len"] = values.pop("new_tokens")
+        return cls(model, hardware, **values)
 
     # ------------------------------------------------------------------- identity
     def __repr__(self) -> str:

@@ -59,8 +59,8 @@ def interconnect_of(link: Any, hw: Any) -> Any:
 
 
 def check_layout(model: Any, layout: Mapping[str, float]) -> int | None:
-    """Refuse a layout ``model`` cannot take; the layers of the most loaded pipeline stage
-    when the split is uneven (ceil(L / n_PP)), else None.
+    """Refuse a layout ``model`` cannot take; the layers of the most loaded pipeline stage,
+    ceil(L / n_PP) (None for a model without a layer count).
 
     n_TP must divide the query heads, and divide the KV heads or be a multiple of them (a KV
     head is then replicated; MLA has no KV heads to divide); n_EP above 1 needs experts, whole
@@ -98,5 +98,4 @@ def check_layout(model: Any, layout: Mapping[str, float]) -> int | None:
             f"Scenario: n_PP = {pp:g} is more than the {layers:g} layers of the model: a stage "
             "would be empty"
         )
-    stage = math.ceil(layers / pp)
-    return stage if stage * pp != layers else None
+    return math.ceil(layers / pp)

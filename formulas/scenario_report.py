@@ -241,6 +241,7 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
     from llmphys.engine.coercion import coerce
     from llmphys.engine.variants import Variants
     from llmphys.features import LAYOUT
+    from llmphys.scenario import DERIVED
 
     if not axes:
         raise InputError("Scenario.sweep: give at least one axis, e.g. batch=[1, 8, 64]")
@@ -263,18 +264,12 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
                 f"Scenario.sweep: {s.hardware.display_name} has no usual interconnect on "
                 "record; a sweep over the layout needs the scenario's interconnect=..."
             )
-        lay = {n: values[n] for n in _LAYOUT}
-        values["n_gpus"] = registry["gpu_count"].numeric()[0](
-            *(lay[a] for a in registry["gpu_count"].numeric()[1])
-        )
-        values["n_microbatches"] = np.minimum(values["pp"], values["batch"])
         parts.pop("layers_per_stage", None)  # an even split along a swept n_PP
         if LAYOUT not in features:
             features = (*features, LAYOUT)
-    elif "batch" in arrays and "n_microbatches" not in s._overrides:
-        values["n_microbatches"] = np.minimum(values["pp"], values["batch"])
-    if ("prompt_len" in arrays or "new_tokens" in arrays) and "seq_len" not in s._overrides:
-        values["seq_len"] = values["prompt_len"] + values["new_tokens"]
+    for name, (sources, rule, _) in DERIVED.items():  # the scenario's own rules, on arrays
+        if any(src in arrays for src in sources) and name not in s._overrides:
+            values[name] = rule(*(values[src] for src in sources))
     variants = Variants.of(features, registry)
     data = {}
     for name in figures:

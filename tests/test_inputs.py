@@ -205,7 +205,7 @@ def test_a_quantity_of_another_registry_and_a_huge_int_are_refused_clearly():
 
 def test_a_huge_name_gets_no_suggestion_without_comparing_it():
     # issue 16 (8): a 1.2 MB name took seconds in "did you mean": no candidate can reach the
-    # similarity threshold against a name 2.34 times its length, so none is compared
+    # similarity threshold against a name over 2.33 times its length, so none is compared
     from llmphys.errors import closest
 
     assert closest("x" * 1_200_000, list(F.registry)) == []

@@ -382,3 +382,14 @@ def test_property_largest_batch_for_a_speed_is_tight(target, tp, prompt):
     speed = s.replace(batch=b).evaluate("tokens_per_second_per_user").magnitude
     assert answer.direction == "largest" and speed >= target
     assert s.replace(batch=b + 1).evaluate("tokens_per_second_per_user").magnitude < target
+
+
+def test_from_values_takes_glossary_names_and_refuses_both_names():
+    s = F.Scenario.from_values("llama-3.1-8b", new_tokens=256, prompt_len=1000)
+    assert s.value("new_tokens") == 256 and s.value("seq_len") == 1256
+    assert s.source("seq_len") == F.scenario.DERIVED["seq_len"][2]
+    with pytest.raises(InputError, match="give new_tokens or output_len, not both"):
+        F.Scenario.from_values("llama-3.1-8b", new_tokens=256, output_len=128)
+    with pytest.raises(InputError, match="output_len="):  # the constructor keeps its names
+        F.Scenario(new_tokens=5)
+    assert F.Scenario("llama-3.1-70b", pp=3).stage_layers == 27  # ceil(80 / 3)

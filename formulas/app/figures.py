@@ -164,11 +164,12 @@ def scenario_of(
     for arg, name in (("weights", "bytes_per_param"), ("kv", "kv_bytes"), ("act", "act_bytes")):
         if name in given:
             kwargs[arg] = given.pop(name)
-    for name in ("prompt_len", "batch", "tp"):
+    for name in ("prompt_len", "batch", "tp", "new_tokens"):
         kwargs[name] = given.pop(name)
-    kwargs["output_len"] = given.pop("new_tokens")
     overrides = {n: v for n, v in given.items() if base.values.get(n) != v}
-    return Scenario(model, accelerator, interconnect=interconnect, **kwargs, **overrides)
+    return Scenario.from_values(
+        model, accelerator, interconnect=interconnect, **kwargs, **overrides
+    )
 
 
 def value(s: Scenario, figure: Figure) -> Any:

@@ -248,10 +248,9 @@ def fewest_gpus_layout(scenario: Any, max_tp: int = 8) -> Any:
     """The fewest GPUs of the scenario's accelerator that hold its model, KV cache and
     workspace, and the layout: the :class:`~llmphys.Scenario` at that n_TP x n_PP.
 
-    For every tensor-parallel degree the model allows up to ``max_tp`` (one NVLink domain is
-    8), the fewest pipeline stages whose most loaded GPU (``memory_per_gpu`` of the layout,
-    ceil(L / n_PP) layers) fits are found by bisection: memory per GPU never grows with n_PP.
-    The fewest GPUs win; among equals the larger n_TP (it also lowers per-token latency,
+    The layouts are :func:`llmphys.sizing.layouts.search`'s (per n_TP up to ``max_tp``, the
+    fewest pipeline stages whose most loaded GPU holds weights, KV cache and workspace); the
+    fewest GPUs win; among equals the larger n_TP (it also lowers per-token latency,
     pipelining does not).  Expert parallelism stays as the scenario has it.
 
     >>> import llmphys as F
@@ -260,39 +259,9 @@ def fewest_gpus_layout(scenario: Any, max_tp: int = 8) -> Any:
     >>> print(best.n_gpus, best.value("tp"), best.value("pp"))
     2 2.0 1.0
     """
-    from llmphys.sizing.layouts import tensor_parallel_degrees
-
-    s = scenario
-    layers = int(s.model.values["layers"])
-    capacity = s.capacity
-
-    def fits(tp: int, pp: int) -> Any:
-        at = s.replace(tp=tp, pp=pp)
-        return at if at.evaluate("memory_per_gpu") <= capacity else None
-
-    found = []
-    for tp in tensor_parallel_degrees(s.model, max_tp):
-        if fits(tp, layers) is None:
-            continue
-        low, high = 1, layers  # fits at high; find the smallest pp that fits
-        while low < high:
-            mid = (low + high) // 2
-            if fits(tp, mid) is not None:
-                high = mid
-            else:
-                low = mid + 1
-        found.append(fits(tp, low))
-    if not found:
-        widest = max(tensor_parallel_degrees(s.model, max_tp))
-        need = s.replace(tp=widest, pp=layers).evaluate("memory_per_gpu").to("GB")
-        raise InfeasibleError(
-            f"fewest GPUs: no layout of {s.model.display_name} with n_TP <= {max_tp} fits on "
-            f"{s.hardware.name}: even one layer per stage at n_TP = {widest} needs "
-            f"{need:.4g~P} per GPU, more than {capacity.to('GB'):.4g~P}. Raise max_tp, or "
-            "lower the precision, context or batch"
-        )
+    found, _ = layouts.search(scenario, max_tp, need="vram_per_gpu")
     return min(found, key=lambda at: (at.n_gpus, -at.value("tp")))
 
 
 # the questions of a layout, reachable as llmphys.sizing.layouts
-from llmphys.sizing import layouts  # noqa: E402, F401
+from llmphys.sizing import layouts  # noqa: E402

@@ -20,7 +20,6 @@ the experts, as with n_EP = n_TP) unless ``ep`` is given.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +27,7 @@ import pint
 
 from llmphys.engine.formatting import format_quantity
 from llmphys.engine.solve import Solution
-from llmphys.errors import InfeasibleError, InputError
+from llmphys.errors import InfeasibleError
 from llmphys.units import Q_
 
 __all__ = [
@@ -38,6 +37,7 @@ __all__ = [
     "fewest_gpus",
     "largest_batch",
     "layout",
+    "search",
     "tensor_parallel_degrees",
     "tp_comm_limit",
 ]
@@ -56,13 +56,6 @@ def _scenario(model: Any, gpu: Any, link: Any = None, precision: str = "bf16", *
     if "new_tokens" in given:
         given["output_len"] = given.pop("new_tokens")
     return Scenario(model, gpu, compute=precision, interconnect=link, **given)
-
-
-def _stage_layers(layers: int, pp: int) -> int:
-    """Layers of the most loaded stage: ceil(L / n_PP), whole layers."""
-    if pp > layers:
-        raise InputError(f"n_PP = {pp} is more than the {layers} layers: a stage would be empty")
-    return math.ceil(layers / pp)
 
 
 def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
@@ -149,22 +142,23 @@ def layout(
     DeepSeek-V3 on 8 x h100-sxm (n_TP = 8, n_PP = 1, n_EP = 1; 61 layers on the largest stage):
       169.4 GB per GPU against 85.52 GB: does not fit
     """
-    at = _scenario(model, gpu, tp=tp, pp=pp, ep=ep, **values)
-    stage = _stage_layers(int(at.model.values["layers"]), pp)
-    value = at.evaluate(need).to("GB")
+    return _layout_of(_scenario(model, gpu, tp=tp, pp=pp, ep=ep, **values), need)
+
+
+def _layout_of(at: Any, need: str) -> Layout:
+    """What one GPU of the scenario ``at``'s layout needs (``need``), and its parts."""
     names = _PARTS if need == "vram_per_gpu" else (need,)
-    parts = {name: at.evaluate(name).to("GB") for name in names}
     return Layout(
         model=at.model.display_name,
         accelerator=at.hardware.name,
-        tp=tp,
-        pp=pp,
-        ep=ep,
+        tp=round(at.value("tp")),
+        pp=round(at.value("pp")),
+        ep=round(at.value("ep")),
         n_gpus=at.n_gpus,
-        layers_per_stage=stage,
+        layers_per_stage=at.stage_layers,
         capacity=at.capacity.to("GB"),
-        need=value,
-        parts=parts,
+        need=at.evaluate(need).to("GB"),
+        parts={name: at.evaluate(name).to("GB") for name in names},
     )
 
 
@@ -242,6 +236,41 @@ class FewestGpus:
         return "\n".join(lines)
 
 
+def search(
+    base: Any, max_tp: int = 8, need: str = "vram_per_gpu"
+) -> tuple[list[Any], dict[int, Solution]]:
+    """For every n_TP the model allows up to ``max_tp``, the scenario ``base`` at the fewest
+    pipeline stages whose GPUs hold ``need``: ``solve`` gives the fewest stages of an even split
+    (the closed form where there is one), whole layers per stage may need one more.  Returns
+    those scenarios and the solutions per n_TP; refuses, saying why, when no layout fits."""
+    layers = int(base.model.values["layers"])
+    capacity = base.capacity.to("byte")
+    degrees = tensor_parallel_degrees(base.model, max_tp)
+    found: list[Any] = []
+    solutions: dict[int, Solution] = {}
+    for tp in degrees:
+        try:
+            solved = base.replace(tp=tp, pp=1).solve("pp", capacity, of=need)
+        except InfeasibleError:
+            continue  # no number of stages fits at this n_TP
+        solutions[tp] = solved
+        for pp in range(max(1, int(solved.magnitude)), layers + 1):
+            at = base.replace(tp=tp, pp=pp)
+            if at.evaluate(need) <= capacity:
+                found.append(at)
+                break
+    if not found:
+        widest = base.replace(tp=max(degrees), pp=layers)
+        raise InfeasibleError(
+            f"fewest_gpus: no layout of {base.model.display_name} with n_TP <= {max_tp} fits "
+            f"on {base.hardware.name}: even one layer per stage at n_TP = {max(degrees)} needs "
+            f"{format_quantity(widest.evaluate(need).to('GB'), sig=4)} per GPU, more than "
+            f"{format_quantity(capacity.to('GB'), sig=4)}. Raise max_tp, or lower the "
+            "precision, context or batch"
+        )
+    return found, solutions
+
+
 def fewest_gpus(
     model: Any,
     gpu: Any,
@@ -266,34 +295,8 @@ def fewest_gpus(
     >>> print(s.n_gpus, s.tp, s.pp)
     2 2 1
     """
-    base = _scenario(model, gpu, ep=ep, **values)
-    m, g = base.model, base.hardware
-    layers = int(m.values["layers"])
-    capacity = base.capacity.to("byte")
-    solutions: dict[int, Solution] = {}
-    candidates: list[Layout] = []
-    for tp in tensor_parallel_degrees(m, max_tp):
-        try:
-            solved = base.replace(tp=tp).solve("pp", capacity, of=need)
-        except InfeasibleError:
-            continue  # no number of stages fits at this n_TP
-        solutions[tp] = solved
-        for pp in range(max(1, int(solved.magnitude)), layers + 1):
-            found = layout(m, g, tp=tp, pp=pp, ep=ep, need=need, **values)
-            if found.fits:
-                candidates.append(found)
-                break
-    if not candidates:
-        widest = layout(
-            m, g, tp=max(tensor_parallel_degrees(m, max_tp)), pp=layers, ep=ep, need=need, **values
-        )
-        raise InfeasibleError(
-            f"fewest_gpus: no layout of {m.display_name} with n_TP <= {max_tp} fits on "
-            f"{g.name}: even one layer per stage at n_TP = {widest.tp} needs "
-            f"{format_quantity(widest.need, sig=4)} per GPU, more than "
-            f"{format_quantity(widest.capacity, sig=4)}. Raise max_tp, or lower the precision, "
-            "context or batch"
-        )
+    found, solutions = search(_scenario(model, gpu, ep=ep, **values), max_tp, need)
+    candidates = [_layout_of(at, need) for at in found]
     best = min(candidates, key=lambda c: (c.n_gpus, -c.tp))
     shown = ", ".join(f"{k} = {v}" for k, v in values.items())
     what = "weights only" if need == "weights_per_gpu" else "weights + KV cache + workspace"
@@ -321,7 +324,6 @@ def largest_batch(
     48 seq largest floor
     """
     at = _scenario(model, gpu, tp=tp, pp=pp, ep=ep, **values)
-    _stage_layers(int(at.model.values["layers"]), pp)
     return at.solve("batch", at.capacity.to("byte"), of="vram_per_gpu")
 
 
