@@ -33,13 +33,9 @@ class _Inputs:
         self.values = dict(values)
         self.scenario = None
         if model is not None or hardware is not None:
-            from llmphys.scenario import DEFAULTS, Scenario
+            from llmphys.scenario import Scenario
 
-            self.scenario = Scenario(
-                DEFAULTS["model"] if model is None else model,
-                DEFAULTS["hardware"] if hardware is None else hardware,
-                compute=precision,
-            )
+            self.scenario = Scenario(model, hardware, compute=precision)
         self.model = None if model is None else self.scenario.model
         self.accelerator = None if hardware is None else self.scenario.hardware
         self.used: set[str] = set()

@@ -151,7 +151,8 @@ class Scenario:
     assumptions.  Immutable; :meth:`replace` gives a changed copy.
 
     ``model`` is a preset name, a :class:`~llmphys.presets.Model`, or a ``config.json`` path
-    or dict; ``hardware`` a preset name or an :class:`~llmphys.presets.Accelerator`.
+    or dict; ``hardware`` a preset name or an :class:`~llmphys.presets.Accelerator`; ``None``
+    for either (or for ``compute``) means :data:`DEFAULTS`'.
     ``weights``, ``kv``, ``act`` (activations) are precisions (``"fp8"``) or bytes per
     element; ``compute`` picks the accelerator's dense peak.  ``interconnect`` defaults to
     the accelerator's usual link.  ``assumptions`` is a set's name (``ideal``, ``seed``,
@@ -167,7 +168,7 @@ class Scenario:
         *,
         weights: Any = DEFAULTS["weights"],
         kv: Any = DEFAULTS["kv"],
-        compute: str = DEFAULTS["compute"],
+        compute: str | None = DEFAULTS["compute"],
         act: Any = DEFAULTS["act"],
         tp: int = DEFAULTS["tp"],
         pp: int = DEFAULTS["pp"],
@@ -179,8 +180,10 @@ class Scenario:
         assumptions: str | Mapping[str, Any] | AssumptionSet = DEFAULTS["assumptions"],
         **overrides: Any,
     ) -> None:
-        self.model = model_of(model)
-        self.hardware = accelerator_of(hardware)
+        # None is "the default" for what a caller may not have chosen (a widget, a plot)
+        self.model = model_of(DEFAULTS["model"] if model is None else model)
+        self.hardware = accelerator_of(DEFAULTS["hardware"] if hardware is None else hardware)
+        compute = DEFAULTS["compute"] if compute is None else compute
         self.compute = str(compute).strip().lower()
         self.assumptions = assumption_set(assumptions)
         self._args = {

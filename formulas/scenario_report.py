@@ -170,10 +170,10 @@ def summary(s: Scenario) -> Summary:
                 f"{best.n_gpus} (n_TP={best._args['tp']}, n_PP={best._args['pp']})"))  # fmt: skip
     except InfeasibleError as exc:
         add(Row("fewest_gpus", "fewest GPUs that hold it", None, "none", str(exc)))
+    from llmphys.scenario import FIGURES
+
     for key in ("ttft", "tpot", "e2e_latency", "tokens_per_second_per_user",
                 "tokens_per_second_per_gpu"):  # fmt: skip
-        from llmphys.scenario import FIGURES
-
         q = s.evaluate(key)
         if str(q.units) == "second":
             q = q.to("ms") if q.magnitude < 1 else q

@@ -32,13 +32,9 @@ class PresetRow:
     ) -> Any:
         """The :class:`~llmphys.Scenario` a preset choice describes (the one place inputs are
         resolved): the model and accelerator chosen, the Scenario's defaults for the other."""
-        from llmphys.scenario import DEFAULTS, Scenario
+        from llmphys.scenario import Scenario
 
-        return Scenario(
-            model if model is not None else DEFAULTS["model"],
-            hardware if hardware is not None else DEFAULTS["hardware"],
-            compute=precision or DEFAULTS["compute"],
-        )
+        return Scenario(model, hardware, compute=precision)
 
     def _preset_values(self, source: str, s: Any) -> dict[str, float]:
         """The values of the current free inputs that ``s`` takes from its ``source``

@@ -289,6 +289,10 @@ def test_defaults_are_documented_and_used():
     s = F.Scenario()
     assert s.model.name == DEFAULTS["model"] and s.hardware.name == DEFAULTS["hardware"]
     assert s.value("prompt_len") == DEFAULTS["prompt_len"]
+    unchosen = F.Scenario(None, None, compute=None)  # what a widget or plot has not picked
+    assert (unchosen.model, unchosen.hardware, unchosen.compute) == (
+        s.model, s.hardware, DEFAULTS["compute"],
+    )  # fmt: skip
     assert np.isfinite(s.evaluate("e2e_latency").magnitude)
 
 
