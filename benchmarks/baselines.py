@@ -68,9 +68,16 @@ def arithmetic_intensity(
     return flops / moved
 
 
-def moe_weight_read(params, active_params, bytes_per_param, cold_fraction):
-    active = active_params * bytes_per_param
-    return active + cold_fraction * (params * bytes_per_param - active)
+def moe_weight_read(
+    active_params, batch, hidden, bytes_per_param, n_experts, experts_per_token,
+    moe_intermediate_size, moe_layers,
+):  # fmt: skip
+    # experts the other B - 1 tokens reach beyond one token's k, under uniform routing
+    extra = (n_experts - experts_per_token) * (
+        1 - (1 - experts_per_token / n_experts) ** (batch - 1)
+    )
+    expert_params = 3 * hidden * moe_intermediate_size
+    return (active_params + moe_layers * extra * expert_params) * bytes_per_param
 
 
 #: formula name -> hand-written numpy version (same parameter names as the formula's inputs)

@@ -24,6 +24,7 @@ from llmphys import (  # noqa: F401
     latency,
     memory,
     moe,
+    output_head,
     parallel,
     parallel_time,
     param_counts,

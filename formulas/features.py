@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from llmphys.engine.variants import declare_feature
 
-__all__ = ["LAYOUT"]
+__all__ = ["LAYOUT", "OUTPUT_HEAD"]
 
 # attention kinds
 declare_feature("explicit_heads", "attention over n_h heads of an explicit head_dim")
 declare_feature("mla", "multi-head latent attention (cached latent d_c + rotary key d_h^R)")
 declare_feature("mla_direct_query", "MLA without query compression (q_lora_rank null)")
 declare_feature("sliding_window", "sliding-window (local) layers interleaved with global ones")
+#: a known vocabulary: the output head is its own matmul, computed where logits are needed
+OUTPUT_HEAD = declare_feature(
+    "output_head", "an output head of V x d whose logits prefill computes only where needed"
+)
 # parameters of the attention block and the norms
 declare_feature("qkv_bias", "biases on the q, k and v projections")
 declare_feature("attention_bias", "biases on the q, k, v and o projections")

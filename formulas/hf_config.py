@@ -37,8 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from llmphys.errors import ConfigError, did_you_mean
+from llmphys.features import OUTPUT_HEAD
 from llmphys.hf_reader import (
     _TRANSFORMERS,
+    _context,
     _core,
     _dtype,
     _heads,
@@ -374,8 +376,10 @@ def model_from_config(
     hf_id: str = "",
     published: Mapping[str, Any] | None = None,
     notes: tuple[str, ...] = (),
+    context_note: str = "",
 ) -> Model:
-    """A :class:`Model` from a config dict, with the metadata a preset carries."""
+    """A :class:`Model` from a config dict, with the metadata a preset carries
+    (``context_note``: where the preset's context limit comes from)."""
     family = config.get("model_type")
     if family is None:
         raise ConfigError(
@@ -395,6 +399,10 @@ def model_from_config(
     reader = _Reader(config, family)
     try:
         values, features = _FAMILIES[family](reader)
+        features.append(OUTPUT_HEAD)  # the vocabulary is known: logits only where needed
+        context_limit, context_source = _context(reader)
+        if context_note and context_limit is not None:
+            context_source += f" ({context_note})"
         _dtype(reader)
     except ConfigError:
         raise
@@ -417,6 +425,8 @@ def model_from_config(
         assumptions=reader.assumptions,
         notes=(*reader.notes, *notes),
         published=published,
+        context_limit=context_limit,
+        context_source=context_source,
     )
 
 

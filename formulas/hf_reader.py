@@ -194,6 +194,38 @@ def _pattern(r: _Reader, layers: int, every: int, cls: str) -> int:
     return local
 
 
+def _context(r: _Reader) -> tuple[int | None, str]:
+    """The longest sequence the model takes (``max_position_embeddings``, read from the
+    ``text_config`` of a multimodal checkpoint too) and how it was reached (rope scaling)."""
+    config = r.config
+    text = config.get("text_config")
+    if config.get("max_position_embeddings") is None and isinstance(text, Mapping):
+        config = text
+    value = config.get("max_position_embeddings")
+    if value is None:
+        r.assumptions.append(
+            "max_position_embeddings not given: no context limit of the model's own is "
+            "applied (memory alone limits the context)"
+        )
+        return None, ""
+    limit = r._check_int("max_position_embeddings", value, 1)
+    how = f"max_position_embeddings {limit:,}"
+    rope = config.get("rope_scaling")
+    if isinstance(rope, Mapping):
+        kind = rope.get("rope_type") or rope.get("type")
+        factor = rope.get("factor")
+        original = rope.get("original_max_position_embeddings")
+        if (
+            isinstance(kind, str)
+            and isinstance(factor, int | float)
+            and not isinstance(factor, bool)
+        ):
+            how += f"; rope_scaling {kind} x{factor:g}"
+            if isinstance(original, int) and not isinstance(original, bool) and original > 0:
+                how += f" from an original {original:,}"
+    return limit, how
+
+
 def _dtype(r: _Reader) -> None:
     dtype = r.config.get("torch_dtype") or r.config.get("dtype")
     if dtype is not None:

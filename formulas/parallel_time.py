@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy
 
-from llmphys import communication  # noqa: F401  (the collectives are parts below)
+from llmphys import communication, moe  # noqa: F401  (the collectives, expert reads: parts)
 from llmphys.engine import formula
 from llmphys.parallel import ALPHA_BETA, MEGATRON, PIPELINE
 
@@ -184,12 +184,14 @@ def stage_decode_compute_time(decode_compute_time, microbatch_size, pp, gpus_per
     "Bottleneck (Decode Phase), per GPU",
 )
 def stage_decode_memory_time(
-    decode_memory_time,
+    active_weight_bytes,
+    kv_traffic,
     active_params_per_gpu,
     kv_heads_per_gpu,
     layers_per_stage,
     microbatch_size,
     attention_groups,
+    effective_bandwidth,
 ):
     """Memory time of one GPU for one stage's decode step of a micro-batch: the weights it reads
     and its KV cache, over its own bandwidth.
@@ -202,6 +204,8 @@ def stage_decode_memory_time(
     - Every GPU streams from its own HBM at once: per-GPU bytes over per-GPU bandwidth.  This
       is where tensor parallelism pays: n_TP GPUs read 1 / n_TP each.
     - Sliding-window layers are not split by stage here (an overestimate at n_PP > 1).
+    - A mixture of experts also reads the experts the rest of its batch reaches:
+      ``stage_decode_memory_time_moe``.
 
     Examples
     --------
@@ -214,12 +218,61 @@ def stage_decode_memory_time(
     >>> print(f"{q.to('ms'):.4g~P}")
     8.525 ms
     """
-    return decode_memory_time.at(
-        active_params=active_params_per_gpu,
-        n_kv_heads=kv_heads_per_gpu,
-        layers=layers_per_stage,
-        batch=microbatch_size / attention_groups,
-    )
+    return (
+        active_weight_bytes.at(active_params=active_params_per_gpu)
+        + microbatch_size
+        / attention_groups
+        * kv_traffic.at(n_kv_heads=kv_heads_per_gpu, layers=layers_per_stage)
+    ) / effective_bandwidth
+
+
+@formula(
+    unit="second",
+    latex=r"t_{\mathrm{decode,M,GPU}}^{\mathrm{MoE}}",
+    text="t_decode,M,GPU^MoE",
+    source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009); uniform top-k routing "
+    "(see experts_touched)",
+    replaces="stage_decode_memory_time",
+    feature="moe",
+)
+def stage_decode_memory_time_moe(
+    stage_decode_memory_time,
+    extra_expert_read,
+    moe_layers,
+    layers_per_stage,
+    layers,
+    microbatch_size,
+    gpus_per_stage,
+    effective_bandwidth,
+):
+    """Memory time of one GPU for one stage's decode step of a mixture of experts: the dense
+    rule plus its share of the experts the micro-batch reaches beyond one token's.
+
+    Notes
+    -----
+    - Replaces ``stage_decode_memory_time`` for a mixture of experts.
+    - The whole micro-batch is routed together (its B_mb tokens reach E_touched experts per
+      layer, across the attention groups); the stage holds its share L_stage / L of the expert
+      layers, and its n_stage GPUs split them (by tensor parallelism: a slice of every
+      expert; by expert parallelism: whole experts, E_touched / n_EP each on average).
+    - At n_TP = n_PP = n_EP = 1 this is ``decode_memory_time`` of the mixture of experts.
+    - A micro-batch of less than one sequence (more micro-batches than sequences) routes one.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["mixtral-8x7b"]
+    >>> f = m.formula("stage_decode_memory_time")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", kv_bytes="bf16", prompt_len=128,
+    ...       new_tokens=128, batch=8, n_microbatches=1, mem_bandwidth=2039e9,
+    ...       bw_utilization=1, tp=2, ep=1, pp=1)
+    >>> print(f"{q.to('ms'):.4g~P}")
+    20.68 ms
+    """
+    routed = sympy.Max(microbatch_size, 1, evaluate=False)  # a step routes a token at least
+    return stage_decode_memory_time + extra_expert_read.at(
+        moe_layers=moe_layers * layers_per_stage / layers, batch=routed
+    ) / (gpus_per_stage * effective_bandwidth)
 
 
 @formula(

@@ -39,6 +39,7 @@ START = dict(
     overhead=0.004,
     flash_attention=1.0,
     causal_factor=0.5,
+    prompt_logprobs=0.0,
     act_bytes=2.0,
 )
 #: accelerators without a usual link on record: the page and the API are given this one

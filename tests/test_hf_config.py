@@ -95,7 +95,7 @@ def test_llama_values_and_the_reported_head_dim():
         "transformers LlamaConfig derives it)",
     )
     assert m.notes == ("checkpoint dtype: bfloat16",)
-    assert m.family == "llama" and m.features == ("explicit_heads",)
+    assert m.family == "llama" and m.features == ("explicit_heads", "output_head")
 
 
 def test_every_default_applied_is_reported():
@@ -159,7 +159,7 @@ def test_qwen3_moe_explicit_head_dim_and_qk_norm():
     m = F.load_hf_config(FIXTURES / "qwen3_moe.json")
     v = m.values
     assert v["n_heads"] * v["head_dim"] == 4096 != v["hidden"]
-    assert m.features == ("explicit_heads", "qk_norm", "moe")
+    assert m.features == ("explicit_heads", "qk_norm", "moe", "output_head")
 
 
 def test_qwen3_moe_dense_only_layers():

@@ -80,9 +80,13 @@ def values_of(entry: Entry) -> st.SearchStrategy[float]:
 
 
 # physical constraints between inputs that the glossary's per-symbol domains cannot state:
-# (smaller, larger).  Outside them a formula may cancel: moe_weight_read's
-# active + f (total - active) loses every digit when active weights exceed the total.
-ORDERED = [("active_params", "params"), ("active_weight_bytes", "weight_bytes")]
+# (smaller, larger).  Outside them a formula may cancel or blow up: experts_touched's
+# (1 - k/E)^B overflows when more experts are picked per token than there are.
+ORDERED = [
+    ("active_params", "params"),
+    ("active_weight_bytes", "weight_bytes"),
+    ("experts_per_token", "n_experts"),
+]
 
 
 def valid(point: dict[str, float]) -> dict[str, float]:

@@ -51,6 +51,7 @@ ASSUMPTIONS: tuple[str, ...] = (
     "overhead",
     "flash_attention",
     "causal_factor",
+    "prompt_logprobs",
     "act_bytes",
 )
 

@@ -30,6 +30,7 @@ _LABELS = {
     "overhead": "TTFT overhead",
     "flash_attention": "FlashAttention",
     "causal_factor": "causal factor",
+    "prompt_logprobs": "prompt log-probs",
     "act_bytes": "activations",
 }
 _CONTROL_LABEL = widgets.Layout(width="9.5em")

@@ -128,6 +128,7 @@ def _build_model(name: str, entry: Mapping[str, Any]) -> Model:
         as_of=entry["as_of"],
         hf_id=entry["hf_id"],
         published=entry.get("published"),
+        context_note=entry.get("context_source", ""),
     )
 
 

@@ -53,7 +53,8 @@ class Model:
     ``values`` maps glossary symbol names to numbers; ``params`` and ``active_params`` are derived
     from the others by ``param_count`` and ``active_param_count`` (with this model's variants).
     ``assumptions`` lists every default :func:`load_hf_config` applied; ``notes`` lists facts worth
-    knowing (what is left out of the counts, how weights are stored).
+    knowing (what is left out of the counts, how weights are stored).  ``context_limit`` is the
+    longest sequence the model takes (its ``max_position_embeddings``), None when unknown.
     """
 
     def __init__(
@@ -70,6 +71,8 @@ class Model:
         assumptions: Iterable[str] = (),
         notes: Iterable[str] = (),
         published: Mapping[str, Any] | None = None,
+        context_limit: int | None = None,
+        context_source: str = "",
     ) -> None:
         self.name = name
         self.family = family
@@ -81,6 +84,18 @@ class Model:
         self.assumptions = tuple(assumptions)
         self.notes = tuple(notes)
         self.published = MappingProxyType(dict(published or {}))
+        if context_limit is not None and (
+            isinstance(context_limit, bool) or not isinstance(context_limit, int)
+            or context_limit < 1
+        ):  # fmt: skip
+            raise InputError(
+                f"model {self.display_name!r}: context_limit must be a positive whole number of "
+                f"tokens; got {context_limit!r}"
+            )
+        #: the longest sequence (prompt + output) the model takes, in tokens, or None if unknown
+        self.context_limit = context_limit
+        #: where the limit comes from (``max_position_embeddings 131,072 (rope_scaling ...)``)
+        self.context_source = context_source
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown:
             raise UnknownNameError(
@@ -193,6 +208,8 @@ class Model:
             f"  parameters: {self.values['params']:,.0f} total, "
             f"{self.values['active_params']:,.0f} active (embedding lookup excluded)"
         )
+        if self.context_limit is not None:
+            lines.append(f"  context limit: {self.context_limit:,} tokens ({self.context_source})")
         for feature in self.features:
             lines.append(f"  variant: {FEATURES[feature]}")
         lines += [f"  assumed: {a}" for a in self.assumptions]

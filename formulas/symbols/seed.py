@@ -95,10 +95,6 @@ INPUTS: tuple[Entry, ...] = (
     Entry("cache_hit", "h", "h", "",
           "fraction of weight reads served from on-chip cache instead of HBM",
           domain="unit_interval", default=0.8, range=(0, 1)),
-    Entry("cold_fraction", r"f_{\mathrm{cold}}", "f_cold", "",
-          "fraction of the inactive expert weights also read per step (0: only active "
-          "experts are read, 1: every expert is read)",
-          domain="unit_interval", default=0.5, range=(0, 1)),
     Entry("overhead", r"t_{0}", "t_0", "second",
           "fixed time-to-first-token overhead (scheduling, tokenization, launch)",
           domain="nonnegative", default=0.08, range=(0, 2)),
@@ -114,6 +110,11 @@ INPUTS: tuple[Entry, ...] = (
           "1 when attention is fused (FlashAttention: the S x S scores never reach HBM), 0 for "
           "standard attention that writes and reads them",
           domain="unit_interval", integer=True, default=0, range=(0, 1)),
+    Entry("prompt_logprobs", r"\phi_{\mathrm{lp}}", "φ_lp", "",
+          "1 when the output head computes logits at every prompt position (prompt "
+          "log-probs, or the seed's 2 N S_p count), 0 when only at each prompt's last position "
+          "(what serving engines do by default)",
+          domain="unit_interval", integer=True, default=1, range=(0, 1)),
     Entry("act_bytes", r"b_{\mathrm{act}}", "b_act", "byte/element",
           "bytes per activation element (attention scores, hidden states)",
           default=2, range=(0.5, 4), choices=PRECISIONS),
