@@ -98,7 +98,7 @@ def prefill_flops_last_logit(prefill_flops, active_params, embedding_params, lm_
       n_logit positions: the last one by default (phi_lp = 0).
     - phi_lp = 1 gives back the seed's ``2 N S_p`` exactly (the seed assumption set).
     - Llama-3.1-8B at a 2,048-token prompt: 2 x 6,979,588,096 x 2,048 + 2 x 525,336,576 +
-      attention; the seed's count adds 2 x 525,336,576 x 2,047 = 2.15 TFLOP (6.8 %).
+      attention; the seed's count adds 2 x 525,336,576 x 2,047 = 2.15 TFLOP (7.2 %).
 
     Examples
     --------

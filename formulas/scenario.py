@@ -401,6 +401,15 @@ class Scenario:
             bound = "at_least" if rate else "at_most"
         return solve(f, unknown, target=target, bound=bound, **values)
 
+    def largest_context(self) -> Any:
+        """The longest sequence (prompt + output, tokens) this deployment takes: what memory
+        holds (``solve("seq_len")``) capped at the model's own limit (its
+        ``max_position_embeddings``), with which of the two binds.  Returns a
+        :class:`~llmphys.scenario_report.ContextAnswer`."""
+        from llmphys.scenario_report import largest_context
+
+        return largest_context(self)
+
     def sweep(self, *figures: str, **axes: Any) -> Any:
         """Figures over a grid of inputs: an :class:`xarray.Dataset` with one variable per
         figure (default: :data:`FIGURES`) and one dimension per axis (``batch=[1, 8, 64]``,

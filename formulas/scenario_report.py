@@ -22,7 +22,17 @@ from llmphys.units import Q_
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.scenario import Scenario
 
-__all__ = ["Comparison", "Summary", "compare", "inputs_table", "summary", "sweep", "title"]
+__all__ = [
+    "Comparison",
+    "ContextAnswer",
+    "Summary",
+    "compare",
+    "inputs_table",
+    "largest_context",
+    "summary",
+    "sweep",
+    "title",
+]
 
 
 def _shown(q: pint.Quantity) -> str:
@@ -134,6 +144,41 @@ def title(s: Scenario) -> str:
     )
 
 
+# ----------------------------------------------------------------------------- context
+@dataclass(frozen=True)
+class ContextAnswer:
+    """The largest context per sequence of a deployment: ``value`` (tokens), which limit
+    ``binds`` (``"memory"`` or ``"model"``), the memory answer (``memory``, a
+    :class:`~llmphys.Solution`) and the model's own ``limit`` with its ``source``."""
+
+    value: pint.Quantity
+    binds: str
+    memory: Any
+    limit: int | None
+    source: str
+
+    @property
+    def message(self) -> str:
+        held = f"{self.memory.value.magnitude:,.0f}"
+        if self.binds == "model":
+            return f"the model's limit binds ({self.source}); memory would hold {held}"
+        if self.limit is None:
+            return "memory binds (the model's own context limit is not known)"
+        return f"memory binds (the model takes up to {self.limit:,})"
+
+    def __str__(self) -> str:
+        return f"{self.value.magnitude:,.0f} tok: {self.message}"
+
+
+def largest_context(s: Scenario) -> ContextAnswer:
+    """What memory holds for ``seq_len``, capped at the model's ``context_limit``."""
+    memory = s.solve("seq_len")
+    limit = s.model.context_limit
+    if limit is not None and memory.value.to("token").magnitude >= limit:
+        return ContextAnswer(Q_(limit, "token"), "model", memory, limit, s.model.context_source)
+    return ContextAnswer(memory.value, "memory", memory, limit, s.model.context_source)
+
+
 def summary(s: Scenario) -> Summary:
     """Memory per GPU and whether it fits, the largest context and batch at this layout, the
     fewest GPUs (and layout) that hold it, decode speed, TTFT, TPOT, end-to-end latency."""
@@ -155,15 +200,20 @@ def summary(s: Scenario) -> Summary:
     held = f"{_shown(cap)} = {s.capacity.to('GiB'):.4g~P}"
     add(Row("memory_per_gpu", "memory per GPU", need, _shown(need),
             f"{verdict}: one GPU holds {held}"))  # fmt: skip
-    for key, unknown, label in (
-        ("largest_context", "seq_len", "largest context per sequence that fits"),
-        ("largest_batch", "batch", "largest batch that fits"),
-    ):
-        try:
-            solved = s.solve(unknown)
-            add(Row(key, label, solved.value, f"{solved.value:,.0f~P}"))
-        except InfeasibleError as exc:
-            add(Row(key, label, None, "none", str(exc).split(". ")[0]))
+    label = "largest context per sequence"
+    try:
+        context = largest_context(s)
+        add(Row("largest_context", label, context.value, f"{context.value:,.0f~P}",
+                context.message))  # fmt: skip
+    except InfeasibleError as exc:
+        add(Row("largest_context", label, None, "none", str(exc).split(". ")[0]))
+    try:
+        solved = s.solve("batch")
+        add(Row("largest_batch", "largest batch that fits", solved.value,
+                f"{solved.value:,.0f~P}"))  # fmt: skip
+    except InfeasibleError as exc:
+        add(Row("largest_batch", "largest batch that fits", None, "none",
+                str(exc).split(". ")[0]))  # fmt: skip
     try:
         best = fewest_gpus_layout(s)
         add(Row("fewest_gpus", "fewest GPUs that hold it", best.n_gpus,

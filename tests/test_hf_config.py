@@ -116,6 +116,8 @@ def test_every_default_applied_is_reported():
         "transformers LlamaConfig derives it)",
         "tie_word_embeddings not given: False (default of HF transformers LlamaConfig)",
         "attention_bias not given: False (default of HF transformers LlamaConfig)",
+        "max_position_embeddings not given: no context limit of the model's own is applied "
+        "(memory alone limits the context)",
     )
     assert m.attention == "MHA"
 

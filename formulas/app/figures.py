@@ -94,7 +94,8 @@ FIGURES: Mapping[str, Figure] = MappingProxyType(
             Figure("total_vram", "total (all GPUs)", "total_vram"),
             Figure("memory_per_gpu", "per GPU", "memory_per_gpu"),
             Figure(
-                "largest_context", "largest context that fits", "memory_per_gpu", "solve", "seq_len"
+                "largest_context", "largest context per sequence", "memory_per_gpu", "context",
+                "seq_len",
             ),
             Figure("largest_batch", "largest batch that fits", "memory_per_gpu", "solve", "batch"),
             Figure("fewest_gpus", "fewest GPUs that hold it", "memory_per_gpu", "layout"),
@@ -174,12 +175,15 @@ def scenario_of(
 
 
 def value(s: Scenario, figure: Figure) -> Any:
-    """The figure's value: a quantity, a :class:`~llmphys.Solution` (``"solve"``), or the
-    :class:`~llmphys.Scenario` of the fewest GPUs (``"layout"``)."""
+    """The figure's value: a quantity, a :class:`~llmphys.Solution` (``"solve"``), the largest
+    context with the limit that binds (``"context"``), or the :class:`~llmphys.Scenario` of the
+    fewest GPUs (``"layout"``)."""
     if figure.kind == "value":
         return s.evaluate(figure.formula)
     if figure.kind == "solve":
         return s.solve(figure.unknown or "")
+    if figure.kind == "context":
+        return s.largest_context()
     from llmphys.sizing import fewest_gpus_layout
 
     return fewest_gpus_layout(s)

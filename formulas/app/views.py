@@ -118,7 +118,7 @@ class FigureView:
         kind = self.figure.kind
         if kind == "layout":
             return float(self.result.n_gpus)
-        if kind == "solve":
+        if kind in ("solve", "context"):
             return float(self.result.value.magnitude)
         return float(self.result.magnitude)
 
@@ -134,6 +134,10 @@ class FigureView:
                 f' <small style="color:#555">(n_TP = {tp} x n_PP = {pp})</small>'
             )
         s = self.result
+        if kind == "context":
+            number = float(s.value.magnitude)
+            shown = span(key, number, f"{text_number(number, exact=True)} tok")
+            return shown + f' <small style="color:#555">({escape(s.message)})</small>'
         entry = registry.glossary[s.unknown]
         unit = f" {entry.unit_text}" if entry.unit_text else ""
         number = float(s.value.magnitude)
@@ -158,6 +162,11 @@ class FigureView:
         try:
             if self.figure.kind == "solve":
                 self.derivation.value = solution_html(self.result)
+            elif self.figure.kind == "context":
+                answer = self.result
+                self.derivation.value = (
+                    f"<b>{escape(str(answer))}</b><br>" + solution_html(answer.memory)
+                )
             else:
                 worked = derivation(self._scenario, self.figure)
                 head = ""

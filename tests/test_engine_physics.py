@@ -1,0 +1,176 @@
+"""Physics real engines do (issue 17): logits only at the last prompt position, the experts a
+batch reaches, the model's own context limit.  Hand arithmetic from config.json fields
+(shared/reference/models.md) against the formulas, the Scenario, the CLI and the app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import llmphys as F
+from llmphys.cli import main
+
+from support import config_fixture
+
+FIXTURES = Path(__file__).parent / "fixtures" / "configs"
+
+# Llama-3.1-8B (models.md): 7,504,924,672 active parameters (8,030,261,248 less the
+# 525,336,576-parameter input embedding), an untied 128,256 x 4,096 output head
+LLAMA8_ACTIVE, LLAMA8_HEAD = 7_504_924_672, 128_256 * 4_096
+
+
+def llama8_attention(prompt: int, causal: float) -> float:
+    """QK^T and AV of every layer: 2 x 2 S^2 n_h d_h FLOPs per layer, times the causal factor
+    (32 layers, 32 heads of 128)."""
+    return causal * 32 * 4 * prompt**2 * 32 * 128
+
+
+# ----------------------------------------------------------------------------- logits
+def test_prefill_counts_the_output_head_at_the_last_position_only():
+    s = F.Scenario("llama-3.1-8b", "h100-sxm", prompt_len=2048, assumptions="ideal")
+    assert s.value("causal_factor") == 0.5 and s.value("prompt_logprobs") == 0
+    hand = 2 * (LLAMA8_ACTIVE - LLAMA8_HEAD) * 2048 + 2 * LLAMA8_HEAD + llama8_attention(2048, 0.5)
+    assert hand - llama8_attention(2048, 0.5) == 2 * 6_979_588_096 * 2048 + 2 * 525_336_576
+    got = s.evaluate("prefill_flops").to("FLOP").magnitude
+    assert got == pytest.approx(hand, rel=1e-3)
+    assert s.formula("prefill_flops").name == "prefill_flops_last_logit"
+
+
+def test_prompt_logprobs_count_the_head_at_every_prompt_token():
+    s = F.Scenario("llama-3.1-8b", "h100-sxm", prompt_len=2048, assumptions="ideal",
+                   prompt_logprobs=1)  # fmt: skip
+    hand = 2 * LLAMA8_ACTIVE * 2048 + llama8_attention(2048, 0.5)  # the seed's 2 N S_p form
+    assert s.evaluate("prefill_flops").to("FLOP").magnitude == pytest.approx(hand, rel=1e-12)
+    last = s.replace(prompt_logprobs=0).evaluate("prefill_flops").to("FLOP").magnitude
+    extra = 2 * LLAMA8_HEAD * 2047  # the head at the other 2,047 positions
+    assert hand - last == pytest.approx(extra, rel=1e-9)
+    assert extra / last == pytest.approx(0.0724, abs=1e-4)  # the seed's form: +7.2 %
+
+
+def test_the_seed_set_keeps_the_seeds_prefill_and_ttft():
+    s = F.Scenario("llama-3.1-70b", "a100-80gb", assumptions="seed", prompt_len=10000,
+                   active_params=70e9, effective_flops=200e12)  # fmt: skip
+    assert s.value("prompt_logprobs") == 1
+    # seed, Total Prefill FLOPs: 2 * 70e9 * 10000 + 4 * 80 * 10000^2 * 8192 = 1.66e15 FLOP
+    assert s.evaluate("prefill_flops").to("PFLOP").magnitude == pytest.approx(1.6621, rel=1e-4)
+    assert round(s.evaluate("ttft").to("s").magnitude, 2) == 8.39
+
+
+def test_a_tied_head_is_counted_once_where_logits_are_computed():
+    # Gemma-3-27B ties its 262,144 x 5,376 head to the embedding (models.md)
+    s = F.Scenario("gemma-3-27b", "h100-sxm", prompt_len=1000, assumptions="ideal")
+    head = 262_144 * 5_376
+    all_rows = s.replace(prompt_logprobs=1).evaluate("prefill_flops").to("FLOP").magnitude
+    last = s.evaluate("prefill_flops").to("FLOP").magnitude
+    assert all_rows - last == pytest.approx(2 * head * 999, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- experts
+@pytest.mark.parametrize(("batch", "touched"), [(1, 2), (8, 7.199), (32, 7.9992)])
+def test_experts_a_mixtral_batch_reaches(batch, touched):
+    m = F.models["mixtral-8x7b"]
+    got = m.evaluate("experts_touched", batch=batch).magnitude
+    assert got == pytest.approx(touched, abs=1e-3)
+    assert got == pytest.approx(8 * (1 - (1 - 2 / 8) ** batch), rel=1e-12)
+
+
+def test_a_mixtral_decode_step_at_batch_8_reads_the_experts_it_reaches():
+    m = F.models["mixtral-8x7b"]
+    s = F.Scenario(m, "h100-sxm", batch=8, prompt_len=128, output_len=128, assumptions="ideal")
+    expert = 3 * 4096 * 14336  # one expert: gate, up and down projections (models.md)
+    touched = 8 * (1 - 0.75**8)
+    weights = (m.values["active_params"] + 32 * (touched - 2) * expert) * 2  # BF16
+    kv_per_token = 2 * 32 * 8 * 128 * 2
+    kv = 8 * kv_per_token * (128 + 128 / 2 + 1)  # read the average context, write one token
+    bandwidth = 3.35e12  # H100 SXM (hardware.md)
+    hand = (weights + kv) / bandwidth
+    assert s.evaluate("decode_memory_time").to("s").magnitude == pytest.approx(hand, rel=1e-9)
+    assert weights > 0.85 * m.values["params"] * 2  # 90 % of the weights, not 25 %
+    # on two GPUs (tensor parallel) each reads its active share, half of the experts the batch
+    # reaches beyond one token's, and half of the KV heads
+    two = s.replace(tp=2)
+    share = two.evaluate("active_params_per_gpu").to("param").magnitude * 2
+    hand_two = (share + 32 * (touched - 2) * expert * 2 / 2 + kv / 2) / bandwidth
+    got = two.evaluate("stage_decode_memory_time").to("s").magnitude
+    assert got == pytest.approx(hand_two, rel=1e-9)
+
+
+def test_one_token_reaches_no_other_expert():
+    m = F.models["deepseek-v3"]
+    assert m.evaluate("extra_expert_read", batch=1, bytes_per_param="fp8").magnitude == 0
+    one = m.evaluate("moe_weight_read", batch=1, bytes_per_param="fp8")
+    assert one == m.evaluate("active_weight_bytes", bytes_per_param="fp8")
+
+
+# ----------------------------------------------------------------------------- context limit
+def qwen25() -> F.Model:
+    # Qwen/Qwen2.5-7B: 28 layers, 28 query / 4 KV heads, untied, 128K context (Qwen2.5 blog
+    # table, QwenLM/qwenlm.github.io content/blog/qwen2.5 at 1f89f8c); max_position_embeddings
+    # 131072 as its config.json gives it
+    return F.load_hf_config(FIXTURES / "qwen2_5_7b.json")
+
+
+def test_the_models_context_limit_binds_for_a_small_model_on_a_large_gpu():
+    m = qwen25()
+    assert m.context_limit == 131072 and "max_position_embeddings 131,072" in m.context_source
+    answer = F.Scenario(m, "h200").largest_context()
+    assert answer.value.magnitude == 131072 and answer.binds == "model"
+    assert answer.memory.value.magnitude > 131072  # memory alone would hold far more
+    assert "the model's limit binds" in str(answer)
+
+
+def test_memory_binds_when_it_holds_less_than_the_model_takes():
+    answer = F.Scenario("llama-3.1-70b", "h100-sxm", tp=2).largest_context()
+    assert answer.binds == "memory" and answer.value == answer.memory.value
+    assert answer.value.magnitude < 131072 and "up to 131,072" in answer.message
+
+
+def test_a_config_without_max_position_embeddings_says_so():
+    m = F.load_hf_config(config_fixture("llama") | {"max_position_embeddings": None})
+    assert m.context_limit is None
+    assert any("max_position_embeddings not given" in a for a in m.assumptions)
+    answer = F.Scenario(m, "h200").largest_context()
+    assert answer.binds == "memory" and "not known" in answer.message
+
+
+def test_rope_scaling_and_text_config_are_read():
+    m = F.models["llama-3.1-8b"]
+    assert m.context_limit == 131072
+    assert "rope_scaling llama3 x8 from an original 8,192" in m.context_source
+    assert F.models["gemma-3-27b"].context_limit == 131072  # from its text_config
+
+
+@pytest.mark.parametrize("bad", [0, -5, "long", 1.5, True])
+def test_a_bad_context_limit_is_a_config_error(bad):
+    with pytest.raises(F.ConfigError, match="max_position_embeddings"):
+        F.load_hf_config(config_fixture("llama") | {"max_position_embeddings": bad})
+
+
+def test_the_cli_caps_the_context_at_the_models_limit(capsys):
+    code = main(["scenario", "--model", str(FIXTURES / "qwen2_5_7b.json"), "--hardware", "h200"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "131,072 tok" in out and "the model's limit binds" in out
+
+
+def test_the_app_caps_the_context_at_the_models_limit():
+    from llmphys.app import SizingApp
+
+    app = SizingApp()
+    app.models["qwen2.5-7b"] = qwen25()
+    app.model.options = [*app.model.options, ("Qwen2.5-7B", "qwen2.5-7b")]
+    app.model.value = "qwen2.5-7b"
+    app.hardware.value = "h200"
+    view = app.views["largest_context"]
+    assert view.number == 131072
+    assert "the model" in view.value.value and "limit binds" in view.value.value
+
+
+# ----------------------------------------------------------------------------- small
+def test_a_workspace_fraction_of_zero_means_weights_and_kv_only():
+    s = F.Scenario("llama-3.1-8b", "h100-sxm", workspace_fraction=0)
+    assert s.evaluate("workspace_bytes").magnitude == 0
+    assert s.evaluate("total_vram") == s.evaluate("weight_bytes") + s.evaluate("kv_cache_bytes")
+    assert json.loads(json.dumps(s.to_dict()))  # and it reports
