@@ -30,6 +30,7 @@ from llmphys import (  # noqa: F401
     param_counts,
     roofline,
     symbols,
+    weight_precision,
 )
 from llmphys.engine import Formula, glossary, registry
 from llmphys.errors import (

@@ -24,7 +24,10 @@ SCENARIO_OPTIONS: Mapping[str, tuple[str, str]] = {
     "--model": ("model", "model preset, Hugging Face id or config.json path (default: %s)"),
     "--hardware": ("hardware", "accelerator preset (default: %s)"),
     "--assume": ("assumptions", "assumption set: ideal, seed or typical (default: %s)"),
-    "--weights": ("weights", "weight precision (default: %s)"),
+    "--weights": (
+        "weights",
+        "weight precision of every weight (default: as the model was released)",
+    ),
     "--kv": ("kv", "KV-cache precision (default: %s)"),
     "--compute": ("compute", "compute precision: picks the dense peak (default: %s)"),
     "--tp": ("tp", "tensor-parallel degree (default: %s)"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from llmphys.engine.variants import declare_feature
 
-__all__ = ["LAYOUT", "OUTPUT_HEAD"]
+__all__ = ["LAYOUT", "MIXED_WEIGHTS", "OUTPUT_HEAD"]
 
 # attention kinds
 declare_feature("explicit_heads", "attention over n_h heads of an explicit head_dim")
@@ -30,6 +30,11 @@ declare_feature("moe", "mixture of experts")
 declare_feature("dense_layers", "dense feed-forward blocks in some layers of the MoE model")
 declare_feature("expert_bias", "biases in the experts")
 declare_feature("router_bias", "a per-expert router bias")
+#: weights stored at more than one precision (experts, embeddings and the rest)
+MIXED_WEIGHTS = declare_feature(
+    "mixed_weights",
+    "weights at several precisions: routed experts, embeddings and head, and the rest",
+)
 #: a deployment over more than one GPU: per-GPU memory, the layout's decode step and prefill
 LAYOUT = declare_feature(
     "layout", "spread over several GPUs (tensor, pipeline or expert parallelism)"

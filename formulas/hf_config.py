@@ -47,6 +47,7 @@ from llmphys.hf_reader import (
     _layer_types,
     _pattern,
     _Reader,
+    _released,
     _tie,
     _window,
 )
@@ -377,9 +378,11 @@ def model_from_config(
     published: Mapping[str, Any] | None = None,
     notes: tuple[str, ...] = (),
     context_note: str = "",
+    precision_note: str = "",
 ) -> Model:
     """A :class:`Model` from a config dict, with the metadata a preset carries
-    (``context_note``: where the preset's context limit comes from)."""
+    (``context_note``, ``precision_note``: where the preset's context limit and released
+    precision are documented)."""
     family = config.get("model_type")
     if family is None:
         raise ConfigError(
@@ -403,6 +406,9 @@ def model_from_config(
         context_limit, context_source = _context(reader)
         if context_note and context_limit is not None:
             context_source += f" ({context_note})"
+        precisions, precision_source = _released(reader)
+        if precision_note:
+            precision_source += f"; {precision_note}"
         _dtype(reader)
     except ConfigError:
         raise
@@ -427,6 +433,8 @@ def model_from_config(
         published=published,
         context_limit=context_limit,
         context_source=context_source,
+        precisions=precisions,
+        precision_source=precision_source,
     )
 
 

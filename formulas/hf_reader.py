@@ -226,6 +226,81 @@ def _context(r: _Reader) -> tuple[int | None, str]:
     return limit, how
 
 
+#: torch dtypes as precision names
+_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+
+
+def _released(r: _Reader) -> tuple[dict[str, str], str]:
+    """The precisions the checkpoint stores its weights in (``bytes_per_param`` for the body,
+    ``expert_bytes`` for the routed experts, ``embedding_bytes`` for the embeddings and the
+    head), read from ``quantization_config`` and ``torch_dtype``, and how they were read."""
+    dtype = r.config.get("torch_dtype") or r.config.get("dtype")
+    text = r.config.get("text_config")
+    if dtype is None and isinstance(text, Mapping):
+        dtype = text.get("torch_dtype") or text.get("dtype")
+    plain = _DTYPES.get(dtype) if isinstance(dtype, str) else None
+    stored = "torch_dtype"
+    if plain is None:
+        plain, stored = "bf16", "assumed: torch_dtype not read"
+        r.assumptions.append(
+            f"torch_dtype {'not given' if dtype is None else repr(dtype)[:40]}: weights taken "
+            "as stored in bf16"
+        )
+    quant = r.config.get("quantization_config")
+    if quant is None:
+        uniform = dict.fromkeys(("bytes_per_param", "expert_bytes", "embedding_bytes"), plain)
+        return uniform, f"{plain} ({stored})"
+    if not isinstance(quant, Mapping):
+        raise ConfigError(
+            f"{r.where}: field 'quantization_config' must be an object (quant_method, ...); got "
+            f"{json.dumps(quant)[:80]}"
+        )
+    method = quant.get("quant_method")
+    keep = quant.get("modules_to_not_convert") or []
+    if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+        raise ConfigError(
+            f"{r.where}: quantization_config.modules_to_not_convert must be a list of module "
+            f"names; got {json.dumps(keep)[:80]}"
+        )
+    if method == "mxfp4":  # gpt-oss: the MoE projections only, everything else as stored
+        how = f"experts mxfp4, the rest {plain} (quantization_config mxfp4"
+        how += f"; not converted: {', '.join(keep)})" if keep else ")"
+        return {"bytes_per_param": plain, "expert_bytes": "mxfp4", "embedding_bytes": plain}, how
+    if method == "fp8":
+        block = quant.get("weight_block_size")
+        name = "fp8_block128" if block == [128, 128] else "fp8"
+        if block not in (None, [128, 128]):
+            r.assumptions.append(
+                f"quantization_config weight_block_size {json.dumps(block)[:40]}: its scales "
+                "are not counted (fp8 at 1 byte per weight)"
+            )
+        how = f"fp8 ({json.dumps(block) if block else 'per-tensor scales'}), embeddings {plain}"
+        return {"bytes_per_param": name, "expert_bytes": name, "embedding_bytes": plain}, how
+    if method in ("awq", "gptq"):
+        bits, group = quant.get("bits"), quant.get("group_size")
+        if bits == 4 and group == 128:
+            name = "int4_g128"
+        elif bits in (4, 8):
+            name = "int4" if bits == 4 else "int8"
+            r.assumptions.append(
+                f"quantization_config {method} group_size {json.dumps(group)[:20]}: its scales "
+                f"are not counted ({name})"
+            )
+        else:
+            raise ConfigError(
+                f"{r.where}: quantization_config {method} with bits = {json.dumps(bits)[:20]} "
+                "is not supported (4 or 8)"
+            )
+        how = f"{method} {bits}-bit g{group}, embeddings and head {plain}"
+        return {"bytes_per_param": name, "expert_bytes": name, "embedding_bytes": plain}, how
+    r.assumptions.append(
+        f"quantization_config quant_method {json.dumps(method)[:40]} is not read: weights "
+        f"taken as stored in {plain}"
+    )
+    uniform = dict.fromkeys(("bytes_per_param", "expert_bytes", "embedding_bytes"), plain)
+    return uniform, f"{plain} (torch_dtype; quantization not read)"
+
+
 def _dtype(r: _Reader) -> None:
     dtype = r.config.get("torch_dtype") or r.config.get("dtype")
     if dtype is not None:

@@ -47,7 +47,7 @@ def weight_bytes(params, bytes_per_param):
     text="M_w,a",
     source="seed: MoE / Resource Implications / Bandwidth (active_bytes)",
 )
-def active_weight_bytes(weight_bytes, active_params):
+def active_weight_bytes(active_params, bytes_per_param):
     """Bytes of the weights one token uses: the weight bytes at the active parameter count.
 
     Notes
@@ -61,7 +61,7 @@ def active_weight_bytes(weight_bytes, active_params):
     >>> print(active_weight_bytes(active_params=37e9, bytes_per_param="bf16").to("GB"))
     74.0 GB
     """
-    return weight_bytes.at(params=active_params)
+    return active_params * bytes_per_param
 
 
 @formula(

@@ -108,7 +108,7 @@ def experts_touched(experts_per_token, extra_experts_touched):
     text="D_w,extra",
     source=f"{UNIFORM_ROUTING}; seed: MoE / Resource Implications / Bandwidth (Between)",
 )
-def extra_expert_read(weight_bytes, moe_layers, extra_experts_touched, expert_params):
+def extra_expert_read(moe_layers, extra_experts_touched, expert_params, bytes_per_param):
     """Expert-weight bytes a decode step reads beyond one token's experts: the experts the rest
     of the batch reaches, in every mixture-of-experts layer.
 
@@ -124,7 +124,7 @@ def extra_expert_read(weight_bytes, moe_layers, extra_experts_touched, expert_pa
     >>> print(f"{q.to('GB'):.4g~P}")
     58.62 GB
     """
-    return weight_bytes.at(params=moe_layers * extra_experts_touched * expert_params)
+    return moe_layers * extra_experts_touched * expert_params * bytes_per_param
 
 
 @formula(

@@ -52,6 +52,7 @@ __all__ = [
     "active_params_per_gpu",
     "attention_groups",
     "attention_params_per_gpu",
+    "embedding_params_per_gpu",
     "gpu_count",
     "gpus_per_stage",
     "kv_cache_per_gpu",
@@ -250,15 +251,42 @@ def attention_params_per_gpu(attention_params, kv_width, hidden, n_heads, tp, kv
 
 @formula(
     unit="parameter",
+    latex=r"P_{\mathrm{emb,GPU}}",
+    text="P_emb,GPU",
+    source=f"{MEGATRON} (vocabulary-parallel embedding and output head); {PIPELINE}",
+)
+def embedding_params_per_gpu(embedding_matrices, embedding_params, pp, tp):
+    """Embedding and output-head parameters one GPU of the most loaded stage holds.
+
+    Notes
+    -----
+    - The vocabulary rows are split over the tensor-parallel GPUs.  With several stages the
+      input embedding sits on the first, the output head on the last: a stage holds one of
+      the two untied tables (n_emb / min(n_PP, n_emb)); a tied table is needed, and kept, at
+      both ends.
+
+    Examples
+    --------
+    >>> q = embedding_params_per_gpu(embedding_matrices=2, vocab_size=128256, hidden=8192,
+    ...                              pp=1, tp=2)
+    >>> print(f"{q:,.0f~P}")
+    1,050,673,152 param
+    """
+    return (
+        embedding_matrices
+        / sympy.Min(pp, embedding_matrices, evaluate=False)
+        * (embedding_params / tp)
+    )
+
+
+@formula(
+    unit="parameter",
     latex=r"N_{\mathrm{GPU}}",
     text="N_GPU",
     source=f"{MEGATRON}; {PIPELINE}; {VLLM_TP}",
 )
 def params_per_gpu(
-    embedding_matrices,
-    embedding_params,
-    pp,
-    tp,
+    embedding_params_per_gpu,
     layers_per_stage,
     attention_params_per_gpu,
     layer_norm_params,
@@ -294,10 +322,7 @@ def params_per_gpu(
     8.82 Gparam
     """
     return (
-        embedding_matrices
-        / sympy.Min(pp, embedding_matrices, evaluate=False)
-        * embedding_params
-        / tp
+        embedding_params_per_gpu
         + layers_per_stage * (attention_params_per_gpu + layer_norm_params)
         + ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
         + hidden
@@ -357,7 +382,7 @@ def active_params_per_gpu(
     text="M_w,GPU",
     source="seed: Memory Hierarchy / Model Weights ('Fits on: 2x A100 80GB'); " + MEGATRON,
 )
-def weights_per_gpu(weight_bytes, params_per_gpu):
+def weights_per_gpu(params_per_gpu, bytes_per_param):
     """Weight bytes one GPU of the layout holds: its parameters times the bytes per parameter.
 
     Notes
@@ -376,7 +401,7 @@ def weights_per_gpu(weight_bytes, params_per_gpu):
     >>> print(f"{q.to('GB'):.4g~P}")
     70.56 GB
     """
-    return weight_bytes.at(params=params_per_gpu)
+    return params_per_gpu * bytes_per_param
 
 
 @formula(
@@ -422,7 +447,7 @@ def kv_cache_per_gpu(
     text="M_ws,GPU",
     source="seed: Memory Hierarchy / Workspace / Activations (weight_bytes * 0.12), per GPU",
 )
-def workspace_per_gpu(workspace_bytes, params_per_gpu):
+def workspace_per_gpu(workspace_fraction, weights_per_gpu):
     """Workspace one GPU needs: the seed's fraction of the weights, of the weights it holds.
 
     Examples
@@ -435,7 +460,7 @@ def workspace_per_gpu(workspace_bytes, params_per_gpu):
     >>> print(f"{q.to('GB'):.4g~P}")
     8.467 GB
     """
-    return workspace_bytes.at(params=params_per_gpu)
+    return workspace_fraction * weights_per_gpu
 
 
 @formula(

@@ -17,6 +17,7 @@ from llmphys.engine import formula
 from llmphys.parallel import ALPHA_BETA, MEGATRON, PIPELINE
 
 __all__ = [
+    "active_weights_per_gpu",
     "comm_to_memory_ratio",
     "decode_pipeline_idle_fraction",
     "decode_step_time_parallel",
@@ -29,6 +30,7 @@ __all__ = [
     "stage_comm_time_moe",
     "stage_decode_compute_time",
     "stage_decode_memory_time",
+    "stage_decode_memory_time_moe",
     "stage_decode_time",
     "tokens_per_second_per_gpu_parallel",
 ]
@@ -177,6 +179,28 @@ def stage_decode_compute_time(decode_compute_time, microbatch_size, pp, gpus_per
 
 
 @formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w,a,GPU}}",
+    text="M_w,a,GPU",
+    source="seed: MoE / Resource Implications / Bandwidth (active_bytes), per GPU; " + MEGATRON,
+)
+def active_weights_per_gpu(active_params_per_gpu, bytes_per_param):
+    """Weight bytes one GPU reads per decode step for one token's path: its active parameters
+    at the weights' precision.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["llama-3.1-70b"]
+    >>> f = m.formula("active_weights_per_gpu")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", tp=8, pp=1, ep=1)
+    >>> print(f"{q.to('GB'):.4g~P}")
+    17.38 GB
+    """
+    return active_params_per_gpu * bytes_per_param
+
+
+@formula(
     unit="second",
     latex=r"t_{\mathrm{decode,M,GPU}}",
     text="t_decode,M,GPU",
@@ -184,9 +208,8 @@ def stage_decode_compute_time(decode_compute_time, microbatch_size, pp, gpus_per
     "Bottleneck (Decode Phase), per GPU",
 )
 def stage_decode_memory_time(
-    active_weight_bytes,
+    active_weights_per_gpu,
     kv_traffic,
-    active_params_per_gpu,
     kv_heads_per_gpu,
     layers_per_stage,
     microbatch_size,
@@ -199,7 +222,7 @@ def stage_decode_memory_time(
     Notes
     -----
     - The single-GPU decode memory time at one GPU's view: the active weights it holds
-      (``active_params_per_gpu``, read once per step), and for each sequence of its attention
+      (``active_weights_per_gpu``, read once per step), and for each sequence of its attention
       group the KV cache of its KV heads and its stage's layers.
     - Every GPU streams from its own HBM at once: per-GPU bytes over per-GPU bandwidth.  This
       is where tensor parallelism pays: n_TP GPUs read 1 / n_TP each.
@@ -219,7 +242,7 @@ def stage_decode_memory_time(
     8.525 ms
     """
     return (
-        active_weight_bytes.at(active_params=active_params_per_gpu)
+        active_weights_per_gpu
         + microbatch_size
         / attention_groups
         * kv_traffic.at(n_kv_heads=kv_heads_per_gpu, layers=layers_per_stage)

@@ -48,9 +48,16 @@ from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
 from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
-from llmphys.features import LAYOUT
+from llmphys.features import LAYOUT, MIXED_WEIGHTS
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
-from llmphys.scenario_inputs import accelerator_of, check_layout, interconnect_of, model_of
+from llmphys.scenario_inputs import (
+    WEIGHT_CLASSES,
+    accelerator_of,
+    check_layout,
+    interconnect_of,
+    model_of,
+    weight_precisions,
+)
 from llmphys.units import Q_
 
 __all__ = ["DEFAULTS", "FIGURES", "Input", "Scenario"]
@@ -62,7 +69,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
     {
         "model": "llama-3.1-70b",
         "hardware": "h100-sxm",
-        "weights": "bf16",
+        "weights": None,
         "kv": "bf16",
         "compute": "bf16",
         "act": "bf16",
@@ -117,7 +124,7 @@ DERIVED: Mapping[str, tuple[tuple[str, ...], Callable[..., Any], str]] = Mapping
 )
 
 # symbols a scenario's arguments fill (the precisions by name, the workload, the layout)
-_PRECISIONS = {"weights": "bytes_per_param", "kv": "kv_bytes", "act": "act_bytes"}
+_PRECISIONS = {"kv": "kv_bytes", "act": "act_bytes"}
 _ARCHITECTURE = {"params", "active_params", "layers", "hidden", "n_heads", "n_kv_heads",
                  "head_dim"}  # fmt: skip
 
@@ -215,6 +222,8 @@ class Scenario:
         for name, value in self.assumptions.values.items():
             source = self.assumptions.sources[name]
             pool[name] = Input(name, value, f"assumptions {self.assumptions.name} ({source})")
+        for name, (value, source) in weight_precisions(m, weights).items():
+            put(name, value, source)
         for arg, name in _PRECISIONS.items():
             value = self._args[arg]
             put(name, value, f"precision {value}" if isinstance(value, str) else "precision")
@@ -247,6 +256,10 @@ class Scenario:
                     f"{did_you_mean(name, known)}",
                     name,
                 )
+        if "bytes_per_param" in overrides:  # the seed's one precision: every weight, unless
+            for name in WEIGHT_CLASSES.values():  # a class is given its own as well
+                if name not in overrides:
+                    put(name, overrides["bytes_per_param"], "user (bytes_per_param: all weights)")
         # what the workload and the layout imply, unless the user said otherwise
         for name, (sources, rule, source) in DERIVED.items():
             if name not in overrides:
@@ -257,7 +270,12 @@ class Scenario:
         if stage is not None and stage * pp != m.values["layers"]:
             self.parts.setdefault("layers_per_stage", float(stage))
         self.n_gpus = gpus
-        self.features = (*m.features, *((LAYOUT,) if gpus > 1 else ()))
+        classes = {pool[n].value for n in WEIGHT_CLASSES.values()}
+        self.features = (
+            *m.features,
+            *((MIXED_WEIGHTS,) if len(classes) > 1 else ()),
+            *((LAYOUT,) if gpus > 1 else ()),
+        )
         self.pool: Mapping[str, Input] = MappingProxyType(pool)
         self._overrides = dict(overrides)
         self._variants = Variants.of(self.features, registry)

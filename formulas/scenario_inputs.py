@@ -12,7 +12,22 @@ from typing import Any
 
 from llmphys.errors import InputError
 
-__all__ = ["accelerator_of", "check_layout", "interconnect_of", "model_of"]
+__all__ = [
+    "WEIGHT_CLASSES",
+    "accelerator_of",
+    "check_layout",
+    "interconnect_of",
+    "model_of",
+    "weight_precisions",
+]
+
+#: the classes of weights with their own precision: the key of a ``weights={...}`` dict and
+#: the glossary symbol it sets
+WEIGHT_CLASSES: Mapping[str, str] = {
+    "body": "bytes_per_param",
+    "experts": "expert_bytes",
+    "embeddings": "embedding_bytes",
+}
 
 
 def model_of(model: Any) -> Any:
@@ -99,3 +114,32 @@ def check_layout(model: Any, layout: Mapping[str, float]) -> int | None:
             "would be empty"
         )
     return math.ceil(layers / pp)
+
+
+def weight_precisions(model: Any, weights: Any) -> dict[str, tuple[Any, str]]:
+    """``{symbol: (precision, source)}`` of the three weight classes for a Scenario's
+    ``weights``: None (the precisions the model was released in), one precision for all
+    (``"fp8"`` or bytes per parameter), or a dict over :data:`WEIGHT_CLASSES` (``{"experts":
+    "mxfp4", "body": "bf16"}``; a class left out keeps the released precision)."""
+    released = model.precisions
+    if weights is None:
+        how = f"released precision: {model.precision_source}"
+        return {n: (released[n], how) for n in WEIGHT_CLASSES.values()}
+    if isinstance(weights, Mapping):
+        unknown = [k for k in weights if k not in WEIGHT_CLASSES]
+        if unknown:
+            raise InputError(
+                f"Scenario: weights has no class {unknown[0]!r} (classes: "
+                f"{', '.join(WEIGHT_CLASSES)})"
+            )
+        out = {}
+        for key, name in WEIGHT_CLASSES.items():
+            if key in weights:
+                value = weights[key]
+                shown = f"precision {value}" if isinstance(value, str) else "precision"
+                out[name] = (value, f"{shown} ({key})")
+            else:
+                out[name] = (released[name], f"released precision: {model.precision_source}")
+        return out
+    shown = f"precision {weights}" if isinstance(weights, str) else "precision"
+    return {name: (weights, shown) for name in WEIGHT_CLASSES.values()}

@@ -132,13 +132,32 @@ class Summary:
         }
 
 
+def _weights_text(s: Scenario) -> str:
+    """The weights' precision in words: one name, or each class's (``experts mxfp4, body
+    bf16``), as released when the user did not choose."""
+    from llmphys.scenario_inputs import WEIGHT_CLASSES, weight_precisions
+
+    chosen = weight_precisions(s.model, s._args["weights"])
+    names = {
+        key: chosen[sym][0]
+        for key, sym in WEIGHT_CLASSES.items()
+        if key != "experts" or s.model.is_moe
+    }
+    shown = {k: v if isinstance(v, str) else f"{v:g} B/param" for k, v in names.items()}
+    if len(set(shown.values())) == 1:
+        text = next(iter(shown.values()))
+    else:
+        text = ", ".join(f"{k} {v}" for k, v in shown.items())
+    return f"{text} (as released)" if s._args["weights"] is None else text
+
+
 def title(s: Scenario) -> str:
     """The deployment in one line: model, GPUs and layout, precisions, workload, assumptions."""
     a = s._args
     layout = ", ".join(f"n_{k.upper()}={s.value(k):g}" for k in ("tp", "pp", "ep"))
     return (
         f"{s.model.display_name} on {s.n_gpus} x {s.hardware.display_name} ({layout}); "
-        f"weights {a['weights']}, KV {a['kv']}, compute {s.compute}; batch "
+        f"weights {_weights_text(s)}, KV {a['kv']}, compute {s.compute}; batch "
         f"{s.value('batch'):g}, {s.value('prompt_len'):g} in / {s.value('new_tokens'):g} out; "
         f"assumptions {s.assumptions.name}"
     )
@@ -161,7 +180,8 @@ class ContextAnswer:
     def message(self) -> str:
         held = f"{self.memory.value.magnitude:,.0f}"
         if self.binds == "model":
-            return f"the model's limit binds ({self.source}); memory would hold {held}"
+            where = self.source.split(" (", 1)[0]  # the config's fields, not the citation
+            return f"the model's limit binds ({where}); memory would hold {held}"
         if self.limit is None:
             return "memory binds (the model's own context limit is not known)"
         return f"memory binds (the model takes up to {self.limit:,})"

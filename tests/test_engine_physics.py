@@ -174,3 +174,124 @@ def test_a_workspace_fraction_of_zero_means_weights_and_kv_only():
     assert s.evaluate("workspace_bytes").magnitude == 0
     assert s.evaluate("total_vram") == s.evaluate("weight_bytes") + s.evaluate("kv_cache_bytes")
     assert json.loads(json.dumps(s.to_dict()))  # and it reports
+
+
+# ----------------------------------------------------------------------------- precisions
+def gpt_oss_20b() -> F.Model:
+    # openai/gpt-oss-20b config.json (tests/fixtures/configs/gpt_oss.json): 24 layers of 32
+    # experts, each a gate/up projection 2,880 x 5,760 and a down projection 2,880 x 2,880
+    # with biases; quantization_config mxfp4
+    return F.load_hf_config(FIXTURES / "gpt_oss.json")
+
+
+def test_gpt_oss_20b_weights_at_its_released_precision():
+    m = gpt_oss_20b()
+    assert dict(m.precisions) == {
+        "bytes_per_param": "bf16", "expert_bytes": "mxfp4", "embedding_bytes": "bf16"
+    }  # fmt: skip
+    experts = 24 * 32 * (3 * 2880 * 2880 + 3 * 2880)
+    hand = experts * 4.25 / 8 + (m.values["params"] - experts) * 2  # bytes
+    s = F.Scenario(m, "h100-sxm")
+    assert "mixed_weights" in s.features
+    got = s.evaluate("weight_bytes").to("B").magnitude
+    assert got == pytest.approx(hand, rel=0.01)
+    # its checkpoint: three safetensors files of 4.79, 4.8 and 4.17 GB on the model's hub
+    # page (13.76e9 B = 12.81 GiB; the model card quotes 12.8 GiB)
+    assert got / 2**30 == pytest.approx(12.8, rel=0.01)
+    # and every weight in BF16 when the user says so: the seed's one precision
+    for uniform in (F.Scenario(m, "h100-sxm", weights="bf16"),
+                    F.Scenario(m, "h100-sxm", bytes_per_param="bf16")):  # fmt: skip
+        assert "mixed_weights" not in uniform.features
+        assert uniform.evaluate("weight_bytes").to("B").magnitude == m.values["params"] * 2
+
+
+def test_gpt_oss_decode_reads_its_experts_at_their_precision():
+    m = gpt_oss_20b()
+    s = F.Scenario(m, "h100-sxm", batch=1, assumptions="ideal")
+    expert = 3 * 2880 * 2880 + 3 * 2880
+    active_experts = 24 * 4 * expert
+    hand = active_experts * 4.25 / 8 + (m.values["active_params"] - active_experts) * 2
+    assert s.evaluate("active_weight_bytes").to("B").magnitude == pytest.approx(hand, rel=1e-12)
+    eight = s.replace(batch=8)
+    touched = 32 * (1 - (1 - 4 / 32) ** 8)
+    extra = 24 * (touched - 4) * expert * 4.25 / 8
+    assert eight.evaluate("moe_weight_read").to("B").magnitude == pytest.approx(hand + extra)
+
+
+def test_deepseek_v3_ships_fp8_with_block_scales():
+    m = F.models["deepseek-v3"]
+    assert m.precisions["bytes_per_param"] == m.precisions["expert_bytes"] == "fp8_block128"
+    assert m.precisions["embedding_bytes"] == "bf16" and "README_WEIGHTS" in m.precision_source
+    # one float32 scale per 128 x 128 block (README_WEIGHTS.md): 1 + 4 / 16,384 bytes per weight
+    assert F.PRECISIONS["fp8_block128"] == 1 + 4 / (128 * 128)
+    tables = 2 * 129_280 * 7_168  # untied embedding and head (models.md)
+    hand = (m.values["params"] - tables) * (1 + 4 / 16384) + tables * 2
+    s = F.Scenario(m, "h200", tp=8)
+    assert s.evaluate("weight_bytes").to("B").magnitude == pytest.approx(hand, rel=1e-12)
+    assert "fp8_block128" in s.summary().title
+
+
+def test_an_awq_int4_checkpoint_with_groups_of_128():
+    # AutoAWQ GEMM, zero point, group size 128 (hugging-quants Meta-Llama-3.1 AWQ-INT4 cards):
+    # per group of 128 weights an fp16 scale and a packed 4-bit zero point
+    awq = {"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True,
+           "version": "gemm", "modules_to_not_convert": None}  # fmt: skip
+    m = F.load_hf_config(config_fixture("llama") | {"quantization_config": awq,
+                                                    "torch_dtype": "float16"})  # fmt: skip
+    assert dict(m.precisions) == {
+        "bytes_per_param": "int4_g128", "expert_bytes": "int4_g128", "embedding_bytes": "fp16"
+    }  # fmt: skip
+    assert F.PRECISIONS["int4_g128"] == 0.5 + 2.5 / 128
+    tables = 2 * LLAMA8_HEAD
+    hand = (8_030_261_248 - tables) * (0.5 + 2.5 / 128) + tables * 2
+    s = F.Scenario(m, "l4") if "l4" in F.hardware else F.Scenario(m, "a100-80gb")
+    assert s.evaluate("weight_bytes").to("B").magnitude == pytest.approx(hand, rel=1e-12)
+    assert s.evaluate("weight_bytes").to("GB").magnitude == pytest.approx(5.727, abs=1e-3)
+
+
+def test_each_class_of_weights_takes_its_own_precision():
+    s = F.Scenario("mixtral-8x7b", "h100-sxm", weights={"experts": "int4_g128", "body": "fp8"})
+    assert s.source("expert_bytes").startswith("precision int4_g128 (experts)")
+    assert s.source("embedding_bytes").startswith("released precision: bf16")
+    m = F.models["mixtral-8x7b"]
+    experts = 32 * 8 * 3 * 4096 * 14336
+    tables = 2 * 32000 * 4096
+    hand = (
+        experts * F.PRECISIONS["int4_g128"]
+        + tables * 2
+        + (m.values["params"] - experts - tables) * 1
+    )
+    assert s.evaluate("weight_bytes").to("B").magnitude == pytest.approx(hand, rel=1e-12)
+    with pytest.raises(F.InputError, match="no class 'expert'"):
+        F.Scenario("mixtral-8x7b", "h100-sxm", weights={"expert": "fp8"})
+
+
+def test_mixed_weights_on_one_gpu_equal_the_layout_formulas_at_tp_1():
+    s = F.Scenario("gpt-oss-120b", "h100-sxm", batch=4)
+    swept = s.sweep("weight_bytes", "memory_per_gpu", "tpot", tp=[1])
+    for name in ("weight_bytes", "memory_per_gpu", "tpot"):
+        assert float(swept[name][0]) == pytest.approx(s.evaluate(name).magnitude, rel=1e-12)
+    two = s.replace(tp=2)
+    # two GPUs hold the weights between them, the replicated norms and sinks twice
+    per_gpu = two.evaluate("weights_per_gpu").to("B").magnitude
+    assert s.evaluate("weight_bytes").to("B").magnitude / 2 < per_gpu
+    assert per_gpu < 1.001 * s.evaluate("weight_bytes").to("B").magnitude / 2
+
+
+@pytest.mark.parametrize(
+    ("quant", "message"),
+    [
+        ("mxfp4", "must be an object"),
+        ({"quant_method": "gptq", "bits": 3, "group_size": 128}, "bits = 3 is not supported"),
+        ({"quant_method": "mxfp4", "modules_to_not_convert": "lm_head"}, "must be a list"),
+    ],
+)
+def test_a_malformed_quantization_config_is_a_config_error(quant, message):
+    with pytest.raises(F.ConfigError, match=message):
+        F.load_hf_config(config_fixture("llama") | {"quantization_config": quant})
+
+
+def test_an_unknown_quantization_is_reported_not_guessed():
+    m = F.load_hf_config(config_fixture("llama") | {"quantization_config": {"quant_method": "hqq"}})
+    assert any('quant_method "hqq" is not read' in a for a in m.assumptions)
+    assert m.precisions["bytes_per_param"] == "bf16"

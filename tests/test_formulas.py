@@ -28,6 +28,7 @@ def test_units_homogeneous_when_fully_expanded(name):
 ZERO_AT_DEFAULTS = {
     "extra_expert_read": "one token reaches no experts beyond its own k",
     "extra_experts_touched": "one token reaches no experts beyond its own k",
+    "extra_expert_read_mixed": "one token reaches no experts beyond its own k",
 }
 
 

@@ -118,6 +118,7 @@ def test_every_default_applied_is_reported():
         "attention_bias not given: False (default of HF transformers LlamaConfig)",
         "max_position_embeddings not given: no context limit of the model's own is applied "
         "(memory alone limits the context)",
+        "torch_dtype not given: weights taken as stored in bf16",
     )
     assert m.attention == "MHA"
 

@@ -166,7 +166,8 @@ def test_fewest_gpus_layout_matches_parallel_sizing():
     from llmphys.sizing import fewest_gpus_layout
     from llmphys.sizing.layouts import fewest_gpus
 
-    s = F.Scenario("deepseek-v3", "h100-sxm", assumptions="seed", prompt_len=32768, output_len=0)
+    s = F.Scenario("deepseek-v3", "h100-sxm", weights="bf16", assumptions="seed", prompt_len=32768,
+                   output_len=0)  # fmt: skip
     best = fewest_gpus_layout(s)
     old = fewest_gpus(
         "deepseek-v3", "h100-sxm", bytes_per_param="bf16", kv_bytes="bf16", seq_len=32768,

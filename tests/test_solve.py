@@ -63,7 +63,11 @@ def problems(draw):
 @given(problems())
 def test_solve_then_evaluate_gives_the_target_back(problem):
     f, unknown, values, nudge, bound = problem
-    target = f(**values).magnitude * nudge
+    try:
+        target = f(**values).magnitude * nudge
+    except F.InputError as exc:  # independent draws that contradict each other (a model's
+        assert "contradict" in str(exc)  # classes of weights larger than all its parameters)
+        assume(False)
     assume(target > 0)  # some counts are zero by construction (a tied embedding's extra table)
     given_values = {k: v for k, v in values.items() if k != unknown}
     try:

@@ -339,7 +339,11 @@ def test_choosing_a_real_model_swaps_in_its_variant_and_its_inputs():
     w = W.explore("total_vram", hardware={})
     w.presets["model"].value = "deepseek-v3"
     model = F.models["deepseek-v3"]
-    assert w.formula is model.formula("total_vram")
+    # its MLA cache, and its weights as released: FP8 with block scales, BF16 embeddings
+    assert w.formula.replacements == {
+        "kv_bytes_per_token": "kv_bytes_per_token_mla",
+        "weight_bytes": "weight_bytes_mixed_moe",
+    }
     assert "kv_lora_rank" in w.controls and "n_kv_heads" not in w.controls
     for name, value in model.inputs_for(w.formula).items():
         assert w.values[name] == value

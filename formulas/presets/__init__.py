@@ -129,6 +129,7 @@ def _build_model(name: str, entry: Mapping[str, Any]) -> Model:
         hf_id=entry["hf_id"],
         published=entry.get("published"),
         context_note=entry.get("context_source", ""),
+        precision_note=entry.get("precision_source", ""),
     )
 
 

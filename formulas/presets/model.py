@@ -32,6 +32,7 @@ from llmphys.engine import Formula, glossary, registry
 from llmphys.engine.binding import preset_values
 from llmphys.engine.variants import FEATURES, Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.precisions import PRECISIONS
 
 __all__ = ["Breakdown", "BreakdownRow", "Model"]
 
@@ -73,6 +74,8 @@ class Model:
         published: Mapping[str, Any] | None = None,
         context_limit: int | None = None,
         context_source: str = "",
+        precisions: Mapping[str, str] | None = None,
+        precision_source: str = "",
     ) -> None:
         self.name = name
         self.family = family
@@ -96,6 +99,26 @@ class Model:
         self.context_limit = context_limit
         #: where the limit comes from (``max_position_embeddings 131,072 (rope_scaling ...)``)
         self.context_source = context_source
+        released = {"bytes_per_param": "bf16", "expert_bytes": "bf16", "embedding_bytes": "bf16"}
+        unknown_keys = set(precisions or {}) - set(released)
+        if unknown_keys:
+            raise InputError(
+                f"model {self.display_name!r}: precisions take {', '.join(released)}; got "
+                f"{', '.join(sorted(unknown_keys))}"
+            )
+        released.update(precisions or {})
+        for key, name in released.items():
+            if name not in PRECISIONS:
+                raise UnknownNameError(
+                    f"model {self.display_name!r}: {key} {name!r} is not a named precision"
+                    f"{did_you_mean(str(name), PRECISIONS)}",
+                    str(name),
+                )
+        #: the precisions the checkpoint stores: ``bytes_per_param`` (the body),
+        #: ``expert_bytes`` (routed experts), ``embedding_bytes`` (embeddings and head)
+        self.precisions: Mapping[str, str] = MappingProxyType(released)
+        #: how they were read (``experts mxfp4, the rest bf16 (quantization_config mxfp4)``)
+        self.precision_source = precision_source or "bf16 (not given)"
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown:
             raise UnknownNameError(
@@ -208,6 +231,7 @@ class Model:
             f"  parameters: {self.values['params']:,.0f} total, "
             f"{self.values['active_params']:,.0f} active (embedding lookup excluded)"
         )
+        lines.append(f"  released precision: {self.precision_source}")
         if self.context_limit is not None:
             lines.append(f"  context limit: {self.context_limit:,} tokens ({self.context_source})")
         for feature in self.features:

@@ -1,0 +1,331 @@
+"""Weights at several precisions: block-scaled formats and per-component precisions.
+
+Real checkpoints do not store every weight alike.  gpt-oss keeps its routed experts in MXFP4
+(4-bit values with a shared 8-bit scale per 32) and everything else in BF16; DeepSeek-V3 ships
+FP8 with a float32 scale per 128 x 128 block and BF16 embeddings; AWQ and GPTQ INT4 checkpoints
+keep an FP16 scale and a 4-bit zero point per group of 128 and leave the embeddings and the
+head in FP16.  Two things follow:
+
+* a block-scaled format costs its scales too: :func:`quantized_bytes_per_param` (the named
+  precisions ``mxfp4``, ``fp8_block128`` and ``int4_g128`` are its values);
+* the weights split into three classes with their own precision: the routed experts
+  (``expert_bytes``), the input embedding and the output head (``embedding_bytes``), and the
+  rest (``bytes_per_param``: attention, dense and shared-expert MLPs, norms, routers).  A
+  scenario whose classes differ has the ``mixed_weights`` feature; its variants add, to each
+  figure of the weights, the classes' difference from ``bytes_per_param``.  Where the classes
+  agree the seed's one-precision formulas stand.
+
+Norms, routers and biases are counted at ``bytes_per_param``: checkpoints keep them in 16 bits,
+and they are under 0.1 % of any model's parameters.
+"""
+
+from __future__ import annotations
+
+from llmphys import memory, moe, parallel, parallel_time, param_counts  # noqa: F401  (parts)
+from llmphys.engine import formula
+from llmphys.features import MIXED_WEIGHTS
+
+__all__ = [
+    "active_weight_bytes_mixed",
+    "active_weight_bytes_mixed_moe",
+    "active_weights_per_gpu_mixed",
+    "active_weights_per_gpu_mixed_moe",
+    "extra_expert_read_mixed",
+    "quantized_bytes_per_param",
+    "weight_bytes_mixed",
+    "weight_bytes_mixed_moe",
+    "weights_per_gpu_mixed",
+    "weights_per_gpu_mixed_moe",
+]
+
+_CLASSES = (
+    "per-component precisions (shared/reference/models.md: gpt-oss experts in MXFP4, the rest BF16)"
+)
+
+
+# ----------------------------------------------------------------------------- scaled formats
+@formula(
+    unit="byte/parameter",
+    latex=r"b_{\mathrm{q}}",
+    text="b_q",
+    source="OCP Microscaling Formats (MX) v1.0; DeepSeek-V3 README_WEIGHTS.md; AutoAWQ "
+    "(llmphys.precisions.FORMATS cites each)",
+)
+def quantized_bytes_per_param(element_bytes, scale_bytes, group_size):
+    """Bytes per stored weight of a block-scaled format: the value itself plus its share of the
+    scale (and zero point) its group keeps.
+
+    Notes
+    -----
+    - MXFP4: 0.5 B + 1 B / 32 = 0.53125 B (4.25 bits).  FP8 with a float32 scale per 128 x 128
+      block: 1 B + 4 B / 16,384 (8.002 bits).  INT4 with an FP16 scale and a 4-bit zero point
+      per 128: 0.5 B + 2.5 B / 128 (4.156 bits).
+
+    Examples
+    --------
+    >>> print(quantized_bytes_per_param(element_bytes=0.5, scale_bytes=1, group_size=32))
+    0.53125 B/param
+    """
+    return element_bytes + scale_bytes / group_size
+
+
+# ----------------------------------------------------------------------------- stored weights
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w}}^{\mathrm{mix}}",
+    text="M_w^mix",
+    source=_CLASSES,
+    replaces="weight_bytes",
+    feature=MIXED_WEIGHTS,
+)
+def weight_bytes_mixed(weight_bytes, embedding_matrices, embedding_params, bytes_per_param,
+                       embedding_bytes):  # fmt: skip
+    """Bytes of the stored weights when the embeddings and the head have their own precision.
+
+    Notes
+    -----
+    - Replaces ``weight_bytes`` in a scenario with mixed weights: every parameter at b_w, then
+      the n_emb vocabulary tables moved to b_emb.
+    - Llama-3.1-8B in AWQ INT4 (g128) with FP16 tables: 5.73 GB, not the 4.17 GB of INT4 alone.
+
+    Examples
+    --------
+    >>> q = weight_bytes_mixed(params=8030261248, bytes_per_param="int4_g128",
+    ...     embedding_matrices=2, vocab_size=128256, hidden=4096, embedding_bytes="fp16")
+    >>> print(f"{q.to('GB'):.4g~P}")
+    5.727 GB
+    """
+    return weight_bytes + (embedding_bytes - bytes_per_param) * embedding_matrices * (
+        embedding_params
+    )
+
+
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w}}^{\mathrm{mix,MoE}}",
+    text="M_w^mix,MoE",
+    source=_CLASSES,
+    replaces="weight_bytes_mixed",
+    feature="moe",
+)
+def weight_bytes_mixed_moe(weight_bytes_mixed, moe_layers, n_experts, expert_params,
+                           bytes_per_param, expert_bytes):  # fmt: skip
+    """Bytes of the stored weights of a mixture of experts whose routed experts have their own
+    precision.
+
+    Notes
+    -----
+    - Replaces ``weight_bytes_mixed`` for a mixture of experts: the L_MoE E routed experts moved
+      from b_w to b_e.
+    - gpt-oss-120b: experts in MXFP4, the rest in BF16: 65.19 GB = 60.71 GiB (its model card:
+      a 60.8 GiB checkpoint).
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["gpt-oss-120b"]
+    >>> f = m.formula("weight_bytes_mixed_moe")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
+    ...       embedding_bytes="bf16")
+    >>> print(f"{q.to('GiB'):.4g~P}")
+    60.71 GiB
+    """
+    return weight_bytes_mixed + (expert_bytes - bytes_per_param) * moe_layers * n_experts * (
+        expert_params
+    )
+
+
+# ----------------------------------------------------------------------------- read per step
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w,a}}^{\mathrm{mix}}",
+    text="M_w,a^mix",
+    source=_CLASSES,
+    replaces="active_weight_bytes",
+    feature=MIXED_WEIGHTS,
+)
+def active_weight_bytes_mixed(active_weight_bytes, embedding_params, bytes_per_param,
+                              embedding_bytes):  # fmt: skip
+    """Bytes of the weights one token uses when the head has its own precision: the active
+    parameters at b_w, the head (a V x d matmul) moved to b_emb.
+
+    Notes
+    -----
+    - The input embedding is a row lookup, not part of the active parameters.
+
+    Examples
+    --------
+    >>> q = active_weight_bytes_mixed(active_params=7504924672, bytes_per_param="int4_g128",
+    ...     vocab_size=128256, hidden=4096, embedding_bytes="fp16")
+    >>> print(f"{q.to('GB'):.4g~P}")
+    4.677 GB
+    """
+    return active_weight_bytes + (embedding_bytes - bytes_per_param) * embedding_params
+
+
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w,a}}^{\mathrm{mix,MoE}}",
+    text="M_w,a^mix,MoE",
+    source=_CLASSES,
+    replaces="active_weight_bytes_mixed",
+    feature="moe",
+)
+def active_weight_bytes_mixed_moe(active_weight_bytes_mixed, moe_layers, experts_per_token,
+                                  expert_params, bytes_per_param, expert_bytes):  # fmt: skip
+    """Bytes of the weights one token of a mixture of experts uses when the routed experts have
+    their own precision: its k experts per layer moved to b_e.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["gpt-oss-120b"]
+    >>> f = m.formula("active_weight_bytes_mixed_moe")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
+    ...       embedding_bytes="bf16")
+    >>> print(f"{q.to('GB'):.4g~P}")
+    5.001 GB
+    """
+    return active_weight_bytes_mixed + (expert_bytes - bytes_per_param) * moe_layers * (
+        experts_per_token * expert_params
+    )
+
+
+@formula(
+    unit="byte",
+    latex=r"D_{\mathrm{w,extra}}^{\mathrm{mix}}",
+    text="D_w,extra^mix",
+    source=_CLASSES,
+    replaces="extra_expert_read",
+    feature=MIXED_WEIGHTS,
+)
+def extra_expert_read_mixed(extra_expert_read, expert_bytes):
+    """Expert-weight bytes a decode step reads beyond one token's experts, at the experts'
+    own precision.
+
+    Examples
+    --------
+    >>> q = extra_expert_read_mixed(moe_layers=36, n_experts=128, experts_per_token=4,
+    ...     batch=8, hidden=2880, moe_intermediate_size=2880, expert_bytes="mxfp4")
+    >>> print(f"{q.to('GB'):.4g~P}")
+    11.76 GB
+    """
+    return extra_expert_read.at(bytes_per_param=expert_bytes)
+
+
+# ----------------------------------------------------------------------------- per GPU
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w,GPU}}^{\mathrm{mix}}",
+    text="M_w,GPU^mix",
+    source=f"{_CLASSES}; {parallel.MEGATRON}",
+    replaces="weights_per_gpu",
+    feature=MIXED_WEIGHTS,
+)
+def weights_per_gpu_mixed(weights_per_gpu, embedding_params_per_gpu, bytes_per_param,
+                          embedding_bytes):  # fmt: skip
+    """Weight bytes one GPU holds when the embeddings and the head have their own precision.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["llama-3.1-8b"]
+    >>> f = m.formula("weights_per_gpu_mixed")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="int4_g128", embedding_bytes="fp16", tp=2,
+    ...       pp=1, ep=1)
+    >>> print(f"{q.to('GB'):.4g~P}")
+    2.864 GB
+    """
+    return weights_per_gpu + (embedding_bytes - bytes_per_param) * embedding_params_per_gpu
+
+
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w,GPU}}^{\mathrm{mix,MoE}}",
+    text="M_w,GPU^mix,MoE",
+    source=f"{_CLASSES}; {parallel.MEGATRON}",
+    replaces="weights_per_gpu_mixed",
+    feature="moe",
+)
+def weights_per_gpu_mixed_moe(weights_per_gpu_mixed, moe_layers, n_experts, expert_params,
+                              layers_per_stage, layers, hidden, gpus_per_stage,
+                              bytes_per_param, expert_bytes):  # fmt: skip
+    """Weight bytes one GPU of a mixture of experts holds when the routed experts have their own
+    precision: its share of the experts moved to b_e.
+
+    Notes
+    -----
+    - The stage holds L_stage / L of the expert layers; its n_stage GPUs split them (slices
+      of every expert, or whole experts), as ``params_per_gpu`` counts them.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["gpt-oss-120b"]
+    >>> f = m.formula("weights_per_gpu_mixed_moe")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
+    ...       embedding_bytes="bf16", tp=2, pp=1, ep=1)
+    >>> print(f"{q.to('GB'):.4g~P}")
+    32.6 GB
+    """
+    experts = moe_layers * n_experts * expert_params.at(hidden=hidden / gpus_per_stage)
+    return weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * experts * (
+        layers_per_stage / layers
+    )
+
+
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w,a,GPU}}^{\mathrm{mix}}",
+    text="M_w,a,GPU^mix",
+    source=f"{_CLASSES}; {parallel.MEGATRON}",
+    replaces="active_weights_per_gpu",
+    feature=MIXED_WEIGHTS,
+)
+def active_weights_per_gpu_mixed(active_weights_per_gpu, embedding_params, tp, bytes_per_param,
+                                 embedding_bytes):  # fmt: skip
+    """Weight bytes one GPU reads per decode step for one token when the head has its own
+    precision: its 1 / n_TP of the head moved to b_emb.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["llama-3.1-8b"]
+    >>> f = m.formula("active_weights_per_gpu_mixed")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="int4_g128", embedding_bytes="fp16", tp=2,
+    ...       pp=1, ep=1)
+    >>> print(f"{q.to('GB'):.4g~P}")
+    2.338 GB
+    """
+    return active_weights_per_gpu + (embedding_bytes - bytes_per_param) * embedding_params / tp
+
+
+@formula(
+    unit="byte",
+    latex=r"M_{\mathrm{w,a,GPU}}^{\mathrm{mix,MoE}}",
+    text="M_w,a,GPU^mix,MoE",
+    source=f"{_CLASSES}; {parallel.MEGATRON}",
+    replaces="active_weights_per_gpu_mixed",
+    feature="moe",
+)
+def active_weights_per_gpu_mixed_moe(active_weights_per_gpu_mixed, moe_layers,
+                                     experts_per_token, expert_params, layers_per_stage, layers,
+                                     hidden, gpus_per_stage, bytes_per_param,
+                                     expert_bytes):  # fmt: skip
+    """Weight bytes one GPU of a mixture of experts reads per decode step for one token when the
+    routed experts have their own precision: its share of the token's k experts moved to b_e.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["gpt-oss-120b"]
+    >>> f = m.formula("active_weights_per_gpu_mixed_moe")
+    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
+    ...       embedding_bytes="bf16", tp=2, pp=1, ep=1)
+    >>> print(f"{q.to('GB'):.4g~P}")
+    2.501 GB
+    """
+    experts = moe_layers * experts_per_token * expert_params.at(hidden=hidden / gpus_per_stage)
+    return active_weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * experts * (
+        layers_per_stage / layers
+    )
