@@ -60,7 +60,7 @@ class Measurement:
     model: str
     hardware: str
     gpus: int
-    phase: Literal["decode", "prefill"]
+    phase: Literal["decode", "prefill", "latency"]
     batch: int
     prompt_len: int
     new_tokens: int
@@ -171,6 +171,14 @@ def predict(m: Measurement) -> Prediction:
         ratio = float((predicted / m.measured).to("").magnitude)
         bytes_token = s.evaluate("bytes_per_token")
         t_compute, t_memory = s.evaluate("decode_compute_time"), s.evaluate("decode_memory_time")
+    elif m.phase == "latency":  # a static batch end to end: its prefill, then every step
+        predicted = s.evaluate("e2e_latency").to(m.measured.units)
+        performance = float((predicted / m.measured).to("").magnitude)
+        ratio = performance
+        bytes_token = s.evaluate("bytes_per_token")
+        steps = max(m.new_tokens - 1, 0)
+        t_compute = s.evaluate("prefill_compute_time") + steps * s.evaluate("decode_compute_time")
+        t_memory = s.evaluate("prefill_memory_time") + steps * s.evaluate("decode_memory_time")
     else:
         predicted = s.evaluate("ttft").to(m.measured.units)
         performance = float((predicted / m.measured).to("").magnitude)
