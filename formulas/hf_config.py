@@ -403,7 +403,7 @@ def model_from_config(
     try:
         values, features = _FAMILIES[family](reader)
         features.append(OUTPUT_HEAD)  # the vocabulary is known: logits only where needed
-        context_limit, context_source = _context(reader)
+        context_limit, context_source, context_original = _context(reader)
         if context_note and context_limit is not None:
             context_source += f" ({context_note})"
         precisions, precision_source = _released(reader)
@@ -433,6 +433,7 @@ def model_from_config(
         published=published,
         context_limit=context_limit,
         context_source=context_source,
+        context_original=context_original,
         precisions=precisions,
         precision_source=precision_source,
     )

@@ -194,9 +194,10 @@ def _pattern(r: _Reader, layers: int, every: int, cls: str) -> int:
     return local
 
 
-def _context(r: _Reader) -> tuple[int | None, str]:
+def _context(r: _Reader) -> tuple[int | None, str, int | None]:
     """The longest sequence the model takes (``max_position_embeddings``, read from the
-    ``text_config`` of a multimodal checkpoint too) and how it was reached (rope scaling)."""
+    ``text_config`` of a multimodal checkpoint too), how it was reached (rope scaling) and the
+    length before rope scaling extended it (``original_max_position_embeddings``)."""
     config = r.config
     text = config.get("text_config")
     if config.get("max_position_embeddings") is None and isinstance(text, Mapping):
@@ -207,9 +208,10 @@ def _context(r: _Reader) -> tuple[int | None, str]:
             "max_position_embeddings not given: no context limit of the model's own is "
             "applied (memory alone limits the context)"
         )
-        return None, ""
+        return None, "", None
     limit = r._check_int("max_position_embeddings", value, 1)
     how = f"max_position_embeddings {limit:,}"
+    original_length = None
     rope = config.get("rope_scaling")
     if isinstance(rope, Mapping):
         kind = rope.get("rope_type") or rope.get("type")
@@ -223,7 +225,8 @@ def _context(r: _Reader) -> tuple[int | None, str]:
             how += f"; rope_scaling {kind} x{factor:g}"
             if isinstance(original, int) and not isinstance(original, bool) and original > 0:
                 how += f" from an original {original:,}"
-    return limit, how
+                original_length = original
+    return limit, how, original_length
 
 
 #: torch dtypes as precision names
@@ -266,6 +269,12 @@ def _released(r: _Reader) -> tuple[dict[str, str], str]:
         how = f"experts mxfp4, the rest {plain} (quantization_config mxfp4"
         how += f"; not converted: {', '.join(keep)})" if keep else ")"
         return {"bytes_per_param": plain, "expert_bytes": "mxfp4", "embedding_bytes": plain}, how
+    odd = [k for k in keep if not any(t in k for t in ("lm_head", "embed", "router", "gate"))]
+    if odd and method != "mxfp4":
+        r.assumptions.append(
+            f"quantization_config modules_to_not_convert {', '.join(odd)[:80]}: counted at the "
+            "quantized precision (llmphys gives attention and dense MLPs one precision)"
+        )
     if method == "fp8":
         block = quant.get("weight_block_size")
         name = "fp8_block128" if block == [128, 128] else "fp8"

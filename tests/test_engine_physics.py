@@ -312,3 +312,18 @@ def test_validation_mixtral_rows_read_the_experts_a_batch_of_8_reaches():
     step = s.evaluate("moe_weight_read") / s.evaluate("active_weight_bytes")
     assert step.to("").magnitude > 3
     assert all(r.holds for r in rows.values())  # no published run beats an ideal bound
+
+
+def test_rope_scalings_original_length_is_kept():
+    # Llama 3.1: rope_scaling llama3 x8 from the original 8,192 (llama-models apply_scaling)
+    m = F.models["llama-3.1-8b"]
+    assert (m.context_limit, m.context_original) == (131072, 8192)
+    assert F.models["mixtral-8x7b"].context_original is None  # no rope scaling
+
+
+def test_modules_kept_unquantized_that_llmphys_cannot_split_are_reported():
+    awq = {"quant_method": "awq", "bits": 4, "group_size": 128,
+           "modules_to_not_convert": ["self_attn", "lm_head"]}  # fmt: skip
+    m = F.load_hf_config(config_fixture("llama") | {"quantization_config": awq})
+    assert any("modules_to_not_convert self_attn" in a for a in m.assumptions)
+    assert m.precisions["embedding_bytes"] == "bf16"  # lm_head kept: the embeddings' class

@@ -74,6 +74,7 @@ class Model:
         published: Mapping[str, Any] | None = None,
         context_limit: int | None = None,
         context_source: str = "",
+        context_original: int | None = None,
         precisions: Mapping[str, str] | None = None,
         precision_source: str = "",
     ) -> None:
@@ -99,6 +100,8 @@ class Model:
         self.context_limit = context_limit
         #: where the limit comes from (``max_position_embeddings 131,072 (rope_scaling ...)``)
         self.context_source = context_source
+        #: the context before rope scaling extended it (``original_max_position_embeddings``)
+        self.context_original = context_original
         released = {"bytes_per_param": "bf16", "expert_bytes": "bf16", "embedding_bytes": "bf16"}
         unknown_keys = set(precisions or {}) - set(released)
         if unknown_keys:
