@@ -30,6 +30,7 @@ __all__ = [
     "active_weight_bytes_mixed_moe",
     "active_weights_per_gpu_mixed",
     "active_weights_per_gpu_mixed_moe",
+    "expert_slice_params_per_gpu",
     "extra_expert_read_mixed",
     "quantized_bytes_per_param",
     "weight_bytes_mixed",
@@ -240,6 +241,32 @@ def weights_per_gpu_mixed(weights_per_gpu, embedding_params_per_gpu, bytes_per_p
 
 
 @formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{e,GPU}}",
+    text="P_e,GPU",
+    source=f"{parallel.MEGATRON}; {parallel.PIPELINE}",
+)
+def expert_slice_params_per_gpu(moe_layers, expert_params, layers, hidden, gpus_per_stage):
+    """Parameters one GPU holds of one routed expert, per layer of the model: the expert layers'
+    share L_MoE / L of one expert, split over the stage's GPUs.
+
+    Notes
+    -----
+    - Times the stage's layers L_stage and E: the routed experts a GPU stores; times L_stage
+      and k: those it reads for one token.  The stage's n_stage GPUs split them (slices of
+      every expert, or whole experts), as ``params_per_gpu`` counts them.
+
+    Examples
+    --------
+    >>> q = expert_slice_params_per_gpu(moe_layers=36, hidden=2880, moe_intermediate_size=2880,
+    ...     layers=36, tp=2, ep=1)
+    >>> print(f"{q.to('Mparam'):.4g~P}")
+    12.44 Mparam
+    """
+    return moe_layers / layers * expert_params.at(hidden=hidden / gpus_per_stage)
+
+
+@formula(
     unit="byte",
     latex=r"M_{\mathrm{w,GPU}}^{\mathrm{mix,MoE}}",
     text="M_w,GPU^mix,MoE",
@@ -247,16 +274,11 @@ def weights_per_gpu_mixed(weights_per_gpu, embedding_params_per_gpu, bytes_per_p
     replaces="weights_per_gpu_mixed",
     feature="moe",
 )
-def weights_per_gpu_mixed_moe(weights_per_gpu_mixed, moe_layers, n_experts, expert_params,
-                              layers_per_stage, layers, hidden, gpus_per_stage,
-                              bytes_per_param, expert_bytes):  # fmt: skip
+def weights_per_gpu_mixed_moe(weights_per_gpu_mixed, n_experts, layers_per_stage,
+                              expert_slice_params_per_gpu, bytes_per_param,
+                              expert_bytes):  # fmt: skip
     """Weight bytes one GPU of a mixture of experts holds when the routed experts have their own
-    precision: its share of the experts moved to b_e.
-
-    Notes
-    -----
-    - The stage holds L_stage / L of the expert layers; its n_stage GPUs split them (slices
-      of every expert, or whole experts), as ``params_per_gpu`` counts them.
+    precision: its share of the E experts per layer moved to b_e.
 
     Examples
     --------
@@ -268,9 +290,8 @@ def weights_per_gpu_mixed_moe(weights_per_gpu_mixed, moe_layers, n_experts, expe
     >>> print(f"{q.to('GB'):.4g~P}")
     32.6 GB
     """
-    experts = moe_layers * n_experts * expert_params.at(hidden=hidden / gpus_per_stage)
-    return weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * experts * (
-        layers_per_stage / layers
+    return weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * n_experts * (
+        layers_per_stage * expert_slice_params_per_gpu
     )
 
 
@@ -308,10 +329,9 @@ def active_weights_per_gpu_mixed(active_weights_per_gpu, embedding_params, tp, b
     replaces="active_weights_per_gpu_mixed",
     feature="moe",
 )
-def active_weights_per_gpu_mixed_moe(active_weights_per_gpu_mixed, moe_layers,
-                                     experts_per_token, expert_params, layers_per_stage, layers,
-                                     hidden, gpus_per_stage, bytes_per_param,
-                                     expert_bytes):  # fmt: skip
+def active_weights_per_gpu_mixed_moe(active_weights_per_gpu_mixed, experts_per_token,
+                                     layers_per_stage, expert_slice_params_per_gpu,
+                                     bytes_per_param, expert_bytes):  # fmt: skip
     """Weight bytes one GPU of a mixture of experts reads per decode step for one token when the
     routed experts have their own precision: its share of the token's k experts moved to b_e.
 
@@ -325,7 +345,6 @@ def active_weights_per_gpu_mixed_moe(active_weights_per_gpu_mixed, moe_layers,
     >>> print(f"{q.to('GB'):.4g~P}")
     2.501 GB
     """
-    experts = moe_layers * experts_per_token * expert_params.at(hidden=hidden / gpus_per_stage)
-    return active_weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * experts * (
-        layers_per_stage / layers
+    return active_weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * experts_per_token * (
+        layers_per_stage * expert_slice_params_per_gpu
     )
