@@ -355,6 +355,16 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
             else:
                 raise InputError(f"Scenario.sweep: {name} needs {n!r}, which the scenario lacks")
         result = np.broadcast_to(np.asarray(fn(*args), dtype=float), grids[0].shape)
+        bad = ~np.isfinite(result)
+        if bad.any():  # the refusal a call makes: no inf or NaN in the grid
+            at = np.argwhere(bad)[0]
+            point = ", ".join(
+                f"{n}={a[i]:.6g}" for (n, a), i in zip(arrays.items(), at, strict=True)
+            )
+            raise InputError(
+                f"Scenario.sweep: {name} is not a finite number at {point} (an input too "
+                "large, or a division by zero); narrow the axis"
+            )
         data[name] = xr.DataArray(
             result, dims=list(arrays), attrs={"units": f"{f.unit:~P}", "long_name": f.meaning}
         )

@@ -36,6 +36,7 @@ import numpy as np
 import pint
 import sympy
 
+from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
 from llmphys.errors import InputError, did_you_mean
 from llmphys.units import Q_, UnitSymbol, ureg
@@ -57,6 +58,10 @@ __all__ = [
 # python and numpy scalars the raw path evaluates without building arrays (bool is left to
 # the array path: it is an int, and the raw path does not validate)
 _SCALARS = (float, int, np.float64, np.float32, np.int64, np.int32)
+#: an overflow or 0/0 gives inf or NaN without a warning: the caller refuses those results with
+#: a message naming the inputs (llmphys.engine.binding.finite)
+def _quiet() -> Any:
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
 def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callable[..., Any]:
@@ -85,16 +90,19 @@ def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callab
         try:
             return float(scalar[0](*values))
         except (ArithmeticError, ValueError):
-            return float(fn(*[f64(v) for v in values]))
+            with _quiet():
+                return float(fn(*[f64(v) for v in values]))
 
     def evaluate(*values: Any) -> Any:
         if all(type(v) is float for v in values):
             return on_floats(values)
         if all(type(v) in _SCALARS for v in values):
             # float64 scalars: same IEEE arithmetic as arrays, without the array machinery
-            return float(fn(*[f64(v) for v in values]))
+            with _quiet():
+                return float(fn(*[f64(v) for v in values]))
         arrays = [np.asarray(v, dtype=np.float64) for v in values]
-        out = np.asarray(fn(*arrays), dtype=np.float64)
+        with _quiet():
+            out = np.asarray(fn(*arrays), dtype=np.float64)
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
         if out.shape != shape:
             out = np.array(np.broadcast_to(out, shape))
@@ -232,7 +240,10 @@ class QuantityFunction:
             coerce(entry, _in_glossary_unit(entry, value), where)
             for entry, value in zip(self._entries, values, strict=True)
         ]
-        return Q_(self._compiled(*converted), self.unit)
+        result = self._compiled(*converted)
+        # the same refusal as a call: no inf, NaN or negative size comes back as a number
+        finite(self.formula, result, dict(zip(self.inputs, converted, strict=True)))
+        return Q_(result, self.unit)
 
     def __repr__(self) -> str:
         return (

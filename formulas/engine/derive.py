@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pint
 import sympy
 
+from llmphys.engine.binding import finite
 from llmphys.engine.docs import rationale
 from llmphys.engine.formatting import format_quantity
 from llmphys.engine.printing import to_latex, to_text
@@ -321,7 +322,7 @@ def derive(
     if explain:
         for step in builder.steps:
             step.rationale = rationale(_registered(formula, step.name))
-    return Derivation(
+    made = Derivation(
         formula,
         builder.steps,
         builder.order,
@@ -330,6 +331,9 @@ def derive(
         binary=binary,
         sig=sig,
     )
+    if not made.is_partial:  # the refusal a call makes: no inf, NaN or negative size shown
+        finite(formula, float(made.top.value), converted)
+    return made
 
 
 def _registered(formula: Formula, name: str) -> Formula:

@@ -53,7 +53,7 @@ from llmphys.errors import (
     UnknownNameError,
     did_you_mean,
 )
-from llmphys.units import Q_, describe_dimension
+from llmphys.units import Q_, describe_dimension, ureg
 
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
@@ -63,6 +63,11 @@ __all__ = ["Bound", "Solution", "elasticities", "solve"]
 
 def _coerce_target(formula: Formula, target: Any) -> float:
     where = f"solve {formula.name}"
+    if isinstance(target, pint.Quantity) and getattr(target, "_REGISTRY", None) is not ureg:
+        raise InputError(
+            f"{where}: the target is a quantity of another pint unit registry; make it with "
+            "llmphys.Q_ (llmphys.units.ureg) or give a number"
+        )
     if isinstance(target, pint.Quantity):
         try:
             value = float(target.to(formula.unit).magnitude)
@@ -76,7 +81,12 @@ def _coerce_target(formula: Formula, target: Any) -> float:
                 formula.unit,
             ) from None
     elif isinstance(target, (int, float, np.floating, np.integer)) and not isinstance(target, bool):
-        value = float(target)
+        try:
+            value = float(target)
+        except OverflowError:
+            raise InputError(
+                f"{where}: the target is too large for a float64 (above 1.8e308)"
+            ) from None
     else:
         raise InputError(
             f"{where}: the target must be a quantity or a number in {formula.unit:~P}; got "
