@@ -62,6 +62,7 @@ def extra_experts_touched(n_experts, experts_per_token, batch):
     - Fix one token's k experts; each of the other E - k is missed by the B - 1 other tokens
       with probability (1 - k/E)^(B - 1).  Exactly 0 at B = 1, E - k for a large batch.
     - Written this way (not as E_touched - k) so that batch 1 gives 0, not a rounding residue.
+      As E grows, E_+ tends to k (B - 1): every token's experts are new.
 
     Examples
     --------

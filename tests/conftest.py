@@ -3,7 +3,10 @@ child registry that sees the built-in formulas and glossary but adds to its own.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 import llmphys as F
 from llmphys.engine import Glossary, Registry
@@ -13,3 +16,11 @@ from llmphys.engine import Glossary, Registry
 def scratch() -> Registry:
     """A throw-away registry (and glossary) layered over the built-in ones."""
     return Registry(Glossary(parent=F.glossary), parent=F.registry)
+
+
+# Property tests draw the same examples on every run (derandomize): a CI run is reproducible,
+# and a failure found by exploring (HYPOTHESIS_PROFILE=explore, random seeds) becomes a test
+# of its own rather than a flaky run.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

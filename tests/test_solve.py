@@ -442,3 +442,43 @@ def test_an_infeasible_message_says_above_or_below_as_it_is():
     assert "even pp = 1 gives decode_throughput_parallel = 126.6 tok/s, above 40 tok/s" in str(
         info.value
     )
+
+
+def test_a_high_power_of_the_unknown_is_solved_numerically_not_by_factoring():
+    # (1 - k/E)^B at B = 999 is a polynomial of degree 999 in k: SymPy would factor it for
+    # hours (issue 16, item 8); the root finder answers instead.  A 20 s alarm marks a hang.
+    import signal
+
+    def hang(signum, frame):
+        raise AssertionError("solve took more than 20 s")
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(20)
+    try:
+        s = F.solve("experts_touched", "experts_per_token", target=Q_(240, ""), bound="equal",
+                    n_experts=256, batch=999)  # fmt: skip
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    raw = F.experts_touched.lambdify()
+    assert raw(n_experts=256, experts_per_token=s.exact.magnitude, batch=999) == pytest.approx(240)
+
+
+def test_a_time_budget_ends_runaway_work_and_keeps_an_outer_limit():
+    import signal
+    import time
+
+    from llmphys.engine.budget import OverBudget, time_budget
+
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(True))
+    signal.setitimer(signal.ITIMER_REAL, 5.0)  # a caller's own limit
+    try:
+        with pytest.raises(OverBudget), time_budget(0.2):
+            while True:
+                time.sleep(0.01)
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 4.0 < left < 5.0 and not fired  # the outer timer runs on, not reset
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

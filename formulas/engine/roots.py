@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import sympy
 
+from llmphys.engine.budget import OverBudget, time_budget
 from llmphys.engine.compiled import compile_expression
 from llmphys.engine.solution import Bound
 from llmphys.units import UnitSymbol
@@ -75,13 +76,30 @@ def _closed_form(
     """
     if expr.has(sympy.Min, sympy.Max, sympy.Piecewise, sympy.ceiling, sympy.floor):
         return None
+    if _high_power(expr, x):
+        return None  # no closed form past the quartic, and factoring one can take hours
     relaxed = sympy.Dummy(x.name, positive=True, real=True)
     try:
-        found = sympy.solve(sympy.Eq(expr.xreplace({x: relaxed}), target), relaxed)
-    except (NotImplementedError, TypeError, ValueError):
-        return None
+        with time_budget(CLOSED_FORM_SECONDS):
+            found = sympy.solve(sympy.Eq(expr.xreplace({x: relaxed}), target), relaxed)
+    except (NotImplementedError, TypeError, ValueError, OverBudget):
+        return None  # the numeric root finder answers instead
     roots = [_tidy(r.xreplace({relaxed: x})) for r in found if not r.has(relaxed)]
     return roots or None
+
+
+#: the highest power of the unknown worth a closed form (a quartic still has one)
+MAX_DEGREE = 4
+#: the most time SymPy may spend looking for a closed form (they take milliseconds)
+CLOSED_FORM_SECONDS = 3.0
+
+
+def _high_power(expr: sympy.Expr, x: sympy.Symbol) -> bool:
+    """True when ``x`` sits under a numeric power above :data:`MAX_DEGREE` (``(1 - k/E)^999``
+    solved for E): SymPy would expand and factor a polynomial of that degree."""
+    return any(
+        p.base.has(x) and p.exp.is_Number and abs(p.exp) > MAX_DEGREE for p in expr.atoms(sympy.Pow)
+    )
 
 
 def _tidy(root: sympy.Expr) -> sympy.Expr:
