@@ -15,6 +15,7 @@ import sympy
 from llmphys.engine.budget import OverBudget, time_budget
 from llmphys.engine.compiled import compile_expression
 from llmphys.engine.solution import Bound
+from llmphys.errors import NotUniqueError
 from llmphys.units import UnitSymbol
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -351,8 +352,10 @@ def _assert_bound(
         or (bound == "at_least" and value >= target - slack)
         or bound == "equal"
     )
-    if not ok:  # pragma: no cover - guards the rounding logic itself
-        raise AssertionError(
-            f"solve {formula.name} for {unknown}: {rounding} rounding to {answer} gives {value}, "
-            f"which violates {bound} {target}"
+    if not ok:  # the whole value next to the root misses: f is not monotonic between them
+        raise NotUniqueError(
+            f"solve {formula.name} for {unknown}: no whole {unknown} next to the root meets "
+            f"{bound.replace('_', ' ')} {target:.6g} ({rounding} rounding to {answer:g} gives "
+            f"{value:.6g}): {formula.name} is not monotonic in {unknown} here, so the answer is "
+            f"not one value; sweep {unknown} to see where the bound holds"
         )
