@@ -91,8 +91,13 @@ class _Reader:
         return str(self.config[key])
 
     def refuse(self, key: str, value: Any, why: str) -> None:
-        """A setting llmphys cannot represent: refused rather than counted wrong."""
-        if self.config.get(key) == value:
+        """A setting llmphys cannot represent: refused rather than counted wrong (and a value
+        of another kind refused too: ``"yes"`` is not read as false)."""
+        given = self.config.get(key)
+        if given is not None and type(given) is not type(value):
+            kind = "true or false" if isinstance(value, bool) else type(value).__name__
+            raise ConfigError(f"{self.where}: field {key!r} must be {kind}; got {repr(given)[:80]}")
+        if given == value:
             raise ConfigError(f"{self.where}: {key} = {json.dumps(value)} is not supported ({why})")
 
 
