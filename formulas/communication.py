@@ -252,5 +252,3 @@ def ep_alltoall_time(message_bytes, ep, link_bandwidth, link_latency):
     6.144 µs
     """
     return (ep - 1) / ep * message_bytes / link_bandwidth + (ep - 1) * link_latency
-
-

@@ -42,7 +42,6 @@ from llmphys.hf_reader import (
     _TRANSFORMERS,
     _context,
     _core,
-    _dtype,
     _heads,
     _layer_types,
     _pattern,
@@ -409,7 +408,6 @@ def model_from_config(
         precisions, precision_source = _released(reader)
         if precision_note:
             precision_source += f"; {precision_note}"
-        _dtype(reader)
     except ConfigError:
         raise
     except (TypeError, AttributeError, ValueError, KeyError, IndexError, OverflowError) as exc:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmphys.errors import ConfigError
+from llmphys.precisions import WEIGHT_CLASSES
 
 _TRANSFORMERS = "HF transformers {cls}"
 
@@ -234,6 +235,14 @@ def _context(r: _Reader) -> tuple[int | None, str, int | None]:
     return limit, how, original_length
 
 
+def _kept_apart(module: str) -> bool:
+    """True for a module the weight classes already keep unquantized: the embeddings and the
+    head (``embedding_bytes``), or a router (``mlp.gate``, ``mlp.router``: counted with the body,
+    under 0.1 % of the weights).  ``mlp.gate_proj`` is a dense projection, not a router."""
+    last = module.rstrip(".*").rsplit(".", 1)[-1]
+    return last in ("lm_head", "embed_tokens", "wte", "router", "gate")
+
+
 #: torch dtypes as precision names
 _DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
@@ -246,6 +255,8 @@ def _released(r: _Reader) -> tuple[dict[str, str], str]:
     text = r.config.get("text_config")
     if dtype is None and isinstance(text, Mapping):
         dtype = text.get("torch_dtype") or text.get("dtype")
+    if dtype is not None:
+        r.notes.append(f"checkpoint dtype: {dtype}")
     plain = _DTYPES.get(dtype) if isinstance(dtype, str) else None
     stored = "torch_dtype"
     if plain is None:
@@ -256,8 +267,7 @@ def _released(r: _Reader) -> tuple[dict[str, str], str]:
         )
     quant = r.config.get("quantization_config")
     if quant is None:
-        uniform = dict.fromkeys(("bytes_per_param", "expert_bytes", "embedding_bytes"), plain)
-        return uniform, f"{plain} ({stored})"
+        return dict.fromkeys(WEIGHT_CLASSES.values(), plain), f"{plain} ({stored})"
     if not isinstance(quant, Mapping):
         raise ConfigError(
             f"{r.where}: field 'quantization_config' must be an object (quant_method, ...); got "
@@ -274,8 +284,8 @@ def _released(r: _Reader) -> tuple[dict[str, str], str]:
         how = f"experts mxfp4, the rest {plain} (quantization_config mxfp4"
         how += f"; not converted: {', '.join(keep)})" if keep else ")"
         return {"bytes_per_param": plain, "expert_bytes": "mxfp4", "embedding_bytes": plain}, how
-    odd = [k for k in keep if not any(t in k for t in ("lm_head", "embed", "router", "gate"))]
-    if odd and method != "mxfp4":
+    odd = [k for k in keep if not _kept_apart(k)]
+    if odd:
         r.assumptions.append(
             f"quantization_config modules_to_not_convert {', '.join(odd)[:80]}: counted at the "
             "quantized precision (llmphys gives attention and dense MLPs one precision)"
@@ -311,11 +321,6 @@ def _released(r: _Reader) -> tuple[dict[str, str], str]:
         f"quantization_config quant_method {json.dumps(method)[:40]} is not read: weights "
         f"taken as stored in {plain}"
     )
-    uniform = dict.fromkeys(("bytes_per_param", "expert_bytes", "embedding_bytes"), plain)
-    return uniform, f"{plain} (torch_dtype; quantization not read)"
-
-
-def _dtype(r: _Reader) -> None:
-    dtype = r.config.get("torch_dtype") or r.config.get("dtype")
-    if dtype is not None:
-        r.notes.append(f"checkpoint dtype: {dtype}")
+    return dict.fromkeys(
+        WEIGHT_CLASSES.values(), plain
+    ), f"{plain} (torch_dtype; quantization not read)"

@@ -20,7 +20,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["FORMATS", "PRECISIONS", "ScaledFormat"]
+__all__ = ["FORMATS", "PRECISIONS", "WEIGHT_CLASSES", "ScaledFormat"]
+
+#: the classes of weights a checkpoint may store at their own precision: the key of a
+#: Scenario's ``weights={...}`` dict -> the glossary symbol of its bytes per parameter
+WEIGHT_CLASSES: Mapping[str, str] = MappingProxyType(
+    {"body": "bytes_per_param", "experts": "expert_bytes", "embeddings": "embedding_bytes"}
+)
 
 #: bytes per element of the plain formats (no shared scales)
 _PLAIN = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}

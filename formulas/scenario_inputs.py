@@ -11,6 +11,7 @@ from os import PathLike
 from typing import Any
 
 from llmphys.errors import InputError
+from llmphys.precisions import WEIGHT_CLASSES
 
 __all__ = [
     "WEIGHT_CLASSES",
@@ -20,14 +21,6 @@ __all__ = [
     "model_of",
     "weight_precisions",
 ]
-
-#: the classes of weights with their own precision: the key of a ``weights={...}`` dict and
-#: the glossary symbol it sets
-WEIGHT_CLASSES: Mapping[str, str] = {
-    "body": "bytes_per_param",
-    "experts": "expert_bytes",
-    "embeddings": "embedding_bytes",
-}
 
 
 def model_of(model: Any) -> Any:

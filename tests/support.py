@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import llmphys as F
 
@@ -29,3 +33,23 @@ def for_formula(formula: F.Formula, values: dict) -> dict:
 def config_fixture(name: str) -> dict:
     """A hand-written HF ``config.json`` of tests/fixtures/configs/ (``"llama"``: Llama-3.1-8B)."""
     return json.loads((CONFIGS / f"{name}.json").read_text())
+
+
+class HangError(AssertionError):
+    """A case ran past its time limit: a hang, as far as a test is concerned."""
+
+
+@contextmanager
+def time_limit(seconds: int, what: str = "the case") -> Iterator[None]:
+    """Fail with :class:`HangError` when the block runs longer than ``seconds`` (SIGALRM)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise HangError(f"{what} took more than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -327,3 +327,10 @@ def test_modules_kept_unquantized_that_llmphys_cannot_split_are_reported():
     m = F.load_hf_config(config_fixture("llama") | {"quantization_config": awq})
     assert any("modules_to_not_convert self_attn" in a for a in m.assumptions)
     assert m.precisions["embedding_bytes"] == "bf16"  # lm_head kept: the embeddings' class
+    # a router is no class of its own but negligible; a dense gate_proj kept is reported
+    router = {**awq, "modules_to_not_convert": ["model.layers.*.mlp.gate", "lm_head"]}
+    m = F.load_hf_config(config_fixture("llama") | {"quantization_config": router})
+    assert not any("modules_to_not_convert" in a for a in m.assumptions)
+    dense = {**awq, "modules_to_not_convert": ["model.layers.3.mlp.gate_proj"]}
+    m = F.load_hf_config(config_fixture("llama") | {"quantization_config": dense})
+    assert any("modules_to_not_convert model.layers.3.mlp.gate_proj" in a for a in m.assumptions)

@@ -11,10 +11,8 @@ counts are checked at the end and printed with ``-s``.
 from __future__ import annotations
 
 import math
-import signal
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,7 +22,7 @@ import pytest
 import llmphys as F
 from llmphys.errors import LlmphysError
 
-from support import defaults_for
+from support import HangError, defaults_for, time_limit
 
 ALL = sorted(F.registry)
 FOREIGN = pint.UnitRegistry()
@@ -63,24 +61,6 @@ STATS: Counter[str] = Counter()
 SECONDS = 10  # a derive or solve that takes longer is a hang
 
 
-class HangError(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def stop(signum: int, frame: Any) -> None:
-        raise HangError
-
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def valid(result: Any, where: tuple) -> None:
     """A result must be a finite number (or array of them), not negative for a built-in."""
     magnitude = getattr(result, "magnitude", result)
@@ -92,6 +72,7 @@ def valid(result: Any, where: tuple) -> None:
         magnitude = [result[v].values for v in result.data_vars]
     values = np.asarray(magnitude, dtype=float)
     assert np.all(np.isfinite(values)), ("not finite", where, magnitude)
+    assert np.all(values >= 0), ("negative", where, magnitude)  # no size, time or rate is
     STATS["numbers"] += 1
 
 

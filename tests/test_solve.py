@@ -16,6 +16,8 @@ from llmphys.engine import formula
 from llmphys.errors import InfeasibleError, InputError, UnitError, UnknownNameError
 from llmphys.units import Q_
 
+from support import time_limit
+
 # the seed's Llama 3.1 70B with its multi-head KV figures (KV width = hidden = 64 x 128)
 SEED_70B = dict(
     params=70e9,
@@ -446,20 +448,10 @@ def test_an_infeasible_message_says_above_or_below_as_it_is():
 
 def test_a_high_power_of_the_unknown_is_solved_numerically_not_by_factoring():
     # (1 - k/E)^B at B = 999 is a polynomial of degree 999 in k: SymPy would factor it for
-    # hours (issue 16, item 8); the root finder answers instead.  A 20 s alarm marks a hang.
-    import signal
-
-    def hang(signum, frame):
-        raise AssertionError("solve took more than 20 s")
-
-    old = signal.signal(signal.SIGALRM, hang)
-    signal.alarm(20)
-    try:
+    # hours (issue 16, item 8); the root finder answers instead.  A 20 s limit marks a hang.
+    with time_limit(20, "solve"):
         s = F.solve("experts_touched", "experts_per_token", target=Q_(240, ""), bound="equal",
                     n_experts=256, batch=999)  # fmt: skip
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
     raw = F.experts_touched.lambdify()
     assert raw(n_experts=256, experts_per_token=s.exact.magnitude, batch=999) == pytest.approx(240)
 

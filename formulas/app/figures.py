@@ -94,7 +94,10 @@ FIGURES: Mapping[str, Figure] = MappingProxyType(
             Figure("total_vram", "total (all GPUs)", "total_vram"),
             Figure("memory_per_gpu", "per GPU", "memory_per_gpu"),
             Figure(
-                "largest_context", "largest context per sequence", "memory_per_gpu", "context",
+                "largest_context",
+                "largest context per sequence",
+                "memory_per_gpu",
+                "context",
                 "seq_len",
             ),
             Figure("largest_batch", "largest batch that fits", "memory_per_gpu", "solve", "batch"),

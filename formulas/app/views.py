@@ -164,8 +164,8 @@ class FigureView:
                 self.derivation.value = solution_html(self.result)
             elif self.figure.kind == "context":
                 answer = self.result
-                self.derivation.value = (
-                    f"<b>{escape(str(answer))}</b><br>" + solution_html(answer.memory)
+                self.derivation.value = f"<b>{escape(str(answer))}</b><br>" + solution_html(
+                    answer.memory
                 )
             else:
                 worked = derivation(self._scenario, self.figure)

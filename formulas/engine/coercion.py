@@ -99,9 +99,7 @@ def _refuse_bools_and_complex(value: object, name: str, where: str) -> None:
         elif kind == "b":
             raise InputError(f"{where}: argument '{name}' holds booleans; give numbers")
         elif kind == "c":
-            raise InputError(
-                f"{where}: argument '{name}' holds complex numbers; give real numbers"
-            )
+            raise InputError(f"{where}: argument '{name}' holds complex numbers; give real numbers")
     elif isinstance(value, (complex, np.complexfloating)):
         raise InputError(f"{where}: argument '{name}' is complex ({value}); give a real number")
 

@@ -58,9 +58,11 @@ __all__ = [
 # python and numpy scalars the raw path evaluates without building arrays (bool is left to
 # the array path: it is an int, and the raw path does not validate)
 _SCALARS = (float, int, np.float64, np.float32, np.int64, np.int32)
-#: an overflow or 0/0 gives inf or NaN without a warning: the caller refuses those results with
-#: a message naming the inputs (llmphys.engine.binding.finite)
+
+
 def _quiet() -> Any:
+    """Overflow or 0/0 gives inf or NaN without a warning: the caller refuses such results
+    with a message naming the inputs (:func:`llmphys.engine.binding.finite`)."""
     return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 

@@ -32,7 +32,7 @@ from llmphys.engine import Formula, glossary, registry
 from llmphys.engine.binding import preset_values
 from llmphys.engine.variants import FEATURES, Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
-from llmphys.precisions import PRECISIONS
+from llmphys.precisions import PRECISIONS, WEIGHT_CLASSES
 
 __all__ = ["Breakdown", "BreakdownRow", "Model"]
 
@@ -102,7 +102,7 @@ class Model:
         self.context_source = context_source
         #: the context before rope scaling extended it (``original_max_position_embeddings``)
         self.context_original = context_original
-        released = {"bytes_per_param": "bf16", "expert_bytes": "bf16", "embedding_bytes": "bf16"}
+        released = dict.fromkeys(WEIGHT_CLASSES.values(), "bf16")
         unknown_keys = set(precisions or {}) - set(released)
         if unknown_keys:
             raise InputError(
