@@ -14,7 +14,8 @@ Commands (each takes ``--json`` for scripts)::
                                                verify the units of a new formula
     llmphys models                             model presets
     llmphys hardware                           accelerator presets
-    llmphys app [--port N] [--no-browser]      the sizing web app (Voilà on 127.0.0.1)
+    llmphys app [--port N] [--no-browser] [--cull-idle S]
+                                               the sizing web app (Voilà on 127.0.0.1)
 
 DEPLOYMENT is any of ``--model --hardware --assume --weights --kv --compute --tp --pp --ep
 --batch --prompt-len --output-len --interconnect`` (:mod:`llmphys.cli_scenario`): with any of
@@ -39,10 +40,12 @@ Messages go to stderr; with ``--json`` an ``{"error": ...}`` object also goes to
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from llmphys.app.server import CULL_IDLE
 from llmphys.cli_listing import (
     _registry,
     _unknown,
@@ -215,19 +218,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     import importlib.util
-    import subprocess
-
-    from llmphys.app import voila_command
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535; got {args.port}")
+    if not (args.cull_idle >= 0 and math.isfinite(args.cull_idle)):
+        raise UsageError(
+            f"--cull-idle must be 0 (never) or a number of seconds; got {args.cull_idle}"
+        )
     if importlib.util.find_spec("voila") is None:
         raise UsageError('the app needs Voilà: pip install "llmphys[app]"')
-    command = voila_command(args.port, open_browser=not args.no_browser)
-    print(f"llmphys app: serving on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")
-    print("  " + " ".join(command), flush=True)
+    from llmphys.app.server import serve
+
+    print(f"llmphys app: serving on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)", flush=True)
     try:
-        return subprocess.call(command)
+        return serve(args.port, open_browser=not args.no_browser, cull_idle=args.cull_idle)
     except KeyboardInterrupt:
         return EXIT_OK
 
@@ -301,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("app", cmd_app, "serve the sizing web app with Voilà, on 127.0.0.1 only")
     p.add_argument("--port", type=int, default=8866, metavar="N", help="port (default 8866)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument(
+        "--cull-idle",
+        type=float,
+        default=CULL_IDLE,
+        metavar="SECONDS",
+        help=f"shut down a kernel no page is connected to after this long idle (default "
+        f"{CULL_IDLE}; 0 keeps them)",
+    )
     return parser
 
 

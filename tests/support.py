@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,3 +56,21 @@ def time_limit(seconds: int, what: str = "the case") -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+def start_app(folder: Path, port: int, *options: str) -> subprocess.Popen:
+    """``python -m llmphys app`` on ``port`` (loopback), its output in ``folder/server.log``,
+    in its own process group (so a test can always kill it and whatever it started), with
+    Jupyter's runtime files kept in ``folder``."""
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    with (folder / "server.log").open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "llmphys", "app", "--port", str(port), "--no-browser", *options],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

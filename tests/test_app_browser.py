@@ -23,7 +23,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +35,7 @@ from test_app import LINKS, START, api_figures, numbers, scenario
 import llmphys as F
 from llmphys.app.page import hook
 
-from support import config_fixture
+from support import config_fixture, start_app
 
 pytestmark = pytest.mark.browser
 
@@ -97,18 +96,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("voila")
     port = _free_port()
     log_path = folder / "server.log"
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
-    env.pop("JUPYTER_CONFIG_DIR", None)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "llmphys", "app", "--port", str(port), "--no-browser"],
-            cwd=folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_app(folder, port)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START

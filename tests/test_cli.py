@@ -620,16 +620,20 @@ def test_check_unknown_name_json_lists_suggestions(main):
 # ------------------------------------------------------------------------------ app
 def test_app_serves_the_packaged_notebook_with_voila_on_loopback(main, monkeypatch):
     import llmphys.app
+    import llmphys.app.server
 
     ran = []
-    monkeypatch.setattr(subprocess, "call", lambda command: ran.append(command) or 0)
-    out = ok(main("app", "--port", "9123", "--no-browser"))
-    (command,) = ran
+    monkeypatch.setattr(llmphys.app.server, "serve", lambda *a, **k: ran.append((a, k)) or 0)
+    out = ok(main("app", "--port", "9123", "--no-browser", "--cull-idle", "30"))
+    assert ran == [((9123,), {"open_browser": False, "cull_idle": 30.0})]
+    assert out.splitlines()[0] == (
+        "llmphys app: serving on http://127.0.0.1:9123/ (Ctrl-C stops it)"
+    )
+    ok(main("app"))
+    assert ran[1] == ((8866,), {"open_browser": True, "cull_idle": 300.0})  # the defaults
     notebook = llmphys.app.notebook_path()
-    assert command == [
-        sys.executable,
-        "-m",
-        "voila",
+    assert notebook.is_file()
+    assert llmphys.app.server.voila_arguments(9123, open_browser=False) == [
         str(notebook),
         "--Voila.ip=127.0.0.1",
         "--port=9123",
@@ -637,18 +641,16 @@ def test_app_serves_the_packaged_notebook_with_voila_on_loopback(main, monkeypat
         "--show_tracebacks=False",
         "--no-browser",
     ]
-    assert notebook.is_file()
-    assert out.splitlines()[0] == (
-        "llmphys app: serving on http://127.0.0.1:9123/ (Ctrl-C stops it)"
-    )
-    ok(main("app"))
-    assert "--port=8866" in ran[1] and "--no-browser" not in ran[1]  # the defaults
 
 
 def test_app_usage_errors(main, monkeypatch):
     import importlib.util
 
     assert "must be between 1 and 65535; got 0" in failed(main("app", "--port", "0"), 2)
+    for bad in ("-1", "nan", "inf"):
+        assert "--cull-idle must be 0 (never) or a number of seconds" in failed(
+            main("app", "--cull-idle", bad), 2
+        )
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "voila" else real(name, *a)

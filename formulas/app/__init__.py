@@ -7,10 +7,9 @@ the largest context and batch that fit, the fewest GPUs, the decode speed bound 
 to first token, each with its derivation on demand; ask inverse questions with "solve for".
 Every figure is a figure of one :class:`llmphys.Scenario` (see :mod:`llmphys.app.figures`).
 
-Launch it with ``llmphys app`` (Voilà on 127.0.0.1, port 8866), or::
-
-    voila "$(python -c 'import llmphys.app as a; print(a.notebook_path())')" \\
-        --Voila.ip=127.0.0.1 --port=8866
+Launch it with ``llmphys app`` (Voilà on 127.0.0.1, port 8866; see :mod:`llmphys.app.server`
+for what it adds to plain Voilà: one process that SIGTERM stops cleanly, a Host check, idle
+kernels culled).
 
 In a notebook: ``from llmphys.app import SizingApp; SizingApp()``.
 
@@ -21,12 +20,11 @@ This package is light to import (the command line uses it to find the notebook);
 
 from __future__ import annotations
 
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NOTEBOOK", "SizingApp", "notebook_path", "voila_command"]
+__all__ = ["NOTEBOOK", "SizingApp", "notebook_path"]
 
 #: File name of the app's notebook (package data; ``notebooks/sizing_app.ipynb`` is a copy).
 NOTEBOOK = "sizing_app.ipynb"
@@ -35,33 +33,6 @@ NOTEBOOK = "sizing_app.ipynb"
 def notebook_path() -> Path:
     """Where the app's notebook is installed (the file Voilà serves)."""
     return Path(str(resources.files(__name__).joinpath(NOTEBOOK)))
-
-
-def voila_command(
-    port: int = 8866, open_browser: bool = True, notebook: str | Path | None = None
-) -> list[str]:
-    """The command that serves the app with Voilà, bound to 127.0.0.1 (loopback only).
-
-    Errors reach the page as the toolkit's messages; Voilà's own tracebacks stay off.
-
-    >>> cmd = voila_command(9000, open_browser=False)
-    >>> cmd[1:3], cmd[4:]
-    (['-m', 'voila'], ['--Voila.ip=127.0.0.1', '--port=9000', '--Voila.port_retries=0', \
-'--show_tracebacks=False', '--no-browser'])
-    """
-    command = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(notebook or notebook_path()),
-        "--Voila.ip=127.0.0.1",
-        f"--port={port}",
-        "--Voila.port_retries=0",
-        "--show_tracebacks=False",
-    ]
-    if not open_browser:
-        command.append("--no-browser")
-    return command
 
 
 def __getattr__(name: str) -> Any:
