@@ -325,3 +325,38 @@ def test_module_doctests(user):
     result = doctest.testmod(llmphys.user, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
     assert "weights_from_bits" in user  # the example went into the test's registry
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "expected"),
+    [
+        # issue 16, item 6: 70.3e9 bf16 parameters are 140.6 GB, rounded up to whole GB
+        ("ceil(weight_bytes / GB) * GB", "GB", 141),
+        ("floor(weight_bytes / GB) * GB", "GB", 140),
+        # 140.6e9 B = 130.94 GiB: whole GiB at the binary scale
+        ("ceil(weight_bytes / GiB) * GiB", "GiB", 131),
+        ("floor(weight_bytes / GiB) * GiB", "GiB", 130),
+        # the scale of the ratio, not of the result, sets where it rounds: whole MB here
+        ("ceil(weight_bytes / MB) * MB", "MB", 140_600),
+    ],
+)
+def test_rounding_a_scaled_ratio_rounds_at_its_written_scale(scratch, text, unit, expected):
+    f = F.define("rounded_weights", text, result="byte", registry=scratch)
+    values = dict(params=70.3e9, bytes_per_param="bf16")
+    assert f(**values).to(unit).magnitude == pytest.approx(expected, rel=1e-12)
+    assert f.lambdify()(70.3e9, 2) == pytest.approx(Q_(expected, unit).to("B").magnitude)
+    derived = f.derive(**values).to_dict()["result"]["value"]
+    assert derived == pytest.approx(Q_(expected, unit).to("B").magnitude, rel=1e-12)
+
+
+def test_a_staircase_is_solved_at_the_edge_of_its_step(scratch):
+    """Rounded up to whole GB, 141 GB holds every bf16 model from 70.0e9 to 70.5e9 params: the
+    largest that fits is the step's right edge, the smallest that needs it its left edge."""
+    f = F.define("rounded_weights", "ceil(weight_bytes / GB) * GB", result="B", registry=scratch)
+    largest = F.solve(f, "params", target=Q_(141, "GB"), bytes_per_param="bf16")
+    assert largest.value.magnitude == 70_500_000_000 and largest.direction == "largest"
+    assert largest.check.to("GB").magnitude == 141
+    smallest = F.solve(f, "params", target=Q_(141, "GB"), bound="at_least", bytes_per_param="bf16")
+    assert smallest.value.magnitude == 70_000_000_001  # 70.0e9 exactly is 140 GB
+    with pytest.raises(F.NotUniqueError, match=r"exactly .*flat there"):
+        F.solve(f, "params", target=Q_(141, "GB"), bound="equal", bytes_per_param="bf16")

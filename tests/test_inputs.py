@@ -215,9 +215,25 @@ def test_a_huge_name_gets_no_suggestion_without_comparing_it():
 
 def test_inputs_that_contradict_each_other_give_an_error_not_a_negative_count(scratch):
     # issue 16 (5): idle_expert_params was negative with more experts per token than experts
-    with pytest.raises(InputError, match="the result is negative for n_experts=4"):
+    with pytest.raises(
+        InputError,
+        match="experts_per_token=8 exceeds n_experts=4, but a token "
+        "is routed to at most every expert: the inputs contradict each other",
+    ):
         F.idle_expert_params(
             n_experts=4, experts_per_token=8, moe_layers=10, hidden=10, moe_intermediate_size=10
+        )
+    # every relation of engine/relations.py is checked, arrays included
+    from llmphys.engine.relations import RELATIONS, check_relations
+
+    for rel in RELATIONS:
+        values = {rel.smaller: np.array([2.0, 9.0]), rel.larger: np.array([4.0, 8.0])}
+        with pytest.raises(InputError, match=rf"{rel.smaller}=an array exceeds {rel.larger}"):
+            check_relations(values, "here")
+        check_relations({rel.smaller: 4.0, rel.larger: 4.0}, "here")  # equal is allowed
+    with pytest.raises(InputError, match="pp=100 exceeds layers=80, but each pipeline stage"):
+        F.params_per_gpu(
+            **{**F.Scenario("llama-3.1-70b", "h100-sxm").values_for("params_per_gpu"), "pp": 100}
         )
     # a formula of your own may be negative (a headroom): only the built-in physics is checked
     headroom = F.define(

@@ -20,12 +20,19 @@ from pathlib import Path
 
 import pint
 
-from llmphys.units.expression import UnitSymbol, expression_unit, same_unit, unit_symbol
+from llmphys.units.expression import (
+    UnitSymbol,
+    as_numbers,
+    expression_unit,
+    same_unit,
+    unit_symbol,
+)
 
 __all__ = [
     "DEFINITIONS",
     "Q_",
     "UnitSymbol",
+    "as_numbers",
     "describe_dimension",
     "expression_unit",
     "same_unit",

@@ -24,7 +24,7 @@ import sympy
 
 from llmphys.errors import UnitError
 
-__all__ = ["UnitSymbol", "expression_unit", "same_unit", "unit_symbol"]
+__all__ = ["UnitSymbol", "as_numbers", "expression_unit", "same_unit", "unit_symbol"]
 
 # relative tolerance when deciding that two units have the same scale
 _SCALE_RTOL = 1e-12
@@ -47,6 +47,43 @@ def unit_symbol(name: str) -> UnitSymbol:
 
     ureg.Unit(name)  # raises pint's UndefinedUnitError for an unknown unit
     return UnitSymbol(name, positive=True)
+
+
+def as_numbers(
+    expr: sympy.Expr, unit_of: Callable[[sympy.Symbol], pint.Unit] | None = None
+) -> sympy.Expr:
+    """``expr`` as the numbers it computes on: every unit constant counts as 1.
+
+    That is exact for sums, products and powers (the unit check made every scale match), but
+    not for rounding: in ``ceiling(weight_bytes / GB) * GB`` the ratio is a plain number only at
+    the scale 1 B/GB = 1e-9.  Given ``unit_of`` (each symbol's unit), each ``ceiling``/``floor``
+    of such a scaled ratio is rewritten to round at its written scale, ``ceiling(r x) / r``, so
+    70.3e9 parameters in bf16 give 141 GB, not 140.6 GB.
+    """
+    if unit_of is not None and expr.has(sympy.ceiling, sympy.floor):
+
+        def at_scale(e: sympy.Expr) -> sympy.Expr:
+            arg = e.args[0]
+            unit = expression_unit(arg, unit_of, "rounding")  # checked when it was defined
+            if unit.dimensionality:
+                return e
+            from llmphys.units import Q_
+
+            ratio = _exact(float(Q_(1.0, unit).to("").magnitude))
+            return e if ratio == 1 else type(e)(ratio * arg) / ratio
+
+        expr = expr.replace(lambda e: isinstance(e, (sympy.ceiling, sympy.floor)), at_scale)
+    units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
+    return expr.xreplace(units) if units else expr
+
+
+def _exact(factor: float) -> sympy.Rational:
+    """A unit ratio as the exact fraction it stands for (1e-9 is 1/10**9, 1/GiB is 2**-30)."""
+    for value, invert in ((factor, False), (1.0 / factor, True)):
+        whole = round(value)
+        if whole >= 1 and abs(value - whole) <= 1e-12 * value:
+            return sympy.Rational(1, whole) if invert else sympy.Integer(whole)
+    return sympy.Rational(repr(factor))
 
 
 def same_unit(a: pint.Unit, b: pint.Unit) -> tuple[bool, float | None]:

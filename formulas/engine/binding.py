@@ -26,6 +26,7 @@ import numpy as np
 import pint
 
 from llmphys.engine.coercion import coerce
+from llmphys.engine.relations import check_relations
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.units import Q_
 
@@ -104,6 +105,7 @@ def bind(formula: Formula, values: Mapping[str, Any], *, partial: bool = False) 
         raise InputError(f"{where}: missing input{'s' if len(missing) > 1 else ''} {described}")
     gloss = formula.registry.glossary
     converted = {name: coerce(gloss[name], value, where) for name, value in values.items()}
+    check_relations(converted, where)
     return Binding(formula, keep, converted, tuple(s.name for s in missing))
 
 

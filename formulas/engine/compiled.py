@@ -39,7 +39,7 @@ import sympy
 from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
 from llmphys.errors import InputError, did_you_mean
-from llmphys.units import Q_, UnitSymbol, ureg
+from llmphys.units import Q_, as_numbers, ureg
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray
@@ -74,8 +74,7 @@ def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callab
     (``cse=True``).  Scalars give a ``float``; arrays broadcast, and the result always has the
     broadcast shape of the arguments (even where the expression ignores one of them).
     """
-    units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
-    body = expr.xreplace(units) if units else expr
+    body = as_numbers(expr)
     # modules="numpy" picks SymPy's NumPyPrinter and the namespace its output needs
     # (Min/Max print as functools.reduce over numpy.minimum/maximum, which broadcast)
     fn = sympy.lambdify(list(args), body, modules="numpy", cse=True)
@@ -85,13 +84,13 @@ def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callab
     def on_floats(values: tuple[Any, ...]) -> float:
         """Python floats through the same expression printed for ``math``: the same IEEE
         double arithmetic, without numpy's per-operation overhead (a slider's one point).
-        Anything Python's floats refuse (a division by zero, an overflow) takes numpy's
-        path, which gives its inf or nan."""
+        Anything Python's floats refuse (a division by zero, an overflow, a complex power of
+        a negative base) takes numpy's path, which gives its inf or nan."""
         if not scalar:
             scalar.append(sympy.lambdify(list(args), body, modules="math", cse=True))
         try:
             return float(scalar[0](*values))
-        except (ArithmeticError, ValueError):
+        except (ArithmeticError, ValueError, TypeError):
             with _quiet():
                 return float(fn(*[f64(v) for v in values]))
 

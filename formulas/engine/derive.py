@@ -50,7 +50,7 @@ from llmphys.engine.render import (
     render_with_values,
     value_text,
 )
-from llmphys.units import Q_, UnitSymbol
+from llmphys.units import Q_, as_numbers
 
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
@@ -430,11 +430,11 @@ class _Builder:
                 child_env[k] = v.xreplace(part_values).xreplace(env)
             shown = Rendered(*self.root.symbol_entry(sym)[:2])
             part_values[sym] = self.visit(part.formula, child_env, depth + 1, notes, shown)
-        own = f.expr
+        own = f.as_numbers(f.expr)
         leaf_values = {s: env[s] for s in own.free_symbols if s in env}
-        value = own.xreplace({**part_values, **leaf_values})
-        units = {s: sympy.Integer(1) for s in value.free_symbols if isinstance(s, UnitSymbol)}
-        value = value.xreplace(units)
+        # values given to a part's inputs (``.at(bytes=b * byte / element)``) carry unit
+        # constants of their own
+        value = as_numbers(own.xreplace({**part_values, **leaf_values}))
         if not value.is_Number:
             value = sympy.simplify(value)
         step.value = value

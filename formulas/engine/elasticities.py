@@ -9,7 +9,6 @@ import numpy as np
 import sympy
 
 from llmphys.errors import InputError
-from llmphys.units import UnitSymbol
 
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
@@ -30,9 +29,7 @@ def elasticities(formula: Formula | str, **values: Any) -> dict[str, float]:
     f = builtin[formula] if isinstance(formula, str) else formula
     binding = f.bind(values)
     keep, converted = binding.keep, dict(binding.values)
-    expr = f.expand(keep)
-    units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
-    expr = expr.xreplace(units)
+    expr = f.as_numbers(f.expand(keep))
     point = {}
     gloss = f.registry.glossary
     for name, value in converted.items():

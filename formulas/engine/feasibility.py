@@ -14,7 +14,7 @@ from llmphys.engine.formatting import format_quantity
 from llmphys.engine.roots import _Problem
 from llmphys.engine.solution import _RELATION, Bound
 from llmphys.errors import InputError, UnknownNameError
-from llmphys.units import Q_, UnitSymbol
+from llmphys.units import Q_
 
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
@@ -110,9 +110,7 @@ def _advice(
         if name in keep:  # given directly: that value is what to change (shrink it)
             lower.append(name)
             continue
-        inner = part.expand(keep & set(part.overridable_parts()))
-        units = {s: sympy.Integer(1) for s in inner.free_symbols if isinstance(s, UnitSymbol)}
-        inner = inner.xreplace(units)
+        inner = part.as_numbers(part.expand(keep & set(part.overridable_parts())))
         point = {gloss.symbol(n): sympy.Float(v) for n, v in converted.items() if n in gloss}
         for sym in part._ordered(inner.free_symbols):
             if sym.name == unknown or sym.name in lower or sym.name in raise_:
@@ -175,7 +173,7 @@ def _fixed_parts(
     for name, part in formula.overridable_parts().items():
         if name in skip or name == x.name:
             continue
-        with_part = formula.expand(keep | {name})
+        with_part = formula.as_numbers(formula.expand(keep | {name}))
         p = gloss.symbol(name)
         if p not in with_part.free_symbols or x in part.expand(keep).free_symbols:
             continue
@@ -184,8 +182,6 @@ def _fixed_parts(
             continue
         others = {gloss.symbol(n): sympy.Float(v) for n, v in converted.items() if n != name}
         sub = with_part.xreplace(others)
-        units = {s: sympy.Integer(1) for s in sub.free_symbols if isinstance(s, UnitSymbol)}
-        sub = sub.xreplace(units)
         try:
             kept = _limit(sub.xreplace({p: sympy.Float(float(value.magnitude))}), x, end)
             removed = _limit(sub.xreplace({p: sympy.Integer(0)}), x, end)

@@ -34,7 +34,7 @@ from llmphys.errors import (
     UnknownNameError,
     did_you_mean,
 )
-from llmphys.units import UnitSymbol, describe_dimension, same_unit, ureg
+from llmphys.units import UnitSymbol, as_numbers, describe_dimension, same_unit, ureg
 
 __all__ = ["Formula", "Part", "PartRef", "Registry", "formula", "registry"]
 
@@ -327,6 +327,12 @@ class Formula:
         entry = self.registry.glossary[sym.name]
         return entry.latex, entry.text, entry.pint_unit
 
+    def as_numbers(self, expr: sympy.Expr) -> sympy.Expr:
+        """``expr`` (this formula's, or a part of its expansion) as the numbers it computes
+        on: unit constants count as 1, rounding of a scaled ratio at its written scale
+        (:func:`llmphys.units.as_numbers`)."""
+        return as_numbers(expr, lambda s: self.symbol_entry(s)[2])
+
     def _shown(self, value: sympy.Basic) -> tuple[str, str]:
         """``(latex, text)`` of a substitution's side: a symbol's display name, else the value."""
         if isinstance(value, sympy.Symbol) and not isinstance(value, UnitSymbol):
@@ -392,7 +398,7 @@ class Formula:
             return cached
         from llmphys.engine.compiled import compile_expression
 
-        expr = self.expand(keep)
+        expr = self.as_numbers(self.expand(keep))
         args = self._ordered(expr.free_symbols)
         compiled = (compile_expression(args, expr), tuple(a.name for a in args))
         self._cache.numeric[keep] = compiled

@@ -71,6 +71,11 @@ class Entry:
             if not 0 <= lo < hi:
                 raise FormulaDefinitionError(f"glossary: {self.name!r} has range {self.range}")
 
+    @property
+    def zero_allowed(self) -> bool:
+        """Whether 0 is a value of this symbol (``new_tokens``, a switch, an overlap)."""
+        return self.domain in ("nonnegative", "unit_interval")
+
     @cached_property
     def symbol(self) -> sympy.Symbol:
         """The SymPy symbol, with the assumptions the domain implies (for ``solve``)."""

@@ -14,15 +14,40 @@ import sympy
 
 from llmphys.engine.budget import OverBudget, time_budget
 from llmphys.engine.compiled import compile_expression
+from llmphys.engine.relations import bounds_for
 from llmphys.engine.solution import Bound
 from llmphys.errors import NotUniqueError
-from llmphys.units import UnitSymbol
 
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula
 
 
 _ROOT_RTOL = 1e-9  # a root must give the target back to this relative tolerance
+
+
+@dataclass(frozen=True)
+class Span:
+    """The values an unknown may take here: its domain (whole counts from 1, switches 0 or 1,
+    fractions up to 1) narrowed by the given values it relates to
+    (:mod:`llmphys.engine.relations`: ``pp`` at most ``layers``)."""
+
+    lower: float  # inclusive, except 0 for a positive real (the unknown only approaches it)
+    upper: float
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, entry: Any, values: dict[str, float]) -> Span:
+        lower = 0.0 if entry.zero_allowed else (1.0 if entry.integer else 0.0)
+        upper = 1.0 if entry.domain in ("fraction", "unit_interval") else math.inf
+        low, high, reasons = bounds_for(entry.name, values)
+        if entry.integer:
+            low, high = math.ceil(low), (math.floor(high) if math.isfinite(high) else high)
+        return cls(max(lower, low), min(upper, high), tuple(reasons))
+
+    @property
+    def probe_floor(self) -> float:
+        """The smallest value worth evaluating (1e-12 for a positive real)."""
+        return self.lower if self.lower > 0 else 1e-12
 
 
 @dataclass
@@ -37,6 +62,7 @@ class _Problem:
     f: Callable[..., Any]
     dfdx: Callable[..., Any] | None
     compiled_roots: list[Callable[..., Any]]
+    source: sympy.Expr  # the formula's expansion it was built from (``expr`` before numbers)
 
 
 #: rearranged formulas, compiled once per (formula, unknown, given parts)
@@ -46,11 +72,10 @@ _CACHE: dict[tuple[int, str, frozenset[str]], _Problem] = {}
 def _problem(formula: Formula, unknown: str, keep: frozenset[str]) -> _Problem:
     key = (id(formula), unknown, keep)
     cached = _CACHE.get(key)
-    if cached is not None and cached.expr is formula.expand(keep):
+    source = formula.expand(keep)
+    if cached is not None and cached.source is source:
         return cached
-    expr = formula.expand(keep)
-    units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
-    expr = expr.xreplace(units)
+    expr = formula.as_numbers(source)
     x = formula.registry.glossary.symbol(unknown)
     target = formula.symbol
     args = (*formula._ordered(expr.free_symbols), target)
@@ -62,7 +87,7 @@ def _problem(formula: Formula, unknown: str, keep: frozenset[str]) -> _Problem:
         dfdx = None
     root_args = [s for s in args if s != x]
     compiled = [compile_expression(root_args, r) for r in roots] if roots else []
-    problem = _Problem(expr, x, roots, args, f, dfdx, compiled)
+    problem = _Problem(expr, x, roots, args, f, dfdx, compiled, source)
     _CACHE[key] = problem
     return problem
 
@@ -134,12 +159,14 @@ def _root_args(problem: _Problem, values: dict[str, float], target: float) -> li
 
 
 def _root(
-    formula: Formula, problem: _Problem, values: dict[str, float], target: float, unknown: str
+    problem: _Problem, values: dict[str, float], target: float, entry: Any, span: Span
 ) -> tuple[float | None, Literal["symbolic", "numeric"]]:
-    """A positive root: from the closed form if there is one, else bracketed numerically."""
-    if not problem.roots:
-        return _bracketed(problem, values, target), "numeric"
-    found = []
+    """The smallest root the unknown may take: from the closed form if there is one, else
+    bracketed numerically, and 0 where 0 is allowed and is a root (no FlashAttention, no
+    overlap, no prompt log-probs).  A root outside the unknown's domain (an overlap of 293)
+    is returned only when there is no other, for the caller to refuse."""
+    found: list[tuple[float, Literal["symbolic", "numeric"]]] = []
+    lower, upper = span.lower, span.upper
     args = _root_args(problem, values, target)
     for fn in problem.compiled_roots:
         with np.errstate(all="ignore"):
@@ -148,28 +175,51 @@ def _root(
             continue
         got = float(problem.f(*_args(problem, values, float(value))))
         if abs(got - target) <= _ROOT_RTOL * abs(target):
-            found.append(float(value))
-    if found:
-        return min(found), "symbolic"
-    # the closed form may be singular at the given values (it divides by 1 - phi_FA, which
-    # FlashAttention's phi_FA = 1 makes zero): the compiled formula still has its root
-    return _bracketed(problem, values, target), "numeric"
+            found.append((float(value), "symbolic"))
+    if not found:
+        # no closed form, or one singular at the given values (it divides by 1 - phi_FA,
+        # which FlashAttention's phi_FA = 1 makes zero): the compiled formula has its root
+        # from the smallest allowed value first: a formula may cross the target again
+        # below it, where it means nothing (pipeline stages: 0.985 and 2; E under k)
+        root = _bracketed(problem, values, target, lower) if lower > 0 else None
+        if root is None:
+            root = _bracketed(problem, values, target)
+        if root is not None:
+            found.append((root, "numeric"))
+    if entry.zero_allowed and lower == 0:
+        with np.errstate(all="ignore"):
+            at_zero = float(problem.f(*_args(problem, values, 0.0)))
+        if abs(at_zero - target) <= _ROOT_RTOL * abs(target):
+            found.append((0.0, "numeric"))
+    if not found:
+        return None, "numeric"
+    inside = [r for r in found if lower * (1 - 1e-9) <= r[0] <= upper * (1 + 1e-9)]
+    return min(inside or found)
 
 
-def _bracketed(problem: _Problem, values: dict[str, float], target: float) -> float | None:
+def _bracketed(
+    problem: _Problem, values: dict[str, float], target: float, lo: float = 1e-12
+) -> float | None:
+    """The first root above ``lo`` (scanning up by factors of 4), by Brent's method."""
     from scipy.optimize import brentq
 
     def g(x: float) -> float:
         with np.errstate(all="ignore"):
             return float(problem.f(*_args(problem, values, x))) - target
 
-    lo = 1e-12
     g_lo = g(lo)
-    hi = 1.0
+    while not math.isfinite(g_lo) and lo < 1e30:  # below where the formula means anything
+        lo *= 4  # (experts_touched for n_experts under k: a power of a negative base)
+        g_lo = g(lo)
+    if g_lo == 0:
+        return lo
+    hi = max(1.0, 4 * lo)
     g_hi = g(hi)
-    while math.isfinite(g_hi) and (g_lo > 0) == (g_hi > 0) and hi < 1e30:
+    while math.isfinite(g_hi) and g_hi != 0 and (g_lo > 0) == (g_hi > 0) and hi < 1e30:
         hi *= 4
         g_hi = g(hi)
+    if g_hi == 0:  # on the target exactly (a flat stretch at it: see plateau_edge)
+        return hi
     if not (math.isfinite(g_lo) and math.isfinite(g_hi)) or (g_lo > 0) == (g_hi > 0):
         return None
     # tighten the lower end too, so the root is bracketed closely
@@ -177,6 +227,107 @@ def _bracketed(problem: _Problem, values: dict[str, float], target: float) -> fl
     if lo_try > lo and (g(lo_try) > 0) == (g_lo > 0):
         lo = lo_try
     return float(brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+class FlatError(Exception):
+    """The formula is flat at the target around the root; ``kind`` says how (``constant``:
+    flat everywhere; ``unbounded``: flat from ``edge`` on; ``interval``: every value in
+    ``edges`` meets the target exactly; ``valley``: it leaves the plateau the same way on
+    both sides)."""
+
+    def __init__(self, kind: str, edges: tuple[float, float] = (math.nan, math.nan)) -> None:
+        super().__init__(kind)
+        self.kind, self.edges = kind, edges
+
+
+def plateau_edge(
+    problem: _Problem,
+    values: dict[str, float],
+    target: float,
+    x: float,
+    bound: Bound,
+    entry: Any,
+    span: Span,
+) -> tuple[float, Literal["increasing", "decreasing"]]:
+    """Where a flat stretch of the formula at the target ends, in the direction the bound
+    asks for, and whether the formula rises or falls past it.
+
+    A max or min settled by another term is flat in the unknown (decode time does not change
+    with ``hidden`` while memory dominates it): at a target on that flat stretch every value
+    of it meets the target, and the answer is its edge: the largest ``hidden`` before the
+    compute term takes over.  Found by doubling away from ``x`` until the formula leaves the
+    target, then bisecting (float64 to the last bit).  Raises :class:`FlatError` when there is
+    no one edge.
+    """
+    least, probe_floor = span.lower, span.probe_floor
+
+    def f(at: float) -> float:
+        with np.errstate(all="ignore"):
+            return float(problem.f(*_args(problem, values, at)))
+
+    def leaves(at: float) -> bool:  # off the target by more than float noise (4 ulps)
+        got = f(at)
+        return not math.isfinite(got) or abs(got - target) > 8.9e-16 * abs(target)
+
+    def away(grow: float) -> float | None:
+        """The first value, doubling (or halving) from ``x``, where the formula is off the
+        target; None if it stays on it up to 1e30 (or down to the smallest allowed value)."""
+        if grow > 1:
+            at = x if x > 0 else probe_floor / 2
+            while (at := at * 2) <= 1e30:
+                if leaves(at):
+                    return at
+            return None
+        at = x
+        while (at := at / 2) >= probe_floor:
+            if leaves(at):
+                return at
+        allowed = entry.integer or entry.zero_allowed  # a positive real never reaches 0
+        return least if allowed and least < x and leaves(least) else None
+
+    right, left = away(2.0), away(0.5)
+    up = None if right is None else f(right)
+    down = None if left is None else f(left)
+    rising = (up is not None and up > target) or (down is not None and down < target)
+    falling = (up is not None and up < target) or (down is not None and down > target)
+    if not (rising or falling):
+        raise FlatError("constant")
+    if rising and falling:
+        raise FlatError("valley")
+    monotonic: Literal["increasing", "decreasing"] = "increasing" if rising else "decreasing"
+
+    def edge(beyond: float | None) -> float | None:
+        """The last value from ``x`` towards ``beyond`` that stays on the target."""
+        if beyond is None:
+            return None
+        inside, outside = x, beyond
+        for _ in range(2000):
+            if inside > 0 and outside > 0 and max(outside / inside, inside / outside) > 2:
+                middle = math.sqrt(inside * outside)
+            else:
+                middle = inside + (outside - inside) / 2
+            if middle in (inside, outside):
+                break
+            if leaves(middle):
+                outside = middle
+            else:
+                inside = middle
+        return inside
+
+    if bound == "equal":
+        lo, hi = edge(left), edge(right)
+        if lo is None or hi is None or hi - lo > 1e-9 * hi:
+            raise FlatError("interval", (lo if lo is not None else least, hi or math.inf))
+        return x, monotonic
+    # the side where the formula misses the bound is where the answer's edge is
+    misses_above = bound == "at_most"
+    towards_right = (monotonic == "increasing") == misses_above
+    found = edge(right if towards_right else left)
+    if found is not None:
+        return found, monotonic
+    if not towards_right and (entry.integer or entry.zero_allowed) and not leaves(least):
+        return least, monotonic  # flat down to the smallest value allowed: that is the answer
+    raise FlatError("unbounded", (x, math.inf) if towards_right else (least, x))
 
 
 def _reduced_root(
@@ -242,17 +393,57 @@ def meets_exactly(
     if bound == "equal":
         return True
     value = float(problem.f(*_args(problem, values, x)))
-    if max(abs(value), abs(target), abs(x)) >= 2.0**52:
+    if max(abs(value), abs(target), abs(x)) >= 2.0**52 and _cheap_exactly(problem, values, x):
         subs = {s: sympy.Rational(repr(values[s.name])) for s in problem.args[:-1]
                 if s != problem.x}  # fmt: skip
         subs[problem.x] = sympy.Rational(repr(x))
-        exact = problem.expr.xreplace(subs)
         goal = sympy.Rational(repr(target))
         try:
-            return bool(exact <= goal) if bound == "at_most" else bool(exact >= goal)
-        except TypeError:  # not comparable (a symbolic leftover): fall back on floats
+            with time_budget(EXACT_SECONDS):
+                exact = problem.expr.xreplace(subs)
+                return bool(exact <= goal) if bound == "at_most" else bool(exact >= goal)
+        except (TypeError, OverBudget):  # not comparable, or too long: floats decide
             pass
     return value <= target if bound == "at_most" else value >= target
+
+
+#: seconds rational arithmetic may take to check one whole answer before floats decide
+EXACT_SECONDS = 1.0
+
+
+def _cheap_exactly(problem: _Problem, values: dict[str, float], x: float) -> bool:
+    """Whether the formula can be evaluated in rationals: no power whose exponent is a given
+    value or the unknown above 10,000 (``(1 - k/E)^(B-1)`` at B = 1e300 would build a number
+    of 1e300 digits, in C code no time budget interrupts)."""
+    for power in problem.expr.atoms(sympy.Pow):
+        for sym in power.exp.free_symbols:
+            at = x if sym == problem.x else values.get(sym.name, 0.0)
+            if abs(at) > 1e4:
+                return False
+    return True
+
+
+def safe_real(
+    problem: _Problem,
+    values: dict[str, float],
+    answer: float,
+    target: float,
+    bound: Bound,
+    direction: str,
+) -> float:
+    """A real ``answer`` moved the fewest units in the last place to the safe side until it
+    meets the bound (a root is found to ~1e-15, and may sit that far past a budget)."""
+    if bound == "equal" or direction not in ("largest", "smallest") or answer <= 0:
+        return answer
+    sign = -1 if direction == "largest" else 1  # down from a largest, up from a smallest
+    moved = answer
+    for _ in range(64):  # 2, 4, 8, ... units in the last place
+        if meets_exactly(problem, values, moved, target, bound):
+            return moved
+        moved = answer + sign * 2 * (abs(moved - answer) or math.ulp(answer))
+        if moved <= 0:
+            break
+    return answer  # _assert_bound reports it
 
 
 def safe_whole(
@@ -264,6 +455,7 @@ def safe_whole(
     direction: str,
     rounding: Any,
     minimum: float = 1.0,
+    maximum: float = math.inf,
 ) -> tuple[float, Any]:
     """A whole ``answer`` (at least ``minimum``) moved, one step at a time in the safe
     direction, until it meets the bound exactly (a root within float noise of a whole number is
@@ -277,6 +469,8 @@ def safe_whole(
             break
         if answer + step < minimum:
             return answer + step, "floor"  # below the smallest count: reported as such
+        if answer + step > maximum:
+            return answer + step, "ceil"  # above the largest value (a switch's 1): likewise
         answer += step
         rounding = "floor" if direction == "largest" else "ceil"
     else:
@@ -285,20 +479,30 @@ def safe_whole(
     # whole step inside the bound)
     for _ in range(8):
         nearer = answer - step
-        if nearer < minimum or not meets_exactly(problem, values, nearer, target, bound):
+        if (
+            nearer < minimum
+            or nearer > maximum
+            or not meets_exactly(problem, values, nearer, target, bound)
+        ):
             break
         answer = nearer
     return answer, rounding  # _assert_bound reports what is left
 
 
 def _meet_ranges(
-    problem: _Problem, values: dict[str, float], target: float, bound: Bound, entry: Any
+    problem: _Problem,
+    values: dict[str, float],
+    target: float,
+    bound: Bound,
+    entry: Any,
+    span: Span,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Where over the unknown's glossary range the formula meets the bound: the grid (every
-    whole value up to 4,096 of them, else 600 log-spaced points) and a mask."""
+    """Where over the unknown's glossary range (within what the given values allow) the
+    formula meets the bound: the grid (every whole value up to 4,096 of them, else 600
+    log-spaced points) and a mask."""
     lo, hi = entry.range if entry.range is not None else (1e-3, 1e6)
-    lo = max(float(lo), 1.0 if entry.integer and entry.domain != "nonnegative" else 1e-12)
-    hi = float(hi)
+    lo = max(float(lo), span.probe_floor)
+    hi = max(min(float(hi), span.upper), lo)
     if entry.integer and hi - lo <= 4096:
         grid = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64)
     else:
@@ -317,11 +521,16 @@ def _meet_ranges(
 
 
 def not_unique(
-    problem: _Problem, values: dict[str, float], target: float, bound: Bound, entry: Any
+    problem: _Problem,
+    values: dict[str, float],
+    target: float,
+    bound: Bound,
+    entry: Any,
+    span: Span,
 ) -> list[tuple[float, float]] | None:
     """The separate ranges of the unknown that meet the bound when there are several (the
     formula is not monotonic in it), else None."""
-    grid, mask = _meet_ranges(problem, values, target, bound, entry)
+    grid, mask = _meet_ranges(problem, values, target, bound, entry, span)
     edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
     if bound == "equal":
         return [(float(grid[i]), float(grid[i + 1])) for i in edges] if len(edges) > 1 else None

@@ -31,6 +31,8 @@ from llmphys.engine.elasticities import elasticities
 from llmphys.engine.feasibility import _infeasible_message
 from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.roots import (
+    FlatError,
+    Span,
     _args,
     _assert_bound,
     _chosen_root,
@@ -42,6 +44,8 @@ from llmphys.engine.roots import (
     _round,
     _slope,
     not_unique,
+    plateau_edge,
+    safe_real,
     safe_whole,
 )
 from llmphys.engine.solution import _BOUNDS, _RELATION, Bound, Solution
@@ -180,7 +184,9 @@ def solve(
     if free:
         return _symbolic_answer(formula, unknown, problem, converted, t_value, bound, free, keep)
     values = {s.name: converted[s.name] for s in problem.args[:-1] if s != problem.x}
-    x_star, method = _root(formula, problem, values, t_value, unknown)
+    entry = gloss[unknown]
+    span = Span.of(entry, values)
+    x_star, method = _root(problem, values, t_value, entry, span)
     rearranged = _chosen_root(problem, values, t_value, x_star) if x_star is not None else None
     if method == "numeric" and x_star is not None:
         # a max or min that the given values settle (max(n_kv/tp, 1) at given tp) may leave
@@ -188,27 +194,25 @@ def solve(
         reduced = _reduced_root(problem, values, t_value, x_star)
         if reduced is not None:
             rearranged, method = reduced, "symbolic"
-    entry = gloss[unknown]
     target_q = Q_(t_value, formula.unit)
     if x_star is None:
         raise InfeasibleError(
             _infeasible_message(formula, unknown, problem, converted, keep, t_value, bound)
         )
     slope = _slope(problem, values, x_star)
-    if slope == 0 or not math.isfinite(slope):
-        raise InfeasibleError(
-            f"{where}: {formula.name} does not change with {unknown} here (its derivative is "
-            f"{slope}); no unique {unknown} meets the target"
+    # flat: no slope, or one that is float noise (a derivative of E/min(E, pp) at E < pp
+    # cancels to 1e-4 of 1e12 - 1e12): a relative change under 1e-12 for a relative step of 1
+    flat = not math.isfinite(slope) or abs(slope) * max(x_star, 0.0) <= 1e-12 * abs(t_value)
+    if not flat or (x_star == 0 and slope != 0):
+        monotonic = "increasing" if slope > 0 else "decreasing"
+    else:  # flat at the target: the answer is where the flat stretch ends
+        x_star, monotonic = _off_the_plateau(
+            formula, unknown, problem, values, t_value, x_star, bound, entry, span
         )
-    monotonic = "increasing" if slope > 0 else "decreasing"
     direction = _direction(monotonic, bound)
-    if entry.domain in ("fraction", "unit_interval") and x_star > 1 + 1e-12:
-        interval = "(0, 1]" if entry.domain == "fraction" else "[0, 1]"
-        raise InfeasibleError(
-            f"{where}: it would need {unknown} = {text_number(x_star, 4)}, but {unknown} is a "
-            f"fraction in {interval} ({entry.meaning})"
-        )
-    pieces = not_unique(problem, values, t_value, bound, entry)
+    crossing = x_star  # where the formula meets the target, reported as the exact answer
+    x_star = _within(problem, values, t_value, x_star, bound, direction, where, entry, span)
+    pieces = not_unique(problem, values, t_value, bound, entry, span)
     if pieces is not None:
         shown = "; ".join(
             f"{text_number(a, 4, exact=entry.integer)} to {text_number(b, 4, exact=entry.integer)}"
@@ -221,18 +225,32 @@ def solve(
             f"(over {unknown}'s usual range); fix the other inputs, or choose within a range"
         )
     answer, rounding = _round(entry, x_star, direction)
-    if entry.integer:
-        least = 0.0 if entry.domain == "nonnegative" else 1.0
+    if not entry.integer:
+        answer = safe_real(problem, values, answer, t_value, bound, direction)
+    else:
         answer, rounding = safe_whole(
-            problem, values, answer, t_value, bound, direction, rounding, least
+            problem, values, answer, t_value, bound, direction, rounding, span.lower, span.upper
         )
-    if entry.integer and answer < 1 and entry.domain != "nonnegative":
-        smallest = float(problem.f(*_args(problem, values, 1.0)))
+        if answer > span.upper:
+            at_most = float(problem.f(*_args(problem, values, span.upper)))
+            raise InfeasibleError(
+                f"{where}: even {unknown} = {text_number(span.upper, 4, exact=True)} gives "
+                f"{formula.name} = {format_quantity(Q_(at_most, formula.unit), sig=4)}, "
+                f"{'above' if at_most > t_value else 'below'} {format_quantity(target_q, sig=4)}"
+                f", and {unknown} can be no larger ({_limits(entry, span)})"
+            )
+    if entry.integer and answer < span.lower:
+        least = max(span.lower, 1.0)
+        smallest = float(problem.f(*_args(problem, values, least)))
         raise InfeasibleError(
-            f"{where}: even {unknown} = 1 gives {formula.name} = "
-            f"{format_quantity(Q_(smallest, formula.unit), sig=4)}, "
+            f"{where}: even {unknown} = {text_number(least, 4, exact=True)} gives "
+            f"{formula.name} = {format_quantity(Q_(smallest, formula.unit), sig=4)}, "
             f"{'above' if smallest > t_value else 'below'} {format_quantity(target_q, sig=4)}: "
-            f"no whole {unknown} meets the target"
+            + (
+                f"no whole {unknown} meets the target"
+                if not span.reasons
+                else f"and {unknown} can be no smaller ({_limits(entry, span, 'at least')})"
+            )
         )
     check_value = float(problem.f(*_args(problem, values, answer)))
     check = Q_(check_value, formula.unit)
@@ -244,7 +262,7 @@ def solve(
         bound=bound,
         method=method,
         rearranged=rearranged,
-        exact=Q_(x_star, entry.pint_unit),
+        exact=Q_(crossing, entry.pint_unit),
         value=Q_(int(answer) if entry.integer else answer, entry.pint_unit),
         direction=direction,
         monotonic=monotonic,
@@ -253,6 +271,94 @@ def solve(
         given={k: float(v) for k, v in converted.items()},
         keep=keep,
     )
+
+
+def _limits(entry: Any, span: Span, side: str = "at most") -> str:
+    """Why the unknown's range ends where it does on one ``side``, as a user reads it."""
+    reasons = [r for r in span.reasons if r.startswith(side)]
+    if entry.domain in ("fraction", "unit_interval") and side == "at most":
+        interval = "(0, 1]" if entry.domain == "fraction" else "[0, 1]"
+        reasons.insert(0, f"a fraction in {interval} ({entry.meaning})")
+    return "; ".join(reasons) or entry.meaning
+
+
+def _within(
+    problem: _Problem,
+    values: dict[str, float],
+    target: float,
+    x_star: float,
+    bound: Bound,
+    direction: str,
+    where: str,
+    entry: Any,
+    span: Span,
+) -> float:
+    """``x_star`` when the unknown may take it; else the end of its range when that end meets
+    the bound (the largest causal factor, 1, that keeps a budget a flat max settles; a root
+    1 + 1e-15 from a singular closed form), else the refusal saying what limits it."""
+    # a whole answer just below its smallest value is rounding's to settle (0.71 GPUs: 1)
+    lowest = span.lower - 1 if entry.integer else span.lower
+    for end, beyond, towards, side in (
+        (span.upper, x_star > span.upper * (1 + 1e-12), "largest", "at most"),
+        (span.lower, x_star < lowest * (1 - 1e-12), "smallest", "at least"),
+    ):
+        if not beyond:
+            continue
+        at_end = float(problem.f(*_args(problem, values, end)))
+        on_target = abs(at_end - target) <= 1e-9 * abs(target)
+        meets = at_end <= target if bound == "at_most" else at_end >= target
+        if on_target or (direction == towards and meets):
+            return end
+        raise InfeasibleError(
+            f"{where}: it would need {entry.name} = {text_number(x_star, 4)}, but {entry.name} "
+            f"is {_limits(entry, span, side)}"
+        )
+    return x_star
+
+
+def _off_the_plateau(
+    formula: Formula,
+    unknown: str,
+    problem: _Problem,
+    values: dict[str, float],
+    target: float,
+    x_star: float,
+    bound: Bound,
+    entry: Any,
+    span: Span,
+) -> tuple[float, str]:
+    """:func:`~llmphys.engine.roots.plateau_edge`, its refusals worded for the user."""
+    where = f"solve {formula.name} for {unknown}"
+    value = format_quantity(Q_(target, formula.unit), sig=4)
+    try:
+        return plateau_edge(problem, values, target, x_star, bound, entry, span)
+    except FlatError as flat:
+        lo, hi = (text_number(e, 4, exact=entry.integer) for e in flat.edges)
+        if flat.kind == "constant":
+            steps = problem.expr.has(sympy.ceiling, sympy.floor)
+            raise NotUniqueError(
+                f"{where}: {formula.name} does not change with {unknown} at these values (it "
+                f"is {value} for every {unknown}"
+                + (", or rounds with ceiling or floor so that it is a staircase" if steps else "")
+                + f"): every {unknown} or none meets the target, not one; give {unknown} or "
+                "change the other inputs"
+            ) from None
+        if flat.kind == "valley":
+            raise NotUniqueError(
+                f"{where}: {formula.name} is flat at {value} around {unknown} = "
+                f"{text_number(x_star, 4)} and moves the same way on both sides: it is not "
+                f"monotonic in {unknown}, so the answer is not one value; sweep {unknown}"
+            ) from None
+        if flat.kind == "interval":
+            raise NotUniqueError(
+                f"{where}: every {unknown} from {lo} to {hi} gives {formula.name} = {value} "
+                "exactly (it is flat there): the answer is not one value; ask for at most or "
+                "at least the target"
+            ) from None
+        raise NotUniqueError(
+            f"{where}: {formula.name} stays at {value} for every {unknown} from {lo} to {hi}: "
+            f"there is no {'largest' if hi == 'inf' else 'smallest'} {unknown}"
+        ) from None
 
 
 def _symbolic_answer(

@@ -1,0 +1,77 @@
+"""Inputs that bound each other: more experts per token than experts is not a model.
+
+Each :data:`RELATIONS` entry says one glossary input can never exceed another, and why.  A
+call, derivation or sweep whose values break one is refused naming both values
+(:func:`check_relations`), and ``solve`` searches for an unknown only where the given values
+allow it (:func:`bounds_for`): the largest ``n_experts`` that keeps ``experts_touched`` under a
+budget is at least ``experts_per_token``, the largest ``pp`` at most ``layers``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from llmphys.errors import InputError
+
+__all__ = ["RELATIONS", "Relation", "bounds_for", "check_relations"]
+
+
+class Relation(NamedTuple):
+    """``smaller`` <= ``larger``, because ``why``."""
+
+    smaller: str
+    larger: str
+    why: str
+
+
+RELATIONS: tuple[Relation, ...] = (
+    Relation("experts_per_token", "n_experts", "a token is routed to at most every expert"),
+    Relation("ep", "n_experts", "each expert-parallel rank holds at least one expert"),
+    Relation("n_kv_heads", "n_heads", "each KV head serves one query head or more"),
+    Relation("tp", "n_heads", "each tensor-parallel rank holds at least one attention head"),
+    Relation("pp", "layers", "each pipeline stage holds at least one layer"),
+    Relation("moe_layers", "layers", "the mixture-of-experts layers are some of the layers"),
+    Relation("dense_layers", "layers", "the dense layers are some of the layers"),
+    Relation("global_layers", "layers", "the global-attention layers are some of the layers"),
+    Relation("local_layers", "layers", "the local-attention layers are some of the layers"),
+    Relation("n_microbatches", "batch", "each micro-batch holds at least one sequence"),
+)
+
+
+def _shown(value: Any) -> str:
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    return "an array"
+
+
+def check_relations(values: Mapping[str, Any], where: str) -> None:
+    """Refuse ``values`` (numbers or arrays, in glossary units) that break a relation."""
+    for rel in RELATIONS:
+        if rel.smaller not in values or rel.larger not in values:
+            continue
+        small = np.asarray(values[rel.smaller], dtype=float)
+        large = np.asarray(values[rel.larger], dtype=float)
+        if np.any(small > large):
+            raise InputError(
+                f"{where}: {rel.smaller}={_shown(small)} exceeds {rel.larger}={_shown(large)}, "
+                f"but {rel.why}: the inputs contradict each other"
+            )
+
+
+def bounds_for(unknown: str, values: Mapping[str, float]) -> tuple[float, float, list[str]]:
+    """The range the given ``values`` leave ``unknown`` (lower, upper) and the reasons, as
+    ``"experts_per_token = 8 (a token is routed to at most every expert)"``."""
+    lower, upper, reasons = 0.0, math.inf, []
+    for rel in RELATIONS:
+        if rel.larger == unknown and rel.smaller in values:
+            lower = max(lower, float(values[rel.smaller]))
+            reasons.append(f"at least {rel.smaller} = {float(values[rel.smaller]):g} ({rel.why})")
+        if rel.smaller == unknown and rel.larger in values:
+            upper = min(upper, float(values[rel.larger]))
+            reasons.append(f"at most {rel.larger} = {float(values[rel.larger]):g} ({rel.why})")
+    return lower, upper, reasons
