@@ -28,6 +28,8 @@ __all__ = ["UnitSymbol", "as_numbers", "expression_unit", "same_unit", "unit_sym
 
 # relative tolerance when deciding that two units have the same scale
 _SCALE_RTOL = 1e-12
+# the largest root a quantity with units may be taken to (x**(1/12)); 1e-300 is no root
+_MAX_ROOT = 12
 
 
 class UnitSymbol(sympy.Symbol):
@@ -157,6 +159,19 @@ def expression_unit(
                 else:
                     frac = Fraction(str(exponent)) if exponent.is_Rational else None
                     power = float(frac) if frac is not None else float(exponent)
+                    simple = Fraction(power).limit_denominator(_MAX_ROOT)
+                    if base_unit != dimensionless and (
+                        abs(power - float(simple)) > 1e-12 * abs(power) or simple == 0
+                    ):
+                        raise UnitError(
+                            f"{where}: in {show(e)}, {show(base)} is {_dim(base_unit)} "
+                            f"({_unit_text(base_unit)}), and a quantity in a unit can only be "
+                            f"raised to a whole power or a simple root (1/2, 1/3, 3/2), not "
+                            f"{show(exponent)}",
+                            base_unit,
+                            dimensionless,
+                            [(show(base), _unit_text(base_unit), _dim(base_unit))],
+                        )
                 return base_unit**power
             exp_unit = walk(exponent)
             for part, unit in ((exponent, exp_unit), (base, base_unit)):

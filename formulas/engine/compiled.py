@@ -75,6 +75,10 @@ def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callab
     broadcast shape of the arguments (even where the expression ignores one of them).
     """
     body = as_numbers(expr)
+    # whole literals beyond int64 would reach numpy as Python ints (object arrays, which
+    # ufuncs such as log refuse): float64 is what the numbers compute in anyway
+    big = {i: sympy.Float(i) for i in body.atoms(sympy.Integer) if abs(i) > 2**53}
+    body = body.xreplace(big) if big else body
     # modules="numpy" picks SymPy's NumPyPrinter and the namespace its output needs
     # (Min/Max print as functools.reduce over numpy.minimum/maximum, which broadcast)
     fn = sympy.lambdify(list(args), body, modules="numpy", cse=True)

@@ -24,6 +24,7 @@ Renderings of one Derivation: ``str()`` (aligned text for terminals), ``_repr_la
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -331,8 +332,10 @@ def derive(
         binary=binary,
         sig=sig,
     )
-    if not made.is_partial:  # the refusal a call makes: no inf, NaN or negative size shown
-        finite(formula, float(made.top.value), converted)
+    value = made.top.value
+    if not value.free_symbols:  # the refusal a call makes: no inf, NaN, negative or complex
+        number = complex(value) if value.is_finite is not False else complex(math.nan)
+        finite(formula, number.real if number.imag == 0 else math.nan, converted)
     return made
 
 
@@ -432,11 +435,17 @@ class _Builder:
             part_values[sym] = self.visit(part.formula, child_env, depth + 1, notes, shown)
         own = f.as_numbers(f.expr)
         leaf_values = {s: env[s] for s in own.free_symbols if s in env}
+        if _huge_power(own, {**part_values, **leaf_values}):
+            # 8 ** 70e9 in whole numbers would build a number of 63e9 digits: in floats it
+            # overflows, and the result is refused as a call refuses it
+            leaf_values = {s: sympy.Float(v) if v.is_Number else v for s, v in leaf_values.items()}
         # values given to a part's inputs (``.at(bytes=b * byte / element)``) carry unit
         # constants of their own
         value = as_numbers(own.xreplace({**part_values, **leaf_values}))
         if not value.is_Number:
             value = sympy.simplify(value)
+            if value.is_number:  # no symbol left, but a constant (e, pi): its decimal value
+                value = value.evalf()
         step.value = value
         step.substituted = self._substituted(f, part_values, leaf_values, value)
         self.order.append(step)
@@ -465,3 +474,12 @@ class _Builder:
         if body.text == result.text:
             return result
         return Rendered(f"{body.latex} = {result.latex}", f"{body.text} = {result.text}")
+
+
+def _huge_power(expr: sympy.Expr, values: dict[sympy.Symbol, sympy.Expr]) -> bool:
+    """Whether a power in ``expr`` gets an exponent above 10,000 from ``values``."""
+    for power in expr.atoms(sympy.Pow):
+        exponent = power.exp.xreplace(values)
+        if exponent.is_number and exponent.is_finite is not False and abs(exponent) > 10_000:
+            return True
+    return False

@@ -128,8 +128,10 @@ def readable_unit(q: pint.Quantity, binary: bool = False) -> str:
 
 
 def readable(q: pint.Quantity, binary: bool = False) -> pint.Quantity:
-    """``q`` converted to :func:`readable_unit`."""
-    return q.to(readable_unit(q, binary))
+    """``q`` converted to :func:`readable_unit` (as it is when that is its own unit: a
+    pretty-printed unit such as ``b⁰⋅⁵`` is for reading, not for pint to parse back)."""
+    unit = readable_unit(q, binary)
+    return q if unit == f"{q.units:~P}" else q.to(unit)
 
 
 def format_quantity(

@@ -110,8 +110,20 @@ def _closed_form(
             found = sympy.solve(sympy.Eq(expr.xreplace({x: relaxed}), target), relaxed)
     except (NotImplementedError, TypeError, ValueError, OverBudget):
         return None  # the numeric root finder answers instead
-    roots = [_tidy(r.xreplace({relaxed: x})) for r in found if not r.has(relaxed)]
+    roots = [
+        _tidy(r.xreplace({relaxed: x}))
+        for r in found
+        if not r.has(relaxed) and _COMPUTABLE.issuperset(type(g) for g in r.atoms(sympy.Function))
+    ]
     return roots or None
+
+
+#: the functions a closed-form root may use and still compile to numpy (x^x = t needs
+#: Lambert's W, which numpy lacks: the numeric root finder answers instead)
+_COMPUTABLE = frozenset(
+    {sympy.Min, sympy.Max, sympy.ceiling, sympy.floor, sympy.log, sympy.exp, sympy.Abs,
+     sympy.Piecewise}
+)  # fmt: skip
 
 
 #: the highest power of the unknown worth a closed form (a quartic still has one)
