@@ -479,3 +479,27 @@ def test_a_time_budget_ends_runaway_work_and_keeps_an_outer_limit():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def test_zero_is_an_answer_where_zero_is_allowed():
+    # issue 16 (3): answers of 0 were never returned for inputs allowed to be 0
+    f = F.registry["exposed_comm_time"]
+    values = dict(layers=80, batch=1, hidden=8192, act_bytes=2, tp=2, pp=2, ep=2,
+                  n_microbatches=1, link_bandwidth=300e9, link_latency=6e-7)  # fmt: skip
+    whole = f(**values, comm_overlap=0)
+    s = F.solve(f, "comm_overlap", target=whole, **values)
+    assert s.value.magnitude == 0 and s.direction == "smallest"  # no overlap needed
+    g = F.registry["logit_positions"]
+    s = F.solve(g, "prompt_logprobs", target=Q_(1, "token"), prompt_len=34)
+    assert s.value.magnitude == 0 and s.direction == "largest"  # the last position only
+
+
+def test_an_inexact_root_gives_the_tight_whole_answer():
+    # issue 16 (3): stage_comm_time for hidden answered 355 when 354 meets the bound
+    f = F.registry["stage_comm_time"]
+    values = {k: v for k, v in (f.takes(F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, pp=2)
+              .values_for("stage_comm_time"))).items() if k != "hidden"}  # fmt: skip
+    target = f(**values, hidden=354)
+    s = F.solve(f, "hidden", target=target, **values)
+    assert s.value.magnitude == 354 and s.direction == "largest"
+    assert f(**values, hidden=355).magnitude > target.magnitude
