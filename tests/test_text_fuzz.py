@@ -6,8 +6,8 @@ memory limit.
 The texts mix what users type with what breaks parsers and computer algebra: glossary names,
 unit constants, unknown and near-miss names, numbers from 0 to 1e400, huge exponents, deep
 nesting, functions inside and outside the whitelist, and junk characters.  The cases are drawn
-with a fixed seed, so every run tries the same ones; they run in a forked child with its address
-space limited (``RLIMIT_AS``), so a case that tries to build a huge number fails as a
+with a fixed seed, so every run tries the same ones; they run in a child interpreter with its
+address space limited (``RLIMIT_AS``), so a case that tries to build a huge number fails as a
 ``MemoryError`` there instead of taking the machine.
 """
 
@@ -140,11 +140,11 @@ def _child(sources: list[str], out: Any) -> None:
     out.put(("done", dict(stats)))
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="fork and RLIMIT_AS")
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and /proc")
 def test_random_formula_text_is_refused_or_computed():
     rng = random.Random(SEED)
     sources = [text(rng) for _ in range(CASES)]
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads
     out = context.Queue()
     child = context.Process(target=_child, args=(sources, out))
     child.start()
