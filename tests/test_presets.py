@@ -330,8 +330,9 @@ def test_a_model_built_by_hand():
          "global_layers = 3 + 2 must equal layers = 4"),
         ({"layers": 4, "moe_layers": 3}, [], "model 'toy': moe_layers = 3 must equal layers = 4 "
          "when no layer is dense"),
-        ({"n_experts": 4, "experts_per_token": 8}, [], "model 'toy': experts_per_token = 8 is "
-         "more than n_experts = 4"),
+        ({"n_experts": 4, "experts_per_token": 8}, [], "model 'toy': experts_per_token=8 "
+         "exceeds n_experts=4, but a token is routed to at most every expert: the inputs "
+         "contradict each other"),
         ({}, ["moe", "sliding"], "model 'toy': unknown feature 'sliding'; did you mean "
          "'sliding_window'?"),
         ({}, ["qkv_bias", "attention_sinks"], "model 'toy': features give 'attention_params' two "

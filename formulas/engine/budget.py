@@ -1,5 +1,7 @@
 """A time budget for symbolic work that can run away: SymPy factoring a high-degree polynomial
-or simplifying a deep expression has no bound of its own.
+or simplifying a deep expression has no bound of its own.  And the one work no timer stops:
+:func:`huge_exponent` tells when whole-number arithmetic would raise to a power so large that
+the integer power itself (C code, no signal handled) runs for hours.
 
 :func:`time_budget` raises :class:`OverBudget` inside the ``with`` block once ``seconds`` have
 passed (by ``SIGALRM``, so only in the main thread of a Unix process; elsewhere the block runs
@@ -12,11 +14,16 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["OverBudget", "time_budget"]
+import sympy
+
+__all__ = ["EXACT_POWER_LIMIT", "OverBudget", "huge_exponent", "time_budget"]
+
+#: the largest exponent exact arithmetic may raise to (8 ** 70e9 has 63e9 digits)
+EXACT_POWER_LIMIT = 10_000
 
 
 class OverBudget(Exception):  # noqa: N818 - a signal, not an error users see
@@ -48,3 +55,16 @@ def time_budget(seconds: float) -> Iterator[None]:
         if outer_left:
             left = outer_left - (time.monotonic() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+
+
+def huge_exponent(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> bool:
+    """Whether a power in ``expr`` gets an exponent above :data:`EXACT_POWER_LIMIT` once the
+    symbols take ``values`` (numbers or SymPy numbers): then compute in floats, not exactly."""
+    for power in expr.atoms(sympy.Pow):
+        if not power.exp.free_symbols:
+            continue
+        exponent = power.exp.xreplace({s: sympy.sympify(v) for s, v in values.items()})
+        finite = exponent.is_number and exponent.is_finite is not False
+        if finite and abs(exponent) > EXACT_POWER_LIMIT:
+            return True
+    return False

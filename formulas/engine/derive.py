@@ -32,6 +32,7 @@ import pint
 import sympy
 
 from llmphys.engine.binding import finite
+from llmphys.engine.budget import huge_exponent
 from llmphys.engine.docs import rationale
 from llmphys.engine.formatting import format_quantity
 from llmphys.engine.printing import to_latex, to_text
@@ -435,7 +436,7 @@ class _Builder:
             part_values[sym] = self.visit(part.formula, child_env, depth + 1, notes, shown)
         own = f.as_numbers(f.expr)
         leaf_values = {s: env[s] for s in own.free_symbols if s in env}
-        if _huge_power(own, {**part_values, **leaf_values}):
+        if huge_exponent(own, {**part_values, **leaf_values}):
             # 8 ** 70e9 in whole numbers would build a number of 63e9 digits: in floats it
             # overflows, and the result is refused as a call refuses it
             leaf_values = {s: sympy.Float(v) if v.is_Number else v for s, v in leaf_values.items()}
@@ -475,11 +476,3 @@ class _Builder:
             return result
         return Rendered(f"{body.latex} = {result.latex}", f"{body.text} = {result.text}")
 
-
-def _huge_power(expr: sympy.Expr, values: dict[sympy.Symbol, sympy.Expr]) -> bool:
-    """Whether a power in ``expr`` gets an exponent above 10,000 from ``values``."""
-    for power in expr.atoms(sympy.Pow):
-        exponent = power.exp.xreplace(values)
-        if exponent.is_number and exponent.is_finite is not False and abs(exponent) > 10_000:
-            return True
-    return False

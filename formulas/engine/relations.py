@@ -17,7 +17,7 @@ import numpy as np
 
 from llmphys.errors import InputError
 
-__all__ = ["RELATIONS", "Relation", "bounds_for", "check_relations"]
+__all__ = ["RELATIONS", "Bounds", "Relation", "bounds_for", "check_relations"]
 
 
 class Relation(NamedTuple):
@@ -52,26 +52,38 @@ def _shown(value: Any) -> str:
 def check_relations(values: Mapping[str, Any], where: str) -> None:
     """Refuse ``values`` (numbers or arrays, in glossary units) that break a relation."""
     for rel in RELATIONS:
-        if rel.smaller not in values or rel.larger not in values:
+        small, large = values.get(rel.smaller), values.get(rel.larger)
+        if small is None or large is None:
             continue
-        small = np.asarray(values[rel.smaller], dtype=float)
-        large = np.asarray(values[rel.larger], dtype=float)
-        if np.any(small > large):
+        if type(small) is float and type(large) is float:  # a call's scalars: no arrays
+            broken = small > large
+        else:
+            broken = bool(np.any(np.asarray(small, dtype=float) > np.asarray(large, dtype=float)))
+        if broken:
             raise InputError(
                 f"{where}: {rel.smaller}={_shown(small)} exceeds {rel.larger}={_shown(large)}, "
                 f"but {rel.why}: the inputs contradict each other"
             )
 
 
-def bounds_for(unknown: str, values: Mapping[str, float]) -> tuple[float, float, list[str]]:
-    """The range the given ``values`` leave ``unknown`` (lower, upper) and the reasons, as
-    ``"experts_per_token = 8 (a token is routed to at most every expert)"``."""
-    lower, upper, reasons = 0.0, math.inf, []
+class Bounds(NamedTuple):
+    """What the given values leave an unknown: ``lower`` <= it <= ``upper``, each end with
+    its reasons (``"experts_per_token = 8 (a token is routed to at most every expert)"``)."""
+
+    lower: float
+    upper: float
+    why_lower: tuple[str, ...]
+    why_upper: tuple[str, ...]
+
+
+def bounds_for(unknown: str, values: Mapping[str, float]) -> Bounds:
+    """The range the given ``values`` leave ``unknown``, and why."""
+    lower, upper, why_lower, why_upper = 0.0, math.inf, [], []
     for rel in RELATIONS:
         if rel.larger == unknown and rel.smaller in values:
             lower = max(lower, float(values[rel.smaller]))
-            reasons.append(f"at least {rel.smaller} = {float(values[rel.smaller]):g} ({rel.why})")
+            why_lower.append(f"{rel.smaller} = {float(values[rel.smaller]):g} ({rel.why})")
         if rel.smaller == unknown and rel.larger in values:
             upper = min(upper, float(values[rel.larger]))
-            reasons.append(f"at most {rel.larger} = {float(values[rel.larger]):g} ({rel.why})")
-    return lower, upper, reasons
+            why_upper.append(f"{rel.larger} = {float(values[rel.larger]):g} ({rel.why})")
+    return Bounds(lower, upper, tuple(why_lower), tuple(why_upper))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import sympy
 
-from llmphys.engine.budget import OverBudget, time_budget
+from llmphys.engine.budget import OverBudget, huge_exponent, time_budget
 from llmphys.engine.compiled import compile_expression
 from llmphys.engine.relations import bounds_for
 from llmphys.engine.solution import Bound
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _ROOT_RTOL = 1e-9  # a root must give the target back to this relative tolerance
+_NOISE = 4 * 2.0**-52  # relative: two values nearer than four units in the last place tie
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,18 @@ class Span:
 
     lower: float  # inclusive, except 0 for a positive real (the unknown only approaches it)
     upper: float
-    reasons: tuple[str, ...] = ()
+    why_lower: tuple[str, ...] = ()  # the given values that set each end (empty: the domain)
+    why_upper: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, entry: Any, values: dict[str, float]) -> Span:
         lower = 0.0 if entry.zero_allowed else (1.0 if entry.integer else 0.0)
         upper = 1.0 if entry.domain in ("fraction", "unit_interval") else math.inf
-        low, high, reasons = bounds_for(entry.name, values)
+        given = bounds_for(entry.name, values)
+        low, high = given.lower, given.upper
         if entry.integer:
             low, high = math.ceil(low), (math.floor(high) if math.isfinite(high) else high)
-        return cls(max(lower, low), min(upper, high), tuple(reasons))
+        return cls(max(lower, low), min(upper, high), given.why_lower, given.why_upper)
 
     @property
     def probe_floor(self) -> float:
@@ -153,6 +156,13 @@ def _args(problem: _Problem, values: dict[str, float], x: float) -> list[float]:
     return [x if s == problem.x else values[s.name] for s in problem.args[:-1]]
 
 
+def _value(problem: _Problem, values: dict[str, float], x: float) -> float:
+    """The formula at ``x`` (the other inputs at ``values``): inf or NaN where it overflows
+    or means nothing, without a warning."""
+    with np.errstate(all="ignore"):
+        return float(problem.f(*_args(problem, values, x)))
+
+
 def _slope(problem: _Problem, values: dict[str, float], x: float) -> float:
     """df/dx at ``x``: the compiled derivative, or a central difference where SymPy's
     derivative cannot be compiled (a step function such as ``ceiling``)."""
@@ -160,8 +170,8 @@ def _slope(problem: _Problem, values: dict[str, float], x: float) -> float:
         with np.errstate(all="ignore"):
             return float(problem.dfdx(*_args(problem, values, x)))
     h = max(abs(x), 1.0) * 1e-6
-    hi = float(problem.f(*_args(problem, values, x + h)))
-    lo = float(problem.f(*_args(problem, values, max(x - h, x / 2))))
+    hi = _value(problem, values, x + h)
+    lo = _value(problem, values, max(x - h, x / 2))
     return (hi - lo) / (x + h - max(x - h, x / 2))
 
 
@@ -185,7 +195,7 @@ def _root(
             value = fn(*args)
         if not np.isfinite(value) or value <= 0:
             continue
-        got = float(problem.f(*_args(problem, values, float(value))))
+        got = _value(problem, values, float(value))
         if abs(got - target) <= _ROOT_RTOL * abs(target):
             found.append((float(value), "symbolic"))
     if not found:
@@ -199,8 +209,7 @@ def _root(
         if root is not None:
             found.append((root, "numeric"))
     if entry.zero_allowed and lower == 0:
-        with np.errstate(all="ignore"):
-            at_zero = float(problem.f(*_args(problem, values, 0.0)))
+        at_zero = _value(problem, values, 0.0)
         if abs(at_zero - target) <= _ROOT_RTOL * abs(target):
             found.append((0.0, "numeric"))
     if not found:
@@ -216,8 +225,7 @@ def _bracketed(
     from scipy.optimize import brentq
 
     def g(x: float) -> float:
-        with np.errstate(all="ignore"):
-            return float(problem.f(*_args(problem, values, x))) - target
+        return _value(problem, values, x) - target
 
     g_lo = g(lo)
     while not math.isfinite(g_lo) and lo < 1e30:  # below where the formula means anything
@@ -274,12 +282,11 @@ def plateau_edge(
     least, probe_floor = span.lower, span.probe_floor
 
     def f(at: float) -> float:
-        with np.errstate(all="ignore"):
-            return float(problem.f(*_args(problem, values, at)))
+        return _value(problem, values, at)
 
-    def leaves(at: float) -> bool:  # off the target by more than float noise (4 ulps)
+    def leaves(at: float) -> bool:  # off the target by more than float noise
         got = f(at)
-        return not math.isfinite(got) or abs(got - target) > 8.9e-16 * abs(target)
+        return not math.isfinite(got) or abs(got - target) > _NOISE * abs(target)
 
     def away(grow: float) -> float | None:
         """The first value, doubling (or halving) from ``x``, where the formula is off the
@@ -404,8 +411,10 @@ def meets_exactly(
     a large whole answer hides a violation."""
     if bound == "equal":
         return True
-    value = float(problem.f(*_args(problem, values, x)))
-    if max(abs(value), abs(target), abs(x)) >= 2.0**52 and _cheap_exactly(problem, values, x):
+    value = _value(problem, values, x)
+    at = {s: x if s == problem.x else values[s.name] for s in problem.args[:-1]}
+    # exactly unless a power would get a huge exponent (B = 1e300 in (1 - k/E)^(B-1))
+    if max(abs(value), abs(target), abs(x)) >= 2.0**52 and not huge_exponent(problem.expr, at):
         subs = {s: sympy.Rational(repr(values[s.name])) for s in problem.args[:-1]
                 if s != problem.x}  # fmt: skip
         subs[problem.x] = sympy.Rational(repr(x))
@@ -421,18 +430,6 @@ def meets_exactly(
 
 #: seconds rational arithmetic may take to check one whole answer before floats decide
 EXACT_SECONDS = 1.0
-
-
-def _cheap_exactly(problem: _Problem, values: dict[str, float], x: float) -> bool:
-    """Whether the formula can be evaluated in rationals: no power whose exponent is a given
-    value or the unknown above 10,000 (``(1 - k/E)^(B-1)`` at B = 1e300 would build a number
-    of 1e300 digits, in C code no time budget interrupts)."""
-    for power in problem.expr.atoms(sympy.Pow):
-        for sym in power.exp.free_symbols:
-            at = x if sym == problem.x else values.get(sym.name, 0.0)
-            if abs(at) > 1e4:
-                return False
-    return True
 
 
 def safe_real(

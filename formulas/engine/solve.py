@@ -31,9 +31,9 @@ from llmphys.engine.elasticities import elasticities
 from llmphys.engine.feasibility import _infeasible_message
 from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.roots import (
+    _ROOT_RTOL,
     FlatError,
     Span,
-    _args,
     _assert_bound,
     _chosen_root,
     _direction,
@@ -43,6 +43,7 @@ from llmphys.engine.roots import (
     _root,
     _round,
     _slope,
+    _value,
     not_unique,
     plateau_edge,
     safe_real,
@@ -232,7 +233,7 @@ def solve(
             problem, values, answer, t_value, bound, direction, rounding, span.lower, span.upper
         )
         if answer > span.upper:
-            at_most = float(problem.f(*_args(problem, values, span.upper)))
+            at_most = _value(problem, values, span.upper)
             raise InfeasibleError(
                 f"{where}: even {unknown} = {text_number(span.upper, 4, exact=True)} gives "
                 f"{formula.name} = {format_quantity(Q_(at_most, formula.unit), sig=4)}, "
@@ -241,18 +242,18 @@ def solve(
             )
     if entry.integer and answer < span.lower:
         least = max(span.lower, 1.0)
-        smallest = float(problem.f(*_args(problem, values, least)))
+        smallest = _value(problem, values, least)
         raise InfeasibleError(
             f"{where}: even {unknown} = {text_number(least, 4, exact=True)} gives "
             f"{formula.name} = {format_quantity(Q_(smallest, formula.unit), sig=4)}, "
             f"{'above' if smallest > t_value else 'below'} {format_quantity(target_q, sig=4)}: "
             + (
                 f"no whole {unknown} meets the target"
-                if not span.reasons
+                if not span.why_lower
                 else f"and {unknown} can be no smaller ({_limits(entry, span, 'at least')})"
             )
         )
-    check_value = float(problem.f(*_args(problem, values, answer)))
+    check_value = _value(problem, values, answer)
     check = Q_(check_value, formula.unit)
     _assert_bound(formula, unknown, answer, check_value, t_value, bound, rounding)
     return Solution(
@@ -275,7 +276,8 @@ def solve(
 
 def _limits(entry: Any, span: Span, side: str = "at most") -> str:
     """Why the unknown's range ends where it does on one ``side``, as a user reads it."""
-    reasons = [r for r in span.reasons if r.startswith(side)]
+    given = span.why_upper if side == "at most" else span.why_lower
+    reasons = [f"{side} {why}" for why in given]
     if entry.domain in ("fraction", "unit_interval") and side == "at most":
         interval = "(0, 1]" if entry.domain == "fraction" else "[0, 1]"
         reasons.insert(0, f"a fraction in {interval} ({entry.meaning})")
@@ -304,8 +306,8 @@ def _within(
     ):
         if not beyond:
             continue
-        at_end = float(problem.f(*_args(problem, values, end)))
-        on_target = abs(at_end - target) <= 1e-9 * abs(target)
+        at_end = _value(problem, values, end)
+        on_target = abs(at_end - target) <= _ROOT_RTOL * abs(target)
         meets = at_end <= target if bound == "at_most" else at_end >= target
         if on_target or (direction == towards and meets):
             return end

@@ -30,6 +30,7 @@ import sympy
 
 from llmphys.engine import Formula, glossary, registry
 from llmphys.engine.binding import preset_values
+from llmphys.engine.relations import check_relations
 from llmphys.engine.variants import FEATURES, Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.precisions import PRECISIONS, WEIGHT_CLASSES
@@ -174,11 +175,7 @@ class Model:
                 f"{where}: moe_layers = {v['moe_layers']:g} must equal layers = "
                 f"{v.get('layers', 0):g} when no layer is dense"
             )
-        if v.get("experts_per_token", 0) > v.get("n_experts", float("inf")):
-            raise InputError(
-                f"{where}: experts_per_token = {v['experts_per_token']:g} is more than "
-                f"n_experts = {v['n_experts']:g}"
-            )
+        check_relations(v, where)  # k <= E, n_kv <= n_heads, MoE layers <= layers, ...
 
     # ------------------------------------------------------------------------- identity
     @property
