@@ -23,13 +23,19 @@ class _Reader:
     family: str
     assumptions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the family's own names of the usual fields (``{"num_hidden_layers": "num_layers"}``)
+    fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
         return f"{self.family} config"
 
+    def name_of(self, key: str) -> str:
+        """The family's name of the usual field ``key``."""
+        return self.fields.get(key, key)
+
     def has(self, key: str) -> bool:
-        return self.config.get(key) is not None
+        return self.config.get(self.name_of(key)) is not None
 
     def _check_int(self, key: str, value: Any, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -50,6 +56,7 @@ class _Reader:
 
     def size(self, key: str, what: str, minimum: int = 1) -> int:
         """A required whole number."""
+        key = self.name_of(key)
         if key not in self.config:
             raise ConfigError(
                 f"{self.where}: missing field {key!r} ({what}); it has no default, "
@@ -60,6 +67,7 @@ class _Reader:
     def size_or(self, key: str, default: int, how: str, minimum: int = 1) -> int:
         """A whole number, or ``default`` (reported as ``how``) when the config does not give
         it."""
+        key = self.name_of(key)
         if self.config.get(key) is None:
             self.assumptions.append(f"{key} not given: {how}")
             return default
@@ -67,6 +75,7 @@ class _Reader:
 
     def nullable_int(self, key: str, what: str) -> int | None:
         """A whole number or ``null``; the key itself must be present."""
+        key = self.name_of(key)
         if key not in self.config:
             raise ConfigError(
                 f"{self.where}: missing field {key!r} ({what}; null is allowed); it has no "
@@ -77,6 +86,7 @@ class _Reader:
 
     def flag(self, key: str, default: bool, why: str) -> bool:
         """A boolean, or ``default`` (reported) when the config does not give it."""
+        key = self.name_of(key)
         if self.config.get(key) is None:
             self.assumptions.append(f"{key} not given: {default} ({why})")
             return default
@@ -86,6 +96,7 @@ class _Reader:
         return value
 
     def text(self, key: str, default: str, why: str) -> str:
+        key = self.name_of(key)
         if self.config.get(key) is None:
             self.assumptions.append(f"{key} not given: {default!r} ({why})")
             return default
@@ -94,6 +105,7 @@ class _Reader:
     def refuse(self, key: str, value: Any, why: str) -> None:
         """A setting llmphys cannot represent: refused rather than counted wrong (and a value
         of another kind refused too: ``"yes"`` is not read as false)."""
+        key = self.name_of(key)
         given = self.config.get(key)
         if given is not None and type(given) is not type(value):
             kind = "true or false" if isinstance(value, bool) else type(value).__name__
