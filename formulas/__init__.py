@@ -29,6 +29,7 @@ from llmphys import (  # noqa: F401
     parallel_time,
     param_counts,
     roofline,
+    sparse_attention,
     symbols,
     weight_precision,
 )

@@ -15,6 +15,10 @@ __all__ = ["LAYOUT", "MIXED_WEIGHTS", "OUTPUT_HEAD"]
 declare_feature("explicit_heads", "attention over n_h heads of an explicit head_dim")
 declare_feature("mla", "multi-head latent attention (cached latent d_c + rotary key d_h^R)")
 declare_feature("mla_direct_query", "MLA without query compression (q_lora_rank null)")
+declare_feature(
+    "sparse_indexer",
+    "MLA with a lightning indexer choosing the top-k cached tokens per query (DSA)",
+)
 declare_feature("sliding_window", "sliding-window (local) layers interleaved with global ones")
 #: a known vocabulary: the output head is its own matmul, computed where logits are needed
 OUTPUT_HEAD = declare_feature(
@@ -25,11 +29,19 @@ declare_feature("qkv_bias", "biases on the q, k and v projections")
 declare_feature("attention_bias", "biases on the q, k, v and o projections")
 declare_feature("attention_sinks", "biases on q, k, v, o and a learned sink per head")
 declare_feature("qk_norm", "RMSNorm on queries and keys (head_dim each)")
+declare_feature(
+    "qk_norm_full", "norms over the whole query and key projections (n_h d_h, n_kv d_h)"
+)
+declare_feature("norm_bias", "LayerNorms with a bias (the final norm too)")
+# the feed-forward block
+declare_feature("plain_mlp", "an ungated feed-forward block (up and down projections)")
+declare_feature("mlp_bias", "biases on the feed-forward projections")
 # mixture of experts
 declare_feature("moe", "mixture of experts")
 declare_feature("dense_layers", "dense feed-forward blocks in some layers of the MoE model")
 declare_feature("expert_bias", "biases in the experts")
 declare_feature("router_bias", "a per-expert router bias")
+declare_feature("shared_expert_gate", "a one-output gate on the shared expert (Qwen2-MoE)")
 #: weights stored at more than one precision (experts, embeddings and the rest)
 MIXED_WEIGHTS = declare_feature(
     "mixed_weights",

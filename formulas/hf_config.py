@@ -1,8 +1,14 @@
 """Read a Hugging Face ``config.json`` into a :class:`~llmphys.presets.Model`.
 
-Supported families (dispatch on ``model_type``, each with its own key names): Llama, Mistral,
-Mixtral, Qwen2, Qwen3-MoE, DeepSeek-V2/V3, gpt-oss, Gemma 2 and Gemma 3 (``gemma3`` with a
-``text_config``, or ``gemma3_text``).
+Each supported ``model_type`` (:data:`SUPPORTED`) is a declaration of the architectural
+features it uses and the names of its fields (:mod:`llmphys.hf_families`), read by one path:
+dense and gated or plain feed-forward blocks, GQA/MQA/MHA or MLA attention with their bias and
+q/k-norm conventions, mixtures of experts under their many spellings and layer layouts (shared
+experts, dense leading layers, alternating layers), sliding windows and chunked attention,
+DeepSeek's sparse-attention indexer, the ``text_config`` of multimodal checkpoints.  A
+``model_type`` that is not declared but has a decoder's fields is read as a Llama-style decoder,
+and that assumption is listed; one with layers such a reading would count wrong (Mamba, linear
+attention, an indexer) is refused naming the field.
 
 Nothing is guessed silently:
 
@@ -38,7 +44,7 @@ from typing import Any
 
 from llmphys.errors import ConfigError, did_you_mean
 from llmphys.features import OUTPUT_HEAD
-from llmphys.hf_families import FAMILIES, read_family
+from llmphys.hf_families import FAMILIES, infer_family, read_family
 from llmphys.hf_reader import _context, _Reader, _released
 from llmphys.presets.model import Model
 
@@ -123,14 +129,20 @@ def model_from_config(
             f"config: field 'model_type' must be text (the architecture family); got "
             f"{json.dumps(family)[:80]}"
         )
-    if family not in FAMILIES:
-        raise ConfigError(
-            f"config: unsupported model_type {family!r}{did_you_mean(str(family), SUPPORTED)} "
-            f"(supported: {', '.join(SUPPORTED)})"
-        )
-    reader = _Reader(config, family)
+    declared, inferred = FAMILIES.get(family), []
+    if declared is None:
+        guess = infer_family(config, family)
+        if guess is None:
+            raise ConfigError(
+                f"config: unsupported model_type {family!r}{did_you_mean(str(family), SUPPORTED)}"
+                f" (supported: {', '.join(SUPPORTED)}), and its config lacks the fields of a "
+                "decoder (hidden_size, num_hidden_layers, num_attention_heads, vocab_size) to "
+                "read it by"
+            )
+        declared, inferred = guess
+    reader = _Reader(config, family, list(inferred), fields=declared.fields)
     try:
-        values, features = read_family(reader, FAMILIES[family])
+        values, features = read_family(reader, declared)
         features.append(OUTPUT_HEAD)  # the vocabulary is known: logits only where needed
         context_limit, context_source, context_original = _context(reader)
         if context_note and context_limit is not None:

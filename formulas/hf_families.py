@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from llmphys.errors import ConfigError
 from llmphys.hf_reader import (
@@ -30,7 +31,7 @@ from llmphys.hf_reader import (
     _window,
 )
 
-__all__ = ["Family", "Moe", "Window", "read_family"]
+__all__ = ["FAMILIES", "Family", "Moe", "Window", "infer_family", "read_family"]
 
 Hook = Callable[[_Reader, dict[str, int], list[str]], None]
 
@@ -58,6 +59,10 @@ class Moe:
     router_bias: bool | None = False
     expert_bias: bool = False
     first_k_default: int | None = None
+    #: shared experts every MoE layer has when no field counts them (Llama 4: 1)
+    shared_fixed: int | None = None
+    #: the field of the dense blocks' width (Llama 4: ``intermediate_size_mlp``)
+    dense_width: str = "intermediate_size"
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ class Window:
     ``kind``: ``"layer_types"`` (only an explicit ``layer_types`` list); ``"all"`` (every layer
     slides when ``sliding_window`` is set; ``default``: the window when the key is absent);
     ``"qwen"`` (``use_sliding_window`` with ``max_window_layers`` full layers); ``"every"``
-    (every ``every``-th layer global; ``field`` may give the period).
+    (every ``every``-th layer global; ``field`` may give the period); ``"chunked"`` (Llama 4:
+    the layers with rotary embeddings attend within chunks of ``attention_chunk_size``, every
+    ``every``-th layer is global without them, or as ``no_rope_layers`` lists).
     """
 
     kind: str = "layer_types"
@@ -87,7 +94,7 @@ class Family:
     derive_head_dim: bool = True
     bias: str | None = "attention_bias"
     bias_default: bool = False
-    bias_feature: str = "attention_bias"
+    bias_feature: str | tuple[str, ...] = "attention_bias"
     always: tuple[str, ...] = ()
     qk_norm: str | None = None
     norms_per_layer: int = 2
@@ -100,13 +107,15 @@ class Family:
     mlp_bias: str | None = "mlp_bias"
     hook: Hook | None = None
     notes: tuple[str, ...] = ()
+    #: who sets the defaults when not HF transformers' ``cls`` (a model's remote code)
+    defaults: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
 
     @property
     def transformers(self) -> str:
-        return _TRANSFORMERS.format(cls=self.cls)
+        return self.defaults or _TRANSFORMERS.format(cls=self.cls)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -119,7 +128,7 @@ def read_family(r: _Reader, family: Family) -> tuple[dict[str, int], list[str]]:
     if family.mla:
         _mla(r, v, features, family)
     else:
-        _heads(r, v, family.cls, derive_kv=family.derive_kv,
+        _heads(r, v, family.transformers, derive_kv=family.derive_kv,
                derive_head_dim=family.derive_head_dim)  # fmt: skip
         features.append("explicit_heads")
     features += family.always
@@ -137,13 +146,14 @@ def read_family(r: _Reader, family: Family) -> tuple[dict[str, int], list[str]]:
     v["norms_per_layer"] = family.norms_per_layer
     if family.norm_bias:
         features.append("norm_bias")
-    _tie(r, v, family.tie, family.cls)
+    _tie(r, v, family.tie, family.transformers)
     if family.bias is not None and r.flag(
         family.bias, family.bias_default, f"default of {family.transformers}"
     ):
         if family.mla:
             r.refuse(family.bias, True, "biases in MLA projections are not counted")
-        features.append(family.bias_feature)
+        bias = family.bias_feature
+        features += (bias,) if isinstance(bias, str) else bias
     if family.mlp_bias is not None:
         r.refuse(family.mlp_bias, True, "biases in the feed-forward block are not counted")
     if family.moe is not None:
@@ -209,6 +219,8 @@ def _shared_experts(r: _Reader, v: dict[str, int], moe: Moe, features: list[str]
             )
     elif moe.shared is not None:
         v["n_shared_experts"] = r.size(moe.shared, "shared experts per MoE layer", 0)
+    elif moe.shared_fixed is not None:
+        v["n_shared_experts"] = moe.shared_fixed
     else:
         v["n_shared_experts"] = 0
 
@@ -246,7 +258,7 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
         only = r.config.get("mlp_only_layers")
         if only is None:
             r.assumptions.append(
-                f"mlp_only_layers not given: [] (no dense-only layers; {family.cls})"
+                f"mlp_only_layers not given: [] (no dense-only layers; {family.transformers})"
             )
             only = []
         chosen = [i not in only and (i + 1) % step == 0 for i in range(layers)]
@@ -279,9 +291,7 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
     v["moe_layers"] = moe_count
     if moe_count < layers:
         v["dense_layers"] = layers - moe_count
-        v["intermediate_size"] = r.size(
-            "intermediate_size", "width of the dense feed-forward blocks"
-        )
+        v["intermediate_size"] = r.size(moe.dense_width, "width of the dense feed-forward blocks")
         features.append("dense_layers")
 
 
@@ -300,6 +310,9 @@ def _mla(r: _Reader, v: dict[str, int], features: list[str], family: Family) -> 
 
 def _windows(r: _Reader, v: dict[str, int], features: list[str], family: Family) -> None:
     w = family.window
+    if w.kind == "chunked":
+        _chunks(r, v, features, family)
+        return
     local = _layer_types(r, v["layers"])
     if local is None:
         if w.kind == "all":
@@ -314,9 +327,7 @@ def _windows(r: _Reader, v: dict[str, int], features: list[str], family: Family)
                         f"sliding_window not given: {w.default:,} on every layer (default of "
                         f"{family.transformers})"
                     )
-                    v.update(
-                        sliding_window=w.default, local_layers=v["layers"], global_layers=0
-                    )
+                    v.update(sliding_window=w.default, local_layers=v["layers"], global_layers=0)
                     features.append("sliding_window")
                     return
             local = v["layers"] if r.has("sliding_window") else 0
@@ -327,7 +338,7 @@ def _windows(r: _Reader, v: dict[str, int], features: list[str], family: Family)
             else:
                 local = 0
         elif w.kind == "every" and w.field is None:
-            local = _pattern(r, v["layers"], w.every, family.cls)
+            local = _pattern(r, v["layers"], w.every, family.transformers)
         elif w.kind == "every":
             every = r.size_or(
                 w.field,
@@ -338,6 +349,46 @@ def _windows(r: _Reader, v: dict[str, int], features: list[str], family: Family)
         else:
             local = 0
     _window(r, v, features, local)
+
+
+def _chunks(r: _Reader, v: dict[str, int], features: list[str], family: Family) -> None:
+    """Llama 4's chunked local attention: a layer with rotary embeddings attends only within
+    its chunk of ``attention_chunk_size`` tokens, so it keeps at most one chunk of keys and
+    values (counted as a window of that size); the NoPE layers attend globally."""
+    layers = v["layers"]
+    listed = r.config.get("no_rope_layers")
+    types = r.config.get("layer_types")
+    if isinstance(types, list):
+        local = _layer_types(r, layers, local_types=("chunked_attention",))
+    elif isinstance(listed, list) and listed:
+        if len(listed) != layers or any(x not in (0, 1) for x in listed):
+            raise ConfigError(
+                f"{r.where}: field 'no_rope_layers' must list 0 or 1 for each of the "
+                f"{layers} layers; got {str(listed)[:80]}"
+            )
+        local = sum(listed)
+    else:
+        every = r.size_or(
+            "no_rope_layer_interval",
+            family.window.every,
+            f"{family.window.every}, every {family.window.every}th layer global without rotary "
+            f"embeddings, the others chunked (default of {family.transformers})",
+        )
+        local = sum(bool((i + 1) % every) for i in range(layers))
+    if local and r.config.get("attention_chunk_size") is None:
+        r.assumptions.append(
+            "attention_chunk_size not given: full attention on every layer (default of "
+            f"{family.transformers})"
+        )
+        local = 0
+    if local:
+        chunk = r.size("attention_chunk_size", "tokens per chunk of the local layers")
+        r.notes.append(
+            f"chunked attention on {local:,} of {layers:,} layers: each attends within its "
+            f"chunk of {chunk:,} tokens, so it keeps at most one chunk (counted as a window "
+            f"of {chunk:,})"
+        )
+    _window(r, v, features, local, key="attention_chunk_size")
 
 
 def _mtp(r: _Reader, key: str) -> None:
@@ -361,17 +412,83 @@ def _gpt_oss(r: _Reader, v: dict[str, int], features: list[str]) -> None:
         r.notes.append("experts stored in MXFP4 (4.25 bits per parameter), the rest in BF16")
 
 
+def _indexer(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    """DeepSeek Sparse Attention: the lightning indexer's heads, width and top-k."""
+    if "q_lora_rank" not in v:
+        raise ConfigError(
+            f"{r.where}: the indexer reads MLA's compressed query, so q_lora_rank must be a "
+            "number, not null"
+        )
+    v["index_n_heads"] = r.size("index_n_heads", "heads of the lightning indexer")
+    v["index_head_dim"] = r.size("index_head_dim", "width of an indexer head and its cached key")
+    v["index_topk"] = r.size("index_topk", "cached tokens each query attends to")
+    features.append("sparse_indexer")
+    r.notes.append(
+        f"sparse attention: each query attends to the top {v['index_topk']:,} tokens an indexer "
+        f"of {v['index_n_heads']} x {v['index_head_dim']} picks; the indexer caches one "
+        f"{v['index_head_dim']}-wide key per token and layer (index_kv_bytes)"
+    )
+
+
+def _chatglm(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    if not r.flag(
+        "multi_query_attention", False, "default of the model's remote code (ChatGLMConfig)"
+    ):
+        v["n_kv_heads"] = v["n_heads"]
+    r.refuse("rmsnorm", False, "LayerNorm with biases in place of RMSNorm is not counted")
+    r.refuse("post_layer_norm", False, "a model without its final norm is not counted")
+
+
+def _no_head_bias(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    r.refuse("lm_head_bias", True, "a bias on the output head is not counted")
+
+
+def _stablelm(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    r.refuse("qk_layernorm", True, "per-head LayerNorms on q and k are not counted")
+    r.refuse("use_parallel_residual", True, "one shared norm per layer is not counted")
+
+
 # ----------------------------------------------------------------------------- declarations
+def _remote(cls: str) -> dict[str, str]:
+    """A family whose config class ships with the checkpoint (``trust_remote_code``)."""
+    return {"cls": cls, "defaults": f"the model's remote code ({cls})"}
+
+
 _DEEPSEEK_MOE = Moe(experts="n_routed_experts", shared="n_shared_experts", layout="first_k")
+_LLAMA4 = Family(
+    "Llama4TextConfig",
+    derive_kv=False,
+    derive_head_dim=False,
+    mlp_bias=None,
+    window=Window("chunked", every=4),
+    moe=Moe(
+        experts="num_local_experts",
+        width="intermediate_size",
+        layout="interleave",
+        shared_fixed=1,
+        dense_width="intermediate_size_mlp",
+    ),
+    notes=("q/k norms (use_qk_norm) are L2 norms without weights: nothing to count",),
+)
 _GEMMA = {"derive_kv": False, "derive_head_dim": False, "norms_per_layer": 4, "tie": True}
 _GEMMA3 = Family("Gemma3TextConfig", **_GEMMA, always=("qk_norm",),
                  window=Window("every", every=6, field="sliding_window_pattern"))  # fmt: skip
 
 #: model_type -> its declaration
 FAMILIES: Mapping[str, Family] = MappingProxyType({
+    "deepseek": Family(
+        **_remote("DeepseekConfig"), mlp_bias=None,
+        moe=Moe(experts="n_routed_experts", shared="n_shared_experts", layout="first_k"),
+    ),
     "deepseek_v2": Family(
         "DeepseekV2Config", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": None}),
+    ),
+    "deepseek_v32": Family(
+        "DeepseekV32Config", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}), hook=_indexer,
+        notes=("router: one e_score_correction_bias per routed expert (counted: the "
+               "checkpoint stores it)",),
     ),
     "deepseek_v3": Family(
         "DeepseekV3Config", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
@@ -389,13 +506,165 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
                 expert_bias=True),
         hook=_gpt_oss,
     ),
+    "baichuan": Family(**_remote("BaichuanConfig"), bias=None, mlp_bias=None),
+    "chatglm": Family(
+        **_remote("ChatGLMConfig"), bias="add_qkv_bias", bias_feature="qkv_bias",
+        mlp_bias="add_bias_linear", derive_kv=False, derive_head_dim=False, hook=_chatglm,
+        fields={"num_hidden_layers": "num_layers", "vocab_size": "padded_vocab_size",
+                "intermediate_size": "ffn_hidden_size", "head_dim": "kv_channels",
+                "num_key_value_heads": "multi_query_group_num",
+                "max_position_embeddings": "seq_length"},
+    ),
+    "cohere": Family("CohereConfig", norms_per_layer=1, tie=True, qk_norm="use_qk_norm",
+                     mlp_bias=None),
+    "cohere2": Family("Cohere2Config", norms_per_layer=1, tie=True, mlp_bias=None,
+                      window=Window("every", every=4, field="sliding_window_pattern")),
+    "glm": Family("GlmConfig", derive_kv=False, derive_head_dim=False, bias_default=True,
+                  bias_feature="qkv_bias", mlp_bias=None),
+    "glm_moe_dsa": Family(
+        "GlmMoeDsaConfig", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}), hook=_indexer,
+        notes=("router: one e_score_correction_bias per routed expert (counted: the "
+               "checkpoint stores it)",),
+    ),
+    "glm4": Family("Glm4Config", derive_kv=False, derive_head_dim=False, bias_default=True,
+                   bias_feature="qkv_bias", norms_per_layer=4, mlp_bias=None),
+    "granite": Family("GraniteConfig"),
+    "granitemoe": Family("GraniteMoeConfig", mlp_bias=None,
+                         moe=Moe(experts="num_local_experts", width="intermediate_size")),
+    "internlm2": Family(**_remote("InternLM2Config"), bias="bias", mlp_bias=None),
+    "internlm3": Family("InternLM3Config", derive_head_dim=False, bias="qkv_bias",
+                        bias_feature="qkv_bias", mlp_bias="bias"),
+    "kimi_k2": Family(
+        **_remote("DeepseekV3Config"), mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": None}),
+    ),
     "llama": Family("LlamaConfig"),
+    "llama4": Family(**{**_LLAMA4.__dict__, "text_config": True}),
+    "llama4_text": _LLAMA4,
+    "mimo": Family(**_remote("MiMoConfig"), bias=None, always=("qkv_bias",), mlp_bias=None,
+                   window=Window("qwen"), mtp="num_nextn_predict_layers"),
+    "minimax_m2": Family(
+        "MiniMaxM2Config", derive_kv=False, derive_head_dim=False, bias=None, mlp_bias=None,
+        qk_norm="use_qk_norm", mtp="num_mtp_modules",
+        moe=Moe(experts="num_local_experts", width="intermediate_size", router_bias=True),
+        notes=("router: one e_score_correction_bias per routed expert (use_routing_bias; "
+               "counted: the checkpoint stores it)",),
+    ),
     "mistral": Family("MistralConfig", bias=None, mlp_bias=None,
                       window=Window("all", default=4096)),
     "mixtral": Family("MixtralConfig", bias=None, mlp_bias=None, window=Window("all"),
                       moe=Moe(experts="num_local_experts", width="intermediate_size")),
+    "olmo2": Family("Olmo2Config", always=("qk_norm_full",), mlp_bias=None),
+    "phi3": Family("Phi3Config", bias=None, mlp_bias=None, window=Window("all"),
+                   hook=_no_head_bias),
+    "qwen2_moe": Family(
+        "Qwen2MoeConfig", bias=None, always=("qkv_bias",), mlp_bias=None, window=Window("qwen"),
+        moe=Moe(layout="step", shared_width="shared_expert_intermediate_size"),
+    ),
     "qwen2": Family("Qwen2Config", bias=None, always=("qkv_bias",), mlp_bias=None,
+                    window=Window("qwen")),
+    "qwen3": Family("Qwen3Config", derive_head_dim=False, always=("qk_norm",), mlp_bias=None,
                     window=Window("qwen")),
     "qwen3_moe": Family("Qwen3MoeConfig", derive_kv=False, always=("qk_norm",), mlp_bias=None,
                         moe=Moe(layout="step"), window=Window("qwen")),
+    "stablelm": Family("StableLmConfig", derive_kv=False, bias="use_qkv_bias",
+                       bias_feature="qkv_bias", norms_per_layer=4, norm_bias=True,
+                       mlp_bias=None, hook=_stablelm),
+    "starcoder2": Family("Starcoder2Config", derive_kv=False, bias="use_bias",
+                         bias_default=True, bias_feature=("attention_bias", "mlp_bias"),
+                         always=("plain_mlp",), norms_per_layer=4, norm_bias=True, tie=True,
+                         mlp_bias=None, window=Window("all")),
 })  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- unknown types
+#: fields that mark layers a Llama-style reading would count wrong (state-space, linear
+#: attention, hybrid layer patterns, cross-layer KV sharing)
+_FOREIGN_LAYERS = (
+    ("hybrid_override_pattern", "a hybrid layer pattern (Mamba / attention / MLP blocks)"),
+    ("layers_block_type", "a hybrid layer list (Mamba and attention blocks)"),
+    ("attn_layer_period", "Mamba layers between the attention layers"),
+    ("mamba_d_state", "Mamba layers"),
+    ("ssm_state_size", "state-space (Mamba) layers"),
+    ("state_size", "state-space (Mamba) layers"),
+    ("linear_num_value_heads", "linear-attention (Gated DeltaNet) layers"),
+    ("linear_conv_kernel_dim", "linear-attention layers"),
+    ("num_kv_shared_layers", "layers that share another layer's KV cache"),
+    ("index_topk", "a sparse-attention indexer"),
+)
+
+#: fields that name the routed experts, in the spellings families use
+_EXPERT_FIELDS = ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts")
+
+
+def infer_family(config: Mapping[str, Any], model_type: str) -> tuple[Family, list[str]] | None:
+    """A declaration for a ``model_type`` llmphys does not know, from the fields its config
+    has, and the assumptions that reading makes; ``None`` when the config lacks the fields of
+    a decoder (width, layers, heads, vocabulary) so nothing can be read."""
+    text = config.get("text_config")
+    body = text if isinstance(text, Mapping) and "hidden_size" not in config else config
+    core = ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+    if not all(k in body for k in core):
+        return None
+    for key, what in _FOREIGN_LAYERS:
+        if body.get(key) is not None:
+            raise ConfigError(
+                f"config: model_type {model_type!r} is not a supported family and its field "
+                f"{key!r} says it has {what}, which a reading by fields would count wrong"
+            )
+    types = body.get("layer_types")
+    if isinstance(types, list):
+        odd = sorted({t for t in types if t not in ("sliding_attention", "full_attention")})
+        if odd:
+            raise ConfigError(
+                f"config: model_type {model_type!r} is not a supported family and its "
+                f"layer_types has {str(odd[0])!r} layers, which a reading by fields would "
+                "count wrong"
+            )
+    made = [
+        f"model_type {model_type!r} is not a declared family: read by its fields as a "
+        "Llama-style decoder (q, k, v, o projections; gated feed-forward blocks; 2 RMSNorms "
+        "per layer without biases; no q/k norms); check the counts against the model's "
+        "modeling code"
+    ]
+    experts = next((k for k in _EXPERT_FIELDS if body.get(k) is not None), None)
+    moe = None
+    if experts is not None:
+        layout = "all"
+        if "first_k_dense_replace" in body:
+            layout = "first_k"
+        elif "decoder_sparse_step" in body or "mlp_only_layers" in body:
+            layout = "step"
+        elif "interleave_moe_layer_step" in body:
+            layout = "interleave"
+        width = (
+            "moe_intermediate_size" if "moe_intermediate_size" in body else ("intermediate_size")
+        )
+        shared = next((k for k in ("n_shared_experts", "num_shared_experts") if k in body), None)
+        moe = Moe(
+            experts=experts,
+            width=width,
+            shared=shared,
+            shared_width="shared_expert_intermediate_size"
+            if body.get("shared_expert_intermediate_size")
+            else None,
+            layout=layout,
+            router_bias=body.get("topk_method") == "noaux_tc",
+        )
+        made.append(
+            f"mixture of experts read from {experts!r}, {width!r} and the {layout!r} layer "
+            "layout; experts are gated blocks without biases"
+            + ("; a per-expert router bias (topk_method noaux_tc)" if moe.router_bias else "")
+        )
+    family = Family(
+        model_type,
+        defaults="the Llama convention (LlamaConfig)",
+        mla="kv_lora_rank" in body,
+        derive_head_dim="head_dim" not in body,
+        qk_norm="use_qk_norm" if "use_qk_norm" in body else None,
+        moe=moe,
+        text_config=body is not config,
+        mtp="num_nextn_predict_layers",
+    )
+    return family, made

@@ -134,12 +134,13 @@ def _core(r: _Reader) -> dict[str, int]:
 
 
 def _heads(
-    r: _Reader, v: dict[str, int], cls: str, *, derive_kv: bool, derive_head_dim: bool
+    r: _Reader, v: dict[str, int], by: str, *, derive_kv: bool, derive_head_dim: bool
 ) -> None:
-    """KV heads and head width.  ``derive_*``: the family's config class (``cls``) derives a
-    missing one (KV heads = query heads, head_dim = hidden / heads); otherwise it is required."""
+    """KV heads and head width.  ``derive_*``: the family's config class (named in ``by``)
+    derives a missing one (KV heads = query heads, head_dim = hidden / heads); otherwise it is
+    required."""
     n_h = v["n_heads"]
-    derives = f"as {_TRANSFORMERS.format(cls=cls)} derives it"
+    derives = f"as {by} derives it"
     if derive_kv:
         v["n_kv_heads"] = r.size_or(
             "num_key_value_heads",
@@ -169,45 +170,52 @@ def _heads(
         )
 
 
-def _tie(r: _Reader, v: dict[str, int], default: bool, cls: str) -> None:
-    tied = r.flag("tie_word_embeddings", default, f"default of {_TRANSFORMERS.format(cls=cls)}")
+def _tie(r: _Reader, v: dict[str, int], default: bool, by: str) -> None:
+    tied = r.flag("tie_word_embeddings", default, f"default of {by}")
     v["embedding_matrices"] = 1 if tied else 2
 
 
-def _window(r: _Reader, v: dict[str, int], features: list[str], local: int) -> None:
-    """Record ``local`` sliding-window layers (if any) of window ``sliding_window``."""
+def _window(
+    r: _Reader, v: dict[str, int], features: list[str], local: int, key: str = "sliding_window"
+) -> None:
+    """Record ``local`` sliding-window layers (if any) of the window the field ``key`` gives."""
     if local == 0:
         return
-    v["sliding_window"] = r.size("sliding_window", "attention window of the local layers")
+    v["sliding_window"] = r.size(key, "attention window of the local layers")
     v["local_layers"] = local
     v["global_layers"] = v["layers"] - local
     features.append("sliding_window")
 
 
-def _layer_types(r: _Reader, layers: int) -> int | None:
-    """Local layers counted from an explicit ``layer_types`` list, or ``None`` without one."""
+def _layer_types(
+    r: _Reader, layers: int, local_types: tuple[str, ...] = ("sliding_attention",)
+) -> int | None:
+    """Local layers (of a type in ``local_types``) counted from an explicit ``layer_types``
+    list, or ``None`` without one."""
     types = r.config.get("layer_types")
     if types is None:
         return None
     if not isinstance(types, list) or len(types) != layers:
         raise ConfigError(
-            f"{r.where}: field 'layer_types' must list one type per layer ({layers}); got {types!r}"
+            f"{r.where}: field 'layer_types' must list one type per layer ({layers}); got "
+            f"{str(types)[:80]}"
         )
-    unknown = sorted({t for t in types if t not in ("sliding_attention", "full_attention")})
+    known = (*local_types, "full_attention")
+    unknown = sorted({str(t) for t in types if t not in known})
     if unknown:
         raise ConfigError(
             f"{r.where}: field 'layer_types' has unknown type {unknown[0]!r}; expected "
-            "'sliding_attention' or 'full_attention'"
+            + " or ".join(repr(k) for k in known)
         )
-    return sum(t == "sliding_attention" for t in types)
+    return sum(t in local_types for t in types)
 
 
-def _pattern(r: _Reader, layers: int, every: int, cls: str) -> int:
+def _pattern(r: _Reader, layers: int, every: int, by: str) -> int:
     """Local layers when every ``every``-th layer is global (the rest slide)."""
     local = sum(bool((i + 1) % every) for i in range(layers))
     r.assumptions.append(
         f"layer_types not given: every {every}{'nd' if every == 2 else 'th'} layer global, "
-        f"the others sliding ({local:,} of {layers:,}; {_TRANSFORMERS.format(cls=cls)})"
+        f"the others sliding ({local:,} of {layers:,}; {by})"
     )
     return local
 
@@ -217,18 +225,19 @@ def _context(r: _Reader) -> tuple[int | None, str, int | None]:
     ``text_config`` of a multimodal checkpoint too), how it was reached (rope scaling) and the
     length before rope scaling extended it (``original_max_position_embeddings``)."""
     config = r.config
+    key = r.name_of("max_position_embeddings")
     text = config.get("text_config")
-    if config.get("max_position_embeddings") is None and isinstance(text, Mapping):
+    if config.get(key) is None and isinstance(text, Mapping):
         config = text
-    value = config.get("max_position_embeddings")
+    value = config.get(key)
     if value is None:
         r.assumptions.append(
-            "max_position_embeddings not given: no context limit of the model's own is "
+            f"{key} not given: no context limit of the model's own is "
             "applied (memory alone limits the context)"
         )
         return None, "", None
-    limit = r._check_int("max_position_embeddings", value, 1)
-    how = f"max_position_embeddings {limit:,}"
+    limit = r._check_int(key, value, 1)
+    how = f"{key} {limit:,}"
     original_length = None
     rope = config.get("rope_scaling")
     if isinstance(rope, Mapping):

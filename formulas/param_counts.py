@@ -48,10 +48,15 @@ __all__ = [
     "expert_params",
     "expert_params_biased",
     "ffn_params",
+    "ffn_params_plain",
+    "ffn_params_plain_biased",
     "ffn_stack_params",
+    "final_norm_params",
+    "final_norm_params_biased",
     "idle_expert_params",
     "layer_norm_params",
     "layer_norm_params_qk",
+    "layer_norm_params_qk_full",
     "mixed_ffn_stack_params",
     "mla_attention_params",
     "mla_query_params",
@@ -62,6 +67,7 @@ __all__ = [
     "param_count",
     "router_params",
     "router_params_biased",
+    "router_params_shared_gate",
 ]
 
 MODELS_MD = "shared/reference/models.md"
@@ -385,6 +391,35 @@ def layer_norm_params_qk(layer_norm_params, head_dim):
     return layer_norm_params + 2 * head_dim
 
 
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{norm}}^{\mathrm{qk,full}}",
+    text="P_norm^qk,full",
+    source="HF transformers Olmo2Attention / OlmoeAttention / MiniMaxM2Attention: q_norm of "
+    "n_h d_h and k_norm of n_kv d_h (RMSNorm over the whole projection); CohereAttention "
+    "with use_qk_norm: a LayerNorm weight per head",
+    replaces="layer_norm_params",
+    feature="qk_norm_full",
+)
+def layer_norm_params_qk_full(layer_norm_params, n_heads, n_kv_heads, head_dim):
+    """Normalization weights of one layer that normalizes the whole query and key projections:
+    a weight per query and per key element, n_h d_h + n_kv d_h.
+
+    Notes
+    -----
+    - OLMo 2, OLMoE and MiniMax-M2 normalize q and k over the full projection (one scale per
+      element of all heads), not one head_dim-wide norm shared by the heads (Qwen3, Gemma 3).
+
+    Examples
+    --------
+    >>> q = layer_norm_params_qk_full(norms_per_layer=2, hidden=4096, n_heads=32,
+    ...                               n_kv_heads=32, head_dim=128)
+    >>> print(f"{q:,.0f~P}")
+    16,384 param
+    """
+    return layer_norm_params + (n_heads + n_kv_heads) * head_dim
+
+
 # ----------------------------------------------------------------------------- feed-forward
 @formula(
     unit="parameter",
@@ -408,6 +443,52 @@ def ffn_params(hidden, intermediate_size):
     176,160,768 param
     """
     return 3 * hidden * intermediate_size
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN}}^{\mathrm{plain}}",
+    text="P_FFN^plain",
+    source="HF transformers Starcoder2MLP (c_fc, c_proj), NemotronHMLP (up_proj, down_proj): "
+    "an up and a down projection, no gate",
+    replaces="ffn_params",
+    feature="plain_mlp",
+)
+def ffn_params_plain(hidden, intermediate_size):
+    """Weights of one plain (ungated) feed-forward block: an up and a down projection.
+
+    Notes
+    -----
+    - out = down(act(up(x))) with GELU or squared ReLU: two d x d_ff matrices, not three.
+
+    Examples
+    --------
+    >>> q = ffn_params_plain(hidden=4608, intermediate_size=18432)
+    >>> print(f"{q:,.0f~P}")
+    169,869,312 param
+    """
+    return 2 * hidden * intermediate_size
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{FFN}}^{\mathrm{plain,b}}",
+    text="P_FFN^plain,b",
+    source="HF transformers Starcoder2MLP: c_fc and c_proj with bias (use_bias)",
+    replaces="ffn_params_plain",
+    feature="mlp_bias",
+)
+def ffn_params_plain_biased(ffn_params_plain, intermediate_size, hidden):
+    """Weights of one plain feed-forward block with biases: d_ff on the up projection, d on the
+    down projection.
+
+    Examples
+    --------
+    >>> q = ffn_params_plain_biased(hidden=4608, intermediate_size=18432)
+    >>> print(f"{q:,.0f~P}")
+    169,892,352 param
+    """
+    return ffn_params_plain + intermediate_size + hidden
 
 
 @formula(
@@ -543,6 +624,27 @@ def router_params_biased(router_params, n_experts):
     1,835,264 param
     """
     return router_params + n_experts
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{router}}^{\mathrm{s\,gate}}",
+    text="P_router^s-gate",
+    source="HF transformers Qwen2MoeSparseMoeBlock: gate (d x E) and shared_expert_gate (d x 1)",
+    replaces="router_params",
+    feature="shared_expert_gate",
+)
+def router_params_shared_gate(router_params, hidden):
+    """Router weights of one layer plus the shared expert's own one-output gate (d x 1), which
+    scales the shared expert's output per token.
+
+    Examples
+    --------
+    >>> q = router_params_shared_gate(hidden=2048, n_experts=60)
+    >>> print(f"{q:,.0f~P}")
+    124,928 param
+    """
+    return router_params + hidden
 
 
 @formula(
@@ -684,6 +786,46 @@ def moe_active_ffn_stack_params(moe_ffn_stack_params, idle_expert_params):
     return moe_ffn_stack_params - idle_expert_params
 
 
+# ----------------------------------------------------------------------------- final norm
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{final}}",
+    text="P_final",
+    source=f"{MODELS_MD} (Llama: one RMSNorm of hidden_size after the last layer)",
+)
+def final_norm_params(hidden):
+    """Weights of the norm after the last layer, before the output head: one d-wide vector.
+
+    Examples
+    --------
+    >>> q = final_norm_params(hidden=4096)
+    >>> print(f"{q:,.0f~P}")
+    4,096 param
+    """
+    return hidden
+
+
+@formula(
+    unit="parameter",
+    latex=r"P_{\mathrm{final}}^{\mathrm{b}}",
+    text="P_final^b",
+    source="HF transformers Starcoder2Model / StableLmModel / PhimoeModel: nn.LayerNorm "
+    "(weight and bias) as the final norm",
+    replaces="final_norm_params",
+    feature="norm_bias",
+)
+def final_norm_params_biased(final_norm_params):
+    """Weights of a final LayerNorm with a bias: a d-wide scale and a d-wide shift.
+
+    Examples
+    --------
+    >>> q = final_norm_params_biased(hidden=4608)
+    >>> print(f"{q:,.0f~P}")
+    9,216 param
+    """
+    return 2 * final_norm_params
+
+
 # ----------------------------------------------------------------------------- totals
 @formula(
     unit="parameter",
@@ -698,7 +840,7 @@ def param_count(
     attention_params,
     layer_norm_params,
     ffn_stack_params,
-    hidden,
+    final_norm_params,
 ):
     """Total parameters from the architecture: embeddings, every layer's attention, norms and
     feed-forward blocks, and the final norm.
@@ -723,7 +865,7 @@ def param_count(
         embedding_matrices * embedding_params
         + layers * (attention_params + layer_norm_params)
         + ffn_stack_params
-        + hidden
+        + final_norm_params
     )
 
 

@@ -75,6 +75,19 @@ ARCHITECTURE: tuple[Entry, ...] = (
     Entry("v_head_dim", r"d_{v}", "d_v", "element",
           "MLA per-head value width (DeepSeek's v_head_dim)",
           integer=True, default=128, range=(16, 512)),
+    # ------------------------------------------------------------------ sparse attention (DSA)
+    Entry("index_n_heads", r"H_{I}", "H_I", "",
+          "heads of the lightning indexer that scores which cached tokens each query attends "
+          "to (DeepSeek-V3.2's index_n_heads)",
+          integer=True, default=64, range=(1, 512)),
+    Entry("index_head_dim", r"d_{I}", "d_I", "element",
+          "width of one indexer head; also the indexer key cached per token and layer "
+          "(DeepSeek-V3.2's index_head_dim)",
+          integer=True, default=128, range=(16, 1024)),
+    Entry("index_topk", r"k_{I}", "k_I", "token",
+          "cached tokens each query attends to in a sparse-attention layer, chosen by the "
+          "indexer (DeepSeek-V3.2's index_topk)",
+          integer=True, default=2048, range=(16, 1e6)),
     # ------------------------------------------------------------------ sliding windows
     Entry("sliding_window", "W", "W", "token",
           "attention window of a local (sliding-window) layer: the most tokens it caches",

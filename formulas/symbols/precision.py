@@ -20,6 +20,10 @@ PRECISION: tuple[Entry, ...] = (
           "bytes per stored weight of the input embedding and the output head (quantized "
           "checkpoints keep them in 16 bits)",
           default=2, range=(0.25, 4), choices=PRECISIONS),
+    Entry("index_kv_bytes", r"b_{I}", "b_I", "byte/element",
+          "bytes per cached indexer-key element of a sparse-attention model (DeepSeek-V3.2's "
+          "inference code keeps them in FP8, with one fp32 scale per 128 values not counted)",
+          default=1, range=(0.5, 4), choices=PRECISIONS),
     Entry("element_bytes", r"b_{\mathrm{el}}", "b_el", "byte/parameter",
           "bytes per stored value of a block-scaled format, scales aside (4-bit: 0.5)",
           default=0.5, range=(0.125, 4)),

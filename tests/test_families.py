@@ -1,0 +1,243 @@
+"""Real config.json files of 25+ families (tests/fixtures/hf): each read to the exact parameter
+count the model's own code builds, with published figures, KV bytes by hand per attention
+variant, and the refusals of configs that cannot be read.
+
+Each fixture names its config's source and how its exact count was made (HF transformers
+5.25.0 building the model from that config on the meta device, or a hand count from the
+remote code's tensors); ``checkpoint_extra`` gives, with its reason, what the checkpoint
+stores beyond that build (DeepSeek-style router score-correction biases are buffers in
+transformers but tensors in the checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import llmphys as F
+from llmphys.errors import ConfigError
+from llmphys.hf_config import SUPPORTED
+
+HF = Path(__file__).parent / "fixtures" / "hf"
+FIXTURES = {p.stem: json.loads(p.read_text()) for p in sorted(HF.glob("*.json"))}
+
+
+def model(name: str) -> F.presets.Model:
+    return F.load_hf_config(FIXTURES[name]["config"])
+
+
+def test_fixtures_cover_at_least_25_families_with_their_sources():
+    families = {f["config"]["model_type"] for f in FIXTURES.values()}
+    assert len(families) >= 22, sorted(families)
+    assert families <= set(SUPPORTED)
+    for name, f in FIXTURES.items():
+        assert f["config_source"] and f["hf_id"], name
+        assert f["count"]["exact"] > 0 and f["count"]["how"], name
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_exact_parameter_count(name):
+    f = FIXTURES[name]
+    m = model(name)
+    extra = f["count"].get("checkpoint_extra", {}).get("params", 0)
+    assert m.values["params"] == f["count"]["exact"] + extra, f["count"]["how"]
+    assert m.values["active_params"] <= m.values["params"]
+    # the breakdown adds up to the total, piece by piece
+    breakdown = m.params_breakdown()
+    assert sum(r.total for r in breakdown.rows) == m.values["params"]
+
+
+def _figure(m: F.presets.Model, what: str) -> float:
+    v = m.values
+    embeddings = v["embedding_matrices"] * v["vocab_size"] * v["hidden"]
+    return {
+        "total": v["params"],
+        "non_embedding": v["params"] - embeddings,
+        "active_with_embedding": m.evaluate("active_param_count_with_embedding").magnitude,
+    }[what]
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [(n, c) for n, f in FIXTURES.items() for c in f.get("published_checks", [])],
+    ids=[f"{n}-{c['what']}" for n, f in FIXTURES.items() for c in f.get("published_checks", [])],
+)
+def test_published_figures(name, check):
+    # each figure as published (fixture 'published' names the page), within its rounding
+    got = _figure(model(name), check["what"])
+    assert abs(got - check["value"]) <= check["within"], (check["text"], got)
+
+
+def test_config_variants_of_the_same_checkpoint_agree():
+    # THUDM/glm-4-9b-chat ships a remote-code config (chatglm: num_layers, padded_vocab_size,
+    # kv_channels, multi_query_group_num, seq_length) and an HF-native one (glm)
+    f = FIXTURES["chatglm"]
+    remote, native = F.load_hf_config(f["config"]), F.load_hf_config(f["config_hf_native"])
+    assert remote.values == native.values
+    assert remote.context_limit == native.context_limit == 131072
+    assert remote.context_source == "seq_length 131,072"
+
+
+# ----------------------------------------------------------------------------- KV by hand
+@pytest.mark.parametrize(
+    ("name", "inputs", "expected", "hand"),
+    [
+        ("qwen3_8b", {}, 147456, "GQA: 2 x 36 layers x 8 KV heads x 128 x 2 B"),
+        ("cohere", {}, 1310720, "MHA: 2 x 40 x 64 heads x 128 x 2 B"),
+        ("chatglm", {}, 40960, "multi_query_group_num 2: 2 x 40 x 2 x 128 x 2 B"),
+        ("starcoder2", {}, 65536, "GQA 4 KV heads: 2 x 32 x 4 x 128 x 2 B (window aside)"),
+        ("kimi_k2", {}, 70272, "MLA: 61 x (512 + 64) x 2 B"),
+        (
+            "deepseek_v32",
+            {"index_kv_bytes": "fp8"},
+            78080,
+            "MLA + indexer key: 61 x ((512 + 64) x 2 B + 128 x 1 B)",
+        ),
+        (
+            "glm_moe_dsa",
+            {"index_kv_bytes": "bf16"},
+            78 * (576 * 2 + 128 * 2),
+            "MLA + indexer key in bf16: 78 x ((512 + 64) x 2 + 128 x 2)",
+        ),
+    ],
+)
+def test_kv_bytes_per_token_by_hand(name, inputs, expected, hand):
+    m = model(name)
+    q = m.evaluate("kv_bytes_per_token", kv_bytes="bf16", **inputs)
+    assert q.to("byte/token").magnitude == expected, hand
+
+
+@pytest.mark.parametrize(
+    ("name", "global_layers", "local_layers", "window"),
+    [
+        ("cohere2", 8, 24, 4096),  # sliding_window_pattern 4: 3 local then 1 global
+        ("llama4_scout", 12, 36, 8192),  # every 4th layer NoPE global, the rest chunked
+        ("llama4_maverick", 12, 36, 8192),
+    ],
+)
+def test_local_layers_cache_at_most_their_window(name, global_layers, local_layers, window):
+    m = model(name)
+    v = m.values
+    assert (v["global_layers"], v["local_layers"], v["sliding_window"]) == (
+        global_layers,
+        local_layers,
+        window,
+    )
+    per_layer = 2 * v["n_kv_heads"] * v["head_dim"] * 2  # bytes per token and layer, bf16
+    seq = 100_000
+    cache = m.evaluate("kv_cache_bytes", kv_bytes="bf16", seq_len=seq, batch=1)
+    by_hand = per_layer * (global_layers * seq + local_layers * window)
+    assert cache.to("byte").magnitude == by_hand
+
+
+# ----------------------------------------------------------------------------- structure
+def test_reading_cohere_as_llama_overcounts_it():
+    # the issue's trap: a Cohere config relabelled as Llama unties the head (Llama's default)
+    # and counts two norms per layer: 13 % too many
+    config = dict(FIXTURES["cohere"]["config"], model_type="llama")
+    wrong = F.load_hf_config(config).values["params"]
+    right = model("cohere").values["params"]
+    assert wrong / right == pytest.approx(1.06, abs=0.01)
+
+
+def test_shared_expert_of_its_own_width_and_its_gate():
+    v = model("qwen2_moe").values  # shared_expert_intermediate_size 20480 = 8 x 2560
+    assert (v["n_shared_experts"], v["moe_intermediate_size"]) == (8, 2560)
+    assert "shared_expert_gate" in model("qwen2_moe").features
+
+
+def test_llama4_moe_on_alternate_layers_with_a_shared_expert():
+    mav, scout = model("llama4_maverick"), model("llama4_scout")
+    assert (mav.values["moe_layers"], mav.values["dense_layers"]) == (24, 24)
+    assert mav.values["intermediate_size"] == 16384  # intermediate_size_mlp
+    assert scout.values["moe_layers"] == 48 and "dense_layers" not in scout.values
+    assert scout.values["n_shared_experts"] == mav.values["n_shared_experts"] == 1
+
+
+def test_dsa_indexer_parameters_per_layer():
+    # HF DeepseekV32Indexer: wq_b 8192 x 1536, wk 128 x 7168, k_norm 2 x 128, weights_proj
+    # 64 x 7168
+    m = model("deepseek_v32")
+    assert m.evaluate("indexer_params").magnitude == 13_959_424
+    glm = model("glm_moe_dsa")  # 32 heads: 4096 x 2048 + 128 x 6144 + 256 + 32 x 6144
+    assert glm.evaluate("indexer_params").magnitude == 9_371_904
+
+
+def test_dsa_attention_is_bounded_by_top_k_and_the_indexer_reads_everything():
+    m = model("deepseek_v32")
+    short = m.evaluate("kv_read", kv_bytes="bf16", index_kv_bytes="fp8", avg_seq_len=1000)
+    assert short.to("byte/token").magnitude == 1000 * 61 * (576 * 2 + 128)
+    long = m.evaluate("kv_read", kv_bytes="bf16", index_kv_bytes="fp8", avg_seq_len=100_000)
+    assert long.to("byte/token").magnitude == 61 * (2048 * 576 * 2 + 100_000 * 128)
+
+
+def test_router_score_correction_bias_is_counted_where_the_checkpoint_stores_it():
+    assert "router_bias" in model("kimi_k2").features  # topk_method noaux_tc
+    assert "router_bias" not in model("deepseek").features
+
+
+def test_multi_token_prediction_layers_are_noted_and_not_counted():
+    for name in ("deepseek_v32", "glm_moe_dsa", "mimo"):
+        m = model(name)
+        assert any("multi-token-prediction" in n for n in m.notes), name
+    assert model("mimo").values["params"] == FIXTURES["mimo"]["count"]["exact"]
+
+
+# ----------------------------------------------------------------------------- unknown types
+def test_unknown_model_type_with_recognisable_fields_is_read_with_its_assumptions():
+    config = dict(FIXTURES["granite"]["config"], model_type="granite_next")
+    m = F.load_hf_config(config)
+    assert m.values["params"] == FIXTURES["granite"]["count"]["exact"]
+    assert m.assumptions[0].startswith(
+        "model_type 'granite_next' is not a declared family: read by its fields as a "
+        "Llama-style decoder"
+    )
+    moe = dict(FIXTURES["qwen2_moe"]["config"], model_type="qwen9_moe")
+    read = F.load_hf_config(moe)
+    assert read.is_moe and read.values["n_shared_experts"] == 8
+    assert any("mixture of experts read from 'num_experts'" in a for a in read.assumptions)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        (
+            "hybrid_override_pattern",
+            "M-M*",
+            "a hybrid layer pattern (Mamba / attention / MLP blocks)",
+        ),
+        ("mamba_d_state", 16, "Mamba layers"),
+        ("linear_num_value_heads", 32, "linear-attention (Gated DeltaNet) layers"),
+        ("index_topk", 2048, "a sparse-attention indexer"),
+    ],
+)
+def test_unknown_model_type_with_layers_a_generic_reading_would_miscount(field, value, says):
+    config = dict(FIXTURES["granite"]["config"], model_type="newthing", **{field: value})
+    with pytest.raises(ConfigError) as info:
+        F.load_hf_config(config)
+    assert str(info.value) == (
+        f"config: model_type 'newthing' is not a supported family and its field {field!r} "
+        f"says it has {says}, which a reading by fields would count wrong"
+    )
+
+
+def test_unreadable_unknown_type_names_what_is_missing():
+    with pytest.raises(ConfigError) as info:
+        F.load_hf_config({"model_type": "mystery", "hidden_size": 4096})
+    assert "unsupported model_type 'mystery'" in str(info.value)
+    assert "lacks the fields of a decoder (hidden_size, num_hidden_layers" in str(info.value)
+
+
+def test_refused_config_names_the_family_and_the_field():
+    config = {k: v for k, v in FIXTURES["deepseek_v32"]["config"].items() if k != "index_topk"}
+    with pytest.raises(ConfigError) as info:
+        F.load_hf_config(config)
+    assert str(info.value) == (
+        "deepseek_v32 config: missing field 'index_topk' (cached tokens each query attends "
+        "to); it has no default, so llmphys does not guess it"
+    )
+    glm = {k: v for k, v in FIXTURES["chatglm"]["config"].items() if k != "kv_channels"}
+    with pytest.raises(ConfigError, match="chatglm config: missing field 'kv_channels'"):
+        F.load_hf_config(glm)
