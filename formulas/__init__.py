@@ -28,6 +28,7 @@ from llmphys import (  # noqa: F401
     parallel,
     parallel_time,
     param_counts,
+    recurrent,
     roofline,
     sparse_attention,
     symbols,

@@ -19,6 +19,18 @@ declare_feature(
     "sparse_indexer",
     "MLA with a lightning indexer choosing the top-k cached tokens per query (DSA)",
 )
+declare_feature(
+    "recurrent_state",
+    "hybrid layers: recurrent layers (Mamba, Gated DeltaNet) keep a fixed state per sequence; "
+    "only the attention layers keep a KV cache",
+)
+declare_feature("mamba1", "Mamba-1 recurrent layers (selective scan, d_inner x d_state state)")
+declare_feature("mamba_inner_norms", "RMSNorms on a Mamba layer's time step, B and C (Jamba)")
+declare_feature("gated_deltanet", "Gated DeltaNet linear-attention layers (H_v d_k x d_v states)")
+declare_feature(
+    "gated_attention", "attention with an output gate (q_proj twice as wide) and q/k norms"
+)
+declare_feature("mlp_blocks", "dense feed-forward blocks in some blocks only (Nemotron-H '-')")
 declare_feature("sliding_window", "sliding-window (local) layers interleaved with global ones")
 #: a known vocabulary: the output head is its own matmul, computed where logits are needed
 OUTPUT_HEAD = declare_feature(

@@ -88,7 +88,7 @@ class Family:
     """One ``model_type``: the features it uses and the names of its fields."""
 
     cls: str
-    fields: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     mla: bool = False
     derive_kv: bool = True
     derive_head_dim: bool = True
@@ -116,6 +116,48 @@ class Family:
     @property
     def transformers(self) -> str:
         return self.defaults or _TRANSFORMERS.format(cls=self.cls)
+
+    def summary(self) -> dict[str, str]:
+        """The declaration in words, one entry per feature group (the docs' table of
+        supported architectures)."""
+        attention = "MLA" if self.mla else "heads (MHA / GQA / MQA)"
+        if self.hook is _indexer:
+            attention = "MLA + lightning indexer (DSA)"
+        biases = ", ".join((self.bias_feature,) if isinstance(self.bias_feature, str) else
+                           self.bias_feature)  # fmt: skip
+        extras = [f for f in self.always if f != "plain_mlp"]
+        if self.bias is not None and self.mla:
+            extras.append(f"{self.bias} = true refused")
+        elif self.bias is not None:
+            extras.append(f"{biases} if {self.bias}" + (" (default)" if self.bias_default else ""))
+        if self.qk_norm is not None:
+            extras.append(f"q/k norms if {self.qk_norm}")
+        norms = f"{self.norms_per_layer} per layer" + (" (LayerNorm with bias)" if self.norm_bias
+                                                        else "")  # fmt: skip
+        ffn = "plain" if "plain_mlp" in self.always else "gated"
+        if self.moe is not None:
+            m = self.moe
+            ffn += f" MoE ({m.experts}, {m.layout} layers"
+            if m.shared or m.shared_width or m.shared_fixed:
+                ffn += ", shared experts"
+            ffn += ")"
+        windows = {"layer_types": "layer_types", "all": "every layer when sliding_window is set",
+                   "qwen": "use_sliding_window / max_window_layers",
+                   "every": f"1 global in {self.window.every}", "chunked": "chunked (NoPE global)",
+                   "none": "none"}[self.window.kind]  # fmt: skip
+        hybrid = {_nemotron_h: "Mamba-2 blocks by pattern", _deltanet: "Gated DeltaNet",
+                  _jamba: "Mamba-1 (Jamba)"}.get(self.hook, "")  # fmt: skip
+        return {
+            "config class": self.cls + (" (remote code)" if self.defaults else ""),
+            "attention": attention + (f"; {'; '.join(extras)}" if extras else ""),
+            "norms": norms,
+            "feed-forward": ffn,
+            "windows": windows,
+            "recurrent layers": hybrid or "none",
+            "text_config": "yes" if self.text_config else "",
+            "tied by default": "yes" if self.tie else "no",
+            "MTP field": self.mtp or "",
+        }
 
 
 # ----------------------------------------------------------------------------- reading
@@ -262,6 +304,13 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
             )
             only = []
         chosen = [i not in only and (i + 1) % step == 0 for i in range(layers)]
+    elif moe.layout == "period":
+        _shared_experts(r, v, moe, features)
+        period = r.size_or("expert_layer_period", 2, f"2 (default of {family.transformers})")
+        offset = r.size_or(
+            "expert_layer_offset", 1, f"1 (default of {family.transformers})", minimum=0
+        )
+        chosen = [i % period == offset for i in range(layers)]
     elif moe.layout == "interleave":
         _shared_experts(r, v, moe, features)
         listed = r.config.get("moe_layers")
@@ -310,6 +359,8 @@ def _mla(r: _Reader, v: dict[str, int], features: list[str], family: Family) -> 
 
 def _windows(r: _Reader, v: dict[str, int], features: list[str], family: Family) -> None:
     w = family.window
+    if w.kind == "none":
+        return
     if w.kind == "chunked":
         _chunks(r, v, features, family)
         return
@@ -448,6 +499,177 @@ def _stablelm(r: _Reader, v: dict[str, int], features: list[str]) -> None:
     r.refuse("use_parallel_residual", True, "one shared norm per layer is not counted")
 
 
+# ----------------------------------------------------------------------------- hybrids
+#: torch dtypes of a recurrent state as precision names
+_STATE_DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+
+
+def _state_precision(r: _Reader, v: dict[str, int], *keys: str) -> None:
+    """The recurrent state's bytes per element from the config's cache dtype field (or the
+    checkpoint's dtype, which is what vLLM keeps without one)."""
+    from llmphys.precisions import PRECISIONS
+
+    for key in keys:
+        given = r.config.get(key)
+        if given is None:
+            continue
+        name = _STATE_DTYPES.get(str(given))
+        if name is None:
+            raise ConfigError(
+                f"{r.where}: field {key!r} must be float32, bfloat16 or float16; got "
+                f"{str(given)[:40]!r}"
+            )
+        v["ssm_state_bytes"] = PRECISIONS[name]
+        r.notes.append(f"recurrent state kept in {given} ({key})")
+        return
+    dtype = r.config.get("torch_dtype") or r.config.get("dtype") or "bfloat16"
+    name = _STATE_DTYPES.get(str(dtype), "bf16")
+    v["ssm_state_bytes"] = PRECISIONS[name]
+    r.assumptions.append(
+        f"{keys[0]} not given: recurrent state kept at the checkpoint's precision ({name}), "
+        "as vLLM does without it"
+    )
+
+
+def _recurrent(
+    r: _Reader, v: dict[str, int], features: list[str], attention: int, rec: int
+) -> None:
+    if attention + rec > v["layers"]:
+        raise ConfigError(
+            f"{r.where}: {attention} attention and {rec} recurrent layers are more than "
+            f"num_hidden_layers {v['layers']}"
+        )
+    if rec == 0:
+        raise ConfigError(f"{r.where}: no layer is a recurrent (Mamba / linear-attention) layer")
+    v["attention_layers"], v["ssm_layers"] = attention, rec
+    features.append("recurrent_state")
+
+
+def _mamba2_fields(r: _Reader, v: dict[str, int], heads: str, head_dim: str) -> None:
+    v["ssm_heads"] = r.size(heads, "heads of a Mamba-2 layer")
+    v["ssm_inner"] = v["ssm_heads"] * r.size(head_dim, "width of a Mamba-2 head")
+    v["ssm_groups"] = r.size("n_groups", "groups of a Mamba-2 layer's B and C")
+    v["ssm_state_size"] = r.size("ssm_state_size", "state size per channel (d_state)")
+    v["conv_kernel"] = r.size("conv_kernel", "width of the causal convolution")
+    r.refuse("mamba_proj_bias", True, "biases on the Mamba projections are not counted")
+    r.refuse("use_conv_bias", False, "a convolution without bias is not counted")
+
+
+def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    """Nemotron-H: blocks of one mixer each, laid out by ``hybrid_override_pattern`` (M Mamba-2,
+    * attention, - MLP, E MoE) or ``layers_block_type``."""
+    pattern = r.config.get("hybrid_override_pattern")
+    listed = r.config.get("layers_block_type") or r.config.get("layer_types")
+    kinds = {"mamba": "M", "attention": "*", "full_attention": "*", "mlp": "-", "moe": "E"}
+    if isinstance(pattern, str):
+        blocks = pattern
+        where = "hybrid_override_pattern"
+    elif isinstance(listed, list) and all(isinstance(k, str) for k in listed):
+        blocks = "".join(kinds.get(k, "?") for k in listed)
+        where = "layers_block_type"
+    else:
+        raise ConfigError(
+            f"{r.where}: missing field 'hybrid_override_pattern' (the block layout: M Mamba, "
+            "* attention, - MLP, E MoE); it has no default, so llmphys does not guess it"
+        )
+    odd = sorted(set(blocks) - set("M*-E"))
+    if odd or len(blocks) != v["layers"]:
+        raise ConfigError(
+            f"{r.where}: field {where!r} must give one of M, *, -, E for each of the "
+            f"{v['layers']} blocks; got {str(pattern or listed)[:80]!r}"
+        )
+    _recurrent(r, v, features, blocks.count("*"), blocks.count("M"))
+    _mamba2_fields(r, v, "mamba_num_heads", "mamba_head_dim")
+    _state_precision(r, v, "mamba_ssm_cache_dtype")
+    mlp, moe = blocks.count("-"), blocks.count("E")
+    if moe:
+        v["n_experts"] = r.size("n_routed_experts", "routed experts per MoE block")
+        v["experts_per_token"] = r.size("num_experts_per_tok", "experts each token is routed to")
+        v["moe_intermediate_size"] = r.size("moe_intermediate_size", "width of one expert")
+        shared = r.size("moe_shared_expert_intermediate_size", "width of the shared expert", 0)
+        if shared % v["moe_intermediate_size"]:
+            raise ConfigError(
+                f"{r.where}: moe_shared_expert_intermediate_size {shared:,} is not a multiple "
+                f"of moe_intermediate_size {v['moe_intermediate_size']:,}"
+            )
+        v["n_shared_experts"] = shared // v["moe_intermediate_size"]
+        v["moe_layers"] = moe
+        features += ["moe", "router_bias"]
+        r.notes.append(
+            "router: one e_score_correction_bias per routed expert (counted: the checkpoint "
+            "stores it)"
+        )
+        if mlp:
+            v["dense_layers"] = mlp
+            features.append("dense_layers")
+        else:
+            v.pop("intermediate_size", None)
+    elif mlp:
+        v["dense_layers"] = mlp
+        features.append("mlp_blocks")
+    else:
+        v.pop("intermediate_size", None)
+    r.notes.append(
+        f"blocks ({where}): {blocks.count('M')} Mamba-2, {blocks.count('*')} attention, "
+        f"{mlp} MLP, {moe} MoE; one norm each"
+    )
+
+
+def _deltanet(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    """Qwen3-Next / Qwen3.5: Gated DeltaNet layers, every ``full_attention_interval``-th layer
+    gated full attention (or as ``layer_types`` lists)."""
+    types = r.config.get("layer_types")
+    layers = v["layers"]
+    if isinstance(types, list):
+        if len(types) != layers or set(types) - {"linear_attention", "full_attention"}:
+            raise ConfigError(
+                f"{r.where}: field 'layer_types' must list 'linear_attention' or "
+                f"'full_attention' for each of the {layers} layers; got {str(types)[:80]}"
+            )
+        full = types.count("full_attention")
+    else:
+        every = r.size_or(
+            "full_attention_interval",
+            4,
+            "4, every 4th layer full attention (default of HF transformers Qwen3NextConfig)",
+        )
+        full = sum(not (i + 1) % every for i in range(layers))
+    _recurrent(r, v, features, full, layers - full)
+    v["linear_key_heads"] = r.size("linear_num_key_heads", "query/key heads of a DeltaNet layer")
+    v["linear_value_heads"] = r.size("linear_num_value_heads", "value heads of a DeltaNet layer")
+    v["linear_key_head_dim"] = r.size("linear_key_head_dim", "query/key width of a DeltaNet head")
+    v["linear_value_head_dim"] = r.size("linear_value_head_dim", "value width of a DeltaNet head")
+    v["conv_kernel"] = r.size("linear_conv_kernel_dim", "width of the causal convolution")
+    features.append("gated_deltanet")
+    _state_precision(r, v, "mamba_ssm_dtype", "mamba_ssm_cache_dtype")
+    r.notes.append(
+        f"{layers - full} Gated DeltaNet layers, {full} gated full-attention layers (output gate, "
+        "q/k norms)"
+    )
+
+
+def _jamba(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    """Jamba: Mamba-1 layers, attention every ``attn_layer_period``-th (from its offset)."""
+    period = r.size_or("attn_layer_period", 8, "8 (default of HF transformers JambaConfig)")
+    offset = r.size_or(
+        "attn_layer_offset", 4, "4 (default of HF transformers JambaConfig)", minimum=0
+    )
+    attention = sum(i % period == offset for i in range(v["layers"]))
+    _recurrent(r, v, features, attention, v["layers"] - attention)
+    v["ssm_state_size"] = r.size("mamba_d_state", "state size per channel (d_state)")
+    v["conv_kernel"] = r.size("mamba_d_conv", "width of the causal convolution")
+    v["ssm_inner"] = r.size("mamba_expand", "inner width over hidden_size") * v["hidden"]
+    rank = r.config.get("mamba_dt_rank", "auto")
+    if rank == "auto":
+        rank = -(-v["hidden"] // 16)
+        r.assumptions.append(f"mamba_dt_rank 'auto': ceil(hidden_size / 16) = {rank}")
+    v["dt_rank"] = r._check_int("mamba_dt_rank", rank, 1)
+    r.refuse("mamba_proj_bias", True, "biases on the Mamba projections are not counted")
+    r.refuse("mamba_conv_bias", False, "a convolution without bias is not counted")
+    features += ["mamba1", "mamba_inner_norms"]
+    _state_precision(r, v, "mamba_ssm_cache_dtype")
+
+
 # ----------------------------------------------------------------------------- declarations
 def _remote(cls: str) -> dict[str, str]:
     """A family whose config class ships with the checkpoint (``trust_remote_code``)."""
@@ -470,6 +692,20 @@ _LLAMA4 = Family(
     ),
     notes=("q/k norms (use_qk_norm) are L2 norms without weights: nothing to count",),
 )
+_QWEN_NEXT = Family(
+    "Qwen3NextConfig",
+    derive_kv=False,
+    derive_head_dim=False,
+    bias=None,
+    mlp_bias=None,
+    always=("gated_attention",),
+    window=Window("none"),
+    hook=_deltanet,
+    mtp="num_nextn_predict_layers",
+    moe=Moe(layout="step", shared_width="shared_expert_intermediate_size"),
+)
+_QWEN35 = Family(**{**_QWEN_NEXT.__dict__, "cls": "Qwen3_5MoeTextConfig",
+                    "mtp": "mtp_num_hidden_layers"})  # fmt: skip
 _GEMMA = {"derive_kv": False, "derive_head_dim": False, "norms_per_layer": 4, "tie": True}
 _GEMMA3 = Family("Gemma3TextConfig", **_GEMMA, always=("qk_norm",),
                  window=Window("every", every=6, field="sliding_window_pattern"))  # fmt: skip
@@ -535,6 +771,10 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
     "internlm2": Family(**_remote("InternLM2Config"), bias="bias", mlp_bias=None),
     "internlm3": Family("InternLM3Config", derive_head_dim=False, bias="qkv_bias",
                         bias_feature="qkv_bias", mlp_bias="bias"),
+    "jamba": Family(
+        "JambaConfig", derive_kv=False, bias=None, mlp_bias=None, window=Window("none"),
+        moe=Moe(width="intermediate_size", layout="period"), hook=_jamba,
+    ),
     "kimi_k2": Family(
         **_remote("DeepseekV3Config"), mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": None}),
@@ -555,6 +795,12 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
                       window=Window("all", default=4096)),
     "mixtral": Family("MixtralConfig", bias=None, mlp_bias=None, window=Window("all"),
                       moe=Moe(experts="num_local_experts", width="intermediate_size")),
+    "nemotron_h": Family(
+        "NemotronHConfig", derive_kv=False, derive_head_dim=False, norms_per_layer=1,
+        fields={"head_dim": ("head_dim", "attention_head_dim")},
+        always=("plain_mlp",), window=Window("none"), hook=_nemotron_h,
+        notes=("feed-forward blocks are plain (up, down; squared ReLU), experts too",),
+    ),
     "olmo2": Family("Olmo2Config", always=("qk_norm_full",), mlp_bias=None),
     "phi3": Family("Phi3Config", bias=None, mlp_bias=None, window=Window("all"),
                    hook=_no_head_bias),
@@ -564,6 +810,11 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
     ),
     "qwen2": Family("Qwen2Config", bias=None, always=("qkv_bias",), mlp_bias=None,
                     window=Window("qwen")),
+    "qwen3_next": _QWEN_NEXT,
+    "qwen3_5": Family(**{**_QWEN35.__dict__, "moe": None, "text_config": True}),
+    "qwen3_5_text": Family(**{**_QWEN35.__dict__, "moe": None}),
+    "qwen3_5_moe": Family(**{**_QWEN35.__dict__, "text_config": True}),
+    "qwen3_5_moe_text": _QWEN35,
     "qwen3": Family("Qwen3Config", derive_head_dim=False, always=("qk_norm",), mlp_bias=None,
                     window=Window("qwen")),
     "qwen3_moe": Family("Qwen3MoeConfig", derive_kv=False, always=("qk_norm",), mlp_bias=None,

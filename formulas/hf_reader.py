@@ -23,8 +23,9 @@ class _Reader:
     family: str
     assumptions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    #: the family's own names of the usual fields (``{"num_hidden_layers": "num_layers"}``)
-    fields: Mapping[str, str] = field(default_factory=dict)
+    #: the family's own names of the usual fields (``{"num_hidden_layers": "num_layers"}``;
+    #: several spellings in a tuple, the first the config has wins)
+    fields: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -32,7 +33,10 @@ class _Reader:
 
     def name_of(self, key: str) -> str:
         """The family's name of the usual field ``key``."""
-        return self.fields.get(key, key)
+        name = self.fields.get(key, key)
+        if isinstance(name, str):
+            return name
+        return next((n for n in name if n in self.config), name[0])
 
     def has(self, key: str) -> bool:
         return self.config.get(self.name_of(key)) is not None

@@ -294,6 +294,7 @@ def params_per_gpu(
     hidden,
     gpus_per_stage,
     layers,
+    final_norm_params,
 ):
     """Parameters one GPU of the most loaded pipeline stage holds.
 
@@ -325,7 +326,7 @@ def params_per_gpu(
         embedding_params_per_gpu
         + layers_per_stage * (attention_params_per_gpu + layer_norm_params)
         + ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
-        + hidden
+        + final_norm_params
     )
 
 
@@ -345,6 +346,7 @@ def active_params_per_gpu(
     hidden,
     gpus_per_stage,
     layers,
+    final_norm_params,
 ):
     """Parameters one GPU of the last pipeline stage multiplies with per token: what a decode
     step reads of its weights.
@@ -372,7 +374,7 @@ def active_params_per_gpu(
         embedding_params / tp
         + layers_per_stage * (attention_params_per_gpu + layer_norm_params)
         + active_ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
-        + hidden
+        + final_norm_params
     )
 
 

@@ -14,7 +14,7 @@ import sympy
 
 from llmphys import communication, moe  # noqa: F401  (the collectives, expert reads: parts)
 from llmphys.engine import formula
-from llmphys.parallel import ALPHA_BETA, MEGATRON, PIPELINE
+from llmphys.parallel import ALPHA_BETA, MEGATRON, PIPELINE, VLLM_TP
 
 __all__ = [
     "active_weights_per_gpu",
@@ -23,6 +23,7 @@ __all__ = [
     "decode_step_time_parallel",
     "decode_throughput_parallel",
     "exposed_comm_time",
+    "kv_traffic_per_gpu",
     "pipeline_bubble_fraction",
     "prefill_comm_time",
     "prefill_step_time_parallel",
@@ -201,6 +202,26 @@ def active_weights_per_gpu(active_params_per_gpu, bytes_per_param):
 
 
 @formula(
+    unit="byte/token",
+    latex=r"D_{\mathrm{KV,GPU}}",
+    text="D_KV,GPU",
+    source=f"{VLLM_TP}; seed: Bandwidth Bottleneck / KV Cache Streaming, per GPU",
+)
+def kv_traffic_per_gpu(kv_traffic, kv_heads_per_gpu, layers_per_stage):
+    """KV-cache bytes one GPU moves per decoded token of a sequence: the KV traffic of its KV
+    heads and its stage's layers.
+
+    Examples
+    --------
+    >>> q = kv_traffic_per_gpu(layers=80, n_kv_heads=8, head_dim=128, kv_bytes="bf16",
+    ...                        prompt_len=10000, new_tokens=0, tp=8, pp=1)
+    >>> print(f"{q.to('MB/token'):.4g~P}")
+    409.6 MB/tok
+    """
+    return kv_traffic.at(n_kv_heads=kv_heads_per_gpu, layers=layers_per_stage)
+
+
+@formula(
     unit="second",
     latex=r"t_{\mathrm{decode,M,GPU}}",
     text="t_decode,M,GPU",
@@ -209,9 +230,7 @@ def active_weights_per_gpu(active_params_per_gpu, bytes_per_param):
 )
 def stage_decode_memory_time(
     active_weights_per_gpu,
-    kv_traffic,
-    kv_heads_per_gpu,
-    layers_per_stage,
+    kv_traffic_per_gpu,
     microbatch_size,
     attention_groups,
     effective_bandwidth,
@@ -242,10 +261,7 @@ def stage_decode_memory_time(
     8.525 ms
     """
     return (
-        active_weights_per_gpu
-        + microbatch_size
-        / attention_groups
-        * kv_traffic.at(n_kv_heads=kv_heads_per_gpu, layers=layers_per_stage)
+        active_weights_per_gpu + microbatch_size / attention_groups * kv_traffic_per_gpu
     ) / effective_bandwidth
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import sympy
 
 from llmphys import attention, compute, param_counts  # noqa: F401  (parts used below)
+from llmphys.attention import BYTE_PER_ELEMENT
 from llmphys.engine import formula
 from llmphys.units import unit_symbol
 
@@ -34,6 +35,7 @@ __all__ = [
     "indexer_flops",
     "indexer_params",
     "kv_bytes_per_token_dsa",
+    "kv_elements_per_token_dsa",
     "kv_read_sparse",
     "selected_tokens",
 ]
@@ -138,6 +140,30 @@ def kv_bytes_per_token_dsa(kv_bytes_per_token_mla, index_key_bytes_per_token):
     78,080 B/tok
     """
     return kv_bytes_per_token_mla + index_key_bytes_per_token
+
+
+@formula(
+    unit="element/token",
+    latex=r"e_{\mathrm{kv}}^{\mathrm{DSA}}",
+    text="e_kv^DSA",
+    source=f"{_DSA}; DeepSeek-V2 technical report (arXiv:2405.04434), Table 1 (MLA elements)",
+    replaces="kv_elements_per_token",
+    feature="sparse_indexer",
+)
+def kv_elements_per_token_dsa(kv_bytes_per_token_dsa):
+    """Cache elements per token of a DSA model, all layers: MLA's latent and rotary key and
+    the indexer key, at one byte per element whatever their precisions.
+
+    Examples
+    --------
+    >>> print(kv_elements_per_token_dsa(layers=61, kv_lora_rank=512, qk_rope_head_dim=64,
+    ...                                 index_head_dim=128))
+    42944.0 element/tok
+    """
+    return (
+        kv_bytes_per_token_dsa.at(kv_bytes=BYTE_PER_ELEMENT, index_kv_bytes=BYTE_PER_ELEMENT)
+        / BYTE_PER_ELEMENT
+    )
 
 
 @formula(

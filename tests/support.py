@@ -38,6 +38,11 @@ def config_fixture(name: str) -> dict:
     return json.loads((CONFIGS / f"{name}.json").read_text())
 
 
+def real_config(name: str) -> dict:
+    """A real ``config.json`` of tests/fixtures/hf/ (``"qwen3_8b"``), without its provenance."""
+    return json.loads((CONFIGS.parent / "hf" / f"{name}.json").read_text())["config"]
+
+
 class HangError(AssertionError):
     """A case ran past its time limit: a hang, as far as a test is concerned."""
 

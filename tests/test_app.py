@@ -436,6 +436,20 @@ def test_an_uploaded_config_becomes_the_model_in_use(app):
     expect(app, api_figures("llama-3.1-8b", "h100-sxm"))
 
 
+@pytest.mark.parametrize("fixture", ["nemotron_h_nano", "deepseek_v32", "llama4_scout"])
+def test_an_uploaded_hybrid_dsa_or_llama4_config_shows_the_api_figures(app, fixture):
+    # issue 18: a hybrid (Mamba-2 state), a sparse-attention (DSA) and a Llama 4 config,
+    # uploaded, give every figure the Python API gives for the same Model
+    from support import real_config
+
+    config = real_config(fixture)
+    set_inputs(app, "mixtral-8x7b", "h100-sxm")
+    upload(app, f"{fixture}.json", json.dumps(config).encode())
+    assert app.model.value == f"upload:{fixture}.json"
+    expect(app, api_figures(F.load_hf_config(config), "h100-sxm"))
+    app.model.value = "llama-3.1-8b"
+
+
 # ----------------------------------------------------------------------------- solve for
 def test_solve_for_answers_as_llmphys_solve(app):
     set_inputs(app, "llama-3.1-70b", "h100-sxm")

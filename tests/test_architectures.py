@@ -82,6 +82,8 @@ def test_kv_width_by_attention_kind():
     assert width["qwen3-235b-a22b"] == 2 * 4 * 128  # head_dim explicit, not hidden / heads
     assert width["gpt-oss-120b"] == 2 * 8 * 64
     assert width["deepseek-v3"] == 512 + 64  # MLA
+    assert width["deepseek-v3.2"] == 512 + 64 + 128  # MLA and the indexer key (DSA)
+    assert width["nemotron-3-nano-30b-a3b"] == 2 * 2 * 128  # one of its 6 attention blocks
     mqa = F.load_hf_config(Path(__file__).parent / "fixtures" / "configs" / "gemma3_text.json")
     assert mqa.attention == "MQA" and mqa.evaluate("kv_width").magnitude == 2 * 256
 

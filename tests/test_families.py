@@ -30,7 +30,7 @@ def model(name: str) -> F.presets.Model:
 
 def test_fixtures_cover_at_least_25_families_with_their_sources():
     families = {f["config"]["model_type"] for f in FIXTURES.values()}
-    assert len(families) >= 22, sorted(families)
+    assert len(families) >= 25, sorted(families)
     assert families <= set(SUPPORTED)
     for name, f in FIXTURES.items():
         assert f["config_source"] and f["hf_id"], name
@@ -241,3 +241,125 @@ def test_refused_config_names_the_family_and_the_field():
     glm = {k: v for k, v in FIXTURES["chatglm"]["config"].items() if k != "kv_channels"}
     with pytest.raises(ConfigError, match="chatglm config: missing field 'kv_channels'"):
         F.load_hf_config(glm)
+
+
+# ----------------------------------------------------------------------------- hybrids
+def test_mamba2_state_bytes_by_hand():
+    # Nemotron-3-Nano: 23 Mamba-2 blocks of 64 heads x 64 x d_state 128 in float32
+    # (mamba_ssm_cache_dtype), conv over 4096 + 2 x 8 x 128 = 6144 channels, K - 1 = 3 inputs
+    # kept in bf16
+    m = model("nemotron_h_nano")
+    v = m.values
+    assert (v["attention_layers"], v["ssm_layers"], v["moe_layers"]) == (6, 23, 23)
+    assert v["ssm_state_bytes"] == 4
+    state = m.evaluate("state_bytes_per_sequence", act_bytes="bf16")
+    assert state.to("byte/sequence").magnitude == 23 * (64 * 64 * 128 * 4 + 6144 * 3 * 2)
+
+
+def test_gated_deltanet_state_bytes_by_hand():
+    # Qwen3-Next-80B-A3B: 36 DeltaNet layers, 32 value heads of a 128 x 128 state, conv over
+    # 2 x 16 x 128 + 32 x 128 = 8192 channels, K = 4; no cache dtype in the config, so the
+    # checkpoint's bf16 (reported)
+    m = model("qwen3_next")
+    assert m.values["ssm_state_bytes"] == 2
+    assert any(a.startswith("mamba_ssm_dtype not given") for a in m.assumptions)
+    state = m.evaluate("state_bytes_per_sequence", act_bytes="bf16")
+    assert state.to("byte/sequence").magnitude == 36 * (32 * 128 * 128 * 2 + 8192 * 3 * 2)
+    # Qwen3.5 gives its state dtype (mamba_ssm_dtype float32)
+    assert model("qwen3_5_moe").values["ssm_state_bytes"] == 4
+
+
+def test_jamba_layout_and_mamba1_state():
+    m = model("jamba")
+    v = m.values
+    # attention every 8th layer from 4, experts every 2nd from 1 (attn/expert_layer_period)
+    assert (v["attention_layers"], v["ssm_layers"], v["moe_layers"], v["dense_layers"]) == (
+        4,
+        28,
+        16,
+        16,
+    )
+    state = m.evaluate("state_bytes_per_sequence", act_bytes="bf16", ssm_state_bytes="fp32")
+    assert state.to("byte/sequence").magnitude == 28 * (8192 * 16 * 4 + 8192 * 3 * 2)
+
+
+def test_hybrid_cache_is_attention_kv_per_token_plus_state_per_sequence():
+    m = model("nemotron_h_nano")
+    per_token = m.evaluate("kv_bytes_per_token", kv_bytes="bf16").to("byte/token").magnitude
+    assert per_token == 6 * 2 * 2 * 128 * 2  # only the 6 attention blocks cache K and V
+    state = m.evaluate("state_bytes_per_sequence", act_bytes="bf16").magnitude
+    cache = m.evaluate("kv_cache_bytes", kv_bytes="bf16", act_bytes="bf16", seq_len=8192, batch=4)
+    assert cache.to("byte").magnitude == per_token * 8192 * 4 + 4 * state
+
+
+def test_on_a_hybrid_context_is_nearly_free_and_state_bounds_the_batch():
+    hybrid, dense = model("nemotron_h_nano"), model("qwen3_8b")
+    kv = {"kv_bytes": "bf16"}
+    # a token of context costs a hybrid 24x less than a dense 8B model
+    ratio = (
+        dense.evaluate("kv_bytes_per_token", **kv) / hybrid.evaluate("kv_bytes_per_token", **kv)
+    ).magnitude
+    assert ratio == 24
+    # at a 4k context each sequence's fixed state weighs more than its KV cache
+    state = hybrid.evaluate("state_bytes_per_sequence", act_bytes="bf16").magnitude
+    assert state > 4096 * hybrid.evaluate("kv_bytes_per_token", **kv).magnitude
+    s = F.Scenario(model=hybrid, hardware="h100-sxm", weights="fp8", batch=1)
+    context = s.largest_context()
+    assert context.memory.value.magnitude > 1_000_000  # memory would hold a million tokens
+    batch = s.solve("batch")  # 4096 in / 1024 out: 80 MB a sequence, half of it state
+    assert 500 < batch.value.magnitude < 1000
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["nemotron_h_nano", "nemotron_h_8b", "qwen3_next", "jamba", "deepseek_v32", "llama4_scout"],
+)
+def test_scenario_end_to_end(name):
+    # memory, largest context and batch, decode speed: each a number, on one and eight GPUs
+    for tp in (1, 8):
+        s = F.Scenario(model=model(name), hardware="h200", weights="fp8", tp=tp, batch=16)
+        assert s.evaluate("memory_per_gpu").to("GB").magnitude > 0
+        assert s.evaluate("tokens_per_second_per_user").magnitude > 0
+        assert s.evaluate("ttft").to("s").magnitude > 0
+        try:
+            context = s.largest_context()
+            found = s.solve("batch")
+        except F.InfeasibleError:  # the weights alone exceed one GPU
+            assert s.evaluate("memory_per_gpu") > s.capacity
+            continue
+        assert context.value.magnitude >= 1
+        fits = s.replace(batch=int(found.value.magnitude))
+        assert fits.evaluate("memory_per_gpu") <= s.capacity
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_per_gpu_counts_at_one_gpu_are_the_architectures(name):
+    m = model(name)
+    layout = {"tp": 1, "pp": 1, "ep": 1}
+    assert m.evaluate("params_per_gpu", **layout).magnitude == m.values["params"]
+    assert m.evaluate("active_params_per_gpu", **layout).magnitude == m.values["active_params"]
+
+
+def test_hybrid_layout_splits_the_state_by_heads():
+    m = model("nemotron_h_nano")
+    one = F.Scenario(model=m, hardware="h100-sxm", weights="bf16", batch=64, prompt_len=1024)
+    four = one.replace(tp=4)
+    state = m.evaluate("state_bytes_per_sequence", act_bytes="bf16").magnitude
+    kv = m.evaluate("kv_bytes_per_token", kv_bytes="bf16").magnitude  # 2 KV heads: 2 GPUs
+    by_hand = 64 * ((1024 + 1024) * kv / 2 + state / 4)
+    assert four.evaluate("kv_cache_per_gpu").to("byte").magnitude == pytest.approx(by_hand)
+
+
+def test_cli_scenario_reads_a_hybrid_config(tmp_path, capsys):
+    from llmphys.cli import main
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(FIXTURES["nemotron_h_nano"]["config"]))
+    code = main(["scenario", "--model", str(path), "--tp", "2", "--batch", "8", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["title"].startswith("nemotron_h on 2 x NVIDIA H100")
+    assert out["fits"] is True
+    s = F.Scenario(model=model("nemotron_h_nano"), hardware="h100-sxm", tp=2, batch=8)
+    want = s.evaluate("weights_per_gpu").to("GB").magnitude
+    assert out["figures"]["weights_per_gpu"]["value"]["value"] == pytest.approx(want)

@@ -66,6 +66,7 @@ PARALLEL_FORMULAS = [
     "stage_comm_time_moe",
     "exposed_comm_time",
     "stage_decode_compute_time",
+    "kv_traffic_per_gpu",
     "stage_decode_memory_time",
     "stage_decode_memory_time_moe",
     "stage_decode_time",
@@ -138,8 +139,15 @@ def test_at_degree_one_a_gpu_holds_the_whole_model(model):
     setting = dict(
         bytes_per_param="bf16", kv_bytes="bf16", seq_len=8192, batch=4, workspace_fraction=0.12
     )
-    per_gpu = model_eval(model, "vram_per_gpu", **setting, **one)
-    total = m.evaluate("total_vram", **setting)
+    # a hybrid's state (its convolution inputs at the activations' precision), a DSA model's
+    # indexer keys
+    extra = {
+        k: "bf16"
+        for k in ("act_bytes", "index_kv_bytes")
+        if k in m.formula("total_vram").input_names
+    }
+    per_gpu = model_eval(model, "vram_per_gpu", **setting, **extra, **one)
+    total = m.evaluate("total_vram", **setting, **extra)
     assert per_gpu.to("byte").magnitude == pytest.approx(total.to("byte").magnitude, rel=1e-12)
 
 

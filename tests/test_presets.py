@@ -42,10 +42,21 @@ REFERENCE_HARDWARE = [
 ]
 
 
+#: presets from real config.json files of 2025-26 families (issue 18), each with its source
+REAL_CONFIG_MODELS = ["nemotron-3-nano-30b-a3b", "qwen3-next-80b-a3b", "deepseek-v3.2"]
+
+
 def test_every_reference_model_and_accelerator():
-    assert list(F.models) == REFERENCE_MODELS
+    assert list(F.models) == REFERENCE_MODELS + REAL_CONFIG_MODELS
     assert list(F.hardware) == REFERENCE_HARDWARE
-    assert len(F.models) == 8 and "deepseek-v3" in F.models and "gpt-5" not in F.models
+    assert len(F.models) == 11 and "deepseek-v3" in F.models and "gpt-5" not in F.models
+
+
+@pytest.mark.parametrize("name", REAL_CONFIG_MODELS)
+def test_real_config_presets_carry_their_source_and_exact_count(name):
+    m = F.models[name]
+    assert m.source.startswith("config.json of ") and m.as_of == "2026-12-06"
+    assert m.published["exact_params"] == m.values["params"], m.published["exact_params_how"]
 
 
 @pytest.mark.parametrize("name", REFERENCE_MODELS)
@@ -73,7 +84,7 @@ def test_names_are_case_insensitive_and_hf_ids_work():
 
 
 # ----------------------------------------------------------------------------- unknown names
-KNOWN_MODELS = ", ".join(REFERENCE_MODELS)
+KNOWN_MODELS = ", ".join(REFERENCE_MODELS + REAL_CONFIG_MODELS)
 KNOWN_HARDWARE = ", ".join(REFERENCE_HARDWARE)
 
 
@@ -82,7 +93,8 @@ KNOWN_HARDWARE = ", ".join(REFERENCE_HARDWARE)
     [
         ("models", "70b", "unknown model '70b'; did you mean 'llama-3.1-70b'? "
          f"(known: {KNOWN_MODELS})"),
-        ("models", "deepseek", "unknown model 'deepseek'; did you mean 'deepseek-v3'? "
+        ("models", "deepseek", "unknown model 'deepseek'; did you mean 'deepseek-v3' or "
+         "'deepseek-v3.2'? "
          f"(known: {KNOWN_MODELS})"),
         ("models", "llama", "unknown model 'llama'; did you mean 'llama-3.1-8b', "
          f"'llama-3.1-70b' or 'llama-3.1-405b'? (known: {KNOWN_MODELS})"),

@@ -46,6 +46,7 @@ GENERATED = (
     "reference/glossary.md",
     "reference/cli.md",
     "reference/assumptions.md",
+    "reference/architectures.md",
     "notebooks.md",
 )
 #: the link to the teaching notebooks, relative to docs/ (git-ignored too)
@@ -451,6 +452,38 @@ def assumptions_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def architectures_page() -> str:
+    """Every model_type load_hf_config reads: its declaration's features, one row each."""
+    from llmphys.hf_families import FAMILIES
+
+    rows = [FAMILIES[name].summary() for name in sorted(FAMILIES)]
+    header = list(rows[0])
+    lines = [
+        _GENERATED_NOTE,
+        "(supported-architectures)=",
+        "# Supported architectures",
+        "",
+        "Every `model_type` {func}`llmphys.load_hf_config` reads, generated from the family "
+        "declarations in `llmphys.hf_families`: which features each uses and under which "
+        "field names.  Defaults a family's config class applies are reported in "
+        "`model.assumptions`; a `model_type` not listed here is read as a Llama-style decoder "
+        "when its config has a decoder's fields (and the assumption is listed), and refused "
+        "when it has Mamba, linear-attention or indexer fields that such a reading would "
+        "count wrong.  Each family's parameter count is tested exact against a real config "
+        "(`tests/fixtures/hf`: its source and the count HF transformers builds from it) or a "
+        "count by hand (`tests/fixtures/configs`).",
+        "",
+        *table(
+            ["model_type", *header],
+            [
+                [md_code(name), *(md_text(r[h]) for h in header)]
+                for name, r in zip(sorted(FAMILIES), rows, strict=True)
+            ],
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------- the CLI
 @contextlib.contextmanager
 def _columns(width: int) -> Iterator[None]:
@@ -580,6 +613,7 @@ def all_pages() -> dict[str, bytes]:
     pages["reference/glossary.md"] = glossary_page().encode()
     pages["reference/cli.md"] = cli_page().encode()
     pages["reference/assumptions.md"] = assumptions_page().encode()
+    pages["reference/architectures.md"] = architectures_page().encode()
     pages["notebooks.md"] = notebooks_page(notebooks()).encode()
     return pages
 

@@ -41,6 +41,7 @@ __all__ = ["Breakdown", "BreakdownRow", "Model"]
 _COMPONENTS: tuple[tuple[str, str], ...] = (
     ("embedding_params", "embedding table and output head"),
     ("attention_params", "attention"),
+    ("ssm_params", "recurrent mixers (Mamba / Gated DeltaNet)"),
     ("layer_norm_params", "norms"),
     ("ffn_params", "dense feed-forward blocks"),
     ("expert_params", "experts"),
@@ -169,6 +170,14 @@ class Model:
                 )
 
         sums(("local_layers", "global_layers"))
+        if "recurrent_state" in self.features:  # blocks of one mixer each: some have no FFN
+            ffn = v.get("dense_layers", 0) + v.get("moe_layers", 0)
+            if ffn > v.get("layers", 0):
+                raise InputError(
+                    f"{where}: dense_layers + moe_layers = {ffn:g} is more than layers = "
+                    f"{v.get('layers', 0):g}"
+                )
+            return check_relations(v, where)
         sums(("dense_layers", "moe_layers"))
         if "moe_layers" in v and "dense_layers" not in v and v["moe_layers"] != v.get("layers"):
             raise InputError(
@@ -213,6 +222,16 @@ class Model:
             text += (
                 f"; {v['local_layers']:,} of {v['layers']:,} layers slide over "
                 f"{v['sliding_window']:,} tokens"
+            )
+        if "recurrent_state" in self.features:
+            kind = (
+                "Gated DeltaNet"
+                if "gated_deltanet" in self.features
+                else "Mamba-1" if "mamba1" in self.features else "Mamba-2"
+            )
+            text += (
+                f"; attention in {v['attention_layers']:,} of {v['layers']:,} layers, "
+                f"{v['ssm_layers']:,} {kind} layers keep a fixed state per sequence"
             )
         return text
 

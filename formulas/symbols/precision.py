@@ -24,6 +24,10 @@ PRECISION: tuple[Entry, ...] = (
           "bytes per cached indexer-key element of a sparse-attention model (DeepSeek-V3.2's "
           "inference code keeps them in FP8, with one fp32 scale per 128 values not counted)",
           default=1, range=(0.5, 4), choices=PRECISIONS),
+    Entry("ssm_state_bytes", r"b_{\mathrm{s}}", "b_s", "byte/element",
+          "bytes per element of a recurrent layer's state (config mamba_ssm_cache_dtype: "
+          "float32 in Nemotron-H and Qwen3.5; vLLM otherwise keeps the model's dtype)",
+          default=4, range=(1, 4), choices=PRECISIONS),
     Entry("element_bytes", r"b_{\mathrm{el}}", "b_el", "byte/parameter",
           "bytes per stored value of a block-scaled format, scales aside (4-bit: 0.5)",
           default=0.5, range=(0.125, 4)),
