@@ -171,6 +171,7 @@ def model_from_config(
         assumptions=reader.assumptions,
         notes=(*reader.notes, *notes),
         published=published,
+        sources=getattr(values, "sources", None),
         context_limit=context_limit,
         context_source=context_source,
         context_original=context_original,

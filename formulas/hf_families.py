@@ -104,6 +104,8 @@ class Family:
     window: Window = Window()
     text_config: bool = False
     mtp: str | None = None
+    #: the MTP modules follow DeepSeek-V3's layout (one block, a 2d x d projection, 3 norms)
+    mtp_counted: bool = False
     mlp_bias: str | None = "mlp_bias"
     hook: Hook | None = None
     notes: tuple[str, ...] = ()
@@ -205,7 +207,7 @@ def read_family(r: _Reader, family: Family) -> tuple[dict[str, int], list[str]]:
     _windows(r, v, features, family)
     r.notes.extend(family.notes)
     if family.mtp is not None:
-        _mtp(r, family.mtp)
+        _mtp(r, v, family.mtp, family.mtp_counted)
     if family.mla:
         r.notes.append(
             "num_key_value_heads is not used: MLA caches a latent, not per-head keys and values"
@@ -337,8 +339,10 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
     moe_count = sum(chosen)
     if moe_count == 0:
         raise ConfigError(f"{r.where}: no layer is a mixture-of-experts layer")
+    layout = list(r.read) or [f"the {moe.layout!r} layout"]
     v["moe_layers"] = moe_count
     if moe_count < layers:
+        r.read.extend(layout)
         v["dense_layers"] = layers - moe_count
         v["intermediate_size"] = r.size(moe.dense_width, "width of the dense feed-forward blocks")
         features.append("dense_layers")
@@ -442,13 +446,20 @@ def _chunks(r: _Reader, v: dict[str, int], features: list[str], family: Family) 
     _window(r, v, features, local, key="attention_chunk_size")
 
 
-def _mtp(r: _Reader, key: str) -> None:
-    count = r.config.get(key) or 0
-    if count:
-        r.notes.append(
-            f"{count} multi-token-prediction layer(s) ({key}) are not part of the main model "
-            "and are not counted"
-        )
+def _mtp(r: _Reader, v: dict[str, int], key: str, counted: bool) -> None:
+    """Multi-token-prediction modules: outside the main model's count; their own count
+    (``mtp_params``) where their layout is DeepSeek's."""
+    count = r.size_or(key, 0, "0, no multi-token-prediction module", minimum=0)
+    if r.assumptions and r.assumptions[-1].startswith(f"{key} not given"):
+        r.assumptions.pop()  # no module is the usual case: nothing to report
+    if not count:
+        return
+    r.notes.append(
+        f"{count} multi-token-prediction layer(s) ({key}) are not part of the main model "
+        "and are not counted" + (" in it (mtp_params counts them apart)" if counted else "")
+    )
+    if counted:
+        v["mtp_layers"] = count
 
 
 # ----------------------------------------------------------------------------- hooks
@@ -519,11 +530,13 @@ def _state_precision(r: _Reader, v: dict[str, int], *keys: str) -> None:
                 f"{r.where}: field {key!r} must be float32, bfloat16 or float16; got "
                 f"{str(given)[:40]!r}"
             )
+        r.read.append(key)
         v["ssm_state_bytes"] = PRECISIONS[name]
         r.notes.append(f"recurrent state kept in {given} ({key})")
         return
     dtype = r.config.get("torch_dtype") or r.config.get("dtype") or "bfloat16"
     name = _STATE_DTYPES.get(str(dtype), "bf16")
+    r.read.append("torch_dtype (no state dtype given)")
     v["ssm_state_bytes"] = PRECISIONS[name]
     r.assumptions.append(
         f"{keys[0]} not given: recurrent state kept at the checkpoint's precision ({name}), "
@@ -541,12 +554,16 @@ def _recurrent(
         )
     if rec == 0:
         raise ConfigError(f"{r.where}: no layer is a recurrent (Mamba / linear-attention) layer")
-    v["attention_layers"], v["ssm_layers"] = attention, rec
+    layout = list(r.read)
+    v["attention_layers"] = attention
+    r.read.extend(layout)
+    v["ssm_layers"] = rec
     features.append("recurrent_state")
 
 
 def _mamba2_fields(r: _Reader, v: dict[str, int], heads: str, head_dim: str) -> None:
     v["ssm_heads"] = r.size(heads, "heads of a Mamba-2 layer")
+    r.read.append(heads)
     v["ssm_inner"] = v["ssm_heads"] * r.size(head_dim, "width of a Mamba-2 head")
     v["ssm_groups"] = r.size("n_groups", "groups of a Mamba-2 layer's B and C")
     v["ssm_state_size"] = r.size("ssm_state_size", "state size per channel (d_state)")
@@ -572,6 +589,7 @@ def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
             f"{r.where}: missing field 'hybrid_override_pattern' (the block layout: M Mamba, "
             "* attention, - MLP, E MoE); it has no default, so llmphys does not guess it"
         )
+    r.read.append(where)
     odd = sorted(set(blocks) - set("M*-E"))
     if odd or len(blocks) != v["layers"]:
         raise ConfigError(
@@ -593,6 +611,7 @@ def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
                 f"of moe_intermediate_size {v['moe_intermediate_size']:,}"
             )
         v["n_shared_experts"] = shared // v["moe_intermediate_size"]
+        r.read.append(where)
         v["moe_layers"] = moe
         features += ["moe", "router_bias"]
         r.notes.append(
@@ -600,11 +619,13 @@ def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
             "stores it)"
         )
         if mlp:
+            r.read.append(where)
             v["dense_layers"] = mlp
             features.append("dense_layers")
         else:
             v.pop("intermediate_size", None)
     elif mlp:
+        r.read.append(where)
         v["dense_layers"] = mlp
         features.append("mlp_blocks")
     else:
@@ -621,6 +642,7 @@ def _deltanet(r: _Reader, v: dict[str, int], features: list[str]) -> None:
     types = r.config.get("layer_types")
     layers = v["layers"]
     if isinstance(types, list):
+        r.read.append("layer_types")
         if len(types) != layers or set(types) - {"linear_attention", "full_attention"}:
             raise ConfigError(
                 f"{r.where}: field 'layer_types' must list 'linear_attention' or "
@@ -655,10 +677,13 @@ def _jamba(r: _Reader, v: dict[str, int], features: list[str]) -> None:
         "attn_layer_offset", 4, "4 (default of HF transformers JambaConfig)", minimum=0
     )
     attention = sum(i % period == offset for i in range(v["layers"]))
+    r.read.clear()
+    r.read += ["attn_layer_period", "attn_layer_offset"]
     _recurrent(r, v, features, attention, v["layers"] - attention)
     v["ssm_state_size"] = r.size("mamba_d_state", "state size per channel (d_state)")
     v["conv_kernel"] = r.size("mamba_d_conv", "width of the causal convolution")
     v["ssm_inner"] = r.size("mamba_expand", "inner width over hidden_size") * v["hidden"]
+    r.read.append("mamba_dt_rank")
     rank = r.config.get("mamba_dt_rank", "auto")
     if rank == "auto":
         rank = -(-v["hidden"] // 16)
@@ -676,6 +701,8 @@ def _remote(cls: str) -> dict[str, str]:
     return {"cls": cls, "defaults": f"the model's remote code ({cls})"}
 
 
+#: multi-token-prediction modules laid out as DeepSeek-V3's (counted apart by mtp_params)
+_MTP = {"mtp": "num_nextn_predict_layers", "mtp_counted": True}
 _DEEPSEEK_MOE = Moe(experts="n_routed_experts", shared="n_shared_experts", layout="first_k")
 _LLAMA4 = Family(
     "Llama4TextConfig",
@@ -721,13 +748,13 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": None}),
     ),
     "deepseek_v32": Family(
-        "DeepseekV32Config", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        "DeepseekV32Config", mla=True, mlp_bias=None, **_MTP,
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}), hook=_indexer,
         notes=("router: one e_score_correction_bias per routed expert (counted: the "
                "checkpoint stores it)",),
     ),
     "deepseek_v3": Family(
-        "DeepseekV3Config", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        "DeepseekV3Config", mla=True, mlp_bias=None, **_MTP,
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}),
         notes=("router: one e_score_correction_bias per routed expert (counted)",),
     ),
@@ -758,7 +785,7 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
     "glm": Family("GlmConfig", derive_kv=False, derive_head_dim=False, bias_default=True,
                   bias_feature="qkv_bias", mlp_bias=None),
     "glm_moe_dsa": Family(
-        "GlmMoeDsaConfig", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        "GlmMoeDsaConfig", mla=True, mlp_bias=None, **_MTP,
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}), hook=_indexer,
         notes=("router: one e_score_correction_bias per routed expert (counted: the "
                "checkpoint stores it)",),
@@ -776,14 +803,14 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
         moe=Moe(width="intermediate_size", layout="period"), hook=_jamba,
     ),
     "kimi_k2": Family(
-        **_remote("DeepseekV3Config"), mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        **_remote("DeepseekV3Config"), mla=True, mlp_bias=None, **_MTP,
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": None}),
     ),
     "llama": Family("LlamaConfig"),
     "llama4": Family(**{**_LLAMA4.__dict__, "text_config": True}),
     "llama4_text": _LLAMA4,
     "mimo": Family(**_remote("MiMoConfig"), bias=None, always=("qkv_bias",), mlp_bias=None,
-                   window=Window("qwen"), mtp="num_nextn_predict_layers"),
+                   window=Window("qwen"), **_MTP),
     "minimax_m2": Family(
         "MiniMaxM2Config", derive_kv=False, derive_head_dim=False, bias=None, mlp_bias=None,
         qk_norm="use_qk_norm", mtp="num_mtp_modules",
@@ -801,7 +828,12 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
         always=("plain_mlp",), window=Window("none"), hook=_nemotron_h,
         notes=("feed-forward blocks are plain (up, down; squared ReLU), experts too",),
     ),
+    "olmoe": Family("OlmoeConfig", always=("qk_norm_full",), mlp_bias=None,
+                    moe=Moe(width="intermediate_size")),
     "olmo2": Family("Olmo2Config", always=("qk_norm_full",), mlp_bias=None),
+    "phimoe": Family("PhimoeConfig", norms_per_layer=4, norm_bias=True, mlp_bias=None,
+                     window=Window("all"), hook=_no_head_bias,
+                     moe=Moe(experts="num_local_experts", width="intermediate_size")),
     "phi3": Family("Phi3Config", bias=None, mlp_bias=None, window=Window("all"),
                    hook=_no_head_bias),
     "qwen2_moe": Family(

@@ -11,6 +11,7 @@ from typing import Any
 
 from llmphys.errors import ConfigError
 from llmphys.precisions import WEIGHT_CLASSES
+from llmphys.presets.model import DECLARED
 
 _TRANSFORMERS = "HF transformers {cls}"
 
@@ -26,6 +27,8 @@ class _Reader:
     #: the family's own names of the usual fields (``{"num_hidden_layers": "num_layers"}``;
     #: several spellings in a tuple, the first the config has wins)
     fields: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    #: the fields read since the last value was stored (see :class:`_Values`)
+    read: list[str] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -42,6 +45,7 @@ class _Reader:
         return self.config.get(self.name_of(key)) is not None
 
     def _check_int(self, key: str, value: Any, minimum: int) -> int:
+        self.read.append(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             kind = "a positive whole number" if minimum == 1 else "a whole number >= 0"
             shown = repr(value)
@@ -74,6 +78,7 @@ class _Reader:
         key = self.name_of(key)
         if self.config.get(key) is None:
             self.assumptions.append(f"{key} not given: {how}")
+            self.read.append(f"{key} (default)")
             return default
         return self._check_int(key, self.config[key], minimum)
 
@@ -127,14 +132,38 @@ _LAYER_COUNTS = {"num_hidden_layers", "num_layers", "n_layer", "first_k_dense_re
 
 
 # ----------------------------------------------------------------------------- shared pieces
-def _core(r: _Reader) -> dict[str, int]:
+class _Values(dict[str, int]):
+    """Glossary values read from a config, each with the fields it came from (``sources``:
+    the fields the reader read since the previous value was stored)."""
+
+    def __init__(self, reader: _Reader) -> None:
+        super().__init__()
+        self.reader = reader
+        self.sources: dict[str, tuple[str, ...]] = {}
+
+    def __setitem__(self, key: str, value: int) -> None:
+        read = tuple(dict.fromkeys(self.reader.read))
+        self.sources[key] = read or (DECLARED,)
+        self.reader.read.clear()
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **values: int) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **values).items():
+            self[key] = value
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        self.sources.pop(key, None)
+        return super().pop(key, *default)
+
+
+def _core(r: _Reader) -> _Values:
     """Sizes every family has: width, layers, query heads, vocabulary."""
-    return {
-        "hidden": r.size("hidden_size", "model width"),
-        "layers": r.size("num_hidden_layers", "number of transformer layers"),
-        "n_heads": r.size("num_attention_heads", "number of query heads"),
-        "vocab_size": r.size("vocab_size", "vocabulary size"),
-    }
+    v = _Values(r)
+    v["hidden"] = r.size("hidden_size", "model width")
+    v["layers"] = r.size("num_hidden_layers", "number of transformer layers")
+    v["n_heads"] = r.size("num_attention_heads", "number of query heads")
+    v["vocab_size"] = r.size("vocab_size", "vocabulary size")
+    return v
 
 
 def _heads(
@@ -176,6 +205,8 @@ def _heads(
 
 def _tie(r: _Reader, v: dict[str, int], default: bool, by: str) -> None:
     tied = r.flag("tie_word_embeddings", default, f"default of {by}")
+    given = r.config.get("tie_word_embeddings") is not None
+    r.read.append("tie_word_embeddings" if given else "tie_word_embeddings (default)")
     v["embedding_matrices"] = 1 if tied else 2
 
 
@@ -184,9 +215,14 @@ def _window(
 ) -> None:
     """Record ``local`` sliding-window layers (if any) of the window the field ``key`` gives."""
     if local == 0:
+        r.read.clear()
         return
+    layout = list(r.read) or ["layer_types"]  # the fields the local layers were counted from
+    r.read.clear()
     v["sliding_window"] = r.size(key, "attention window of the local layers")
+    r.read.extend(layout)
     v["local_layers"] = local
+    r.read.extend(layout)
     v["global_layers"] = v["layers"] - local
     features.append("sliding_window")
 
@@ -199,6 +235,7 @@ def _layer_types(
     types = r.config.get("layer_types")
     if types is None:
         return None
+    r.read.append("layer_types")
     if not isinstance(types, list) or len(types) != layers:
         raise ConfigError(
             f"{r.where}: field 'layer_types' must list one type per layer ({layers}); got "

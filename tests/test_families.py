@@ -182,7 +182,11 @@ def test_multi_token_prediction_layers_are_noted_and_not_counted():
     for name in ("deepseek_v32", "glm_moe_dsa", "mimo"):
         m = model(name)
         assert any("multi-token-prediction" in n for n in m.notes), name
-    assert model("mimo").values["params"] == FIXTURES["mimo"]["count"]["exact"]
+    mimo = model("mimo")
+    assert mimo.values["params"] == FIXTURES["mimo"]["count"]["exact"]
+    # counted apart: MiMo's MTP layer by hand from its remote code (fixture 'mtp')
+    assert mimo.evaluate("mtp_params").magnitude == FIXTURES["mimo"]["mtp"]["params_each"]
+    assert mimo.params_breakdown().apart[0].total == 210_790_400
 
 
 # ----------------------------------------------------------------------------- unknown types

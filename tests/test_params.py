@@ -185,4 +185,30 @@ def test_breakdown_prints_a_table():
     assert "8,030,261,248" in text and "7,504,924,672" in text
     assert "attention" in text and "L = 32" in text
     md = F.models["llama-3.1-8b"].params_breakdown()._repr_markdown_()
-    assert md.splitlines()[2] == "| component | each | count | active count | total | active |"
+    assert md.splitlines()[2] == (
+        "| component | each | count | active count | total | active | from config fields |"
+    )
+    # each number names the config.json fields it came from (issue 18)
+    assert "| attention | 41,943,040 | L = 32 | L = 32 | 1,342,177,280 | 1,342,177,280 | " in md
+    assert "num_attention_heads, num_key_value_heads, head_dim (default), hidden_size |" in md
+
+
+def test_mtp_modules_are_counted_apart_and_the_indexer_on_its_own():
+    b = F.models["deepseek-v3.2"].params_breakdown()
+    rows = {r.component: r for r in b.rows}
+    # the indexer split off the attention: HF DeepseekV32Indexer, 13,959,424 per layer
+    assert rows["sparse-attention indexer"].each == 13_959_424
+    assert rows["attention"].each == F.models["deepseek-v3"].params_breakdown().rows[1].each
+    (mtp,) = b.apart
+    assert mtp.component == "multi-token prediction (not in the total)"
+    assert sum(r.total for r in b.rows) == b.total  # the MTP module stays out of the total
+    assert "num_nextn_predict_layers" in mtp.fields
+    # DeepSeek-V3 (README: '671B main model + 14B MTP module = 685B on the hub'): one module
+    # is an expert layer, a 2d x d projection and 3 more norms, 11.61B, and the checkpoint
+    # stores a copy of the embedding and of the head in it (1.85B): 684.49B in all, before the
+    # FP8 block scales (one float per 128 x 128 block, about 0.04B)
+    v3 = F.models["deepseek-v3"]
+    module = v3.evaluate("mtp_params").magnitude
+    embedding_and_head = 2 * 129280 * 7168
+    hub = v3.values["params"] + module + embedding_and_head
+    assert 684.4e9 < hub < 684.5e9 and 684.5e9 < hub + hub / (128 * 128) < 685e9

@@ -475,4 +475,3 @@ class _Builder:
         if body.text == result.text:
             return result
         return Rendered(f"{body.latex} = {result.latex}", f"{body.text} = {result.text}")
-

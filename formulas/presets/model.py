@@ -21,7 +21,7 @@ holds.  It knows two things:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -35,7 +35,10 @@ from llmphys.engine.variants import FEATURES, Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.precisions import PRECISIONS, WEIGHT_CLASSES
 
-__all__ = ["Breakdown", "BreakdownRow", "Model"]
+__all__ = ["DECLARED", "Breakdown", "BreakdownRow", "Model"]
+
+#: the source of a value a family's declaration fixes (norms per layer), not a config field
+DECLARED = "the family's declaration"
 
 # parameter-count pieces shown by Model.params_breakdown(), in reading order
 _COMPONENTS: tuple[tuple[str, str], ...] = (
@@ -74,6 +77,7 @@ class Model:
         assumptions: Iterable[str] = (),
         notes: Iterable[str] = (),
         published: Mapping[str, Any] | None = None,
+        sources: Mapping[str, tuple[str, ...]] | None = None,
         context_limit: int | None = None,
         context_source: str = "",
         context_original: int | None = None,
@@ -90,6 +94,8 @@ class Model:
         self.assumptions = tuple(assumptions)
         self.notes = tuple(notes)
         self.published = MappingProxyType(dict(published or {}))
+        #: for each value read from a config.json, the fields it came from
+        self.sources: Mapping[str, tuple[str, ...]] = MappingProxyType(dict(sources or {}))
         if context_limit is not None and (
             isinstance(context_limit, bool) or not isinstance(context_limit, int)
             or context_limit < 1
@@ -227,7 +233,9 @@ class Model:
             kind = (
                 "Gated DeltaNet"
                 if "gated_deltanet" in self.features
-                else "Mamba-1" if "mamba1" in self.features else "Mamba-2"
+                else "Mamba-1"
+                if "mamba1" in self.features
+                else "Mamba-2"
             )
             text += (
                 f"; attention in {v['attention_layers']:,} of {v['layers']:,} layers, "
@@ -329,6 +337,14 @@ class Model:
                     active_count_text=active_f.to_text(act[0]) if act[1] else "0",
                 )
             )
+        if "sparse_indexer" in self.features:  # the indexer apart from MLA's projections
+            at = next(i for i, r in enumerate(rows) if r.component == "attention")
+            attn, indexer = rows[at], self._count("indexer_params")
+            rows[at : at + 1] = [
+                replace(attn, each=attn.each - indexer, formula="mla_attention_params"),
+                replace(attn, component="sparse-attention indexer", each=indexer,
+                        formula="indexer_params"),
+            ]  # fmt: skip
         rest_total, rest_active = split["total"][1], split["active"][1]
         if rest_total or rest_active:
             rows.append(
@@ -342,12 +358,38 @@ class Model:
                     active_count_text="1" if rest_active else "0",
                 )
             )
+        apart = []
+        if self.values.get("mtp_layers"):
+            n = int(self.values["mtp_layers"])
+            apart.append(
+                BreakdownRow(
+                    component="multi-token prediction (not in the total)",
+                    formula="mtp_params",
+                    each=self._count("mtp_params") // n,
+                    count=n,
+                    active_count=0,
+                    count_text="n_MTP" if n > 1 else "1",
+                    active_count_text="0",
+                )
+            )
         return Breakdown(
             model=self.display_name,
-            rows=tuple(rows),
+            rows=tuple(replace(r, fields=self._fields(r.formula)) for r in rows),
             total=self.values["params"],
             active=self.values["active_params"],
+            apart=tuple(replace(r, fields=self._fields(r.formula)) for r in apart),
         )
+
+    def _fields(self, name: str) -> str:
+        """The config.json fields behind the inputs of formula ``name`` (this model's
+        variant), for a model read from a config."""
+        if not self.sources:
+            return ""
+        names = self.formula(name).input_names if name else ("hidden",)
+        if name == "mla_attention_params":  # the row without the indexer split off it
+            names = tuple(n for n in names if not n.startswith("index_"))
+        found = [f for n in names for f in self.sources.get(n, ()) if f != DECLARED]
+        return ", ".join(dict.fromkeys(found))
 
     def _split(self, f: Formula) -> tuple[dict[str, tuple[sympy.Expr, int]], int]:
         """``{component: (coefficient, its value)}`` and the remainder (final norm) of ``f``."""
@@ -383,6 +425,8 @@ class BreakdownRow:
     active_count: int
     count_text: str
     active_count_text: str
+    #: the config.json fields its number came from (a model read from a config)
+    fields: str = ""
 
     @property
     def total(self) -> int:
@@ -401,8 +445,10 @@ class Breakdown:
     rows: tuple[BreakdownRow, ...]
     total: int
     active: int
+    #: components stored beside the model but outside its count (multi-token prediction)
+    apart: tuple[BreakdownRow, ...] = ()
 
-    def _cells(self) -> list[tuple[str, ...]]:
+    def _cells(self, rows: tuple[BreakdownRow, ...]) -> list[tuple[str, ...]]:
         def count(text: str, n: int) -> str:
             return f"{n:,}" if text == f"{n}" else f"{text} = {n:,}"
 
@@ -414,19 +460,35 @@ class Breakdown:
                 count(r.active_count_text, r.active_count),
                 f"{r.total:,}",
                 f"{r.active:,}",
+                *((r.fields,) if self._from else ()),
             )
-            for r in self.rows
+            for r in rows
         ]
 
-    def __str__(self) -> str:
+    @property
+    def _from(self) -> bool:
+        """Whether the rows name the config fields they came from (a model read from one)."""
+        return any(r.fields for r in (*self.rows, *self.apart))
+
+    def _head(self) -> tuple[str, ...]:
         head = ("component", "each", "count", "active count", "total", "active")
-        body = [*self._cells(), ("sum", "", "", "", f"{self.total:,}", f"{self.active:,}")]
+        return (*head, "from config fields") if self._from else head
+
+    def __str__(self) -> str:
+        head = self._head()
+        blank = ("",) * (len(head) - 6)
+        body = [
+            *self._cells(self.rows),
+            ("sum", "", "", "", f"{self.total:,}", f"{self.active:,}", *blank),
+            *self._cells(self.apart),
+        ]
         widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
         lines = [f"{self.model}: parameters by component"]
         for i, row in enumerate([head, *body]):
             cells = [
                 row[0].ljust(widths[0]),
-                *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)),
+                *(c.rjust(w) for c, w in zip(row[1:6], widths[1:6], strict=True)),
+                *(c.ljust(w) for c, w in zip(row[6:], widths[6:], strict=True)),
             ]
             lines.append("  ".join(cells).rstrip())
             if i == 0:
@@ -434,12 +496,15 @@ class Breakdown:
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
+        head = self._head()
         lines = [
             f"**{self.model}**: parameters by component",
             "",
-            "| component | each | count | active count | total | active |",
-            "|---|---:|---:|---:|---:|---:|",
+            f"| {' | '.join(head)} |",
+            "|---|" + "---:|" * 5 + "---|" * (len(head) - 6),
         ]
-        lines += [f"| {' | '.join(cells)} |" for cells in self._cells()]
-        lines.append(f"| **sum** | | | | **{self.total:,}** | **{self.active:,}** |")
+        lines += [f"| {' | '.join(cells)} |" for cells in self._cells(self.rows)]
+        blank = " |" * (len(head) - 6)
+        lines.append(f"| **sum** | | | | **{self.total:,}** | **{self.active:,}** |{blank}")
+        lines += [f"| {' | '.join(cells)} |" for cells in self._cells(self.apart)]
         return "\n".join(lines)

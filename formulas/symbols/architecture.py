@@ -58,6 +58,11 @@ ARCHITECTURE: tuple[Entry, ...] = (
     Entry("moe_layers", r"L_{\mathrm{MoE}}", "L_MoE", "",
           "layers with a mixture-of-experts feed-forward block",
           integer=True, default=58, range=(1, 200)),
+    Entry("mtp_layers", r"n_{\mathrm{MTP}}", "n_MTP", "",
+          "multi-token-prediction modules stored beside the main model (DeepSeek's "
+          "num_nextn_predict_layers): a draft head for speculative decoding, outside the "
+          "main model's count",
+          domain="nonnegative", integer=True, default=1, range=(0, 8)),
     # ------------------------------------------------------------------ multi-head latent attention
     Entry("q_lora_rank", r"d_{c}^{\prime}", "d_c'", "element",
           "MLA query compression width (DeepSeek's q_lora_rank)",
