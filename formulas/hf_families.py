@@ -97,6 +97,8 @@ class Family:
     bias_feature: str | tuple[str, ...] = "attention_bias"
     always: tuple[str, ...] = ()
     qk_norm: str | None = None
+    #: what a true ``qk_norm`` switch means: norms over the whole projection, or per head
+    qk_norm_feature: str = "qk_norm_full"
     norms_per_layer: int = 2
     norm_bias: bool = False
     tie: bool = False
@@ -179,7 +181,7 @@ def read_family(r: _Reader, family: Family) -> tuple[dict[str, int], list[str]]:
     if family.qk_norm is not None and r.flag(
         family.qk_norm, False, f"default of {family.transformers}"
     ):
-        features.append("qk_norm_full")
+        features.append(family.qk_norm_feature)
     if family.moe is None:
         v["intermediate_size"] = r.size(
             "intermediate_size", "width of the dense feed-forward block"
@@ -787,6 +789,13 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
     "glm_moe_dsa": Family(
         "GlmMoeDsaConfig", mla=True, mlp_bias=None, **_MTP,
         moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}), hook=_indexer,
+        notes=("router: one e_score_correction_bias per routed expert (counted: the "
+               "checkpoint stores it)",),
+    ),
+    "glm4_moe": Family(
+        "Glm4MoeConfig", derive_kv=False, derive_head_dim=False, bias_feature="qkv_bias",
+        qk_norm="use_qk_norm", qk_norm_feature="qk_norm", mlp_bias=None, **_MTP,
+        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}),
         notes=("router: one e_score_correction_bias per routed expert (counted: the "
                "checkpoint stores it)",),
     ),

@@ -354,16 +354,24 @@ def test_hybrid_layout_splits_the_state_by_heads():
     assert four.evaluate("kv_cache_per_gpu").to("byte").magnitude == pytest.approx(by_hand)
 
 
-def test_cli_scenario_reads_a_hybrid_config(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("nemotron_h_nano", "nemotron_h"),
+        ("deepseek_v32", "deepseek_v32"),
+        ("llama4_scout", "llama4"),
+    ],
+)
+def test_cli_scenario_reads_a_hybrid_dsa_or_llama4_config(tmp_path, capsys, name, title):
     from llmphys.cli import main
 
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(FIXTURES["nemotron_h_nano"]["config"]))
-    code = main(["scenario", "--model", str(path), "--tp", "2", "--batch", "8", "--json"])
+    path.write_text(json.dumps(FIXTURES[name]["config"]))
+    code = main(["scenario", "--model", str(path), "--tp", "8", "--batch", "8", "--json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["title"].startswith("nemotron_h on 2 x NVIDIA H100")
-    assert out["fits"] is True
-    s = F.Scenario(model=model("nemotron_h_nano"), hardware="h100-sxm", tp=2, batch=8)
-    want = s.evaluate("weights_per_gpu").to("GB").magnitude
-    assert out["figures"]["weights_per_gpu"]["value"]["value"] == pytest.approx(want)
+    assert out["title"].startswith(f"{title} on 8 x NVIDIA H100")
+    s = F.Scenario(model=model(name), hardware="h100-sxm", tp=8, batch=8)
+    for figure in ("weights_per_gpu", "kv_cache_per_gpu", "memory_per_gpu"):
+        want = s.evaluate(figure).to("GB").magnitude
+        assert out["figures"][figure]["value"]["value"] == pytest.approx(want), figure
