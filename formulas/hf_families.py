@@ -616,10 +616,7 @@ def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
         r.read.append(where)
         v["moe_layers"] = moe
         features += ["moe", "router_bias"]
-        r.notes.append(
-            "router: one e_score_correction_bias per routed expert (counted: the checkpoint "
-            "stores it)"
-        )
+        r.notes.append(_CORRECTION)
         if mlp:
             r.read.append(where)
             v["dense_layers"] = mlp
@@ -706,6 +703,11 @@ def _remote(cls: str) -> dict[str, str]:
 #: multi-token-prediction modules laid out as DeepSeek-V3's (counted apart by mtp_params)
 _MTP = {"mtp": "num_nextn_predict_layers", "mtp_counted": True}
 _DEEPSEEK_MOE = Moe(experts="n_routed_experts", shared="n_shared_experts", layout="first_k")
+#: DeepSeek-V3's experts, with a score-correction bias per routed expert
+_SCORED_MOE = Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True})
+_CORRECTION = (
+    "router: one e_score_correction_bias per routed expert (counted: the checkpoint stores it)"
+)
 _LLAMA4 = Family(
     "Llama4TextConfig",
     derive_kv=False,
@@ -741,36 +743,6 @@ _GEMMA3 = Family("Gemma3TextConfig", **_GEMMA, always=("qk_norm",),
 
 #: model_type -> its declaration
 FAMILIES: Mapping[str, Family] = MappingProxyType({
-    "deepseek": Family(
-        **_remote("DeepseekConfig"), mlp_bias=None,
-        moe=Moe(experts="n_routed_experts", shared="n_shared_experts", layout="first_k"),
-    ),
-    "deepseek_v2": Family(
-        "DeepseekV2Config", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
-        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": None}),
-    ),
-    "deepseek_v32": Family(
-        "DeepseekV32Config", mla=True, mlp_bias=None, **_MTP,
-        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}), hook=_indexer,
-        notes=("router: one e_score_correction_bias per routed expert (counted: the "
-               "checkpoint stores it)",),
-    ),
-    "deepseek_v3": Family(
-        "DeepseekV3Config", mla=True, mlp_bias=None, **_MTP,
-        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}),
-        notes=("router: one e_score_correction_bias per routed expert (counted)",),
-    ),
-    "gemma2": Family("Gemma2Config", **_GEMMA, mlp_bias=None, window=Window("every", every=2)),
-    "gemma3": Family(**{**_GEMMA3.__dict__, "text_config": True, "mlp_bias": None}),
-    "gemma3_text": Family(**{**_GEMMA3.__dict__, "mlp_bias": None}),
-    "gpt_oss": Family(
-        "GptOssConfig", derive_kv=False, derive_head_dim=False, bias_default=True,
-        bias_feature="attention_sinks", mlp_bias=None, window=Window("every", every=2),
-        moe=Moe(experts="num_local_experts", per_token=("num_experts_per_tok",
-                "experts_per_token"), width="intermediate_size", router_bias=True,
-                expert_bias=True),
-        hook=_gpt_oss,
-    ),
     "baichuan": Family(**_remote("BaichuanConfig"), bias=None, mlp_bias=None),
     "chatglm": Family(
         **_remote("ChatGLMConfig"), bias="add_qkv_bias", bias_feature="qkv_bias",
@@ -784,23 +756,50 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
                      mlp_bias=None),
     "cohere2": Family("Cohere2Config", norms_per_layer=1, tie=True, mlp_bias=None,
                       window=Window("every", every=4, field="sliding_window_pattern")),
+    "deepseek": Family(
+        **_remote("DeepseekConfig"), mlp_bias=None,
+        moe=Moe(experts="n_routed_experts", shared="n_shared_experts", layout="first_k"),
+    ),
+    "deepseek_v2": Family(
+        "DeepseekV2Config", mla=True, mlp_bias=None, mtp="num_nextn_predict_layers",
+        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": None}),
+    ),
+    "deepseek_v3": Family(
+        "DeepseekV3Config", mla=True, mlp_bias=None, **_MTP,
+        moe=_SCORED_MOE,
+        notes=(_CORRECTION,),
+    ),
+    "deepseek_v32": Family(
+        "DeepseekV32Config", mla=True, mlp_bias=None, **_MTP,
+        moe=_SCORED_MOE, hook=_indexer,
+        notes=(_CORRECTION,),
+    ),
+    "gemma2": Family("Gemma2Config", **_GEMMA, mlp_bias=None, window=Window("every", every=2)),
+    "gemma3": Family(**{**_GEMMA3.__dict__, "text_config": True, "mlp_bias": None}),
+    "gemma3_text": Family(**{**_GEMMA3.__dict__, "mlp_bias": None}),
     "glm": Family("GlmConfig", derive_kv=False, derive_head_dim=False, bias_default=True,
                   bias_feature="qkv_bias", mlp_bias=None),
-    "glm_moe_dsa": Family(
-        "GlmMoeDsaConfig", mla=True, mlp_bias=None, **_MTP,
-        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}), hook=_indexer,
-        notes=("router: one e_score_correction_bias per routed expert (counted: the "
-               "checkpoint stores it)",),
-    ),
+    "glm4": Family("Glm4Config", derive_kv=False, derive_head_dim=False, bias_default=True,
+                   bias_feature="qkv_bias", norms_per_layer=4, mlp_bias=None),
     "glm4_moe": Family(
         "Glm4MoeConfig", derive_kv=False, derive_head_dim=False, bias_feature="qkv_bias",
         qk_norm="use_qk_norm", qk_norm_feature="qk_norm", mlp_bias=None, **_MTP,
-        moe=Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True}),
-        notes=("router: one e_score_correction_bias per routed expert (counted: the "
-               "checkpoint stores it)",),
+        moe=_SCORED_MOE,
+        notes=(_CORRECTION,),
     ),
-    "glm4": Family("Glm4Config", derive_kv=False, derive_head_dim=False, bias_default=True,
-                   bias_feature="qkv_bias", norms_per_layer=4, mlp_bias=None),
+    "glm_moe_dsa": Family(
+        "GlmMoeDsaConfig", mla=True, mlp_bias=None, **_MTP,
+        moe=_SCORED_MOE, hook=_indexer,
+        notes=(_CORRECTION,),
+    ),
+    "gpt_oss": Family(
+        "GptOssConfig", derive_kv=False, derive_head_dim=False, bias_default=True,
+        bias_feature="attention_sinks", mlp_bias=None, window=Window("every", every=2),
+        moe=Moe(experts="num_local_experts", per_token=("num_experts_per_tok",
+                "experts_per_token"), width="intermediate_size", router_bias=True,
+                expert_bias=True),
+        hook=_gpt_oss,
+    ),
     "granite": Family("GraniteConfig"),
     "granitemoe": Family("GraniteMoeConfig", mlp_bias=None,
                          moe=Moe(experts="num_local_experts", width="intermediate_size")),
@@ -837,29 +836,29 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
         always=("plain_mlp",), window=Window("none"), hook=_nemotron_h,
         notes=("feed-forward blocks are plain (up, down; squared ReLU), experts too",),
     ),
+    "olmo2": Family("Olmo2Config", always=("qk_norm_full",), mlp_bias=None),
     "olmoe": Family("OlmoeConfig", always=("qk_norm_full",), mlp_bias=None,
                     moe=Moe(width="intermediate_size")),
-    "olmo2": Family("Olmo2Config", always=("qk_norm_full",), mlp_bias=None),
+    "phi3": Family("Phi3Config", bias=None, mlp_bias=None, window=Window("all"),
+                   hook=_no_head_bias),
     "phimoe": Family("PhimoeConfig", norms_per_layer=4, norm_bias=True, mlp_bias=None,
                      window=Window("all"), hook=_no_head_bias,
                      moe=Moe(experts="num_local_experts", width="intermediate_size")),
-    "phi3": Family("Phi3Config", bias=None, mlp_bias=None, window=Window("all"),
-                   hook=_no_head_bias),
+    "qwen2": Family("Qwen2Config", bias=None, always=("qkv_bias",), mlp_bias=None,
+                    window=Window("qwen")),
     "qwen2_moe": Family(
         "Qwen2MoeConfig", bias=None, always=("qkv_bias",), mlp_bias=None, window=Window("qwen"),
         moe=Moe(layout="step", shared_width="shared_expert_intermediate_size"),
     ),
-    "qwen2": Family("Qwen2Config", bias=None, always=("qkv_bias",), mlp_bias=None,
-                    window=Window("qwen")),
-    "qwen3_next": _QWEN_NEXT,
-    "qwen3_5": Family(**{**_QWEN35.__dict__, "moe": None, "text_config": True}),
-    "qwen3_5_text": Family(**{**_QWEN35.__dict__, "moe": None}),
-    "qwen3_5_moe": Family(**{**_QWEN35.__dict__, "text_config": True}),
-    "qwen3_5_moe_text": _QWEN35,
     "qwen3": Family("Qwen3Config", derive_head_dim=False, always=("qk_norm",), mlp_bias=None,
                     window=Window("qwen")),
+    "qwen3_5": Family(**{**_QWEN35.__dict__, "moe": None, "text_config": True}),
+    "qwen3_5_moe": Family(**{**_QWEN35.__dict__, "text_config": True}),
+    "qwen3_5_moe_text": _QWEN35,
+    "qwen3_5_text": Family(**{**_QWEN35.__dict__, "moe": None}),
     "qwen3_moe": Family("Qwen3MoeConfig", derive_kv=False, always=("qk_norm",), mlp_bias=None,
                         moe=Moe(layout="step"), window=Window("qwen")),
+    "qwen3_next": _QWEN_NEXT,
     "stablelm": Family("StableLmConfig", derive_kv=False, bias="use_qkv_bias",
                        bias_feature="qkv_bias", norms_per_layer=4, norm_bias=True,
                        mlp_bias=None, hook=_stablelm),

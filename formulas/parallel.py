@@ -57,6 +57,7 @@ __all__ = [
     "gpus_per_stage",
     "kv_cache_per_gpu",
     "kv_heads_per_gpu",
+    "layer_params_per_gpu",
     "layers_per_stage",
     "microbatch_size",
     "params_per_gpu",
@@ -281,15 +282,35 @@ def embedding_params_per_gpu(embedding_matrices, embedding_params, pp, tp):
 
 @formula(
     unit="parameter",
+    latex=r"N_{\mathrm{layers,GPU}}",
+    text="N_layers,GPU",
+    source=f"{MEGATRON}; {PIPELINE}",
+)
+def layer_params_per_gpu(layers_per_stage, attention_params_per_gpu, layer_norm_params):
+    """Attention and norm weights one GPU holds for its stage's layers: attention split by heads
+    over the tensor-parallel GPUs, the norms replicated on each.
+
+    Examples
+    --------
+    >>> import llmphys as F
+    >>> m = F.models["llama-3.1-70b"]
+    >>> f = m.formula("layer_params_per_gpu")
+    >>> print(f"{f(**m.inputs_for(f), tp=8, pp=1).to('Gparam'):.4g~P}")
+    1.511 Gparam
+    """
+    return layers_per_stage * (attention_params_per_gpu + layer_norm_params)
+
+
+@formula(
+    unit="parameter",
     latex=r"N_{\mathrm{GPU}}",
     text="N_GPU",
     source=f"{MEGATRON}; {PIPELINE}; {VLLM_TP}",
 )
 def params_per_gpu(
     embedding_params_per_gpu,
+    layer_params_per_gpu,
     layers_per_stage,
-    attention_params_per_gpu,
-    layer_norm_params,
     ffn_stack_params,
     hidden,
     gpus_per_stage,
@@ -324,7 +345,7 @@ def params_per_gpu(
     """
     return (
         embedding_params_per_gpu
-        + layers_per_stage * (attention_params_per_gpu + layer_norm_params)
+        + layer_params_per_gpu
         + ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
         + final_norm_params
     )
@@ -339,9 +360,8 @@ def params_per_gpu(
 def active_params_per_gpu(
     embedding_params,
     tp,
+    layer_params_per_gpu,
     layers_per_stage,
-    attention_params_per_gpu,
-    layer_norm_params,
     active_ffn_stack_params,
     hidden,
     gpus_per_stage,
@@ -372,7 +392,7 @@ def active_params_per_gpu(
     """
     return (
         embedding_params / tp
-        + layers_per_stage * (attention_params_per_gpu + layer_norm_params)
+        + layer_params_per_gpu
         + active_ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
         + final_norm_params
     )

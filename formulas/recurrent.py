@@ -44,7 +44,6 @@ from llmphys.units import unit_symbol
 FLOP = unit_symbol("FLOP")
 
 __all__ = [
-    "active_params_per_gpu_hybrid",
     "attention_flops_hybrid",
     "attention_params_gated",
     "attention_score_bytes_hybrid",
@@ -59,7 +58,6 @@ __all__ = [
     "kv_traffic_per_gpu_hybrid",
     "kv_width_hybrid",
     "param_count_hybrid",
-    "params_per_gpu_hybrid",
     "recurrent_flops",
     "recurrent_flops_deltanet",
     "ssm_params",
@@ -672,14 +670,13 @@ _TP_MAMBA = (
 
 @formula(
     unit="parameter",
-    latex=r"N_{\mathrm{GPU}}^{\mathrm{hyb}}",
-    text="N_GPU^hyb",
-    source=f"{_TP_MAMBA}; Megatron-LM tensor parallelism (attention, feed-forward)",
-    replaces="params_per_gpu",
+    latex=r"N_{\mathrm{layers,GPU}}^{\mathrm{hyb}}",
+    text="N_layers,GPU^hyb",
+    source=f"{_TP_MAMBA}; Megatron-LM tensor parallelism (attention)",
+    replaces="layer_params_per_gpu",
     feature="recurrent_state",
 )
-def params_per_gpu_hybrid(
-    embedding_params_per_gpu,
+def layer_params_per_gpu_hybrid(
     layers_per_stage,
     layers,
     attention_layers,
@@ -688,90 +685,34 @@ def params_per_gpu_hybrid(
     ssm_params,
     tp,
     layer_norm_params,
-    ffn_stack_params,
-    hidden,
-    gpus_per_stage,
-    final_norm_params,
 ):
-    """Parameters one GPU of the most loaded pipeline stage of a hybrid model holds.
+    """Mixer and norm weights one GPU holds for its stage's layers of a hybrid model: its
+    share of the attention layers (split by heads) and of the recurrent layers, whose mixers
+    are split by heads over n_TP too (their small per-head vectors and norm with them), and
+    the norms, replicated.
 
     Notes
     -----
-    - As ``params_per_gpu``, with the stage's share of the attention layers (split by heads)
-      and of the recurrent layers, whose mixers are split by heads over n_TP too (their small
-      per-head vectors and norm with them).  At n_TP = n_PP = n_EP = 1 this is the
-      architecture's count, exactly.
+    - Replaces ``layer_params_per_gpu`` in ``params_per_gpu`` and ``active_params_per_gpu``:
+      at n_TP = n_PP = n_EP = 1 they are the architecture's counts, exactly.
 
     Examples
     --------
-    >>> q = params_per_gpu_hybrid(embedding_matrices=2, vocab_size=131072, hidden=2688,
-    ...       layers=52, attention_layers=6, n_heads=32, n_kv_heads=2, head_dim=128,
-    ...       ssm_layers=23, ssm_inner=4096, ssm_groups=8, ssm_state_size=128, ssm_heads=64,
-    ...       conv_kernel=4, norms_per_layer=1, intermediate_size=1856, tp=1, pp=1, ep=1)
+    >>> q = layer_params_per_gpu_hybrid(layers=52, attention_layers=6, hidden=2688,
+    ...       n_heads=32, n_kv_heads=2, head_dim=128, ssm_layers=23, ssm_inner=4096,
+    ...       ssm_groups=8, ssm_state_size=128, ssm_heads=64, conv_kernel=4, norms_per_layer=1,
+    ...       tp=2, pp=1)
     >>> print(f"{q.to('Gparam'):.4g~P}")
-    2.515 Gparam
+    0.5159 Gparam
     """
     return (
-        embedding_params_per_gpu
-        + layers_per_stage
+        layers_per_stage
         / layers
         * (
             attention_layers * attention_params_per_gpu
             + ssm_layers * ssm_params / tp
             + layers * layer_norm_params
         )
-        + ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
-        + final_norm_params
-    )
-
-
-@formula(
-    unit="parameter",
-    latex=r"N_{\mathrm{a,GPU}}^{\mathrm{hyb}}",
-    text="N_a,GPU^hyb",
-    source=f"{_TP_MAMBA}; Megatron-LM tensor parallelism (attention, feed-forward)",
-    replaces="active_params_per_gpu",
-    feature="recurrent_state",
-)
-def active_params_per_gpu_hybrid(
-    embedding_params,
-    tp,
-    layers_per_stage,
-    layers,
-    attention_layers,
-    attention_params_per_gpu,
-    ssm_layers,
-    ssm_params,
-    layer_norm_params,
-    active_ffn_stack_params,
-    hidden,
-    gpus_per_stage,
-    final_norm_params,
-):
-    """Parameters one GPU of the last pipeline stage of a hybrid model multiplies with per
-    token: as ``active_params_per_gpu``, with attention in the attention layers and the
-    recurrent mixers in the others.
-
-    Examples
-    --------
-    >>> q = active_params_per_gpu_hybrid(vocab_size=131072, hidden=2688, layers=52,
-    ...       attention_layers=6, n_heads=32, n_kv_heads=2, head_dim=128, ssm_layers=23,
-    ...       ssm_inner=4096, ssm_groups=8, ssm_state_size=128, ssm_heads=64, conv_kernel=4,
-    ...       norms_per_layer=1, intermediate_size=1856, tp=2, pp=1, ep=1)
-    >>> print(f"{q.to('Gparam'):.4g~P}")
-    1.081 Gparam
-    """
-    return (
-        embedding_params / tp
-        + layers_per_stage
-        / layers
-        * (
-            attention_layers * attention_params_per_gpu
-            + ssm_layers * ssm_params / tp
-            + layers * layer_norm_params
-        )
-        + active_ffn_stack_params.at(hidden=hidden / gpus_per_stage) * layers_per_stage / layers
-        + final_norm_params
     )
 
 

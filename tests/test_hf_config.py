@@ -180,7 +180,7 @@ def test_deepseek_v2_lite_mla_without_query_compression():
 def test_deepseek_v3_notes_what_is_not_counted():
     m = F.load_hf_config(FIXTURES / "deepseek_v3.json")
     assert m.notes == (
-        "router: one e_score_correction_bias per routed expert (counted)",
+        "router: one e_score_correction_bias per routed expert (counted: the checkpoint stores it)",
         "1 multi-token-prediction layer(s) (num_nextn_predict_layers) are not part of the main "
         "model and are not counted in it (mtp_params counts them apart)",
         "num_key_value_heads is not used: MLA caches a latent, not per-head keys and values",

@@ -41,6 +41,7 @@ PARALLEL_FORMULAS = [
     "attention_groups",
     "gpu_count",
     "layers_per_stage",
+    "layer_params_per_gpu",
     "kv_heads_per_gpu",
     "microbatch_size",
     "attention_params_per_gpu",
