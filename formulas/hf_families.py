@@ -708,6 +708,9 @@ _SCORED_MOE = Moe(**{**_DEEPSEEK_MOE.__dict__, "router_bias": True})
 _CORRECTION = (
     "router: one e_score_correction_bias per routed expert (counted: the checkpoint stores it)"
 )
+#: DeepSeek Sparse Attention models (DeepSeek-V3.2, GLM-5): MLA with an indexer, V3's experts
+_DSA = {"mla": True, "mlp_bias": None, **_MTP, "moe": _SCORED_MOE, "hook": _indexer,
+        "notes": (_CORRECTION,)}  # fmt: skip
 _LLAMA4 = Family(
     "Llama4TextConfig",
     derive_kv=False,
@@ -769,11 +772,7 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
         moe=_SCORED_MOE,
         notes=(_CORRECTION,),
     ),
-    "deepseek_v32": Family(
-        "DeepseekV32Config", mla=True, mlp_bias=None, **_MTP,
-        moe=_SCORED_MOE, hook=_indexer,
-        notes=(_CORRECTION,),
-    ),
+    "deepseek_v32": Family("DeepseekV32Config", **_DSA),
     "gemma2": Family("Gemma2Config", **_GEMMA, mlp_bias=None, window=Window("every", every=2)),
     "gemma3": Family(**{**_GEMMA3.__dict__, "text_config": True, "mlp_bias": None}),
     "gemma3_text": Family(**{**_GEMMA3.__dict__, "mlp_bias": None}),
@@ -787,11 +786,7 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
         moe=_SCORED_MOE,
         notes=(_CORRECTION,),
     ),
-    "glm_moe_dsa": Family(
-        "GlmMoeDsaConfig", mla=True, mlp_bias=None, **_MTP,
-        moe=_SCORED_MOE, hook=_indexer,
-        notes=(_CORRECTION,),
-    ),
+    "glm_moe_dsa": Family("GlmMoeDsaConfig", **_DSA),
     "gpt_oss": Family(
         "GptOssConfig", derive_kv=False, derive_head_dim=False, bias_default=True,
         bias_feature="attention_sinks", mlp_bias=None, window=Window("every", every=2),
