@@ -16,7 +16,16 @@ from llmphys.errors import LlmphysError
 
 from support import HangError, time_limit
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures" / "configs").glob("*.json"))
+TESTS = Path(__file__).parent
+#: the hand-written configs and the real ones of tests/fixtures/hf (their 'config')
+FIXTURES = sorted((TESTS / "fixtures" / "configs").glob("*.json")) + sorted(
+    (TESTS / "fixtures" / "hf").glob("*.json")
+)
+
+
+def read(path: Path) -> dict:
+    held = json.loads(path.read_text())
+    return held["config"] if path.parent.name == "hf" else held
 #: fields every config may carry, given or not by the fixture
 EXTRA = ["quantization_config", "max_position_embeddings", "rope_scaling", "text_config",
          "layer_types", "torch_dtype"]  # fmt: skip
@@ -38,7 +47,7 @@ STATS: Counter[str] = Counter()
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_every_field_of_every_config_with_every_wrong_kind(path):
-    base = json.loads(path.read_text())
+    base = read(path)
     for key in [*base, *(k for k in EXTRA if k not in base)]:
         for kind, value in BAD.items():
             config = {k: v for k, v in base.items() if not (kind == "missing" and k == key)}
