@@ -19,6 +19,7 @@ from llmphys import (  # noqa: F401
     attention,
     bandwidth,
     compute,
+    economics,
     errors,
     features,
     latency,

@@ -10,4 +10,5 @@ from llmphys.symbols import (  # noqa: F401  (importing a module registers its s
     parallel,  # tensor, pipeline and expert parallelism, the interconnect
     precision,  # weights at several precisions, block-scaled formats
     seed,  # the seed's symbols
+    serving,  # price, power and facility overhead; speculative decoding
 )
