@@ -102,6 +102,8 @@ _LAZY = {
     "presets": "llmphys.presets",
     "load_hf_config": "llmphys.hf_config",
     "compare": "llmphys.compare",
+    "frontier": "llmphys.serving",
+    "Frontier": "llmphys.serving",
     "seed_vs_real": "llmphys.compare",
 }
 
