@@ -24,6 +24,9 @@ declare_feature(
     "hybrid layers: recurrent layers (Mamba, Gated DeltaNet) keep a fixed state per sequence; "
     "only the attention layers keep a KV cache",
 )
+declare_feature(
+    "attention_free", "no attention layer: every block a norm and a recurrent mixer (Mamba)"
+)
 declare_feature("mamba1", "Mamba-1 recurrent layers (selective scan, d_inner x d_state state)")
 declare_feature("mamba_inner_norms", "RMSNorms on a Mamba layer's time step, B and C (Jamba)")
 declare_feature("gated_deltanet", "Gated DeltaNet linear-attention layers (H_v d_k x d_v states)")

@@ -28,6 +28,7 @@ from llmphys.hf_reader import (
     _pattern,
     _Reader,
     _tie,
+    _Values,
     _window,
 )
 
@@ -113,6 +114,8 @@ class Family:
     notes: tuple[str, ...] = ()
     #: who sets the defaults when not HF transformers' ``cls`` (a model's remote code)
     defaults: str = ""
+    #: no attention at all (Mamba): no heads to read, no feed-forward block
+    attention_free: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
@@ -150,7 +153,10 @@ class Family:
                    "every": f"1 global in {self.window.every}", "chunked": "chunked (NoPE global)",
                    "none": "none"}[self.window.kind]  # fmt: skip
         hybrid = {_nemotron_h: "Mamba-2 blocks by pattern", _deltanet: "Gated DeltaNet",
-                  _jamba: "Mamba-1 (Jamba)"}.get(self.hook, "")  # fmt: skip
+                  _jamba: "Mamba-1 (Jamba)", _mamba: "Mamba-1, every block",
+                  _mamba2: "Mamba-2, every block"}.get(self.hook, "")  # fmt: skip
+        if self.attention_free:
+            attention, ffn = "none", "none (the mixer's gated projections)"
         return {
             "config class": self.cls + (" (remote code)" if self.defaults else ""),
             "attention": attention + (f"; {'; '.join(extras)}" if extras else ""),
@@ -169,8 +175,15 @@ def read_family(r: _Reader, family: Family) -> tuple[dict[str, int], list[str]]:
     """Every field ``family`` declares, read from ``r``: glossary values and features."""
     if family.text_config:
         r = _text_model(r, family)
-    v = _core(r)
     features: list[str] = []
+    if family.attention_free:
+        v = _ssm_core(r)
+        v["norms_per_layer"] = family.norms_per_layer
+        _tie(r, v, family.tie, family.transformers)
+        if family.hook is not None:
+            family.hook(r, v, features)
+        return v, features
+    v = _core(r)
     if family.mla:
         _mla(r, v, features, family)
     else:
@@ -694,6 +707,61 @@ def _jamba(r: _Reader, v: dict[str, int], features: list[str]) -> None:
     _state_precision(r, v, "mamba_ssm_cache_dtype")
 
 
+def _ssm_core(r: _Reader) -> _Values:
+    """Sizes of an attention-free model: width, blocks, vocabulary (no attention heads)."""
+    v = _Values(r)
+    v["hidden"] = r.size("hidden_size", "model width")
+    v["layers"] = r.size("num_hidden_layers", "number of blocks")
+    v["vocab_size"] = r.size("vocab_size", "vocabulary size")
+    return v
+
+
+def _mamba(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    """Mamba (Mamba-1): every block a norm and a selective-scan mixer."""
+    v["ssm_inner"] = r.size("intermediate_size", "inner width of a Mamba layer (d_inner)")
+    v["ssm_state_size"] = r.size("state_size", "state size per channel (d_state)")
+    v["conv_kernel"] = r.size("conv_kernel", "width of the causal convolution")
+    rank = r.config.get("time_step_rank", "auto")
+    if rank == "auto":
+        rank = -(-v["hidden"] // 16)
+        r.assumptions.append(f"time_step_rank 'auto': ceil(hidden_size / 16) = {rank}")
+    v["dt_rank"] = r._check_int("time_step_rank", rank, 1)
+    r.refuse("use_bias", True, "biases on the Mamba projections are not counted")
+    r.refuse("use_conv_bias", False, "a convolution without bias is not counted")
+    features += ["mamba1"]
+    _attention_free(r, v, features)
+
+
+def _mamba2(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    """Mamba-2: every block a norm and an SSD mixer of num_heads x head_dim."""
+    _mamba2_fields(r, v, "num_heads", "head_dim")
+    r.refuse("use_bias", True, "biases on the Mamba projections are not counted")
+    expand = r.config.get("expand")
+    if (
+        isinstance(expand, int)
+        and not isinstance(expand, bool)
+        and (expand * v["hidden"] != v["ssm_inner"])
+    ):
+        raise ConfigError(
+            f"{r.where}: num_heads x head_dim = {v['ssm_inner']:,} is not expand x hidden_size "
+            f"= {expand * v['hidden']:,}"
+        )
+    _attention_free(r, v, features)
+
+
+def _attention_free(r: _Reader, v: dict[str, int], features: list[str]) -> None:
+    r.read.append(r.name_of("num_hidden_layers"))
+    v["attention_layers"] = 0
+    r.read.append(r.name_of("num_hidden_layers"))
+    v["ssm_layers"] = v["layers"]
+    features += ["recurrent_state", "attention_free"]
+    _state_precision(r, v, "mamba_ssm_cache_dtype")
+    r.notes.append(
+        f"attention-free: {v['layers']} blocks of one norm and one recurrent mixer; no KV "
+        "cache, no feed-forward block"
+    )
+
+
 # ----------------------------------------------------------------------------- declarations
 def _remote(cls: str) -> dict[str, str]:
     """A family whose config class ships with the checkpoint (``trust_remote_code``)."""
@@ -821,6 +889,11 @@ FAMILIES: Mapping[str, Family] = MappingProxyType({
         notes=("router: one e_score_correction_bias per routed expert (use_routing_bias; "
                "counted: the checkpoint stores it)",),
     ),
+    "mamba": Family("MambaConfig", attention_free=True, norms_per_layer=1, tie=True,
+                    fields={"num_hidden_layers": ("num_hidden_layers", "n_layer")},
+                    hook=_mamba),
+    "mamba2": Family("Mamba2Config", attention_free=True, norms_per_layer=1, hook=_mamba2,
+                     fields={"ssm_state_size": "state_size"}),
     "mistral": Family("MistralConfig", bias=None, mlp_bias=None,
                       window=Window("all", default=4096)),
     "mixtral": Family("MixtralConfig", bias=None, mlp_bias=None, window=Window("all"),

@@ -6,6 +6,7 @@ number is a figure of the scenario (a registry formula) or a sizing question of 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -178,6 +179,11 @@ class ContextAnswer:
 
     @property
     def message(self) -> str:
+        if self.memory is None:  # an attention-free model: memory does not bound the context
+            free = "memory does not grow with the context: no layer keeps a KV cache"
+            if self.binds == "model":
+                return f"the model's limit binds ({self.source.split(' (', 1)[0]}); {free}"
+            return f"{free}, and the model states no limit of its own"
         held = f"{self.memory.value.magnitude:,.0f}"
         if self.binds == "model":
             where = self.source.split(" (", 1)[0]  # the config's fields, not the citation
@@ -186,14 +192,25 @@ class ContextAnswer:
             return "memory binds (the model's own context limit is not known)"
         return f"memory binds (the model takes up to {self.limit:,})"
 
+    @property
+    def text(self) -> str:
+        """The value as shown: a number of tokens, or "no limit"."""
+        return "no limit" if self.binds == "none" else f"{self.value.magnitude:,.0f} tok"
+
     def __str__(self) -> str:
-        return f"{self.value.magnitude:,.0f} tok: {self.message}"
+        return f"{self.text}: {self.message}"
 
 
 def largest_context(s: Scenario) -> ContextAnswer:
-    """What memory holds for ``seq_len``, capped at the model's ``context_limit``."""
-    memory = s.solve("seq_len")
+    """What memory holds for ``seq_len``, capped at the model's ``context_limit``; for a model
+    whose memory does not depend on the context (attention-free: a state per sequence, no KV
+    cache), the model's own limit or none (``binds == "none"``, an infinite value)."""
     limit = s.model.context_limit
+    if "seq_len" not in s.values_for("memory_per_gpu"):
+        if limit is not None:
+            return ContextAnswer(Q_(limit, "token"), "model", None, limit, s.model.context_source)
+        return ContextAnswer(Q_(math.inf, "token"), "none", None, None, "")
+    memory = s.solve("seq_len")
     if limit is not None and memory.value.to("token").magnitude >= limit:
         return ContextAnswer(Q_(limit, "token"), "model", memory, limit, s.model.context_source)
     return ContextAnswer(memory.value, "memory", memory, limit, s.model.context_source)
@@ -223,8 +240,7 @@ def summary(s: Scenario) -> Summary:
     label = "largest context per sequence"
     try:
         context = largest_context(s)
-        add(Row("largest_context", label, context.value, f"{context.value:,.0f~P}",
-                context.message))  # fmt: skip
+        add(Row("largest_context", label, context.value, context.text, context.message))
     except InfeasibleError as exc:
         add(Row("largest_context", label, None, "none", str(exc).split(". ")[0]))
     try:

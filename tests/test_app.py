@@ -436,7 +436,7 @@ def test_an_uploaded_config_becomes_the_model_in_use(app):
     expect(app, api_figures("llama-3.1-8b", "h100-sxm"))
 
 
-@pytest.mark.parametrize("fixture", ["nemotron_h_nano", "deepseek_v32", "llama4_scout"])
+@pytest.mark.parametrize("fixture", ["nemotron_h_nano", "deepseek_v32", "llama4_scout", "mamba2"])
 def test_an_uploaded_hybrid_dsa_or_llama4_config_shows_the_api_figures(app, fixture):
     # issue 18: a hybrid (Mamba-2 state), a sparse-attention (DSA) and a Llama 4 config,
     # uploaded, give every figure the Python API gives for the same Model

@@ -287,6 +287,40 @@ def test_jamba_layout_and_mamba1_state():
     assert state.to("byte/sequence").magnitude == 28 * (8192 * 16 * 4 + 8192 * 3 * 2)
 
 
+def test_attention_free_state_by_hand():
+    # mamba-2.8b: 64 Mamba-1 blocks of d_inner 5120, d_state 16, conv 4; its checkpoint is
+    # float32 and names no state dtype, so the state is kept in float32 (reported)
+    m = model("mamba")
+    assert m.attention == "none" and m.values["ssm_state_bytes"] == 4
+    state = m.evaluate("state_bytes_per_sequence", act_bytes="bf16")
+    assert state.magnitude == 64 * (5120 * 16 * 4 + 5120 * 3 * 2)
+    # Mamba-Codestral-7B: 64 Mamba-2 blocks of 128 heads x 64 x d_state 128, 8 groups
+    m2 = model("mamba2")
+    state2 = m2.evaluate("state_bytes_per_sequence", act_bytes="bf16")
+    assert state2.magnitude == 64 * (128 * 64 * 128 * 2 + (8192 + 2 * 8 * 128) * 3 * 2)
+    # no KV cache: the cache is the batch's states, whatever the context
+    f = m2.formula("kv_cache_bytes")
+    assert f.name == "kv_cache_bytes_ssm" and "seq_len" not in f.input_names
+    cache = m2.evaluate("kv_cache_bytes", act_bytes="bf16", batch=8)
+    assert cache.magnitude == 8 * state2.magnitude
+
+
+def test_attention_free_context_has_no_memory_limit():
+    s = F.Scenario(model=model("mamba2"), hardware="h100-sxm", batch=8)
+    context = s.largest_context()
+    assert context.binds == "none" and context.value.magnitude == float("inf")
+    assert context.text == "no limit"
+    assert "no layer keeps a KV cache" in context.message
+    # the batch is what memory bounds: (85.5 GB - 16.3 GB of weights and workspace) / 138 MB
+    assert 450 < s.solve("batch").value.magnitude < 550
+    # Mamba-2 splits by heads over tensor parallelism: 128 heads, tp up to 128
+    from llmphys.sizing.layouts import tensor_parallel_degrees
+
+    assert tensor_parallel_degrees(model("mamba2"), 8) == [1, 2, 4, 8]
+    with pytest.raises(F.InputError, match="each tensor-parallel rank holds at least one"):
+        model("mamba2").evaluate("params_per_gpu", tp=256, pp=1)
+
+
 def test_hybrid_cache_is_attention_kv_per_token_plus_state_per_sequence():
     m = model("nemotron_h_nano")
     per_token = m.evaluate("kv_bytes_per_token", kv_bytes="bf16").to("byte/token").magnitude
@@ -339,9 +373,9 @@ def test_scenario_end_to_end(name):
 @pytest.mark.parametrize("name", FIXTURES)
 def test_per_gpu_counts_at_one_gpu_are_the_architectures(name):
     m = model(name)
-    layout = {"tp": 1, "pp": 1, "ep": 1}
-    assert m.evaluate("params_per_gpu", **layout).magnitude == m.values["params"]
-    assert m.evaluate("active_params_per_gpu", **layout).magnitude == m.values["active_params"]
+    for figure, total in (("params_per_gpu", "params"), ("active_params_per_gpu", "active_params")):
+        layout = {k: 1 for k in ("tp", "pp", "ep") if k in m.formula(figure).input_names}
+        assert m.evaluate(figure, **layout).magnitude == m.values[total]
 
 
 def test_hybrid_layout_splits_the_state_by_heads():

@@ -136,7 +136,8 @@ class FigureView:
         s = self.result
         if kind == "context":
             number = float(s.value.magnitude)
-            shown = span(key, number, f"{text_number(number, exact=True)} tok")
+            text = "no limit" if s.binds == "none" else f"{text_number(number, exact=True)} tok"
+            shown = span(key, number, text)
             return shown + f' <small style="color:#555">({escape(s.message)})</small>'
         entry = registry.glossary[s.unknown]
         unit = f" {entry.unit_text}" if entry.unit_text else ""
@@ -164,9 +165,8 @@ class FigureView:
                 self.derivation.value = solution_html(self.result)
             elif self.figure.kind == "context":
                 answer = self.result
-                self.derivation.value = f"<b>{escape(str(answer))}</b><br>" + solution_html(
-                    answer.memory
-                )
+                worked = "" if answer.memory is None else solution_html(answer.memory)
+                self.derivation.value = f"<b>{escape(str(answer))}</b><br>" + worked
             else:
                 worked = derivation(self._scenario, self.figure)
                 head = ""

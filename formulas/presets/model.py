@@ -195,7 +195,9 @@ class Model:
     # ------------------------------------------------------------------------- identity
     @property
     def attention(self) -> str:
-        """``"MHA"``, ``"GQA"``, ``"MQA"`` or ``"MLA"``."""
+        """``"MHA"``, ``"GQA"``, ``"MQA"``, ``"MLA"``, or ``"none"`` (a Mamba model)."""
+        if "attention_free" in self.features:
+            return "none"
         if "mla" in self.features:
             return "MLA"
         n_kv, n_h = self.values["n_kv_heads"], self.values["n_heads"]
@@ -214,6 +216,12 @@ class Model:
     def attention_text(self) -> str:
         """The attention layout in words: ``"GQA, 8 KV heads x 128"``."""
         v = self.values
+        if self.attention == "none":
+            kind = "Mamba-1" if "mamba1" in self.features else "Mamba-2"
+            return (
+                f"none: {v['layers']:,} {kind} blocks keep a fixed state per sequence, no KV "
+                "cache"
+            )
         if self.attention == "MLA":
             text = (
                 f"MLA, latent {v['kv_lora_rank']:,} + rotary key {v['qk_rope_head_dim']:,} "

@@ -61,7 +61,8 @@ def _scenario(model: Any, gpu: Any, link: Any = None, precision: str = "bf16", *
 def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
     """The tensor-parallel degrees a model allows, up to ``max_tp``: n_TP must divide the query
     heads, and either divide the KV heads or be a multiple of them (a KV head is then
-    replicated).  MLA has no KV heads to divide.
+    replicated).  MLA has no KV heads to divide.  A Mamba layer splits by its heads (Mamba-2)
+    or channels (Mamba-1): an attention-free model takes n_TP dividing those.
 
     >>> import llmphys as F
     >>> tensor_parallel_degrees(F.models["llama-3.1-70b"], max_tp=16)
@@ -70,6 +71,9 @@ def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
     import llmphys
 
     m = llmphys.models[model] if isinstance(model, str) else model
+    if m.attention == "none":
+        split = int(m.values.get("ssm_heads", m.values["ssm_inner"]))
+        return [t for t in range(1, max_tp + 1) if split % t == 0]
     n_heads = int(m.values["n_heads"])
     n_kv = None if m.attention == "MLA" else int(m.values["n_kv_heads"])
     return [
