@@ -218,7 +218,9 @@ class Scenario:
         hw = self.hardware
         sheet = f"hardware {hw.display_name} (datasheet{', ' + hw.as_of if hw.as_of else ''})"
         for name, q in hw.values(self.compute).items():
-            put(name, q, sheet + (f", dense {self.compute}" if name == "peak_flops" else ""))
+            note = {"peak_flops": f", dense {self.compute}",
+                    "board_power": f"; TDP, the most it draws: {hw.tdp_source}"}  # fmt: skip
+            put(name, q, sheet + note.get(name, ""))
         for name, value in self.assumptions.values.items():
             source = self.assumptions.sources[name]
             pool[name] = Input(name, value, f"assumptions {self.assumptions.name} ({source})")

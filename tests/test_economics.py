@@ -97,3 +97,22 @@ def test_unit_slips_are_refused(name, values, says):
 def test_no_price_is_shipped_as_a_fact():
     entry = F.glossary["price_per_gpu_hour"]
     assert "an example, not a price" in entry.meaning
+
+
+@pytest.mark.parametrize(
+    ("name", "watts"),
+    [("a100-40gb", 400), ("a100-80gb", 400), ("h100-sxm", 700), ("h100-pcie", 350),
+     ("h200", 700), ("b200", 1000), ("mi300x", 750), ("l40s", 350), ("rtx-4090", 450)],
+)  # fmt: skip
+def test_board_power_is_the_datasheet_tdp(name, watts):
+    # each from the vendor's datasheet or product brief, quoted in tdp_source
+    gpu = F.hardware[name]
+    assert gpu.tdp == Q_(watts, "W") and gpu.tdp_source
+    assert gpu.values()["board_power"] == Q_(watts, "W")
+
+
+def test_a_scenario_spends_its_boards_tdp_per_token():
+    s = F.Scenario(model="llama-3.1-8b", hardware="h200", batch=64)
+    per_gpu = s.evaluate("tokens_per_second_per_gpu").magnitude
+    assert s.evaluate("energy_per_token").to("J/token").magnitude == pytest.approx(700 / per_gpu)
+    assert "TDP, the most it draws" in s.source("board_power")

@@ -53,6 +53,9 @@ class Accelerator:
     as_of: str = ""
     #: the GPU-to-GPU link of its usual server (an ``llmphys.interconnects`` name), if known
     interconnect: str | None = None
+    #: the board's maximum power (TDP) and the vendor document it is quoted from
+    tdp: pint.Quantity | None = None
+    tdp_source: str = ""
 
     def __repr__(self) -> str:
         bf16 = self.peak.get("bf16")
@@ -102,16 +105,19 @@ class Accelerator:
         return value
 
     def values(self, precision: str = "bf16") -> dict[str, pint.Quantity]:
-        """``peak_flops`` (dense, at ``precision``), ``mem_bandwidth`` and ``gpu_memory`` (the
-        capacity the driver reports), in the glossary's units."""
+        """``peak_flops`` (dense, at ``precision``), ``mem_bandwidth``, ``gpu_memory`` (the
+        capacity the driver reports) and ``board_power`` (the TDP), in the glossary's units."""
         return {name: fill() for name, fill in self._fills(precision).items()}
 
     def _fills(self, precision: str) -> dict[str, Any]:
-        return {
+        fills = {
             "peak_flops": lambda: self.peak_flops(precision).to("FLOP/second"),
             "mem_bandwidth": lambda: self.mem_bandwidth.to("byte/second"),
             "gpu_memory": lambda: self.capacity.to("byte"),
         }
+        if self.tdp is not None:  # the most a board draws: the bound of board_power
+            fills["board_power"] = lambda: self.tdp.to("watt")
+        return fills
 
     def inputs_for(
         self, f: Formula | str, precision: str = "bf16", given: Iterable[str] = ()
@@ -148,4 +154,6 @@ def accelerator_from_entry(name: str, entry: Mapping[str, Any]) -> Accelerator:
         source=entry["source"],
         as_of=entry["as_of"],
         interconnect=entry.get("interconnect"),
+        tdp=Q_(entry["tdp"]) if "tdp" in entry else None,
+        tdp_source=entry.get("tdp_source", ""),
     )
