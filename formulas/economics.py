@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import sympy
 
-from llmphys import latency  # noqa: F401  (tokens_per_second_per_gpu is a part below)
+from llmphys import latency, parallel  # noqa: F401  (parts below: rates, the GPU count)
 from llmphys.engine import formula
 from llmphys.units import unit_symbol
 
 __all__ = [
+    "cost_per_million_at_rate",
+    "cost_per_million_input_tokens",
     "cost_per_million_tokens",
     "energy_per_token",
     "facility_energy_per_token",
+    "prefill_tokens_per_second_per_gpu",
+    "prefill_tokens_per_second_per_gpu_parallel",
     "spec_speedup",
     "spec_tokens_per_step",
     "tokens_per_megawatt",
@@ -51,19 +55,39 @@ _LEVIATHAN = (
 # ----------------------------------------------------------------------------- cost
 @formula(
     unit="USD/Mtoken",
-    latex=r"c_{\mathrm{tok}}",
-    text="c_tok",
+    latex=r"c_{r}",
+    text="c_r",
+    source="the price of a GPU-hour over the tokens one GPU processes in it",
+)
+def cost_per_million_at_rate(price_per_gpu_hour, gpu_token_rate):
+    """What a million tokens cost at a GPU's token rate: a GPU-hour's price over the tokens it
+    processes in an hour.
+
+    Examples
+    --------
+    >>> q = cost_per_million_at_rate(price_per_gpu_hour=2, gpu_token_rate=3000)
+    >>> print(f"{q:.4g~P}")
+    0.1852 USD/Mtok
+    """
+    return PER_MILLION_TOKENS * price_per_gpu_hour * HOUR / (gpu_token_rate * SECONDS_PER_HOUR)
+
+
+@formula(
+    unit="USD/Mtoken",
+    latex=r"c_{\mathrm{out}}",
+    text="c_out",
     source="the price of a GPU-hour over the tokens one GPU decodes in it",
 )
-def cost_per_million_tokens(price_per_gpu_hour, tokens_per_second_per_gpu):
-    """What one output token costs: a GPU-hour's price over the tokens one GPU decodes in an
-    hour (quoted per million tokens).
+def cost_per_million_tokens(cost_per_million_at_rate, tokens_per_second_per_gpu):
+    """What a million output tokens cost: a GPU-hour's price over the tokens one GPU decodes
+    in an hour.
 
     Notes
     -----
     - Decode only, at the deployment's throughput per GPU (batch / step time / GPUs): a
       larger batch lowers the price per token and the tokens per second each user sees.
-    - Idle time, the prefill of the prompts and a margin are not in it: a floor on a price.
+    - Idle time and a margin are not in it: a floor on a price.  Input tokens have their own
+      price (``cost_per_million_input_tokens``).
     - $2 per GPU-hour at 3,000 tokens/s per GPU: $0.185 per million tokens.
 
     Examples
@@ -72,12 +96,71 @@ def cost_per_million_tokens(price_per_gpu_hour, tokens_per_second_per_gpu):
     >>> print(f"{q:.4g~P}")
     0.1852 USD/Mtok
     """
-    return (
-        PER_MILLION_TOKENS
-        * price_per_gpu_hour
-        * HOUR
-        / (tokens_per_second_per_gpu * SECONDS_PER_HOUR)
-    )
+    return cost_per_million_at_rate.at(gpu_token_rate=tokens_per_second_per_gpu)
+
+
+@formula(
+    unit="token/second",
+    latex=r"R_{\mathrm{prefill}}",
+    text="R_prefill",
+    source="roofline prefill step: the batch's prompts over its time",
+)
+def prefill_tokens_per_second_per_gpu(prompt_len, batch, prefill_step_time):
+    """Prompt tokens one GPU prefills per second: the batch's prompts over the prefill step.
+
+    Examples
+    --------
+    >>> q = prefill_tokens_per_second_per_gpu(prompt_len=4096, batch=8, prefill_step_time=2.5)
+    >>> print(f"{q:,.0f~P}")
+    13,107 tok/s
+    """
+    return prompt_len * batch / prefill_step_time
+
+
+@formula(
+    unit="token/second",
+    latex=r"R_{\mathrm{prefill}}^{\mathrm{par}}",
+    text="R_prefill^par",
+    source="roofline prefill step of a layout, shared by its GPUs",
+    replaces="prefill_tokens_per_second_per_gpu",
+    feature="layout",
+)
+def prefill_tokens_per_second_per_gpu_parallel(prefill_tokens_per_second_per_gpu, gpu_count):
+    """Prompt tokens each GPU of a layout prefills per second: the layout's rate over its GPUs.
+
+    Examples
+    --------
+    >>> q = prefill_tokens_per_second_per_gpu_parallel(prompt_len=4096, batch=8,
+    ...       prefill_step_time=0.8, tp=4, ep=1, pp=1)
+    >>> print(f"{q:,.0f~P}")
+    10,240 tok/s
+    """
+    return prefill_tokens_per_second_per_gpu / gpu_count
+
+
+@formula(
+    unit="USD/Mtoken",
+    latex=r"c_{\mathrm{in}}",
+    text="c_in",
+    source="the price of a GPU-hour over the prompt tokens one GPU prefills in it",
+)
+def cost_per_million_input_tokens(cost_per_million_at_rate, prefill_tokens_per_second_per_gpu):
+    """What a million input (prompt) tokens cost: a GPU-hour's price over the prompt tokens
+    one GPU prefills in an hour.
+
+    Notes
+    -----
+    - Prefill processes a whole prompt per step, so input tokens cost far less than output
+      tokens: the reason providers price them apart.
+
+    Examples
+    --------
+    >>> q = cost_per_million_input_tokens(price_per_gpu_hour=2,
+    ...                                   prefill_tokens_per_second_per_gpu=40000)
+    >>> print(f"{q:.4g~P}")
+    0.01389 USD/Mtok
+    """
+    return cost_per_million_at_rate.at(gpu_token_rate=prefill_tokens_per_second_per_gpu)
 
 
 # ----------------------------------------------------------------------------- energy

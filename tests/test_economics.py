@@ -116,3 +116,17 @@ def test_a_scenario_spends_its_boards_tdp_per_token():
     per_gpu = s.evaluate("tokens_per_second_per_gpu").magnitude
     assert s.evaluate("energy_per_token").to("J/token").magnitude == pytest.approx(700 / per_gpu)
     assert "TDP, the most it draws" in s.source("board_power")
+
+
+def test_input_tokens_priced_at_the_prefill_rate():
+    # $2 per GPU-hour at 40,000 prompt tokens/s per GPU: 2 / (40,000 x 3,600) x 1e6
+    q = F.cost_per_million_input_tokens(
+        price_per_gpu_hour=2, prefill_tokens_per_second_per_gpu=40000
+    )
+    assert q.to("USD/Mtoken").magnitude == pytest.approx(2 / (40000 * 3600) * 1e6)
+    s = F.Scenario(model="llama-3.1-70b", hardware="h100-sxm", weights="fp8", tp=4, batch=32)
+    rate = s.evaluate("prefill_tokens_per_second_per_gpu").magnitude
+    # the layout's prompts over its prefill step, shared by its 4 GPUs
+    step = s.evaluate("prefill_step_time").to("s").magnitude
+    assert rate == pytest.approx(32 * 4096 / step / 4, rel=1e-12)
+    assert s.evaluate("cost_per_million_input_tokens") < s.evaluate("cost_per_million_tokens")

@@ -18,6 +18,10 @@ SERVING: tuple[Entry, ...] = (
           "what one GPU costs per hour of service (rented, or owned and amortized); the "
           "default, 2 USD per GPU-hour, is an example, not a price",
           default=2, range=(0.1, 20)),
+    Entry("gpu_token_rate", r"r_{\mathrm{GPU}}", "r_GPU", "token/second",
+          "tokens one GPU processes per second: decoded (output tokens) or prefilled (input "
+          "tokens)",
+          default=3000, range=(1, 1e6)),
     Entry("board_power", r"P_{\mathrm{GPU}}", "P_GPU", "watt",
           "electrical power one accelerator draws while serving (at most its board power, "
           "TDP); the default, 700 W, is an H100 SXM's TDP as an example",
