@@ -221,6 +221,13 @@ def _points(s: Scenario, numbers: Mapping[str, Sequence[Any]], picked: Mapping[s
         frame["fits"] = frame["memory_per_gpu"] <= capacity
         rows.append(frame)
     out = pd.concat(rows, ignore_index=True)
+    from llmphys.engine import glossary
+
+    for name in numbers:  # whole numbers read as such (batch 8, not 8.0)
+        column = "new_tokens" if name == "output_len" else name
+        if column in glossary and glossary[column].integer and column in out:
+            out[column] = out[column].astype(int)
+    out["gpu_count"] = out["gpu_count"].astype(int)
     for k, v in picked.items():
         out[k] = v if isinstance(v, str) else getattr(v, "name", str(v))
     if "output_len" in out:

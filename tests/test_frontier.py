@@ -117,3 +117,22 @@ def test_the_plot_draws_each_curve_on_log_axes():
     labels = [line.get_label() for line in ax.get_lines()]
     assert "tp=8, weights=fp8" in labels and "Pareto set" in labels
     assert "tp=1, weights=bf16" not in labels  # no point of it fits
+
+
+def test_cli_frontier(capsys):
+    import json
+
+    from llmphys.cli import main
+
+    code = main(["frontier", "--model", "llama-3.1-70b", "--weights", "fp8",
+                 "--over", "tp=4,8", "--over", "batch=1,16,128", "--floor", "50", "--json"])  # fmt: skip
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["axes"] == ["tp", "batch"]
+    front = F.frontier(SCENARIO.replace(tp=1), over={"tp": [4, 8], "batch": [1, 16, 128]})
+    want = front.pareto.to_dict(orient="records")
+    assert [p["batch"] for p in out["points"]] == [p["batch"] for p in want]
+    assert [p["tokens_per_second_per_gpu"] for p in out["points"]] == pytest.approx(
+        [p["tokens_per_second_per_gpu"] for p in want]
+    )
+    assert main(["frontier", "--over", "batch=1,x"]) == 2
