@@ -124,8 +124,9 @@ def test_cli_frontier(capsys):
 
     from llmphys.cli import main
 
-    code = main(["frontier", "--model", "llama-3.1-70b", "--weights", "fp8",
-                 "--over", "tp=4,8", "--over", "batch=1,16,128", "--floor", "50", "--json"])  # fmt: skip
+    args = ["frontier", "--model", "llama-3.1-70b", "--weights", "fp8", "--over", "tp=4,8",
+            "--over", "batch=1,16,128", "--floor", "50", "--json"]  # fmt: skip
+    code = main(args)
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert out["axes"] == ["tp", "batch"]

@@ -30,6 +30,13 @@ SERVING: tuple[Entry, ...] = (
           "power usage effectiveness: the facility's power (cooling, conversion) per watt the "
           "IT equipment draws, at least 1; the default, 1.2, is an example",
           default=1.2, range=(1, 3)),
+    Entry("prefix_hit", r"h", "h", "",
+          "fraction of a prompt's tokens whose keys and values are already cached from an "
+          "earlier request with the same prefix (prefix caching)",
+          domain="unit_interval", default=0, range=(0, 0.99)),
+    Entry("arrival_rate", r"\lambda", "lambda", "request/second",
+          "requests arriving per second at a deployment",
+          default=10, range=(0.01, 1e5)),
     Entry("acceptance_rate", r"\alpha", "alpha", "",
           "chance that the target model accepts a drafted token in speculative decoding",
           domain="unit_interval", default=0.8, range=(0, 0.99)),
