@@ -40,6 +40,9 @@ def prefill_flops_prefix_cached(
     - At h = 0 this is ``prefill_flops``; as h grows the dense part shrinks in proportion,
       the attention part less (the new tokens still attend the cached ones).
     - The cached tokens' keys and values still fill the KV cache: memory does not shrink.
+    - Like ``prefill_flops``, every new token counts 2 FLOP per active parameter (its output
+      head included): compare it with ``prefill_flops``, not with a model's last-logit
+      variant of it.
 
     Examples
     --------
