@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from llmphys.errors import InfeasibleError, InputError, UnknownNameError, did_yo
 from llmphys.units import Q_
 
 if TYPE_CHECKING:  # pragma: no cover
+    from llmphys.engine import Formula
     from llmphys.scenario import Scenario
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ContextAnswer",
     "Summary",
     "compare",
+    "figure_functions",
     "inputs_table",
     "largest_context",
     "summary",
@@ -320,14 +322,63 @@ def compare(a: Scenario, b: Scenario, figures: Sequence[str]) -> Comparison:
 _LAYOUT = ("tp", "pp", "ep")
 
 
+def figure_functions(
+    s: Scenario, figures: Sequence[str], axes: Sequence[str], where: str = "Scenario.sweep"
+) -> tuple[Callable[[Mapping[str, Any]], dict[str, Any]], dict[str, Formula]]:
+    """The compiled functions of ``figures`` of ``s`` when the inputs ``axes`` vary: a function
+    of those inputs' arrays (numpy or dask, broadcastable) giving each figure's array, and each
+    figure's formula (the scenario's variant, with the layout's when a layout input varies).
+    The scenario's own rules (``seq_len`` from the prompt and output, the GPU count) follow
+    the arrays."""
+    from llmphys.engine.variants import Variants
+    from llmphys.features import LAYOUT
+    from llmphys.scenario import DERIVED
+
+    parts = dict(s.parts)
+    features = s.features
+    if any(n in axes for n in _LAYOUT):
+        if s.link is None:
+            raise InputError(
+                f"{where}: {s.hardware.display_name} has no usual interconnect on record; a "
+                "sweep over the layout needs the scenario's interconnect=..."
+            )
+        parts.pop("layers_per_stage", None)  # an even split along a swept n_PP
+        if LAYOUT not in features:
+            features = (*features, LAYOUT)
+    variants = Variants.of(features, registry)
+    derived = [(name, sources, rule) for name, (sources, rule, _) in DERIVED.items()
+               if any(src in axes for src in sources) and name not in s._overrides]  # fmt: skip
+    compiled = []
+    formulas: dict[str, Formula] = {}
+    for name in figures:
+        f = variants.formula(name)
+        keep = frozenset(p for p in parts if p in f.overridable_parts())
+        fn, names = f.numeric(keep)
+        missing = [n for n in names if n not in keep and n not in s._values and n not in axes
+                   and n not in {d for d, _, _ in derived}]  # fmt: skip
+        if missing:
+            raise InputError(f"{where}: {name} needs {missing[0]!r}, which the scenario lacks")
+        compiled.append((name, fn, names, keep))
+        formulas[name] = f
+
+    def evaluate(arrays: Mapping[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = dict(s._values)
+        values.update(arrays)
+        for name, sources, rule in derived:
+            values[name] = rule(*(values[src] for src in sources))
+        return {
+            name: fn(*(parts[n] if n in keep else values[n] for n in names))
+            for name, fn, names, keep in compiled
+        }
+
+    return evaluate, formulas
+
+
 def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
     """``figures`` of ``s`` over the grid of ``axes`` (see :meth:`Scenario.sweep`)."""
     import xarray as xr
 
     from llmphys.engine.coercion import coerce
-    from llmphys.engine.variants import Variants
-    from llmphys.features import LAYOUT
-    from llmphys.scenario import DERIVED
 
     if not axes:
         raise InputError("Scenario.sweep: give at least one axis, e.g. batch=[1, 8, 64]")
@@ -340,37 +391,12 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
             )
         arrays[name] = np.atleast_1d(np.asarray(coerce(glossary[name], value, "Scenario.sweep")))
     grids = np.meshgrid(*arrays.values(), indexing="ij")
-    values: dict[str, Any] = dict(s._values)
-    values.update(zip(arrays, grids, strict=True))
-    parts = dict(s.parts)
-    features = s.features
-    if any(n in arrays for n in _LAYOUT):
-        if s.link is None:
-            raise InputError(
-                f"Scenario.sweep: {s.hardware.display_name} has no usual interconnect on "
-                "record; a sweep over the layout needs the scenario's interconnect=..."
-            )
-        parts.pop("layers_per_stage", None)  # an even split along a swept n_PP
-        if LAYOUT not in features:
-            features = (*features, LAYOUT)
-    for name, (sources, rule, _) in DERIVED.items():  # the scenario's own rules, on arrays
-        if any(src in arrays for src in sources) and name not in s._overrides:
-            values[name] = rule(*(values[src] for src in sources))
-    variants = Variants.of(features, registry)
+    evaluate, formulas = figure_functions(s, figures, list(arrays))
+    results = evaluate(dict(zip(arrays, grids, strict=True)))
     data = {}
     for name in figures:
-        f = variants.formula(name)
-        keep = frozenset(p for p in parts if p in f.overridable_parts())
-        fn, names = f.numeric(keep)
-        args = []
-        for n in names:
-            if n in parts and n in keep:
-                args.append(parts[n])
-            elif n in values:
-                args.append(values[n])
-            else:
-                raise InputError(f"Scenario.sweep: {name} needs {n!r}, which the scenario lacks")
-        result = np.broadcast_to(np.asarray(fn(*args), dtype=float), grids[0].shape)
+        f = formulas[name]
+        result = np.broadcast_to(np.asarray(results[name], dtype=float), grids[0].shape)
         bad = ~np.isfinite(result)
         if bad.any():  # the refusal a call makes: no inf or NaN in the grid
             at = np.argwhere(bad)[0]

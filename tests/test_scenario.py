@@ -347,6 +347,7 @@ def test_a_variant_is_declared_with_its_feature_and_checked():
         "memory_per_gpu": "vram_per_gpu",
         "decode_step_time": "decode_step_time_parallel",
         "tokens_per_second_per_gpu": "tokens_per_second_per_gpu_parallel",
+        "prefill_tokens_per_second_per_gpu": "prefill_tokens_per_second_per_gpu_parallel",
         "prefill_step_time": "prefill_step_time_parallel",
     }
 
