@@ -105,6 +105,8 @@ _LAZY = {
     "load_hf_config": "llmphys.hf_config",
     "compare": "llmphys.compare",
     "frontier": "llmphys.serving",
+    "search": "llmphys.design_space",
+    "SearchResult": "llmphys.design_space",
     "Frontier": "llmphys.serving",
     "seed_vs_real": "llmphys.compare",
 }
