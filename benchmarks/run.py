@@ -283,6 +283,49 @@ def scenario_times(repeat: int = 7) -> list[dict[str, Any]]:
     return rows
 
 
+def search_times(points: int, loop_points: int, cluster: bool) -> dict[str, Any]:
+    """Design points per second: ``llmphys.search`` on Dask threads (and on a LocalCluster of
+    2 processes with ``cluster``) against a per-point Python loop over ``Scenario.evaluate``
+    for the same figures (a sample of the points, its rate extrapolated)."""
+    import time
+
+    from llmphys.design_space import BASE
+
+    batches = max(1, points // (4 * 32))
+    space = dict(models="llama-3.1-70b", hardware="h100-sxm", weights="fp8", tp=[1, 2, 4, 8],
+                 batch=np.arange(1, batches + 1), prompt_len=np.arange(512, 16385, 512),
+                 price_per_gpu_hour=2)  # fmt: skip
+    start = time.perf_counter()
+    found = F.search(**space)
+    threads = time.perf_counter() - start
+    out: dict[str, Any] = {"points": found.points, "threads_s": threads,
+                           "threads_points_per_s": found.points / threads}  # fmt: skip
+    if cluster:
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as lc,
+            Client(lc) as client,
+        ):
+            start = time.perf_counter()
+            F.search(**space, client=client)
+            out["cluster_s"] = time.perf_counter() - start
+            out["cluster_points_per_s"] = found.points / out["cluster_s"]
+    figures = (*BASE, "cost_per_million_tokens")
+    rng = np.random.default_rng(0)
+    base = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", price_per_gpu_hour=2)
+    start = time.perf_counter()
+    for _ in range(loop_points):
+        s = base.replace(tp=int(rng.choice([1, 2, 4, 8])), batch=int(rng.integers(1, batches + 1)),
+                         prompt_len=int(rng.choice(space["prompt_len"])))  # fmt: skip
+        for name in figures:
+            s.evaluate(name)
+    loop = (time.perf_counter() - start) / loop_points
+    out["loop_points_per_s"] = 1 / loop
+    out["speedup_threads_vs_loop"] = out["threads_points_per_s"] * loop
+    return out
+
+
 def machine() -> dict[str, Any]:
     def version(dist: str) -> str:
         try:
@@ -376,6 +419,24 @@ def report(results: dict[str, Any]) -> str:
             f"   {r['figure']:<{w}}{r['with_values_us']:>12.1f}{r['replace_us']:>10.0f}"
             f"{r['formula_call_us']:>13.1f}"
         )
+    q = results["search"]
+    lines += [
+        "",
+        f"6. design-space search, {q['points']:,} points (Llama-3.1-70B FP8 on H100: tp x batch "
+        "x prompt_len), design points per second",
+        f"   llmphys.search on Dask threads   {q['threads_points_per_s']:>14,.0f}  "
+        f"({q['threads_s']:.2f} s)",
+    ]
+    if "cluster_points_per_s" in q:
+        lines.append(
+            f"   on a LocalCluster (2 processes) {q['cluster_points_per_s']:>14,.0f}  "
+            f"({q['cluster_s']:.2f} s)"
+        )
+    lines += [
+        f"   a Python loop of Scenario calls {q['loop_points_per_s']:>14,.0f}  "
+        f"(search is {q['speedup_threads_vs_loop']:,.0f}x faster)",
+        "   peers (llm-analysis, GenZ, aiconfigurator): not measured in this run",
+    ]
     lines += ["", "summary                     measured   target     met"]
     s, met = results["summary"], results["met"]
     units = {
@@ -402,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15, help="runs per vectorized timing")
     parser.add_argument("--evalf-points", type=int, default=20, help="SymPy points/formula")
     parser.add_argument("--import-runs", type=int, default=9, help="fresh interpreters each")
+    parser.add_argument("--search-points", type=int, default=10**6, help="design points")
+    parser.add_argument("--loop-points", type=int, default=50, help="Python-loop sample")
+    parser.add_argument("--cluster", action="store_true", help="also on a LocalCluster")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
@@ -417,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     results["formulas"] = per_formula(args.points, 3, args.evalf_points)
     results["import"] = import_times(args.import_runs)
     results["scenario"] = scenario_times()
+    results["search"] = search_times(args.search_points, args.loop_points, args.cluster)
     rows = results["formulas"]
     results["summary"] = {
         "vectorized_ratio_max": max(r["ratio"] for r in results["vectorized"]),
