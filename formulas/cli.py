@@ -195,28 +195,21 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 def cmd_frontier(args: argparse.Namespace) -> int:
     import llmphys
-    from llmphys.serving import frontier
+    from llmphys.serving import CHOICES, frontier
 
     texts = pairs(args.set, "--set")
     s, echo = scenario(args, texts)
     if s is None:
         s = llmphys.Scenario(**read(texts, _known(), "--set")[0])
     _echo(echo, args)
-    over: dict[str, list[Any]] = {}
+    over: dict[str, list[Any] | None] = {}  # None: the axis on its default grid
     for item in args.over or ["batch"]:
-        name, _, values = item.partition("=")
-        over[name.strip()] = [v.strip() for v in values.split(",") if v.strip()] if values else None
-    axes: Any = {
-        k: ([_number(x) for x in v] if k not in ("weights", "kv", "hardware", "model") else v)
-        for k, v in over.items()
-        if v is not None
-    }
-    defaults = [k for k, v in over.items() if v is None]
-    if defaults:
-        from llmphys.serving import _grids
-
-        axes = {**_grids(defaults), **axes}
-    front = frontier(s, over=axes)
+        name, _, values = (part.strip() for part in item.partition("="))
+        texts = [v.strip() for v in values.split(",") if v.strip()]
+        over[name] = (
+            None if not values else texts if name in CHOICES else [_number(t) for t in texts]
+        )
+    front = frontier(s, over=over)
     table = front.points if args.all else front.pareto
     if args.csv:
         print(table.to_csv(index=False), end="")

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.sizing.layouts import layouts_allowed
 
 __all__ = ["SearchResult", "search"]
 
@@ -192,11 +193,9 @@ def _axis(name: str, value: Iterable[int]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _prepared(
-    spec: _Spec, figures: tuple[str, ...]
-) -> tuple[Any, float, dict[str, float], np.ndarray]:
-    """The scenario's compiled figures over the numeric axes, its capacity, its model's values
-    and the tensor-parallel degrees the model allows (built once per process)."""
+def _prepared(spec: _Spec, figures: tuple[str, ...]) -> tuple[Any, float, Any, np.ndarray]:
+    """The scenario's compiled figures over the numeric axes, its capacity, its model and the
+    tensor-parallel degrees the model allows (built once per process)."""
     import llmphys
     from llmphys.scenario_report import figure_functions
     from llmphys.sizing.layouts import tensor_parallel_degrees
@@ -213,7 +212,7 @@ def _prepared(
     axes = [_INPUT.get(a, a) for a in AXES]
     evaluate, _ = figure_functions(s, figures, axes, where="search")
     degrees = np.asarray(tensor_parallel_degrees(s.model, 1024), dtype=float)
-    return evaluate, float(s.capacity.to("byte").magnitude), dict(s.model.values), degrees
+    return evaluate, float(s.capacity.to("byte").magnitude), s.model, degrees
 
 
 def _lazy(
@@ -251,7 +250,7 @@ def _chunks(shape: tuple[int, ...], chunk_points: int) -> tuple[int, ...]:
 def _evaluate_block(
     spec: _Spec, figures: tuple[str, ...], slices: Sequence[np.ndarray]
 ) -> np.ndarray:
-    evaluate, capacity, model_values, degrees = _prepared(spec, figures)
+    evaluate, capacity, model, degrees = _prepared(spec, figures)
     grids = np.meshgrid(*slices, indexing="ij")
     arrays = {_INPUT.get(a, a): g for a, g in zip(AXES, grids, strict=True)}
     with np.errstate(all="ignore"):
@@ -262,27 +261,12 @@ def _evaluate_block(
         out[..., i] = np.broadcast_to(np.asarray(results[name], dtype=float), shape)
     memory = out[..., figures.index("memory_per_gpu")]
     out[..., len(figures)] = np.isfinite(memory) & (memory <= capacity)
-    out[..., len(figures) + 1] = _valid_layout(arrays, model_values, degrees)
+    out[..., len(figures) + 1] = layouts_allowed(
+        model, arrays["tp"], arrays["pp"], arrays["ep"], degrees
+    )
     for j, g in enumerate(grids):  # the point's coordinates, for the Pareto set
         out[..., len(figures) + len(CONSTRAINTS) + j] = g
     return out
-
-
-def _valid_layout(
-    arrays: Mapping[str, np.ndarray], model: Mapping[str, float], degrees: np.ndarray
-) -> np.ndarray:
-    """Where the layout is one the model can take: each relation between an axis and the
-    model's sizes (pp <= layers, ep <= n_experts, ...) and a tensor-parallel degree that
-    divides its heads."""
-    from llmphys.engine.relations import RELATIONS
-
-    ok = np.isin(arrays["tp"], degrees)
-    for rel in RELATIONS:
-        if rel.smaller in arrays and rel.larger in model:
-            ok &= arrays[rel.smaller] <= model[rel.larger]
-    if "n_experts" not in model:
-        ok &= arrays["ep"] == 1  # expert parallelism needs experts
-    return ok
 
 
 def _dataset(stacked: Any, figures: tuple[str, ...], grid: Mapping[str, np.ndarray]) -> Any:

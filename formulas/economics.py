@@ -21,7 +21,7 @@ import sympy
 
 from llmphys import latency, parallel  # noqa: F401  (parts below: rates, the GPU count)
 from llmphys.engine import formula
-from llmphys.units import unit_symbol
+from llmphys.units import Q_, unit_symbol
 
 __all__ = [
     "cost_per_million_at_rate",
@@ -38,13 +38,21 @@ __all__ = [
 
 HOUR = unit_symbol("hour")
 SECOND = unit_symbol("second")
-#: one hour written as the seconds it holds, beside ``HOUR``: the price is per hour, the
-#: throughput per second
-SECONDS_PER_HOUR = 3600 * SECOND
+
+
+def _as(unit: str, base: str) -> sympy.Expr:
+    """One ``unit`` written in ``base`` units, its factor read off the unit registry (the
+    expression's numbers then stay right: unit symbols count as 1)."""
+    return sympy.nsimplify(Q_(1, unit).to(base).magnitude) * unit_symbol(base) / unit_symbol(unit)
+
+
+#: one hour as the seconds it holds, beside ``HOUR``: the price is per hour, the throughput per
+#: second
+SECONDS_PER_HOUR = _as("hour", "second") * HOUR
 #: a million tokens as tokens, and a megawatt as watts: prices are quoted per million tokens,
 #: yields per provisioned megawatt
-PER_MILLION_TOKENS = 10**6 * unit_symbol("token") / unit_symbol("Mtoken")
-PER_MEGAWATT = 10**6 * unit_symbol("watt") / unit_symbol("MW")
+PER_MILLION_TOKENS = _as("Mtoken", "token")
+PER_MEGAWATT = _as("MW", "watt")
 
 _LEVIATHAN = (
     "Leviathan, Kalman & Matias, 'Fast Inference from Transformers via Speculative Decoding' "

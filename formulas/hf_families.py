@@ -28,7 +28,6 @@ from llmphys.hf_reader import (
     _pattern,
     _Reader,
     _tie,
-    _Values,
     _window,
 )
 
@@ -46,7 +45,7 @@ class Moe:
     every ``decoder_sparse_step``-th layer except ``mlp_only_layers``); ``"interleave"``
     (Llama 4: every ``interleave_moe_layer_step``-th, or the ``moe_layers`` list).
     ``shared_width``: a shared expert of its own width (Qwen2-MoE), counted as that many
-    expert widths, with a one-output gate of its own.
+    expert widths, with a one-output gate of its own (``shared_gate``; Nemotron-H has none).
     ``router_bias``: True (a bias or a score correction per expert), False, or ``None``
     (DeepSeek-V2: only when ``topk_method`` is ``noaux_tc``).
     """
@@ -59,7 +58,7 @@ class Moe:
     layout: str = "all"
     router_bias: bool | None = False
     expert_bias: bool = False
-    first_k_default: int | None = None
+    shared_gate: bool = True
     #: shared experts every MoE layer has when no field counts them (Llama 4: 1)
     shared_fixed: int | None = None
     #: the field of the dense blocks' width (Llama 4: ``intermediate_size_mlp``)
@@ -177,7 +176,7 @@ def read_family(r: _Reader, family: Family) -> tuple[dict[str, int], list[str]]:
         r = _text_model(r, family)
     features: list[str] = []
     if family.attention_free:
-        v = _ssm_core(r)
+        v = _core(r, heads=False)
         v["norms_per_layer"] = family.norms_per_layer
         _tie(r, v, family.tie, family.transformers)
         if family.hook is not None:
@@ -270,7 +269,7 @@ def _shared_experts(r: _Reader, v: dict[str, int], moe: Moe, features: list[str]
                 "in expert widths"
             )
         v["n_shared_experts"] = width // v["moe_intermediate_size"]
-        if width:
+        if width and moe.shared_gate:
             features.append("shared_expert_gate")
             r.notes.append(
                 f"shared expert of width {width:,} counted as {v['n_shared_experts']} expert "
@@ -288,19 +287,10 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
     moe = family.moe
     assert moe is not None
     layers = v["layers"]
+    _shared_experts(r, v, moe, features)
     if moe.layout == "first_k":
-        _shared_experts(r, v, moe, features)
-        if moe.first_k_default is None:
-            first = r.size("first_k_dense_replace",
-                           "leading layers with a dense feed-forward block", 0)  # fmt: skip
-        else:
-            first = r.size_or(
-                "first_k_dense_replace",
-                moe.first_k_default,
-                f"{moe.first_k_default}, no leading dense layers (default of "
-                f"{family.transformers})",
-                0,
-            )
+        first = r.size("first_k_dense_replace",
+                       "leading layers with a dense feed-forward block", 0)  # fmt: skip
         freq = r.size_or(
             "moe_layer_freq",
             1,
@@ -308,7 +298,6 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
         )
         chosen = [i >= first and i % freq == 0 for i in range(layers)]
     elif moe.layout == "step":
-        _shared_experts(r, v, moe, features)
         step = r.size_or(
             "decoder_sparse_step",
             1,
@@ -322,14 +311,12 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
             only = []
         chosen = [i not in only and (i + 1) % step == 0 for i in range(layers)]
     elif moe.layout == "period":
-        _shared_experts(r, v, moe, features)
         period = r.size_or("expert_layer_period", 2, f"2 (default of {family.transformers})")
         offset = r.size_or(
             "expert_layer_offset", 1, f"1 (default of {family.transformers})", minimum=0
         )
         chosen = [i % period == offset for i in range(layers)]
     elif moe.layout == "interleave":
-        _shared_experts(r, v, moe, features)
         listed = r.config.get("moe_layers")
         if isinstance(listed, list) and listed:
             chosen = [i in listed for i in range(layers)]
@@ -341,7 +328,6 @@ def _moe_layers(r: _Reader, v: dict[str, int], features: list[str], family: Fami
             )
             chosen = [(i + 1) % step == 0 for i in range(layers)]
     else:
-        _shared_experts(r, v, moe, features)
         chosen = [True] * layers
     if moe.router_bias is None:
         method = r.text("topk_method", "greedy", f"default of {family.transformers}")
@@ -576,6 +562,23 @@ def _recurrent(
     features.append("recurrent_state")
 
 
+def _dt_rank(r: _Reader, v: dict[str, int], key: str) -> None:
+    """A Mamba-1 layer's time-step rank: the field, or ceil(hidden / 16) for ``"auto"`` (as
+    HF transformers derives it), reported."""
+    rank = r.config.get(r.name_of(key), "auto")
+    if rank == "auto":
+        rank = -(-v["hidden"] // 16)
+        r.assumptions.append(f"{key} 'auto': ceil(hidden_size / 16) = {rank}")
+    v["dt_rank"] = r._check_int(key, rank, 1)
+
+
+def _mamba_biases(r: _Reader, projections: str, convolution: str) -> None:
+    """Refuse what a Mamba mixer's count leaves out: biases on its projections, a convolution
+    without bias."""
+    r.refuse(projections, True, "biases on the Mamba projections are not counted")
+    r.refuse(convolution, False, "a convolution without bias is not counted")
+
+
 def _mamba2_fields(r: _Reader, v: dict[str, int], heads: str, head_dim: str) -> None:
     v["ssm_heads"] = r.size(heads, "heads of a Mamba-2 layer")
     r.read.append(heads)
@@ -583,8 +586,12 @@ def _mamba2_fields(r: _Reader, v: dict[str, int], heads: str, head_dim: str) -> 
     v["ssm_groups"] = r.size("n_groups", "groups of a Mamba-2 layer's B and C")
     v["ssm_state_size"] = r.size("ssm_state_size", "state size per channel (d_state)")
     v["conv_kernel"] = r.size("conv_kernel", "width of the causal convolution")
-    r.refuse("mamba_proj_bias", True, "biases on the Mamba projections are not counted")
-    r.refuse("use_conv_bias", False, "a convolution without bias is not counted")
+    _mamba_biases(r, "mamba_proj_bias", "use_conv_bias")
+
+
+#: Nemotron-H's expert fields: a shared expert of its own width, without a gate
+_NEMOTRON_MOE = Moe(experts="n_routed_experts", shared_width="moe_shared_expert_intermediate_size",
+                    shared_gate=False)  # fmt: skip
 
 
 def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
@@ -616,16 +623,8 @@ def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
     _state_precision(r, v, "mamba_ssm_cache_dtype")
     mlp, moe = blocks.count("-"), blocks.count("E")
     if moe:
-        v["n_experts"] = r.size("n_routed_experts", "routed experts per MoE block")
-        v["experts_per_token"] = r.size("num_experts_per_tok", "experts each token is routed to")
-        v["moe_intermediate_size"] = r.size("moe_intermediate_size", "width of one expert")
-        shared = r.size("moe_shared_expert_intermediate_size", "width of the shared expert", 0)
-        if shared % v["moe_intermediate_size"]:
-            raise ConfigError(
-                f"{r.where}: moe_shared_expert_intermediate_size {shared:,} is not a multiple "
-                f"of moe_intermediate_size {v['moe_intermediate_size']:,}"
-            )
-        v["n_shared_experts"] = shared // v["moe_intermediate_size"]
+        _experts(r, v, _NEMOTRON_MOE)
+        _shared_experts(r, v, _NEMOTRON_MOE, features)
         r.read.append(where)
         v["moe_layers"] = moe
         features += ["moe", "router_bias"]
@@ -695,25 +694,10 @@ def _jamba(r: _Reader, v: dict[str, int], features: list[str]) -> None:
     v["ssm_state_size"] = r.size("mamba_d_state", "state size per channel (d_state)")
     v["conv_kernel"] = r.size("mamba_d_conv", "width of the causal convolution")
     v["ssm_inner"] = r.size("mamba_expand", "inner width over hidden_size") * v["hidden"]
-    r.read.append("mamba_dt_rank")
-    rank = r.config.get("mamba_dt_rank", "auto")
-    if rank == "auto":
-        rank = -(-v["hidden"] // 16)
-        r.assumptions.append(f"mamba_dt_rank 'auto': ceil(hidden_size / 16) = {rank}")
-    v["dt_rank"] = r._check_int("mamba_dt_rank", rank, 1)
-    r.refuse("mamba_proj_bias", True, "biases on the Mamba projections are not counted")
-    r.refuse("mamba_conv_bias", False, "a convolution without bias is not counted")
+    _dt_rank(r, v, "mamba_dt_rank")
+    _mamba_biases(r, "mamba_proj_bias", "mamba_conv_bias")
     features += ["mamba1", "mamba_inner_norms"]
     _state_precision(r, v, "mamba_ssm_cache_dtype")
-
-
-def _ssm_core(r: _Reader) -> _Values:
-    """Sizes of an attention-free model: width, blocks, vocabulary (no attention heads)."""
-    v = _Values(r)
-    v["hidden"] = r.size("hidden_size", "model width")
-    v["layers"] = r.size("num_hidden_layers", "number of blocks")
-    v["vocab_size"] = r.size("vocab_size", "vocabulary size")
-    return v
 
 
 def _mamba(r: _Reader, v: dict[str, int], features: list[str]) -> None:
@@ -721,13 +705,8 @@ def _mamba(r: _Reader, v: dict[str, int], features: list[str]) -> None:
     v["ssm_inner"] = r.size("intermediate_size", "inner width of a Mamba layer (d_inner)")
     v["ssm_state_size"] = r.size("state_size", "state size per channel (d_state)")
     v["conv_kernel"] = r.size("conv_kernel", "width of the causal convolution")
-    rank = r.config.get("time_step_rank", "auto")
-    if rank == "auto":
-        rank = -(-v["hidden"] // 16)
-        r.assumptions.append(f"time_step_rank 'auto': ceil(hidden_size / 16) = {rank}")
-    v["dt_rank"] = r._check_int("time_step_rank", rank, 1)
-    r.refuse("use_bias", True, "biases on the Mamba projections are not counted")
-    r.refuse("use_conv_bias", False, "a convolution without bias is not counted")
+    _dt_rank(r, v, "time_step_rank")
+    _mamba_biases(r, "use_bias", "use_conv_bias")
     features += ["mamba1"]
     _attention_free(r, v, features)
 

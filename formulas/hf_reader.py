@@ -156,12 +156,14 @@ class _Values(dict[str, int]):
         return super().pop(key, *default)
 
 
-def _core(r: _Reader) -> _Values:
-    """Sizes every family has: width, layers, query heads, vocabulary."""
+def _core(r: _Reader, heads: bool = True) -> _Values:
+    """Sizes every family has: width, layers, query heads (unless attention-free),
+    vocabulary."""
     v = _Values(r)
     v["hidden"] = r.size("hidden_size", "model width")
     v["layers"] = r.size("num_hidden_layers", "number of transformer layers")
-    v["n_heads"] = r.size("num_attention_heads", "number of query heads")
+    if heads:
+        v["n_heads"] = r.size("num_attention_heads", "number of query heads")
     v["vocab_size"] = r.size("vocab_size", "vocabulary size")
     return v
 

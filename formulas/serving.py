@@ -126,11 +126,11 @@ def frontier(
 
     ``over`` names the axes (``("batch", "tp", "weights")``, each on its default grid: batches
     1 to 4,096 and layouts by powers of two, the usual weight precisions) or maps each to its
-    values (``{"batch": [1, 8, 64], "tp": [2, 4]}``).  The batch is always an axis.  Numeric
-    axes (batch, tp, pp, ep, prompt_len, output_len, ...) are swept with the compiled formulas;
-    named choices (weights, kv, hardware, model) rebuild the scenario for each value.  Layouts
-    the model cannot take (more tensor-parallel GPUs than heads, more pipeline stages than
-    layers) are left out.
+    values (``{"batch": [1, 8, 64], "tp": [2, 4]}``; ``None``: its default grid).  The batch
+    is always an axis.  Numeric axes (batch, tp, pp, ep, prompt_len, output_len, ...) are swept
+    with the compiled formulas; named choices (weights, kv, hardware, model) rebuild the
+    scenario for each value.  Layouts the model cannot take (n_TP not dividing its heads, more
+    pipeline stages than layers, experts without experts: ``layouts_allowed``) are left out.
 
     >>> import llmphys as F
     >>> s = F.Scenario(model="llama-3.1-70b", hardware="h100-sxm", weights="fp8", tp=4)
@@ -159,12 +159,15 @@ def frontier(
 def _grids(over: Iterable[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, ...]]:
     if isinstance(over, str):
         over = (over,)
-    if isinstance(over, Mapping):
-        grids = {k: tuple(np.atleast_1d(v).tolist()) if k not in CHOICES else tuple(v)
-                 for k, v in over.items()}  # fmt: skip
-    else:
-        grids = {}
-        for name in over:
+    if not isinstance(over, Mapping):
+        over = dict.fromkeys(over)  # every axis on its default grid
+    grids: dict[str, tuple[Any, ...]] = {}
+    for name, values in over.items():
+        if values is not None:
+            grids[name] = (
+                tuple(values) if name in CHOICES else tuple(np.atleast_1d(values).tolist())
+            )
+        else:
             if name in NUMBERS:
                 grids[name] = NUMBERS[name]
             elif CHOICES.get(name):
@@ -191,20 +194,17 @@ def _points(s: Scenario, numbers: Mapping[str, Sequence[Any]], picked: Mapping[s
     out), with the choices ``picked`` as columns."""
     import pandas as pd
 
-    from llmphys.engine.relations import check_relations
-    from llmphys.errors import LlmphysError
+    from llmphys.sizing.layouts import layouts_allowed
 
     axes = {k: np.asarray(v, dtype=float) for k, v in numbers.items()}
     layout = [k for k in ("tp", "pp", "ep") if k in axes]
     if layout:  # keep the layouts this model can take
-        valid = []
-        for combo in itertools.product(*(axes[k] for k in layout)):
-            values = {**s.model.values, **dict(zip(layout, combo, strict=True))}
-            try:
-                check_relations(values, "frontier")
-            except LlmphysError:
-                continue
-            valid.append(combo)
+        combos = list(itertools.product(*(axes[k] for k in layout)))
+        degrees = {k: [c[i] for c in combos] for i, k in enumerate(layout)}
+        allowed = layouts_allowed(s.model, degrees.get("tp", s.value("tp")),
+                                  degrees.get("pp", s.value("pp")),
+                                  degrees.get("ep", s.value("ep")))  # fmt: skip
+        valid = [c for c, ok in zip(combos, np.atleast_1d(allowed), strict=True) if ok]
         if not valid:
             raise InputError(f"frontier: no layout of {layout} fits {s.model.display_name}")
     rows = []

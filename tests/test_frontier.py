@@ -88,8 +88,9 @@ def test_fewest_gpus_for_an_aggregate_throughput():
 
 
 def test_layouts_the_model_cannot_take_are_left_out():
-    # Llama 3.1 70B has 64 query heads: tensor parallelism of 128 is not a layout
-    front = F.frontier(SCENARIO, over={"batch": [1], "tp": [64, 128]})
+    # Llama 3.1 70B has 64 query heads: tensor parallelism of 128, or of 3 (no divisor), is
+    # not a layout (the search's rule: llmphys.sizing.layouts.layouts_allowed)
+    front = F.frontier(SCENARIO, over={"batch": [1], "tp": [3, 64, 128]})
     assert sorted(front.points["tp"].unique()) == [64]
 
 

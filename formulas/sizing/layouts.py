@@ -20,9 +20,11 @@ the experts, as with n_EP = n_TP) unless ``ep`` is given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pint
 
 from llmphys.engine.formatting import format_quantity
@@ -81,6 +83,34 @@ def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
         for t in range(1, max_tp + 1)
         if n_heads % t == 0 and (n_kv is None or n_kv % t == 0 or t % n_kv == 0)
     ]
+
+
+def layouts_allowed(
+    model: Any, tp: Any, pp: Any = 1, ep: Any = 1, degrees: Sequence[int] | None = None
+) -> np.ndarray:
+    """Where the layout degrees (numbers or arrays, broadcast) are ones ``model`` can take:
+    n_TP one of :func:`tensor_parallel_degrees` (``degrees``, computed when not given), each
+    relation between a degree and the model's sizes (n_PP <= layers, n_EP <= experts, ...),
+    and expert parallelism only with experts.
+
+    >>> import llmphys as F
+    >>> layouts_allowed(F.models["llama-3.1-70b"], tp=[2, 3, 128], pp=[1, 1, 200]).tolist()
+    [True, False, False]
+    """
+    from llmphys.engine.relations import RELATIONS
+
+    tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
+    if degrees is None:
+        degrees = tensor_parallel_degrees(model, int(np.max(tp)))
+    values = model.values
+    degree = {"tp": tp, "pp": pp, "ep": ep}
+    ok = np.isin(tp, np.asarray(degrees, dtype=float))
+    for rel in RELATIONS:
+        if rel.smaller in degree and rel.larger in values:
+            ok = ok & (degree[rel.smaller] <= values[rel.larger])
+    if "n_experts" not in values:
+        ok = ok & (ep == 1)  # expert parallelism needs experts
+    return np.broadcast_to(ok, np.broadcast_shapes(tp.shape, pp.shape, ep.shape))
 
 
 # ----------------------------------------------------------------------------- one layout
