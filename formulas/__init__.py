@@ -18,6 +18,7 @@ if __name__ != "llmphys":  # pragma: no cover - exercised by a subprocess test
 from llmphys import (  # noqa: F401
     attention,
     bandwidth,
+    chunked_prefill,
     compute,
     disaggregation,
     economics,
@@ -34,6 +35,7 @@ from llmphys import (  # noqa: F401
     recurrent,
     roofline,
     sparse_attention,
+    speculative,
     symbols,
     weight_precision,
 )
@@ -108,6 +110,8 @@ _LAZY = {
     "search": "llmphys.design_space",
     "SearchResult": "llmphys.design_space",
     "Frontier": "llmphys.serving",
+    "disaggregate": "llmphys.pd_sizing",
+    "Disaggregation": "llmphys.pd_sizing",
     "seed_vs_real": "llmphys.compare",
 }
 

@@ -59,10 +59,12 @@ from llmphys.cli_scenario import (
     UsageError,
     add_scenario_options,
     check_used,
+    known_names,
     pairs,
     read,
     scenario,
 )
+from llmphys.cli_serving import add_serving_commands
 from llmphys.errors import UnknownNameError
 
 __all__ = ["main"]
@@ -177,7 +179,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     texts = pairs(args.set, "--set")
     s, echo = scenario(args, texts)
     if s is None:
-        s = llmphys.Scenario(**read(texts, _known(), "--set")[0])
+        s = llmphys.Scenario(**read(texts, known_names(), "--set")[0])
     _echo(echo, args)
     if args.json:
         data = s.to_dict()
@@ -191,55 +193,6 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     if args.inputs:
         print("\nInputs\n" + str(s.inputs()))
     return EXIT_OK
-
-
-def cmd_frontier(args: argparse.Namespace) -> int:
-    import llmphys
-    from llmphys.serving import CHOICES, frontier
-
-    texts = pairs(args.set, "--set")
-    s, echo = scenario(args, texts)
-    if s is None:
-        s = llmphys.Scenario(**read(texts, _known(), "--set")[0])
-    _echo(echo, args)
-    over: dict[str, list[Any] | None] = {}  # None: the axis on its default grid
-    for item in args.over or ["batch"]:
-        name, _, values = (part.strip() for part in item.partition("="))
-        texts = [v.strip() for v in values.split(",") if v.strip()]
-        over[name] = (
-            None if not values else texts if name in CHOICES else [_number(t) for t in texts]
-        )
-    front = frontier(s, over=over)
-    table = front.points if args.all else front.pareto
-    if args.csv:
-        print(table.to_csv(index=False), end="")
-        return EXIT_OK
-    if args.json:
-        print_json({"scenario": s.to_dict()["title"], "axes": list(front.axes),
-                    "points": table.to_dict(orient="records")})  # fmt: skip
-        return EXIT_OK
-    print(f"{s.summary().title}\nthe Pareto set over {', '.join(front.axes)} (points that fit "
-          "in memory; --all for every point)")  # fmt: skip
-    print(front if not args.all else table.to_string(index=False))
-    if args.floor is not None:
-        best = front.best_at(args.floor)
-        per_gpu = best["tokens_per_second_per_gpu"]
-        print(f"\nmost tokens/s per GPU with at least {args.floor:g} tok/s per user: "
-              f"{per_gpu:,.0f} at batch {best['batch']:,.0f}")  # fmt: skip
-    return EXIT_OK
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise UsageError(f"--over: {text!r} is not a number") from None
-
-
-def _known() -> list[str]:
-    from llmphys.engine import glossary, registry
-
-    return [e.name for e in glossary.inputs()] + list(registry)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -342,24 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenario_options(p)
     p.add_argument("--inputs", action="store_true", help="every input with where it came from")
 
-    p = add(
-        "frontier",
-        cmd_frontier,
-        "the throughput / interactivity frontier: tokens/s per GPU against tokens/s per user "
-        "over the batch and any layout or precision, memory-capped, with its Pareto set",
-    )
-    add_scenario_options(p)
-    p.add_argument(
-        "--over",
-        metavar="AXIS[=V1,V2,...]",
-        action="append",
-        help="an axis (repeatable): batch, tp, pp, ep on their default grids, or with values "
-        "(tp=2,4,8; weights=bf16,fp8); default: batch",
-    )
-    p.add_argument("--floor", type=float, metavar="TOK/S", help="a floor of tokens/s per user: "
-                   "the point with the most tokens/s per GPU that meets it")  # fmt: skip
-    p.add_argument("--all", action="store_true", help="every point, not only the Pareto set")
-    p.add_argument("--csv", action="store_true", help="the table as CSV")
+    add_serving_commands(add)
 
     add("models", cmd_models, "list the model presets")
     add("hardware", cmd_hardware, "list the accelerator presets")

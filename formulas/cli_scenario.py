@@ -12,7 +12,15 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["SCENARIO_OPTIONS", "UsageError", "add_scenario_options", "pairs", "read", "scenario"]
+__all__ = [
+    "SCENARIO_OPTIONS",
+    "UsageError",
+    "add_scenario_options",
+    "known_names",
+    "pairs",
+    "read",
+    "scenario",
+]
 
 
 class UsageError(Exception):
@@ -37,6 +45,11 @@ SCENARIO_OPTIONS: Mapping[str, tuple[str, str]] = {
     "--prompt-len": ("prompt_len", "prompt tokens; 4k = 4,096 (default: %s)"),
     "--output-len": ("output_len", "output tokens (default: %s)"),
     "--interconnect": ("interconnect", "GPU-to-GPU link (default: the accelerator's usual)"),
+    "--speculative": (
+        "speculative",
+        "speculative decoding: draft (a draft model) or mtp (the model's MTP modules); "
+        "default: none",
+    ),
 }
 
 
@@ -70,6 +83,13 @@ def pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
             raise UsageError(f"{option} expects NAME=VALUE, got {item!r}")
         found[name.strip()] = value.strip()
     return found
+
+
+def known_names() -> list[str]:
+    """Every name a ``--set`` may give a deployment: glossary inputs and formulas by value."""
+    from llmphys.engine import glossary, registry
+
+    return [e.name for e in glossary.inputs()] + list(registry)
 
 
 def _entry(name: str) -> Any:
@@ -145,7 +165,8 @@ def scenario(args: argparse.Namespace, texts: dict[str, str]) -> tuple[Any, list
             kwargs[key] = value
             if isinstance(value, float) and not _plain(str(options[key])):
                 echo.append(f"read --{key.replace('_', '-')} {options[key]} as {value:,.10g}")
-    for key in ("model", "hardware", "assumptions", "weights", "kv", "compute", "interconnect"):
+    for key in ("model", "hardware", "assumptions", "weights", "kv", "compute", "interconnect",
+                "speculative"):  # fmt: skip
         if key in options:
             kwargs[key] = options[key]
     known = [e.name for e in glossary.inputs()] + list(registry)

@@ -1,17 +1,13 @@
-"""Serving economics: what a token costs in money and energy, and what speculative decoding
-buys.
+"""Serving economics: what a token costs in money and energy.
 
 A deployment's decode throughput per GPU (``tokens_per_second_per_gpu``, from the roofline step
 time) turns a price per GPU-hour into a price per token, and a board power into joules per
 token; a facility's overhead (PUE) turns those into what a provisioned megawatt yields.
-Speculative decoding changes the step, not the roofline: a draft proposes gamma tokens, the
-target verifies them in one step and keeps the accepted prefix plus one of its own.
 
 llmphys ships no prices: ``price_per_gpu_hour`` is the user's (the glossary default is an
 example, labelled as one).
 
-Sources: Leviathan, Kalman & Matias, "Fast Inference from Transformers via Speculative
-Decoding" (ICML 2023), Theorem 3.8 and Eq. 1; The Green Grid, "PUE: a comprehensive examination
+Source: The Green Grid, "PUE: a comprehensive examination
 of the metric" (2012) for the definition of PUE.
 """
 
@@ -31,8 +27,6 @@ __all__ = [
     "facility_energy_per_token",
     "prefill_tokens_per_second_per_gpu",
     "prefill_tokens_per_second_per_gpu_parallel",
-    "spec_speedup",
-    "spec_tokens_per_step",
     "tokens_per_megawatt",
 ]
 
@@ -53,12 +47,6 @@ SECONDS_PER_HOUR = _as("hour", "second") * HOUR
 #: yields per provisioned megawatt
 PER_MILLION_TOKENS = _as("Mtoken", "token")
 PER_MEGAWATT = _as("MW", "watt")
-
-_LEVIATHAN = (
-    "Leviathan, Kalman & Matias, 'Fast Inference from Transformers via Speculative Decoding' "
-    "(ICML 2023)"
-)
-
 
 # ----------------------------------------------------------------------------- cost
 @formula(
@@ -232,57 +220,3 @@ def tokens_per_megawatt(tokens_per_second_per_gpu, board_power, pue):
     3,571,429 tok/MW/s
     """
     return PER_MEGAWATT * tokens_per_second_per_gpu / (board_power * pue)
-
-
-# ----------------------------------------------------------------------------- speculation
-@formula(
-    unit="token",
-    latex=r"\tau_{\mathrm{spec}}",
-    text="tau_spec",
-    source=f"{_LEVIATHAN}, Eq. 1: expected tokens per target step (1 - a^(g+1)) / (1 - a)",
-)
-def spec_tokens_per_step(acceptance_rate, draft_tokens):
-    """Expected tokens one target-model step yields with speculative decoding: the accepted
-    prefix of the gamma drafted tokens plus the target's own next token.
-
-    Notes
-    -----
-    - Each drafted token is accepted with probability alpha (independently): the step yields
-      1 + alpha + ... + alpha^gamma tokens on average.
-    - At alpha = 1 every draft is accepted: gamma + 1 tokens (the closed form's limit, written
-      as its own case).
-    - alpha = 0.8, gamma = 4: 3.3616 tokens per step.
-
-    Examples
-    --------
-    >>> print(spec_tokens_per_step(acceptance_rate=0.8, draft_tokens=4))
-    3.3616 tok
-    """
-    a, g = acceptance_rate, draft_tokens
-    return sympy.Piecewise((g + 1, sympy.Eq(a, 1)), ((1 - a ** (g + 1)) / (1 - a), True))
-
-
-@formula(
-    unit="",
-    latex=r"S_{\mathrm{spec}}",
-    text="S_spec",
-    source=f"{_LEVIATHAN}, Theorem 3.8 (walltime improvement)",
-)
-def spec_speedup(spec_tokens_per_step, draft_tokens, draft_cost_ratio):
-    """Decode speed-up of speculative decoding: tokens per step over the step's cost, gamma
-    draft steps of relative cost c and one target step.
-
-    Notes
-    -----
-    - Assumes the verification step costs one ordinary decode step: memory-bound decode reads
-      the same weights for gamma + 1 tokens as for one.  Its extra KV entries and FLOPs are
-      small next to that until the batch makes the step compute-bound.
-    - Below 1 when the drafts are rarely accepted or too costly.
-
-    Examples
-    --------
-    >>> q = spec_speedup(acceptance_rate=0.8, draft_tokens=4, draft_cost_ratio=0.05)
-    >>> print(f"{q:.4g~P}")
-    2.801
-    """
-    return spec_tokens_per_step / (draft_tokens * draft_cost_ratio + 1)

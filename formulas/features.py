@@ -66,3 +66,11 @@ MIXED_WEIGHTS = declare_feature(
 LAYOUT = declare_feature(
     "layout", "spread over several GPUs (tensor, pipeline or expert parallelism)"
 )
+#: a prompt whose first tokens are already cached: prefill computes only the rest
+PREFIX_CACHE = declare_feature(
+    "prefix_cache", "prefix caching: a fraction of each prompt's tokens is already cached"
+)
+#: a draft (a small model or the model's MTP modules) proposes tokens the model verifies
+SPECULATIVE = declare_feature(
+    "speculative", "speculative decoding: drafted tokens verified in one step of the model"
+)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from llmphys import compute  # noqa: F401  (dense_flops, attention_flops are parts below)
 from llmphys.engine import formula
+from llmphys.features import PREFIX_CACHE
 
 __all__ = ["prefill_flops_prefix_cached"]
 
@@ -25,6 +26,8 @@ __all__ = ["prefill_flops_prefix_cached"]
     text="C_prefill^hit",
     source="seed: Transformer Forward Pass / Total Prefill FLOPs, for the uncached suffix of "
     "the prompt; SGLang RadixAttention (prefix reuse)",
+    replaces="prefill_flops",
+    feature=PREFIX_CACHE,
 )
 def prefill_flops_prefix_cached(
     dense_flops, attention_flops, prompt_len, causal_factor, prefix_hit
@@ -40,6 +43,10 @@ def prefill_flops_prefix_cached(
     - At h = 0 this is ``prefill_flops``; as h grows the dense part shrinks in proportion,
       the attention part less (the new tokens still attend the cached ones).
     - The cached tokens' keys and values still fill the KV cache: memory does not shrink.
+    - A scenario given ``prefix_hit=`` prefills this way: its TTFT, prefill throughput and
+      input-token price follow the hit rate.
+    - A scenario given ``prefix_hit=`` prefills this way: its TTFT, prefill throughput and
+      input-token price follow the hit rate; its KV cache does not change.
     - Like ``prefill_flops``, every new token counts 2 FLOP per active parameter (its output
       head included): compare it with ``prefill_flops``, not with a model's last-logit
       variant of it.

@@ -34,13 +34,10 @@ only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figur
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 import pint
 
 from llmphys.engine import Formula, glossary, registry
@@ -48,19 +45,13 @@ from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
 from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
-from llmphys.features import LAYOUT, MIXED_WEIGHTS
+from llmphys.features import LAYOUT, MIXED_WEIGHTS, PREFIX_CACHE, SPECULATIVE
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
-from llmphys.scenario_inputs import (
-    WEIGHT_CLASSES,
-    accelerator_of,
-    check_layout,
-    interconnect_of,
-    model_of,
-    weight_precisions,
-)
+from llmphys.scenario_inputs import WEIGHT_CLASSES, accelerator_of, check_layout, model_of
+from llmphys.scenario_pool import DERIVED, Input, fill
 from llmphys.units import Q_
 
-__all__ = ["DEFAULTS", "FIGURES", "Input", "Scenario"]
+__all__ = ["DEFAULTS", "DERIVED", "FIGURES", "Input", "Scenario"]
 
 #: What a scenario is when nothing is said: Llama 3.1 70B on one H100 SXM in BF16, one
 #: 4K-token prompt answered with 1K tokens, the ``typical`` assumptions.  The CLI and the app
@@ -80,6 +71,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "prompt_len": 4096,
         "output_len": 1024,
         "assumptions": "typical",
+        "speculative": None,
     }
 )
 
@@ -96,61 +88,6 @@ FIGURES: Mapping[str, str] = MappingProxyType(
         "tokens_per_second_per_gpu": "decode tokens/s per GPU",
     }
 )
-
-
-def _gpu_count(tp: Any, ep: Any, pp: Any) -> Any:
-    """GPUs of a layout, by the registry's ``gpu_count`` (numbers or arrays)."""
-    fn, names = registry["gpu_count"].numeric()
-    given = {"tp": tp, "ep": ep, "pp": pp}
-    return fn(*(given[n] for n in names))
-
-
-#: Inputs a scenario derives from others unless they are given: name -> (the inputs it comes
-#: from, how, its provenance).  The rules take numbers or arrays (a sweep applies them too).
-DERIVED: Mapping[str, tuple[tuple[str, ...], Callable[..., Any], str]] = MappingProxyType(
-    {
-        "seq_len": (
-            ("prompt_len", "new_tokens"),
-            operator.add,
-            "workload: prompt_len + output_len, the context at the last token",
-        ),
-        "n_gpus": (("tp", "ep", "pp"), _gpu_count, "layout: gpu_count(n_TP, n_EP, n_PP)"),
-        "n_microbatches": (
-            ("pp", "batch"),
-            np.minimum,
-            "layout: one micro-batch per pipeline stage (at most the batch)",
-        ),
-    }
-)
-
-# symbols a scenario's arguments fill (the precisions by name, the workload, the layout)
-_PRECISIONS = {"kv": "kv_bytes", "act": "act_bytes"}
-_ARCHITECTURE = {"params", "active_params", "layers", "hidden", "n_heads", "n_kv_heads",
-                 "head_dim"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Input:
-    """One input of a scenario: its value in the glossary unit, and where it came from."""
-
-    name: str
-    value: float
-    source: str
-
-    @property
-    def quantity(self) -> pint.Quantity:
-        return Q_(self.value, glossary[self.name].pint_unit)
-
-    @property
-    def kind(self) -> str:
-        """The first word of the source: model, hardware, workload, assumptions, user..."""
-        return self.source.split(" ", 1)[0]
-
-
-def _architecture_symbols() -> set[str]:
-    from llmphys.symbols.architecture import ARCHITECTURE
-
-    return _ARCHITECTURE | {e.name for e in ARCHITECTURE}
 
 
 class Scenario:
@@ -185,6 +122,7 @@ class Scenario:
         output_len: Any = DEFAULTS["output_len"],
         interconnect: Any = None,
         assumptions: str | Mapping[str, Any] | AssumptionSet = DEFAULTS["assumptions"],
+        speculative: str | None = DEFAULTS["speculative"],
         **overrides: Any,
     ) -> None:
         # None is "the default" for what a caller may not have chosen (a widget, a plot)
@@ -197,75 +135,19 @@ class Scenario:
             "weights": weights, "kv": kv, "compute": compute, "act": act, "tp": tp, "pp": pp,
             "ep": ep, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
             "interconnect": interconnect, "assumptions": self.assumptions,
+            "speculative": speculative,
         }  # fmt: skip
         if "new_tokens" in overrides:
             raise InputError("Scenario: give the output length as output_len= (new_tokens)")
-        where = "Scenario"
-        pool: dict[str, Input] = {}
-
-        def put(name: str, value: Any, source: str) -> None:
-            pool[name] = Input(name, float(coerce(glossary[name], value, where)), source)
-
-        arch = _architecture_symbols()
-        for entry in glossary.inputs():
-            if entry.default is not None and entry.name not in arch:
-                put(entry.name, entry.default, "default (glossary: the seed's running example)")
-        m = self.model
-        for name, value in m.values.items():
-            how = f"{name.replace('params', 'param')}_count of its config.json" if name in (
-                "params", "active_params") else "config.json"  # fmt: skip
-            pool[name] = Input(name, float(value), f"model {m.display_name} ({how})")
-        hw = self.hardware
-        sheet = f"hardware {hw.display_name} (datasheet{', ' + hw.as_of if hw.as_of else ''})"
-        for name, q in hw.values(self.compute).items():
-            note = {"peak_flops": f", dense {self.compute}",
-                    "board_power": f"; TDP, the most it draws: {hw.tdp_source}"}  # fmt: skip
-            put(name, q, sheet + note.get(name, ""))
-        for name, value in self.assumptions.values.items():
-            source = self.assumptions.sources[name]
-            pool[name] = Input(name, value, f"assumptions {self.assumptions.name} ({source})")
-        for name, (value, source) in weight_precisions(m, weights).items():
-            put(name, value, source)
-        for arg, name in _PRECISIONS.items():
-            value = self._args[arg]
-            put(name, value, f"precision {value}" if isinstance(value, str) else "precision")
-        for name in ("tp", "pp", "ep"):
-            put(name, self._args[name], "layout")
-        put("batch", batch, "workload")
-        put("prompt_len", prompt_len, "workload")
-        put("new_tokens", output_len, "workload (output_len)")
-        layout = {n: pool[n].value for n in ("tp", "pp", "ep")}
-        gpus = round(float(_gpu_count(**layout)))
+        filled = fill(self.model, self.hardware, self.compute, self.assumptions, self._args,
+                      overrides)  # fmt: skip
+        pool, m = filled.pool, self.model
         #: the link between the GPUs (also on one GPU when the accelerator has a usual one,
         #: so that a sweep over the layout has it)
-        self.link = None
-        if gpus > 1 or interconnect is not None or hw.interconnect is not None:
-            self.link = interconnect_of(interconnect, hw)
-            for name, q in self.link.values().items():
-                put(name, q, f"interconnect {self.link.display_name} ({self.link.as_of})")
-        # user overrides: glossary inputs, or parts of figures given by value
-        self.parts: dict[str, float] = {}
-        for name, value in overrides.items():
-            if name in glossary and glossary[name].kind == "input":
-                put(name, value, "user")
-            elif name in registry:
-                f = registry[name]
-                self.parts[name] = float(coerce(f.entry, value, where))
-            else:
-                known = [e.name for e in glossary.inputs()] + list(registry)
-                raise UnknownNameError(
-                    f"Scenario: {name!r} is neither an input nor a formula"
-                    f"{did_you_mean(name, known)}",
-                    name,
-                )
-        if "bytes_per_param" in overrides:  # the seed's one precision: every weight, unless
-            for name in WEIGHT_CLASSES.values():  # a class is given its own as well
-                if name not in overrides:
-                    put(name, overrides["bytes_per_param"], "user (bytes_per_param: all weights)")
-        # what the workload and the layout imply, unless the user said otherwise
-        for name, (sources, rule, source) in DERIVED.items():
-            if name not in overrides:
-                put(name, float(rule(*(pool[s].value for s in sources))), source)
+        self.link = filled.link
+        self.parts: dict[str, float] = filled.parts
+        layout = {n: pool[n].value for n in ("tp", "pp", "ep")}
+        gpus = filled.n_gpus
         #: layers of the most loaded pipeline stage (an uneven split is given as that part)
         self.stage_layers = check_layout(m, layout)
         stage, pp = self.stage_layers, pool["pp"].value
@@ -277,6 +159,8 @@ class Scenario:
             *m.features,
             *((MIXED_WEIGHTS,) if len(classes) > 1 else ()),
             *((LAYOUT,) if gpus > 1 else ()),
+            *((PREFIX_CACHE,) if "prefix_hit" in overrides else ()),
+            *((SPECULATIVE,) if speculative is not None else ()),
         )
         self.pool: Mapping[str, Input] = MappingProxyType(pool)
         self._overrides = dict(overrides)
@@ -457,6 +341,8 @@ class Scenario:
         """A copy with input values changed (numbers in glossary units), reusing every compiled
         figure: what a slider does.  Structural changes (model, hardware, precisions by name,
         layout degrees) go through :meth:`replace`."""
+        if "prefix_hit" in values and PREFIX_CACHE not in self.features:
+            return self.replace(**values)  # a prefix cache changes the prefill's formula
         made = object.__new__(Scenario)
         made.__dict__.update(self.__dict__)
         new = dict(self._values)

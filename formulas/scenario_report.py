@@ -163,6 +163,7 @@ def title(s: Scenario) -> str:
         f"weights {_weights_text(s)}, KV {a['kv']}, compute {s.compute}; batch "
         f"{s.value('batch'):g}, {s.value('prompt_len'):g} in / {s.value('new_tokens'):g} out; "
         f"assumptions {s.assumptions.name}"
+        + (f"; speculative decoding ({a['speculative']})" if a.get("speculative") else "")
     )
 
 
@@ -331,7 +332,7 @@ def figure_functions(
     The scenario's own rules (``seq_len`` from the prompt and output, the GPU count) follow
     the arrays."""
     from llmphys.engine.variants import Variants
-    from llmphys.features import LAYOUT
+    from llmphys.features import LAYOUT, PREFIX_CACHE
     from llmphys.scenario import DERIVED
 
     parts = dict(s.parts)
@@ -345,6 +346,8 @@ def figure_functions(
         parts.pop("layers_per_stage", None)  # an even split along a swept n_PP
         if LAYOUT not in features:
             features = (*features, LAYOUT)
+    if "prefix_hit" in axes and PREFIX_CACHE not in features:  # hits vary: the cached prefill
+        features = (*features, PREFIX_CACHE)
     variants = Variants.of(features, registry)
     derived = [(name, sources, rule) for name, (sources, rule, _) in DERIVED.items()
                if any(src in axes for src in sources) and name not in s._overrides]  # fmt: skip

@@ -189,9 +189,11 @@ def _grids(over: Iterable[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple
     return grids
 
 
-def _points(s: Scenario, numbers: Mapping[str, Sequence[Any]], picked: Mapping[str, Any]) -> Any:
+def _points(s: Scenario, numbers: Mapping[str, Sequence[Any]], picked: Mapping[str, Any],
+            figures: Sequence[str] = FIGURES) -> Any:  # fmt: skip
     """One row per point of the numeric grid of ``s`` (layouts the model cannot take left
-    out), with the choices ``picked`` as columns."""
+    out) with ``figures`` (``memory_per_gpu`` and ``gpu_count`` among them), and the choices
+    ``picked`` as columns."""
     import pandas as pd
 
     from llmphys.sizing.layouts import layouts_allowed
@@ -213,7 +215,7 @@ def _points(s: Scenario, numbers: Mapping[str, Sequence[Any]], picked: Mapping[s
         fixed = dict(zip(layout, combo, strict=True))
         sweep_axes = {k: v for k, v in axes.items() if k not in layout}
         sub = s.replace(**{k: int(v) for k, v in fixed.items()}) if fixed else s
-        data = sub.sweep(*FIGURES, **sweep_axes)
+        data = sub.sweep(*figures, **sweep_axes)
         capacity = sub.capacity.to("byte").magnitude
         frame = data.to_dataframe().reset_index()
         for k, v in fixed.items():

@@ -67,3 +67,61 @@ def test_a_scenario_sizes_both_pools():
     other = s.replace(arrival_rate=F.Q_(3, "request/s"))
     assert other.evaluate("pd_ratio").magnitude == pytest.approx(s.evaluate("pd_ratio").magnitude)
     assert s.evaluate("kv_transfer_time").to("ms").magnitude > 0
+
+
+# ----------------------------------------------------------------------------- one question
+def _seventy_b():
+    return F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", prompt_len=4096,
+                      output_len=1024)  # fmt: skip
+
+
+def test_disaggregate_meets_both_targets_with_the_fewest_gpus():
+    s = _seventy_b()
+    d = F.disaggregate(s, arrival_rate=10, ttft="1 s", tpot="50 ms")
+    p, q = d.prefill, d.decode
+    # each pool meets its target, in the chosen layout and batch
+    assert p["ttft"] + p["kv_transfer_time"] <= 1.0
+    assert 1 / q["tokens_per_second_per_user"] <= 0.05
+    # the pools keep up with 10 requests/s: 40,960 prompt and 10,240 output tokens per second
+    assert d.prefill_gpus * p["prefill_tokens_per_second_per_gpu"] >= 10 * 4096
+    assert d.decode_gpus * q["tokens_per_second_per_gpu"] >= 10 * 1024
+    # in whole instances, no more than one instance above what the rates need
+    for gpus, need, layout in ((d.prefill_gpus, d.prefill_gpus_needed, p["gpu_count"]),
+                               (d.decode_gpus, d.decode_gpus_needed, q["gpu_count"])):  # fmt: skip
+        assert gpus % layout == 0 and need <= gpus < need + layout
+    # the P:D ratio is the registry's, of the two rates
+    by_formula = F.pd_ratio(
+        prompt_len=4096, new_tokens=1024, prefill_tokens_per_second_per_gpu=p[
+            "prefill_tokens_per_second_per_gpu"], tokens_per_second_per_gpu=q[
+            "tokens_per_second_per_gpu"]).magnitude  # fmt: skip
+    assert d.pd_ratio == pytest.approx(by_formula, rel=1e-12)
+    assert "prefill" in str(d) and "P:D" in str(d)
+
+
+def test_disaggregate_pools_scale_with_the_arrival_rate():
+    s = _seventy_b()
+    one, ten = (F.disaggregate(s, arrival_rate=r, ttft=1.0, tpot=0.05) for r in (1, 10))
+    assert one.total_gpus < ten.total_gpus
+    # the prefill point does not depend on the rate: ten times the requests, ten times the
+    # GPUs needed (the decode point may change: fewer requests fill smaller replicas)
+    assert one.prefill.equals(ten.prefill)
+    assert ten.prefill_gpus_needed == pytest.approx(10 * one.prefill_gpus_needed, rel=1e-12)
+    # a looser TPOT lets decode batch more: fewer decode GPUs
+    loose = F.disaggregate(s, arrival_rate=10, ttft=1.0, tpot=0.2)
+    assert loose.decode_gpus <= ten.decode_gpus
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"ttft": "1 ms", "tpot": "50 ms"}, "TTFT target 0.001 s is below any prefill"),
+        ({"ttft": "1 s", "tpot": "1 ms"}, "TPOT target 1 ms is below any decode step"),
+        ({"ttft": "1 GB", "tpot": "50 ms"}, "must be a time"),
+        ({"ttft": -1, "tpot": 0.05}, "positive time"),
+        ({"ttft": 1, "tpot": 0.05, "arrival_rate": float("nan")}, "arrival_rate"),
+    ],
+)
+def test_disaggregate_refusals_say_why(kwargs, words):
+    kwargs = {"arrival_rate": 10, **kwargs}
+    with pytest.raises((F.errors.InfeasibleError, F.errors.InputError), match=words):
+        F.disaggregate(_seventy_b(), **kwargs)

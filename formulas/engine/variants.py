@@ -112,18 +112,32 @@ class Variants:
                 f"{did_you_mean(unknown[0], _FEATURES)} (known: {', '.join(_FEATURES)})"
             )
         variants: dict[str, str] = {}
+        inner: dict[str, str] = {}
         for feature in self.features:
             for part, variant in variants_for(feature, registry).items():
                 if part in variants and variants[part] != variant:
-                    raise InputError(
-                        f"{self.where}: features give {part!r} two variants "
-                        f"({variants[part]!r} and {variant!r}); keep one"
-                    )
+                    outer = self._stack(part, variants[part], variant)
+                    inner[part] = variant if outer == variants[part] else variants[part]
+                    variant = outer
                 variants[part] = variant
+        #: a part two features replace: the variant that builds on the part (outer) wraps the
+        #: one that replaces it outright (inner): ``prefill_flops`` of a model that computes
+        #: logits at the last position, with a prefix cache
+        self._inner: Mapping[str, str] = MappingProxyType(inner)
         #: ``{replaced formula: variant}`` for these features.
         self.variants: Mapping[str, str] = MappingProxyType(variants)
         self._formulas: dict[str, Formula] = {}
         self._resolved: dict[str, Formula] = {}
+
+    def _stack(self, part: str, a: str, b: str) -> str:
+        """Of two variants of ``part``, the one that builds on it (the outer); refused unless
+        exactly one does."""
+        builds = [v for v in (a, b) if part in _names(self.registry[v])]
+        if len(builds) != 1:
+            raise InputError(
+                f"{self.where}: features give {part!r} two variants ({a!r} and {b!r}); keep one"
+            )
+        return builds[0]
 
     @classmethod
     def of(cls, features: Iterable[str], registry: Registry, where: str = "") -> Variants:
@@ -178,6 +192,8 @@ class Variants:
             result = self._resolve(name, active | {part})
         else:
             result = self._apply(self.registry[name], own=part)
+        if part in self._inner:  # the outer variant builds on the inner one, not on the base
+            result = result.with_parts(**{part: self._apply(self.registry[self._inner[part]])})
         self._resolved[part] = result
         return result
 

@@ -43,6 +43,11 @@ SERVING: tuple[Entry, ...] = (
     Entry("draft_tokens", r"\gamma", "gamma", "token",
           "tokens the draft model proposes per target step in speculative decoding",
           integer=True, default=4, range=(1, 16)),
+    Entry("chunk_tokens", r"C_{\mathrm{chunk}}", "C_chunk", "token",
+          "prompt tokens a chunked prefill adds to one step beside the decoding sequences "
+          "(the scheduler's token budget per step less the decode tokens); the default, 2048, "
+          "is an example",
+          integer=True, default=2048, range=(16, 65536)),
     Entry("draft_cost_ratio", "c", "c", "",
           "time of one draft-model step over one target-model step (MTP heads: a few percent)",
           domain="nonnegative", default=0.05, range=(0, 1)),
