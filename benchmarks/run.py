@@ -300,6 +300,14 @@ def search_times(points: int, loop_points: int, cluster: bool) -> dict[str, Any]
     threads = time.perf_counter() - start
     out: dict[str, Any] = {"points": found.points, "threads_s": threads,
                            "threads_points_per_s": found.points / threads}  # fmt: skip
+    import tracemalloc
+
+    tracemalloc.start()  # a second run, traced: numpy's allocations at their peak
+    F.search(**space)
+    out["peak_traced_MB"] = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    out["chunk_points"] = found.chunk_points
+    out["whole_MB"] = found.points * 8 * (len(BASE) + 1 + 6) / 1e6  # figures, cost, 6 axes
     if cluster:
         from distributed import Client, LocalCluster
 
@@ -324,6 +332,30 @@ def search_times(points: int, loop_points: int, cluster: bool) -> dict[str, Any]
     out["loop_points_per_s"] = 1 / loop
     out["speedup_threads_vs_loop"] = out["threads_points_per_s"] * loop
     return out
+
+
+def peer_times(python: str | None, points: int) -> list[dict[str, Any]]:
+    """The peers' configurations per second (``peers.py``), run by ``python``: an interpreter
+    of a throwaway environment where they are installed (they are never llmphys's
+    dependencies).  Empty when no such interpreter is given or found."""
+    import subprocess
+    import tempfile
+
+    if python is None:
+        python = os.environ.get("LLMPHYS_PEERS_PYTHON") or (
+            "/tmp/peers/bin/python" if Path("/tmp/peers/bin/python").exists() else None
+        )
+    if python is None:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "peers.json"
+        done = subprocess.run(
+            [python, str(HERE / "peers.py"), "--points", str(points), "--json", str(out)],
+            capture_output=True, text=True, timeout=3600,
+        )  # fmt: skip
+        if done.returncode != 0 or not out.exists():
+            return [{"peer": "peers.py", "note": f"failed: {done.stderr.strip()[-300:]}"}]
+        return json.loads(out.read_text())["peers"]
 
 
 def machine() -> dict[str, Any]:
@@ -427,6 +459,10 @@ def report(results: dict[str, Any]) -> str:
         f"   llmphys.search on Dask threads   {q['threads_points_per_s']:>14,.0f}  "
         f"({q['threads_s']:.2f} s)",
     ]
+    lines.append(
+        f"   peak memory (tracemalloc, threads) {q['peak_traced_MB']:>11,.1f} MB for chunks of "
+        f"{q['chunk_points']:,} points ({q['whole_MB']:,.0f} MB if evaluated whole)"
+    )
     if "cluster_points_per_s" in q:
         lines.append(
             f"   on a LocalCluster (2 processes) {q['cluster_points_per_s']:>14,.0f}  "
@@ -435,8 +471,20 @@ def report(results: dict[str, Any]) -> str:
     lines += [
         f"   a Python loop of Scenario calls {q['loop_points_per_s']:>14,.0f}  "
         f"(search is {q['speedup_threads_vs_loop']:,.0f}x faster)",
-        "   peers (llm-analysis, GenZ, aiconfigurator): not measured in this run",
     ]
+    peers = results.get("peers") or []
+    if not peers:
+        lines.append("   peers (llm-analysis, GenZ, aiconfigurator): not measured in this run "
+                     "(--peers-python: an environment where they are installed)")  # fmt: skip
+    for r in peers:
+        rate = r.get("points_per_second")
+        if not rate:
+            lines.append(f"   {r['peer']:<32} not measured: {r.get('note', '')[:60]}")
+            continue
+        lines.append(
+            f"   {r['peer'] + ', one call per point':<32} {rate:>14,.0f}  (search is "
+            f"{q['threads_points_per_s'] / rate:,.0f}x faster; {r['version']})"
+        )
     lines += ["", "summary                     measured   target     met"]
     s, met = results["summary"], results["met"]
     units = {
@@ -466,6 +514,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-points", type=int, default=10**6, help="design points")
     parser.add_argument("--loop-points", type=int, default=50, help="Python-loop sample")
     parser.add_argument("--cluster", action="store_true", help="also on a LocalCluster")
+    parser.add_argument("--peers-python", metavar="PATH", help="interpreter of an environment "
+                        "with the peers installed (default: $LLMPHYS_PEERS_PYTHON, or "
+                        "/tmp/peers/bin/python if it exists)")  # fmt: skip
+    parser.add_argument("--peer-points", type=int, default=200, help="points per peer")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
@@ -482,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     results["import"] = import_times(args.import_runs)
     results["scenario"] = scenario_times()
     results["search"] = search_times(args.search_points, args.loop_points, args.cluster)
+    results["peers"] = peer_times(args.peers_python, args.peer_points)
     rows = results["formulas"]
     results["summary"] = {
         "vectorized_ratio_max": max(r["ratio"] for r in results["vectorized"]),

@@ -104,21 +104,23 @@ def ttft_chunked(decode_step_time, token_compute_time, prompt_len, chunk_tokens,
     source=f"{_SERVE}, section 3.3 (generation stalls: a prefill-prioritizing scheduler pauses "
     "ongoing decodes for a new request's whole prefill)",
 )
-def itl_stall_unchunked(decode_step_time, prefill_step_time):
+def itl_stall_unchunked(decode_step_time, token_compute_time, prompt_len):
     """Longest gap between two tokens of a decoding sequence when a new prompt is prefilled
-    whole between two of its decode steps (no chunking).
+    whole between two of its decode steps (no chunking): a decode step and one prompt's
+    prefill.
 
     Notes
     -----
-    - The batch's prefill step is the new requests' (``batch`` prompts prefilled together):
-      at batch 1, one prompt.
-    - Chunked prefill replaces this stall by a longer-than-decode mixed step
-      (``mixed_step_time``): compare the two to choose a chunk size.
+    - The prompt's prefill is priced at the layout's compute time per token (S_p t_tok): one
+      new prompt, whatever the batch of sequences it interrupts.
+    - Chunked prefill replaces this stall by a mixed step (``mixed_step_time``): compare the
+      two to choose a chunk size.
 
     Examples
     --------
-    >>> q = itl_stall_unchunked(decode_step_time=0.021, prefill_step_time=1.05)
+    >>> q = itl_stall_unchunked(decode_step_time=0.021, token_compute_time=0.104e-3,
+    ...                         prompt_len=10000)
     >>> print(f"{q:.4g~P}")
-    1.071 s
+    1.061 s
     """
-    return decode_step_time + prefill_step_time
+    return decode_step_time + prompt_len * token_compute_time
