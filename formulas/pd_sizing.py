@@ -102,6 +102,7 @@ class Disaggregation:
         import pandas as pd
 
         p, d = self.prefill, self.decode
+        # fmt: off
         return pd.DataFrame(
             [
                 {"pool": "prefill", "n_TP": int(p["tp"]), "batch": int(p["batch"]),
@@ -115,8 +116,9 @@ class Disaggregation:
                  "GPUs needed": self.decode_gpus_needed, "GPUs": self.decode_gpus,
                  "latency": f"TPOT {1e3 / d['tokens_per_second_per_user']:.3g} ms "
                             f"<= {self.tpot_target * 1e3:.3g} ms"},
-            ]  # fmt: skip
+            ]
         ).set_index("pool")
+        # fmt: on
 
     def __str__(self) -> str:
         head = (
