@@ -25,6 +25,7 @@ __all__ = [
     "cost_per_million_tokens",
     "energy_per_token",
     "facility_energy_per_token",
+    "power_draw",
     "prefill_tokens_per_second_per_gpu",
     "prefill_tokens_per_second_per_gpu_parallel",
     "tokens_per_megawatt",
@@ -161,6 +162,39 @@ def cost_per_million_input_tokens(cost_per_million_at_rate, prefill_tokens_per_s
 
 # ----------------------------------------------------------------------------- energy
 @formula(
+    unit="watt",
+    latex=r"P_{\mathrm{draw}}",
+    text="P_draw",
+    source="CMOS power: a static and memory-streaming floor plus dynamic power growing with the "
+    "compute units' activity (Chung et al., 'Where Do the Joules Go?', arXiv:2601.22076: "
+    "power rises with GPU utilization); the decode step's roofline times",
+)
+def power_draw(board_power, power_floor, decode_compute_time, decode_memory_time):
+    """Power a board draws while decoding: the floor of a memory-bound step, rising to the
+    TDP with the share of the step the compute units are busy.
+
+    Notes
+    -----
+    - The busy share is the decode step's compute time over its roofline time: small at
+      batch 1 (the step streams weights), 1 once the batch makes the step compute-bound.
+    - ``board_power`` is the TDP (the datasheet's, in a Scenario): with ``power_floor`` = 1,
+      the default, the draw is the TDP at every load, an upper bound.  Give a measured floor
+      and pass this as ``board_power`` of ``energy_per_token`` for a load-dependent energy.
+    - Provisioning (``tokens_per_megawatt``) stays at the TDP: a facility provisions for the
+      most its boards can draw.
+
+    Examples
+    --------
+    >>> q = power_draw(board_power=700, power_floor=0.5, decode_compute_time=0.002,
+    ...                decode_memory_time=0.02)
+    >>> print(f"{q:.4g~P}")
+    385 W
+    """
+    busy = decode_compute_time / sympy.Max(decode_compute_time, decode_memory_time, evaluate=False)
+    return board_power * (power_floor + (1 - power_floor) * busy)
+
+
+@formula(
     unit="joule/token",
     latex=r"E_{\mathrm{tok}}",
     text="E_tok",
@@ -173,6 +207,8 @@ def energy_per_token(board_power, tokens_per_second_per_gpu):
     -----
     - The board's own draw; the facility's cooling and power conversion come on top
       (``facility_energy_per_token``).
+    - A Scenario's ``board_power`` is the datasheet TDP, the most a board draws: this is then
+      an upper bound.  For a draw that follows the load, give it ``power_draw``.
     - 700 W at 3,000 tokens/s per GPU: 0.233 J per token.
 
     Examples

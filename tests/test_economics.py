@@ -130,3 +130,19 @@ def test_input_tokens_priced_at_the_prefill_rate():
     step = s.evaluate("prefill_step_time").to("s").magnitude
     assert rate == pytest.approx(32 * 4096 / step / 4, rel=1e-12)
     assert s.evaluate("cost_per_million_input_tokens") < s.evaluate("cost_per_million_tokens")
+
+
+def test_power_draw_follows_the_load_up_to_the_tdp():
+    # 700 W board, half of it on a memory-bound step, compute busy 10 % of the step: 385 W
+    q = F.power_draw(board_power=700, power_floor=0.5, decode_compute_time=0.002,
+                     decode_memory_time=0.02)  # fmt: skip
+    assert q.magnitude == pytest.approx(700 * (0.5 + 0.5 * 0.1))
+    draws = []
+    for batch in (1, 16, 256, 1024):
+        s = F.Scenario(batch=batch, prompt_len=512, output_len=128, weights="fp8",
+                       power_floor=0.45)  # fmt: skip
+        draws.append(s.power_draw.magnitude)
+        # the default floor (1) is the TDP at every load: the upper bound
+        assert s.replace(power_floor=1).power_draw.magnitude == s.value("board_power")
+        assert s.replace(board_power=s.power_draw).energy_per_token <= s.energy_per_token
+    assert draws == sorted(draws) and draws[0] < 0.5 * 700 and draws[-1] == pytest.approx(700)

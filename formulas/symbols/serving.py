@@ -26,6 +26,12 @@ SERVING: tuple[Entry, ...] = (
           "electrical power one accelerator draws while serving (at most its board power, "
           "TDP); the default, 700 W, is an H100 SXM's TDP as an example",
           default=700, range=(50, 2000)),
+    Entry("power_floor", r"f_{P}", "f_P", "",
+          "fraction of its TDP a board draws on a memory-bound step, its compute units idle "
+          "(streaming weights and cache); the draw rises to the TDP as the step turns "
+          "compute-bound.  No datasheet gives it: 1 (the TDP, an upper bound) unless "
+          "measured (nvidia-smi --query-gpu=power.draw)",
+          domain="unit_interval", default=1, range=(0.1, 1)),
     Entry("pue", r"\mathrm{PUE}", "PUE", "",
           "power usage effectiveness: the facility's power (cooling, conversion) per watt the "
           "IT equipment draws, at least 1; the default, 1.2, is an example",
