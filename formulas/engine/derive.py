@@ -134,7 +134,7 @@ class Derivation:
             entry = gloss[name]
             unit = entry.unit_text
             parts.append(f"{entry.text} [{unit}]" if unit else entry.text)
-            latex_parts.append(entry.latex + (rf"\ [\mathrm{{{unit}}}]" if unit else ""))
+            latex_parts.append(entry.latex + (rf"\;[\mathrm{{{unit}}}]" if unit else ""))
         return Rendered(", ".join(latex_parts), ", ".join(parts))
 
     # ------------------------------------------------------------------------- text
@@ -184,7 +184,7 @@ class Derivation:
                 continue
             at = ""
             if step.at:
-                at = r"\quad\text{with } " + r",\ ".join(r.latex for r in step.at)
+                at = r"\quad\text{with } " + r",\; ".join(r.latex for r in step.at)
             definition.append((step.symbol.latex, f"{step.definition.latex}{at}"))
         values = [(i.symbol.latex, _input_text(i, self.sig).latex) for i in self.inputs]
         subs = [(s.symbol.latex, s.substituted.latex) for s in self.order if s.substituted]

@@ -16,7 +16,7 @@ import pint
 
 from llmphys.units import ureg
 
-__all__ = ["latex_number", "readable", "readable_unit", "text_number"]
+__all__ = ["latex_number", "latex_text", "readable", "readable_unit", "text_number"]
 
 _DECIMAL = [("", 1.0), ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("P", 1e15), ("E", 1e18)]
 _BINARY = [
@@ -72,6 +72,17 @@ def text_number(x: float, sig: int = 3, exact: bool = False) -> str:
         return f"{float(f'{x:.{digits}g}'):.{digits}g}"
     mantissa, exponent = _split(x, sig)
     return f"{mantissa}e{exponent}"
+
+
+_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&",
+                 "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}",
+                 "~": r"\~{}"}  # fmt: skip
+
+
+def latex_text(text: str) -> str:
+    r"""``text`` safe inside LaTeX's ``\text{...}``: its special characters escaped (a
+    symbol's plain name such as ``n_GPU`` is not math there)."""
+    return "".join(_TEXT_ESCAPES.get(c, c) for c in text)
 
 
 def latex_number(x: float, sig: int = 3, exact: bool = False) -> str:

@@ -12,7 +12,7 @@ import pint
 import sympy
 
 from llmphys.engine.compiled import compile_expression
-from llmphys.engine.formatting import format_quantity, text_number
+from llmphys.engine.formatting import format_quantity, latex_text, text_number
 from llmphys.engine.render import (
     Rendered,
     aligned,
@@ -107,7 +107,7 @@ class Solution:
             )
         rel = _RELATION[self.bound]
         return Rendered(
-            rf"\text{{{word}}}{x.latex}\ \text{{with}}\ {f.latex} {_RELATION_LATEX[self.bound]} "
+            rf"\text{{{word}}}{x.latex}\;\text{{with}}\;{f.latex} {_RELATION_LATEX[self.bound]} "
             f"{target.latex}",
             f"{word}{x.text} with {f.text} {rel} {target.text}",
         )
@@ -213,7 +213,7 @@ class Solution:
 
     def latex(self) -> str:
         rows = [
-            (left.latex, right.latex + (rf"\quad\text{{({note})}}" if note else ""))
+            (left.latex, right.latex + (rf"\quad\text{{({latex_text(note)})}}" if note else ""))
             for left, right, note in self._lines()
         ]
         return aligned([rows])
