@@ -38,7 +38,8 @@ SECOND = unit_symbol("second")
 def _as(unit: str, base: str) -> sympy.Expr:
     """One ``unit`` written in ``base`` units, its factor read off the unit registry (the
     expression's numbers then stay right: unit symbols count as 1)."""
-    return sympy.nsimplify(Q_(1, unit).to(base).magnitude) * unit_symbol(base) / unit_symbol(unit)
+    factor = sympy.Rational(repr(Q_(1, unit).to(base).magnitude))  # exact: 3600, 10**6
+    return factor * unit_symbol(base) / unit_symbol(unit)
 
 
 #: one hour as the seconds it holds, beside ``HOUR``: the price is per hour, the throughput per

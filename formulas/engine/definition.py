@@ -165,7 +165,7 @@ def build(
 def _summary(doc: str) -> str:
     """The docstring's first paragraph on one line, without its final period."""
     lines = []
-    for line in inspect.cleandoc(doc).splitlines():
+    for line in doc.strip().splitlines():  # the first paragraph: no dedent needed
         if not line.strip():
             break
         lines.append(line.strip())

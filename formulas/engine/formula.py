@@ -95,7 +95,7 @@ class Formula:
         self.parts = dict(parts)
         self.registry = registry
         self.source = source
-        self.raw_doc = inspect.cleandoc(doc) if doc else ""
+        self._doc = doc  # cleaned when read (raw_doc): importing the registry stays quick
         self.replaces: str | None = None  # the formula this variant stands in for ...
         self.feature: str | None = None  # ... in a model (or layout) with this feature
         self.variant_of: Formula | None = None  # set by with_parts()
@@ -103,6 +103,11 @@ class Formula:
         self._cache = _Cache()
 
     # ----------------------------------------------------------------- identity and display
+    @property
+    def raw_doc(self) -> str:
+        """The defining function's docstring, dedented."""
+        return inspect.cleandoc(self._doc) if self._doc else ""
+
     @property
     def entry(self) -> Entry:
         """The glossary entry of the result (display symbol, unit, meaning)."""
