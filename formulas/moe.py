@@ -3,7 +3,7 @@ bandwidth in between (seed: MoE (Mixture of Experts))."""
 
 from __future__ import annotations
 
-from llmphys import bandwidth, compute, memory, param_counts  # noqa: F401  (parts below)
+from llmphys import bandwidth, compute, memory, moe_params  # noqa: F401  (parts below)
 from llmphys.engine import formula
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Parameter counts from the architecture: embeddings, attention, feed-forward, experts, norms.
+"""Parameter counts from the architecture: embeddings, attention, norms, feed-forward, totals.
 
 The seed takes the parameter count as given ("70B").  Here it is derived from a model's
 ``config.json`` values, piece by piece, and matches the exact checkpoint counts of
@@ -25,8 +25,9 @@ and DeepSeek also count the input embedding: ``active_param_count_with_embedding
 with it).  For a tied model both conventions give the same count.
 
 Variants (swapped in by a preset with :meth:`~llmphys.Formula.with_parts`): attention with
-biases or sinks, MLA attention, q/k norms, the MoE feed-forward stack, biased experts and
-routers.  Each has the unit of the part it replaces.
+biases or sinks, MLA attention, q/k norms, plain and biased feed-forward blocks.  Each has the
+unit of the part it replaces.  The experts, routers and the MoE feed-forward stacks are counted
+in :mod:`llmphys.moe_params`, the multi-token-prediction modules in :mod:`llmphys.mtp_modules`.
 """
 
 from __future__ import annotations
@@ -45,32 +46,19 @@ __all__ = [
     "attention_params_sinks",
     "embedding_lookup_params",
     "embedding_params",
-    "expert_params",
-    "expert_params_biased",
     "ffn_params",
     "ffn_params_plain",
     "ffn_params_plain_biased",
     "ffn_stack_params",
     "final_norm_params",
     "final_norm_params_biased",
-    "idle_expert_params",
     "layer_norm_params",
     "layer_norm_params_qk",
     "layer_norm_params_qk_full",
-    "mixed_ffn_stack_params",
     "mla_attention_params",
     "mla_query_params",
     "mla_query_params_direct",
-    "moe_active_ffn_stack_params",
-    "moe_ffn_params",
-    "moe_ffn_stack_params",
-    "mtp_ffn_params",
-    "mtp_ffn_params_moe",
-    "mtp_params",
     "param_count",
-    "router_params",
-    "router_params_biased",
-    "router_params_shared_gate",
 ]
 
 MODELS_MD = "shared/reference/models.md"
@@ -532,343 +520,6 @@ def active_ffn_stack_params(ffn_stack_params):
     5,637,144,576 param
     """
     return ffn_stack_params
-
-
-# ----------------------------------------------------------------------------- experts
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{e}}",
-    text="P_e",
-    source=f"{MODELS_MD} (expert FFN size)",
-)
-def expert_params(ffn_params, moe_intermediate_size):
-    """Weights of one expert: a gated feed-forward block of the expert width d_e.
-
-    Notes
-    -----
-    - Same shape as a dense block: 3 d d_e.  Mixtral's experts are as wide as a Mistral FFN
-      (14,336); fine-grained MoE uses narrow ones (DeepSeek-V3 2,048, Qwen3 1,536).
-    - A DeepSeek shared expert is one block of width E_s d_e: the same count as E_s experts.
-
-    Examples
-    --------
-    >>> q = expert_params(hidden=7168, moe_intermediate_size=2048)
-    >>> print(f"{q:,.0f~P}")
-    44,040,192 param
-    """
-    return ffn_params.at(intermediate_size=moe_intermediate_size)
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{e}}^{\mathrm{b}}",
-    text="P_e^b",
-    source="gpt-oss architecture (HF transformers GptOssExperts: gate_up_proj_bias, "
-    "down_proj_bias); shared/reference/models.md (gpt-oss-120b exact count)",
-    replaces="expert_params",
-    feature="expert_bias",
-)
-def expert_params_biased(expert_params, moe_intermediate_size, hidden):
-    """Weights of one gpt-oss expert: the gated block plus its biases (2 d_e on gate/up, d on
-    down).
-
-    Examples
-    --------
-    >>> q = expert_params_biased(hidden=2880, moe_intermediate_size=2880)
-    >>> print(f"{q:,.0f~P}")
-    24,891,840 param
-    """
-    return expert_params + 2 * moe_intermediate_size + hidden
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{router}}",
-    text="P_router",
-    source=f"{MODELS_MD} (Mixtral: router 4096 x 8 per layer)",
-)
-def router_params(hidden, n_experts):
-    """Router (gate) weights of one mixture-of-experts layer: one score per routed expert.
-
-    Notes
-    -----
-    - Every token computes all E scores, so the router is active in full.
-
-    Examples
-    --------
-    >>> q = router_params(hidden=4096, n_experts=8)
-    >>> print(f"{q:,.0f~P}")
-    32,768 param
-    """
-    return hidden * n_experts
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{router}}^{\mathrm{b}}",
-    text="P_router^b",
-    source="gpt-oss (HF GptOssTopKRouter: bias) and DeepSeek-V3 (e_score_correction_bias, "
-    "topk_method noaux_tc); shared/reference/models.md exact counts",
-    replaces="router_params",
-    feature="router_bias",
-)
-def router_params_biased(router_params, n_experts):
-    """Router weights of one layer plus one bias per routed expert.
-
-    Notes
-    -----
-    - gpt-oss: a linear router with bias.  DeepSeek-V3: a per-expert score-correction bias used
-      for load balancing without an auxiliary loss; it is in the checkpoint and counted.
-
-    Examples
-    --------
-    >>> q = router_params_biased(hidden=7168, n_experts=256)
-    >>> print(f"{q:,.0f~P}")
-    1,835,264 param
-    """
-    return router_params + n_experts
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{router}}^{\mathrm{s\,gate}}",
-    text="P_router^s-gate",
-    source="HF transformers Qwen2MoeSparseMoeBlock: gate (d x E) and shared_expert_gate (d x 1)",
-    replaces="router_params",
-    feature="shared_expert_gate",
-)
-def router_params_shared_gate(router_params, hidden):
-    """Router weights of one layer plus the shared expert's own one-output gate (d x 1), which
-    scales the shared expert's output per token.
-
-    Examples
-    --------
-    >>> q = router_params_shared_gate(hidden=2048, n_experts=60)
-    >>> print(f"{q:,.0f~P}")
-    124,928 param
-    """
-    return router_params + hidden
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{MoE}}",
-    text="P_MoE",
-    source=f"{MODELS_MD} (routed experts, shared experts, router)",
-)
-def moe_ffn_params(n_experts, n_shared_experts, expert_params, router_params):
-    """Feed-forward weights of one mixture-of-experts layer: routed and shared experts plus the
-    router.
-
-    Notes
-    -----
-    - All of them must sit in memory (``weight_bytes`` follows the total), although a token
-      uses only k routed experts.
-
-    Examples
-    --------
-    >>> q = moe_ffn_params(n_experts=8, n_shared_experts=0, hidden=4096,
-    ...                    moe_intermediate_size=14336)
-    >>> print(f"{q:,.0f~P}")
-    1,409,318,912 param
-    """
-    return (n_experts + n_shared_experts) * expert_params + router_params
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{FFN,all}}^{\mathrm{MoE}}",
-    text="P_FFN,all^MoE",
-    source=f"{MODELS_MD} (Mixtral, Qwen3-MoE, gpt-oss: experts in every layer)",
-    replaces="ffn_stack_params",
-    feature="moe",
-)
-def moe_ffn_stack_params(moe_layers, moe_ffn_params):
-    """Feed-forward weights of all layers of a mixture-of-experts model whose every layer is an
-    expert layer.
-
-    Notes
-    -----
-    - Replaces ``ffn_stack_params`` (same unit) for Mixtral, Qwen3-MoE and gpt-oss.
-    - Models that keep dense blocks in their first layers (DeepSeek) replace it in turn with
-      ``mixed_ffn_stack_params``.
-
-    Examples
-    --------
-    >>> q = moe_ffn_stack_params(moe_layers=32, hidden=4096, n_experts=8, n_shared_experts=0,
-    ...                          moe_intermediate_size=14336)
-    >>> print(f"{q.to('Gparam'):.6g~P}")
-    45.0982 Gparam
-    """
-    return moe_layers * moe_ffn_params
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{FFN,all}}^{\mathrm{dense+MoE}}",
-    text="P_FFN,all^dense+MoE",
-    source=f"{MODELS_MD} (DeepSeek-V3: first 3 layers dense, first_k_dense_replace, with "
-    "intermediate_size 18432)",
-    replaces="moe_ffn_stack_params",
-    feature="dense_layers",
-)
-def mixed_ffn_stack_params(dense_layers, ffn_params, moe_ffn_stack_params):
-    """Feed-forward weights of all layers of a mixture-of-experts model that keeps dense blocks
-    in some layers: the dense blocks plus the expert layers.
-
-    Notes
-    -----
-    - Replaces ``moe_ffn_stack_params`` (same unit) for DeepSeek-V2/V3
-      (``first_k_dense_replace``) and Qwen3-MoE configs with ``mlp_only_layers``.
-    - DeepSeek-V3: 3 dense layers of d_ff = 18,432, then 58 expert layers.
-
-    Examples
-    --------
-    >>> q = mixed_ffn_stack_params(dense_layers=3, moe_layers=58, hidden=7168,
-    ...                            intermediate_size=18432, n_experts=256, n_shared_experts=1,
-    ...                            moe_intermediate_size=2048)
-    >>> print(f"{q.to('Gparam'):.6g~P}")
-    657.759 Gparam
-    """
-    return dense_layers * ffn_params + moe_ffn_stack_params
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{idle}}",
-    text="P_idle",
-    source="seed: MoE / Architecture (active params: only activated experts); "
-    f"{MODELS_MD} (experts, active per token)",
-)
-def idle_expert_params(moe_layers, n_experts, experts_per_token, expert_params):
-    """Expert weights a token does not use: the E - k routed experts it is not sent to, in every
-    expert layer.
-
-    Notes
-    -----
-    - In memory but not in the token's compute.  Which experts are idle changes per token; a
-      batch touches more of them (``moe_weight_read``).
-    - Mixtral: 6 of 8 experts in each of 32 layers, 33.8B of its 46.7B.
-
-    Examples
-    --------
-    >>> q = idle_expert_params(moe_layers=32, n_experts=8, experts_per_token=2, hidden=4096,
-    ...                        moe_intermediate_size=14336)
-    >>> print(f"{q.to('Gparam'):.4g~P}")
-    33.82 Gparam
-    """
-    return moe_layers * (n_experts - experts_per_token) * expert_params
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{FFN,a}}^{\mathrm{MoE}}",
-    text="P_FFN,a^MoE",
-    source="seed: MoE / Architecture (active params: only activated experts)",
-    replaces="active_ffn_stack_params",
-    feature="moe",
-)
-def moe_active_ffn_stack_params(moe_ffn_stack_params, idle_expert_params):
-    """Feed-forward weights a token uses in a mixture-of-experts model: every block except the
-    experts it is not routed to.
-
-    Notes
-    -----
-    - Replaces ``active_ffn_stack_params`` (same unit).
-    - Includes the dense blocks (if any), the shared experts, the k routed-in experts and the
-      router.
-
-    Examples
-    --------
-    >>> q = moe_active_ffn_stack_params(moe_layers=32, hidden=4096, n_experts=8,
-    ...                                 n_shared_experts=0, experts_per_token=2,
-    ...                                 moe_intermediate_size=14336)
-    >>> print(f"{q.to('Gparam'):.4g~P}")
-    11.28 Gparam
-    """
-    return moe_ffn_stack_params - idle_expert_params
-
-
-# ----------------------------------------------------------------------------- MTP modules
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{FFN}}^{\mathrm{MTP}}",
-    text="P_FFN^MTP",
-    source="DeepSeek-V3 technical report (arXiv:2412.19437), section 2.2 (an MTP module's "
-    "transformer block); MiMo remote modeling_mimo.py (MiMoMTPLayers: a Qwen2 MLP)",
-)
-def mtp_ffn_params(ffn_params):
-    """Feed-forward weights of one multi-token-prediction module's block: a dense block (MiMo).
-
-    Notes
-    -----
-    - A mixture of experts predicts with an expert layer: ``mtp_ffn_params_moe``.
-
-    Examples
-    --------
-    >>> q = mtp_ffn_params(hidden=4096, intermediate_size=11008)
-    >>> print(f"{q:,.0f~P}")
-    135,266,304 param
-    """
-    return ffn_params
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{FFN}}^{\mathrm{MTP,MoE}}",
-    text="P_FFN^MTP,MoE",
-    source="DeepSeek-V3 technical report (arXiv:2412.19437), section 2.2; HF checkpoint layer "
-    "61 of DeepSeek-V3 (an expert layer)",
-    replaces="mtp_ffn_params",
-    feature="moe",
-)
-def mtp_ffn_params_moe(moe_ffn_params):
-    """Feed-forward weights of one multi-token-prediction module of a mixture of experts: one
-    expert layer (routed and shared experts and the router).
-
-    Examples
-    --------
-    >>> q = mtp_ffn_params_moe(n_experts=256, n_shared_experts=1, hidden=7168,
-    ...                        moe_intermediate_size=2048)
-    >>> print(f"{q.to('Gparam'):.4g~P}")
-    11.32 Gparam
-    """
-    return moe_ffn_params
-
-
-@formula(
-    unit="parameter",
-    latex=r"P_{\mathrm{MTP}}",
-    text="P_MTP",
-    source="DeepSeek-V3 technical report (arXiv:2412.19437), section 2.2 (MTP modules: norms "
-    "of the hidden state and the next token's embedding, a 2d x d projection, one "
-    "transformer block, a head norm; embedding and head shared); MiMo modeling_mimo.py",
-)
-def mtp_params(mtp_layers, attention_params, layer_norm_params, mtp_ffn_params, hidden):
-    """Weights of the multi-token-prediction modules, outside the main model's count.
-
-    Notes
-    -----
-    - Each module: one transformer block (attention, its norms, a dense or expert
-      feed-forward block), a 2d x d projection of the hidden state and the next token's
-      embedding concatenated, and three more d-wide norms (the two inputs' and the head's).
-      Embedding and output head are shared with the main model (DeepSeek's checkpoint stores a
-      copy of each in the module: 1.85B more on the hub).
-    - Published counts of the main model leave them out (DeepSeek-V3: 671B; with the module and
-      its copies, 685B on the hub).  They serve as a draft for speculative decoding.
-    - MiMo-7B: 210,790,400 per module (its attention has q, k, v biases; without them, as
-      below, 210,784,256).
-
-    Examples
-    --------
-    >>> q = mtp_params(mtp_layers=1, hidden=4096, n_heads=32, n_kv_heads=8, head_dim=128,
-    ...                norms_per_layer=2, intermediate_size=11008)
-    >>> print(f"{q:,.0f~P}")
-    210,784,256 param
-    """
-    return mtp_layers * (
-        attention_params + layer_norm_params + mtp_ffn_params + 2 * hidden**2 + 3 * hidden
-    )
 
 
 # ----------------------------------------------------------------------------- final norm

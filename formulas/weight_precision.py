@@ -21,7 +21,14 @@ and they are under 0.1 % of any model's parameters.
 
 from __future__ import annotations
 
-from llmphys import memory, moe, parallel, parallel_time, param_counts  # noqa: F401  (parts)
+from llmphys import (  # noqa: F401  (parts)
+    memory,
+    moe,
+    moe_params,
+    parallel,
+    parallel_time,
+    param_counts,
+)
 from llmphys.engine import formula
 from llmphys.features import MIXED_WEIGHTS
 

@@ -11,7 +11,7 @@ import pint
 import sympy
 
 from llmphys.engine.formatting import format_quantity
-from llmphys.engine.roots import _Problem
+from llmphys.engine.problem import _Problem
 from llmphys.engine.solution import _RELATION, Bound
 from llmphys.errors import InputError, UnknownNameError
 from llmphys.units import Q_

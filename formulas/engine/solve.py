@@ -30,20 +30,22 @@ import sympy
 from llmphys.engine.elasticities import elasticities
 from llmphys.engine.feasibility import _infeasible_message
 from llmphys.engine.formatting import format_quantity, text_number
-from llmphys.engine.roots import (
-    _ROOT_RTOL,
-    FlatError,
+from llmphys.engine.problem import (
     Span,
-    _assert_bound,
     _chosen_root,
-    _direction,
     _Problem,
     _problem,
     _reduced_root,
-    _root,
-    _round,
     _slope,
     _value,
+)
+from llmphys.engine.roots import (
+    _ROOT_RTOL,
+    FlatError,
+    _assert_bound,
+    _direction,
+    _root,
+    _round,
     not_unique,
     plateau_edge,
     safe_real,
