@@ -14,6 +14,9 @@ if __name__ != "llmphys":  # pragma: no cover - exercised by a subprocess test
         "name would build a second unit registry, whose quantities pint refuses to mix."
     )
 
+# first: the garbage collector pauses while the registry is built (see the module)
+from llmphys import _building  # noqa: I001
+
 # the physics: importing a topic registers its formulas (each imports the topics it uses)
 from llmphys import (  # noqa: F401
     attention,
@@ -58,6 +61,8 @@ from llmphys.errors import (
 )
 from llmphys.precisions import PRECISIONS
 from llmphys.units import Q_, ureg
+
+_building.done()
 
 __all__ = [
     "PRECISIONS",
