@@ -18,6 +18,7 @@ Build (from the repository root, after ``pip install -e ".[docs]"``)::
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -42,6 +43,8 @@ extensions = [
 exclude_patterns = [
     "_build",
     "_ext",
+    "_ipython",
+    "_static",
     "**.ipynb_checkpoints",
     "Thumbs.db",
     ".DS_Store",
@@ -69,7 +72,7 @@ nb_render_markdown_format = "myst"
 # --------------------------------------------------------------------------- autodoc
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # signatures show the names; docstrings say the units
-autodoc_default_options = {"members": True}
+autodoc_default_options = {"members": True, "no-value": True}  # no build-machine paths
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 
@@ -81,7 +84,13 @@ html_theme_options = {
     "use_download_button": True,
     "home_page_in_toc": True,
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["llmphys.css"]  # wide outputs, tables and math scroll or wrap
+
+# The kernel that executes the pages shows an exception as its type and message (IPython's
+# minimal mode, from this IPython profile's startup file): pages that show a refused input
+# never print a traceback through llmphys's source and the build machine's paths.
+os.environ["IPYTHONDIR"] = str(DOCS / "_ipython")
 
 # --------------------------------------------------------------------------- optional pages
 # Pages owned by other work, listed in a toctree only once they exist (a toctree entry for a

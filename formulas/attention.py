@@ -18,7 +18,7 @@ Each variant is a formula with the unit of the part it replaces, so an architect
 with :meth:`~llmphys.Formula.with_parts` (``llmphys.models[name].formula(...)`` does this for a
 preset): ``total_vram.with_parts(kv_bytes_per_token=kv_bytes_per_token_mla)`` is total VRAM of an
 MLA model, with the same derivation chain.  Reference: DeepSeek-V2 technical report, Table 1
-(KV cache per token of MHA, GQA, MQA and MLA); ``shared/reference/models.md``.
+(KV cache per token of MHA, GQA, MQA and MLA); ``HF configs and model cards``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ BYTE_PER_ELEMENT = unit_symbol("byte") / unit_symbol("element")
     unit="element/token",
     latex=r"e_{\mathrm{kv}}",
     text="e_kv",
-    source=f"{TABLE_1} (KV cache per token, in elements); shared/reference/models.md",
+    source=f"{TABLE_1} (KV cache per token, in elements); HF configs and model cards",
 )
 def kv_elements_per_token(kv_bytes_per_token):
     """KV-cache elements per cached token, all layers: the KV bytes per token at one byte per
@@ -83,7 +83,7 @@ def kv_elements_per_token(kv_bytes_per_token):
     unit="element/token",
     latex=r"w_{\mathrm{kv}}",
     text="w_kv",
-    source=f"{TABLE_1} (per layer); shared/reference/models.md",
+    source=f"{TABLE_1} (per layer); HF configs and model cards",
 )
 def kv_width(kv_elements_per_token):
     """KV width of one layer: the KV-cache elements per token of a single layer.
@@ -201,7 +201,7 @@ def kv_bytes_per_token_mla(layers, mla_latent_width, kv_bytes):
     unit="token",
     latex=r"S_{W}",
     text="S_W",
-    source="shared/reference/models.md (sliding-window layers cap their cached length at the "
+    source="HF configs and model cards (sliding-window layers cap their cached length at the "
     "window)",
 )
 def windowed_seq_len(seq_len, sliding_window):
@@ -225,7 +225,7 @@ def windowed_seq_len(seq_len, sliding_window):
     unit="byte",
     latex=r"M_{\mathrm{KV}}^{\mathrm{win}}",
     text="M_KV^win",
-    source="shared/reference/models.md (Gemma-3-27B: sliding_window 1024 on 5 of every 6 "
+    source="HF configs and model cards (Gemma-3-27B: sliding_window 1024 on 5 of every 6 "
     "layers; gpt-oss: sliding_window 128 on alternate layers)",
     replaces="kv_cache_bytes",
     feature="sliding_window",
@@ -259,7 +259,7 @@ def kv_cache_bytes_windowed(kv_cache_bytes, global_layers, local_layers, windowe
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}^{\mathrm{win}}",
     text="m_kv^win",
-    source="shared/reference/models.md (sliding-window layers cap their cached length at the "
+    source="HF configs and model cards (sliding-window layers cap their cached length at the "
     "window)",
 )
 def kv_bytes_per_token_windowed(kv_cache_bytes_windowed, seq_len):
@@ -289,7 +289,7 @@ def kv_bytes_per_token_windowed(kv_cache_bytes_windowed, seq_len):
     latex=r"D_{\mathrm{KV,r}}^{\mathrm{win}}",
     text="D_KV,r^win",
     source="seed: Bandwidth Bottleneck / KV Cache Streaming (read existing KV); "
-    "shared/reference/models.md (sliding windows)",
+    "HF configs and model cards (sliding windows)",
     replaces="kv_read",
     feature="sliding_window",
 )
@@ -320,7 +320,7 @@ def kv_read_windowed(kv_cache_bytes_windowed, avg_seq_len):
     latex=r"C_{QK^{\top}}^{\mathrm{heads}}",
     text="C_QK^heads",
     source="seed: Transformer Forward Pass / Attention / QK^T, with the real head width "
-    "n_h x d_h (shared/reference/models.md: head_dim explicit)",
+    "n_h x d_h (HF configs and model cards: head_dim explicit)",
     replaces="qk_flops",
     feature="explicit_heads",
 )
@@ -349,7 +349,7 @@ def qk_flops_heads(qk_flops, n_heads, head_dim):
     latex=r"C_{AV}^{\mathrm{heads}}",
     text="C_AV^heads",
     source="seed: Transformer Forward Pass / Attention / Attention @ V, with the real head "
-    "width n_h x d_h (shared/reference/models.md: head_dim explicit)",
+    "width n_h x d_h (HF configs and model cards: head_dim explicit)",
     replaces="av_flops",
     feature="explicit_heads",
 )
@@ -429,7 +429,7 @@ def av_flops_mla(av_flops, n_heads, v_head_dim):
     unit="FLOP",
     latex=r"C_{\mathrm{attn}}^{\mathrm{win}}",
     text="C_attn^win",
-    source="seed: Transformer Forward Pass / Attention; shared/reference/models.md "
+    source="seed: Transformer Forward Pass / Attention; HF configs and model cards "
     "(sliding-window layers)",
     replaces="attention_flops",
     feature="sliding_window",

@@ -8,10 +8,13 @@ llama-3.1-70b  328 kB/tok
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import html
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["Table"]
+__all__ = ["Answer", "Table", "answer"]
 
 
 class Table:
@@ -43,3 +46,47 @@ class Table:
 
     def __repr__(self) -> str:
         return f"<Table {len(self.rows)} rows x {len(self.header)} columns>"
+
+
+class Answer:
+    """A worked answer shown folded: a "Show the answer" line that opens on a click (HTML
+    ``<details>`` in JupyterLab, Voila and the docs), its text in a terminal."""
+
+    def __init__(self, text: str, title: str = "Show the answer") -> None:
+        self.text = text
+        self.title = title
+
+    def _repr_html_(self) -> str:
+        body = html.escape(self.text.rstrip("\n"))
+        return (
+            f"<details class=\"llmphys-answer\"><summary>{html.escape(self.title)}</summary>"
+            f"<pre>{body}</pre></details>"
+        )
+
+    def __repr__(self) -> str:
+        return self.text.rstrip("\n")
+
+
+@contextlib.contextmanager
+def answer(title: str = "Show the answer") -> Iterator[None]:
+    """Print a problem's answer folded: what the block prints is shown as an :class:`Answer`,
+    closed until the reader opens it (running every cell does not give the answers away).
+
+    >>> with answer():
+    ...     print("42 GPUs")
+    42 GPUs
+    """
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        yield
+    folded = Answer(printed.getvalue(), title)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with every notebook front end
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        from IPython.display import display
+
+        display(folded)
+    else:
+        print(repr(folded))

@@ -59,7 +59,7 @@ def expert_params(ffn_params, moe_intermediate_size):
     latex=r"P_{\mathrm{e}}^{\mathrm{b}}",
     text="P_e^b",
     source="gpt-oss architecture (HF transformers GptOssExperts: gate_up_proj_bias, "
-    "down_proj_bias); shared/reference/models.md (gpt-oss-120b exact count)",
+    "down_proj_bias); openai/gpt-oss-120b model card (116,829,156,672 parameters)",
     replaces="expert_params",
     feature="expert_bias",
 )
@@ -103,7 +103,7 @@ def router_params(hidden, n_experts):
     latex=r"P_{\mathrm{router}}^{\mathrm{b}}",
     text="P_router^b",
     source="gpt-oss (HF GptOssTopKRouter: bias) and DeepSeek-V3 (e_score_correction_bias, "
-    "topk_method noaux_tc); shared/reference/models.md exact counts",
+    "topk_method noaux_tc); the checkpoints' tensor counts on the Hugging Face hub",
     replaces="router_params",
     feature="router_bias",
 )

@@ -355,7 +355,7 @@ def params_per_gpu(
     unit="parameter",
     latex=r"N_{\mathrm{a,GPU}}",
     text="N_a,GPU",
-    source=f"{MEGATRON}; {PIPELINE}; shared/reference/models.md (active conventions)",
+    source=f"{MEGATRON}; {PIPELINE}; HF configs and model cards (active conventions)",
 )
 def active_params_per_gpu(
     embedding_params,

@@ -2,7 +2,7 @@
 
 The seed takes the parameter count as given ("70B").  Here it is derived from a model's
 ``config.json`` values, piece by piece, and matches the exact checkpoint counts of
-``shared/reference/models.md`` (Llama 3.1, Mixtral, Qwen3-MoE, DeepSeek-V3, gpt-oss, Gemma 3).
+``HF configs and model cards`` (Llama 3.1, Mixtral, Qwen3-MoE, DeepSeek-V3, gpt-oss, Gemma 3).
 
 Counting conventions
 --------------------
@@ -61,7 +61,7 @@ __all__ = [
     "param_count",
 ]
 
-MODELS_MD = "shared/reference/models.md"
+MODELS_MD = "HF configs and model cards"
 
 
 # ----------------------------------------------------------------------------- embeddings

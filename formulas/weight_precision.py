@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 _CLASSES = (
-    "per-component precisions (shared/reference/models.md: gpt-oss experts in MXFP4, the rest BF16)"
+    "per-component precisions (HF configs and model cards: gpt-oss experts in MXFP4, the rest BF16)"
 )
 
 

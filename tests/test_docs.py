@@ -176,6 +176,15 @@ def test_sphinx_build_passes(tmp_path: Path) -> None:
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    # no page shows a traceback (a refused input prints its type and message) or a path of
+    # the machine that built it
+    machine = [str(ROOT), str(Path.home())]
+    for page in out.rglob("*.html"):
+        text = page.read_text()
+        assert "Traceback (most recent call last)" not in text, page
+        assert 'class="output traceback' not in text or "site-packages" not in text, page
+        for path in machine:
+            assert path not in text, (page, path)
     index = (out / "reference" / "formulas" / "index.html").read_text()
     for name in F.registry:
         assert f'href="{_topic_of(name)}.html#formula-{name.replace("_", "-")}"' in index, name

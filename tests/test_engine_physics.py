@@ -1,6 +1,6 @@
 """Physics real engines do (issue 17): logits only at the last prompt position, the experts a
 batch reaches, the model's own context limit.  Hand arithmetic from config.json fields
-(shared/reference/models.md) against the formulas, the Scenario, the CLI and the app."""
+(HF configs and model cards) against the formulas, the Scenario, the CLI and the app."""
 
 from __future__ import annotations
 

@@ -172,3 +172,14 @@ def test_runs_top_to_bottom(path, kernel_path):
         if out.output_type == "stream" and out.name == "stderr" and "Warning:" in out.text
     ]
     assert not warned, f"{path.name} printed warnings: {warned}"
+    # after running every cell, no answer is visible until opened: an answer cell prints
+    # nothing itself, and shows one folded <details> (in JupyterLab, Voila and the docs)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.startswith("# Answer to problem"):
+            continue
+        shown = [out for out in cell.outputs if out.output_type != "stream"]
+        printed = [out.text for out in cell.outputs if out.output_type == "stream"]
+        assert not printed, f"{path.name} cell {i}: an answer printed in the open: {printed}"
+        assert len(shown) == 1 and shown[0]["data"]["text/html"].startswith(
+            '<details class="llmphys-answer"><summary>'
+        ), f"{path.name} cell {i}: the answer is not folded"

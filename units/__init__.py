@@ -3,10 +3,11 @@
 >>> from llmphys.units import ureg, Q_
 >>> print(Q_(80, "GB").to("GiB").round(4))
 74.5058 GiB
->>> 1 * ureg.byte + 3
-Traceback (most recent call last):
-...
-pint.errors.DimensionalityError: Cannot convert from 'byte' to 'dimensionless'
+>>> try:  # a byte count and a bare number do not add
+...     1 * ureg.byte + 3
+... except Exception as error:
+...     print(f"{type(error).__name__}: {error}")
+DimensionalityError: Cannot convert from 'byte' to 'dimensionless'
 
 The registry is loaded from ``definitions.txt`` beside this file (self-contained: pint's
 stock definitions are not loaded, because they make bytes dimensionless).  Import it only as
@@ -34,18 +35,56 @@ __all__ = [
     "UnitSymbol",
     "as_numbers",
     "describe_dimension",
+    "dimension_words",
     "expression_unit",
     "same_unit",
     "unit_symbol",
     "ureg",
 ]
 
-#: The definitions file the registry is loaded from.
+# the definitions file the registry is loaded from (not in the API pages: its value is a path)
 DEFINITIONS = Path(__file__).with_name("definitions.txt")
 
 ureg = pint.UnitRegistry(str(DEFINITIONS), cache_folder=None)
 ureg.formatter.default_format = "~P"
 Q_ = ureg.Quantity
+
+
+#: each base dimension in words, as a reader says what a quantity measures
+_DIMENSION_WORDS = {  # (above the line, below it)
+    "[information]": ("bytes", "byte"),
+    "[compute]": ("FLOP", "FLOP"),
+    "[time]": ("time", "time"),
+    "[energy]": ("energy", "energy"),
+    "[currency]": ("money", "money"),
+}
+
+
+def dimension_words(unit: pint.Unit | str) -> str:
+    """What a unit measures, in words: ``bytes``, ``bytes per time``, ``FLOP per byte``,
+    ``a plain number``.
+
+    >>> dimension_words("GB/s"), dimension_words("FLOP/byte"), dimension_words("token")
+    ('bytes per time', 'FLOP per byte', 'a plain number')
+    """
+    dim = ureg.Unit(unit).dimensionality if isinstance(unit, str) else unit.dimensionality
+    if not dim:
+        return "a plain number"
+
+    def words(items: list[tuple[str, float]], below: bool = False) -> str:
+        out = []
+        for name, power in items:
+            plain = name.strip("[]")
+            word = _DIMENSION_WORDS.get(name, (plain, plain))[below]
+            p = abs(power)
+            out.append(word if p == 1 else f"{word}^{p:g}")
+        return " x ".join(out)
+
+    up = [(k, v) for k, v in dim.items() if v > 0]
+    down = [(k, v) for k, v in dim.items() if v < 0]
+    if not up:
+        return f"per {words(down, below=True)}"
+    return words(up) + (f" per {words(down, below=True)}" if down else "")
 
 
 def describe_dimension(unit: pint.Unit | str) -> str:

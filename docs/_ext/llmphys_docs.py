@@ -223,6 +223,7 @@ def python_value(value: Any) -> str:
 def formula_section(f: Any) -> list[str]:
     """The reference section of one formula (MyST markdown lines)."""
     from llmphys.engine.docs import rationale, sections
+    from llmphys.units import dimension_words
 
     entry = f.entry
     lead, found = sections(f.raw_doc)
@@ -233,7 +234,7 @@ def formula_section(f: Any) -> list[str]:
         md_text(" ".join((lead or f.meaning).split())),
         "",
         f"Result: {math(entry.latex)} in {unit_cell(f'{f.unit:~P}')} "
-        f"({md_escape(entry.dimension)}).  "
+        f"({md_escape(dimension_words(f.unit))}).  "
         f"Call: {md_code(f'llmphys.{f.name}(...)')}.",
         "",
         "**Definition**",

@@ -215,10 +215,11 @@ def read_config(name: str, content: bytes) -> Any:
     :func:`llmphys.load_hf_config`).  Anything else raises :class:`~llmphys.ConfigError`
     saying what is wrong with the file.
 
-    >>> read_config("config.json", b'{"model_type": "llama"')
-    Traceback (most recent call last):
-    ...
-    llmphys.errors.ConfigError: 'config.json' is not valid JSON (Expecting ',' delimiter: \
+    >>> try:  # a refusal: its type and message
+    ...     read_config("config.json", b'{"model_type": "llama"')
+    ... except Exception as error:
+    ...     print(f"{type(error).__name__}: {error}")
+    ConfigError: 'config.json' is not valid JSON (Expecting ',' delimiter: \
 line 1 column 23 (char 22))
     """
     from llmphys.hf_config import load_hf_config, parse_config

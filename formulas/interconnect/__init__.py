@@ -12,10 +12,11 @@ total of both directions are derived from it with the unit registry, so bits and
 400 Gb/s each direction = 50 GB/s per direction (8 bits per byte)
 >>> print(F.interconnects["nvlink-4"].conversion())
 900 GB/s over both directions = 450 GB/s per direction
->>> F.interconnects["nvlink4"]
-Traceback (most recent call last):
-...
-llmphys.errors.UnknownNameError: unknown interconnect 'nvlink4'; did you mean 'nvlink-4'? ...
+>>> try:  # a refusal: its type and message
+...     F.interconnects["nvlink4"]
+... except Exception as error:
+...     print(f"{type(error).__name__}: {error}")
+UnknownNameError: unknown interconnect 'nvlink4'; did you mean 'nvlink-4'? ...
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ Names are case-insensitive; a model is also found by its Hugging Face id.  An un
 raises :class:`~llmphys.UnknownNameError` suggesting the closest ones:
 
 >>> import llmphys as F
->>> F.models["70b"]
-Traceback (most recent call last):
-...
-llmphys.errors.UnknownNameError: unknown model '70b'; did you mean 'llama-3.1-70b'? (known: ...)
+>>> try:  # a refusal: its type and message
+...     F.models["70b"]
+... except Exception as error:
+...     print(f"{type(error).__name__}: {error}")
+UnknownNameError: unknown model '70b'; did you mean 'llama-3.1-70b'? (known: ...)
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def _hardware_entries() -> Mapping[str, Any]:
     return read_toml(__name__, "hardware.toml")
 
 
-#: The reference models (``shared/reference/models.md``), by name.
+#: The reference models (each with its config's and its parameter count's source), by name.
 models: Catalog[Model] = Catalog(
     "model",
     _model_entries,
@@ -151,7 +152,7 @@ models: Catalog[Model] = Catalog(
     lambda name, entry: [entry["display_name"], entry["hf_id"]],
 )
 
-#: The reference accelerators (``shared/reference/hardware.md``), by name.
+#: The reference accelerators (each with its datasheet and an as-of date), by name.
 hardware: Catalog[Accelerator] = Catalog(
     "accelerator",
     _hardware_entries,

@@ -7,10 +7,11 @@ of experts, the low-rank widths of multi-head latent attention (MLA) and the sli
 interleaved local/global attention.  Each is defined here once; the seed's own architecture
 symbols (``layers``, ``hidden``, ``n_heads``, ``n_kv_heads``, ``head_dim``) are in ``seed``.
 
-Defaults are reference values from ``shared/reference/models.md``: vocabulary and FFN width of
-Llama 3.1 70B (the seed's running example), experts and MLA ranks of DeepSeek-V3 (the seed's MoE
-example), the window pattern of Gemma-3-27B.  Display symbols follow the DeepSeek-V2 technical
-report for MLA (d_c, d_c', d_h^R) and the usual transformer notation otherwise.
+Defaults are reference values from the published configs (``llmphys.models``): vocabulary
+and FFN width of Llama 3.1 70B (the seed's running example), experts and MLA ranks of
+DeepSeek-V3 (the seed's MoE example), the window pattern of Gemma-3-27B.  Display symbols
+follow the DeepSeek-V2 technical report for MLA (d_c, d_c', d_h^R) and the usual transformer
+notation otherwise.
 
 Widths are in ``element`` (like ``hidden`` and ``head_dim``); counts of layers, experts and
 matrices are plain numbers; a window is a number of tokens.

@@ -1,8 +1,8 @@
 """Roofline predictions beside published measurements.
 
-For each measurement in ``measurements.json`` (sources in ``../shared/reference/
-measurements.md``) the prediction is computed from the registry at *ideal* utilization
-(MFU = MBU = 1): the roofline bound.  Beside it:
+For each measurement in ``measurements.json`` (each row names its published source) the
+prediction is computed from the registry at *ideal* utilization (MFU = MBU = 1): the
+roofline bound.  Beside it:
 
 * the ratio predicted / measured (a bound on a rate is at least the measurement, a bound on a
   time at most: the ratio is >= 1 for tokens/s and <= 1 for TTFT);
@@ -47,7 +47,7 @@ __all__ = [
     "validation_table",
 ]
 
-#: The measurements, with their sources.
+# the measurements, with their sources (package data; not in the API pages: its value is a path)
 DATA = Path(__file__).with_name("measurements.json")
 
 
