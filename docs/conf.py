@@ -68,6 +68,9 @@ nb_execution_timeout = 120  # seconds per cell
 nb_merge_streams = True
 # rich outputs in markdown (a Derivation's) are parsed as MyST, so their $$ math renders
 nb_render_markdown_format = "myst"
+# a static page has no kernel: an Explore panel shows its still (text/html, see
+# llmphys.widget_snapshot), never a widget view that would do nothing
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 
 # --------------------------------------------------------------------------- autodoc
 autodoc_member_order = "bysource"
@@ -78,12 +81,17 @@ napoleon_numpy_docstring = True
 
 # --------------------------------------------------------------------------- HTML
 html_theme = "sphinx_book_theme"
-html_title = "llmphys"
+html_title = f"llmphys {release}"  # the version in every page's header
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": True,
     "home_page_in_toc": True,
 }
+# one search field (the header's button), not a second one in the sidebar
+html_sidebars = {"**": ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
+# a valid colour mode from the first paint (pydata-sphinx-theme logs "invalid theme mode"
+# without one)
+html_context = {"default_mode": "light"}
 html_static_path = ["_static"]
 html_css_files = ["llmphys.css"]  # wide outputs, tables and math scroll or wrap
 

@@ -426,12 +426,15 @@ class Explorer(PresetRow):
 
     # ------------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live view, and a still of it (``text/html``) for pages without a kernel."""
+        from llmphys.widget_snapshot import snapshot_html
+
+        return {**self.widget._repr_mimebundle_(**kwargs), "text/html": snapshot_html(self)}
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        display(self._repr_mimebundle_(), raw=True)
 
     def __repr__(self) -> str:
         shown = "no result" if self._result is None else format_quantity(self._result, sig=3)

@@ -1,7 +1,10 @@
 // MathJax (the renderer of JupyterLab and the docs site) run on every TeX string the toolkit
 // produces: read a JSON list of strings on stdin, print a JSON list of [index, error] for
-// each that MathJax refuses (undefined macros are errors here, not red text).
+// each that MathJax refuses (undefined macros are errors here, not red text).  Each string is
+// compiled (parsed into MathJax's internal MathML), where every TeX error is raised; laying out
+// glyphs would double the time and find nothing more.
 const {mathjax} = require('mathjax-full/js/mathjax.js');
+const {STATE} = require('mathjax-full/js/core/MathItem.js');
 const {TeX} = require('mathjax-full/js/input/tex.js');
 const {SVG} = require('mathjax-full/js/output/svg.js');
 const {liteAdaptor} = require('mathjax-full/js/adaptors/liteAdaptor.js');
@@ -20,7 +23,7 @@ process.stdin.on('end', () => {
   const items = JSON.parse(data);
   const bad = [];
   items.forEach((s, i) => {
-    try { doc.convert(s, {display: true}); } catch (e) { bad.push([i, String(e.message || e)]); }
+    try { doc.convert(s, {display: true, end: STATE.COMPILED}); } catch (e) { bad.push([i, String(e.message || e)]); }
   });
   process.stdout.write(JSON.stringify(bad));
 });

@@ -185,6 +185,15 @@ def test_sphinx_build_passes(tmp_path: Path) -> None:
         assert 'class="output traceback' not in text or "site-packages" not in text, page
         for path in machine:
             assert path not in text, (page, path)
+    # the API reference documents what every notebook uses: explore() and the plots
+    api = (out / "reference" / "api.html").read_text()
+    for documented in ("llmphys.widgets.explore", "llmphys.plots.roofline",
+                       "llmphys.plots.throughput_frontier", "llmphys.frontier",
+                       "llmphys.disaggregate", "llmphys.search"):  # fmt: skip
+        assert f'id="{documented}"' in api, documented
+    # a notebook page shows its Explore panel as a still (never a widget without a kernel)
+    tour = (out / "notebooks" / "00_start_here.html").read_text()
+    assert "llmphys-panel-still" in tour and "widget-view+json" not in tour
     index = (out / "reference" / "formulas" / "index.html").read_text()
     for name in F.registry:
         assert f'href="{_topic_of(name)}.html#formula-{name.replace("_", "-")}"' in index, name

@@ -559,11 +559,27 @@ def notebooks_page(found: list[Path]) -> str:
         "with Jupyter: `jupyter lab notebooks/`.",
         "",
     ]
-    if found:
-        names = [f"{NOTEBOOKS_LINK}/{p.stem}" for p in found]
+    lessons = [p for p in found if re.match(r"\d\d_", p.name)]
+    others = [p for p in found if p not in lessons]
+    if lessons:
+        names = [f"{NOTEBOOKS_LINK}/{p.stem}" for p in lessons]
         lines += ["```{toctree}", ":maxdepth: 1", "", *names, "```"]
     else:
         lines.append("No notebooks yet.")
+    if others:  # the sizing app's notebook is the app, not a lesson
+        lines += [
+            "",
+            "## The sizing app",
+            "",
+            "The notebook Voila serves as the sizing web app (`llmphys app`): not a lesson, the "
+            "page a deployment is sized on.",
+            "",
+            "```{toctree}",
+            ":maxdepth: 1",
+            "",
+            *(f"{NOTEBOOKS_LINK}/{p.stem}" for p in others),
+            "```",
+        ]
     return "\n".join(lines) + "\n"
 
 
