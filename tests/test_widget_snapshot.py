@@ -14,7 +14,7 @@ def test_the_panel_offers_a_still_beside_the_live_view():
     bundle = panel._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle  # Lab and Voila: live
     still = bundle["text/html"]
-    for name, control in panel.controls.items():
+    for name in panel.controls:
         assert f"<td>{name}</td>" in still
     assert "$" not in still  # math only as Sphinx math spans, never raw TeX delimiters
     assert still.count('<span class="math notranslate nohighlight">') == len(panel.controls) + 2
