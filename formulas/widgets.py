@@ -72,17 +72,17 @@ class Explorer(PresetRow):
 
     Attributes a program (or a test) can drive without a browser:
 
-    ``controls``       ``{input name: widget}``; set ``.value`` to move a slider
-    ``custom``         ``{precision input name: number box}`` used when "custom" is chosen
-    ``presets``        ``{"model" | "hardware" | "precision": Dropdown}`` (only those that apply)
-    ``solve_for``      Dropdown of the free inputs ("" = nothing, evaluate the formula)
-    ``target``         Text: the target of the solve, "80 GB"
-    ``bound``          ToggleButtons: ``"at_most"``, ``"at_least"`` or ``"equal"``
-    ``show_derivation``  ToggleButton: render the worked derivation below the result
-    ``output``         HTMLMath: the result as shown
-    ``message``        HTML: the last error or the solver's explanation ("" when all is well);
-                       ``error`` is the same text, plain
-    ``derivation_view``  HTMLMath: the derivation as shown (when ``show_derivation`` is on)
+    - ``controls``: ``{input name: widget}``; set ``.value`` to move a slider
+    - ``custom``: ``{precision input name: number box}`` used when "custom" is chosen
+    - ``presets``: ``{"model" | "hardware" | "precision": Dropdown}`` (those that apply)
+    - ``solve_for``: Dropdown of the free inputs ("" = nothing, evaluate the formula)
+    - ``target``: Text, the target of the solve ("80 GB")
+    - ``bound``: ToggleButtons, ``"at_most"``, ``"at_least"`` or ``"equal"``
+    - ``show_derivation``: ToggleButton, render the worked derivation below the result
+    - ``output``: HTMLMath, the result as shown
+    - ``message``: HTML, the last error or the solver's explanation ("" when all is well);
+      ``error`` is the same text, plain
+    - ``derivation_view``: HTMLMath, the derivation as shown (with ``show_derivation`` on)
 
     ``result`` is the formula's current value (a quantity; at the solved input when solving),
     ``solution`` the current :class:`~llmphys.Solution` (or None), ``derivation`` the worked
