@@ -52,6 +52,7 @@ from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.formula import Formula, registry
 from llmphys.errors import InputError, LlmphysError
 from llmphys.units import Q_, ureg
+from llmphys.value_box import custom_box, value_box
 from llmphys.widget_presets import NOTHING, PresetRow
 
 __all__ = [
@@ -178,15 +179,12 @@ class Explorer(PresetRow):
                 self.controls[name] = control
                 parts: list[widgets.Widget] = [_label(entry), control]
                 if entry.choices:
-                    box = widgets.FloatText(
-                        value=entry.default or 1.0,
-                        disabled=True,
-                        layout=widgets.Layout(width="8em"),
-                        tooltip=f"custom {entry.text}, in {entry.unit_text}",
-                    )
+                    box = self.custom[name] = custom_box(entry)
                     box.observe(self._on_change, "value")
-                    self.custom[name] = box
                     parts.append(box)
+                elif isinstance(control, widgets.FloatLogSlider):  # typed as people write
+                    control.readout = False
+                    parts.append(value_box(entry, control))
                 parts.append(widgets.Label(entry.unit_text))
                 self._rows[name] = widgets.HBox(parts)
             rows.append(self._rows[name])

@@ -68,10 +68,10 @@ def test_one_control_per_free_input_labelled_with_symbol_and_unit():
     w = panel()
     assert list(w.controls) == list(F.total_vram.input_names)
     row = w.controls_box.children[list(w.controls).index("seq_len")]
-    label, control, unit = row.children
+    label, control, typed, unit = row.children  # a log slider has its typed-value box
     assert label.value == f"${F.glossary['seq_len'].latex}$"
     assert control is w.controls["seq_len"]
-    assert unit.value == "tok"
+    assert typed.value == "10000" and unit.value == "tok"
 
 
 def test_fixed_inputs_get_no_control_and_a_given_part_replaces_its_inputs():

@@ -1,0 +1,94 @@
+"""The box beside a log slider: the slider's value as people write it (``70B`` parameters,
+``32k`` tokens, ``3.35 TB/s``), and a value typed there read the same way.
+
+A log slider's own readout reads a typed number in the slider's units with none of the
+suffixes people use, and a keyboard or a slider clamps whatever falls outside its range:
+typing ``40`` into a readout showing ``70.0G`` gave ``100M`` (the minimum).  The box reads what
+is typed with :func:`llmphys.engine.parse.parse_value` (the CLI's reader: ``70B`` is 70 billion
+for a count, ``32k`` is 32,768 for a token count, a unit converts), widens the slider's range
+when the value lies outside it, and never clamps.  Something it cannot read leaves the value as
+it was and says why in its tooltip.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ipywidgets as widgets
+import pint
+
+from llmphys.engine.coercion import coerce
+from llmphys.engine.formatting import format_quantity
+from llmphys.engine.glossary import Entry
+from llmphys.engine.parse import COUNT_SUFFIXES, TOKEN_SUFFIXES, parse_value
+from llmphys.errors import LlmphysError
+from llmphys.units import Q_
+
+__all__ = ["custom_box", "shown", "value_box"]
+
+_COUNT_STEPS = (("T", 1e12), ("B", 1e9), ("M", 1e6))  # 70B parameters, 1.5M, 2T
+
+
+def shown(entry: Entry, value: float) -> str:
+    """``value`` (in ``entry``'s unit) as people write it, and as :func:`parse_value` reads it
+    back: ``70B``, ``70.55B``, ``32k`` (a token count of 32,768), ``10000``, ``3.35 TB/s``."""
+    if entry.pint_unit.dimensionality:  # a quantity: its readable unit
+        return format_quantity(Q_(value, entry.pint_unit), sig=4)
+    if entry.unit == "token" and value >= 1024 and float(value / 1024).is_integer():
+        return f"{value / 1024:g}k" if value < 2**20 else f"{value / 2**20:g}M"
+    if entry.unit == "token":
+        return f"{value:.6g}"
+    for suffix, scale in _COUNT_STEPS:
+        if abs(value) >= scale:
+            assert suffix in COUNT_SUFFIXES and suffix in TOKEN_SUFFIXES
+            return f"{value / scale:.4g}{suffix}"
+    return f"{value:.6g}"
+
+
+def value_box(entry: Entry, slider: widgets.FloatLogSlider) -> widgets.Text:
+    """A text box kept equal to ``slider`` (its value as :func:`shown` writes it); a value
+    typed there sets the slider, its range widened to hold it."""
+    box = widgets.Text(
+        value=shown(entry, slider.value),
+        continuous_update=False,  # read when Enter is pressed or the box is left
+        layout=widgets.Layout(width="9em"),
+        tooltip=f"type a value ({entry.text}): 70B, 32k, 3.35 TB/s",
+    )
+
+    def from_slider(change: dict[str, Any]) -> None:
+        box.value = shown(entry, change["new"])
+
+    def from_box(change: dict[str, Any]) -> None:
+        text = change["new"]
+        if text == shown(entry, slider.value):
+            return
+        try:
+            value = float(coerce(entry, parse_value(text, entry, entry.name), entry.name))
+        except (LlmphysError, pint.PintError, ValueError, ArithmeticError) as exc:
+            box.tooltip = str(exc)
+            box.value = shown(entry, slider.value)
+            return
+        # widened to the next hundredth of a decade: 10 ** log10(40) is 40.000000000000014, and
+        # a slider clamps 40 up to its minimum
+        exponent = math.log10(value)  # coerce refused zero and negatives
+        if exponent < slider.min:
+            slider.min = math.floor(exponent * 100) / 100
+        if exponent > slider.max:
+            slider.max = math.ceil(exponent * 100) / 100
+        slider.value = value
+        box.value = shown(entry, slider.value)
+
+    slider.observe(from_slider, "value")
+    box.observe(from_box, "value")
+    return box
+
+
+def custom_box(entry: Entry) -> widgets.FloatText:
+    """The number box beside a precision dropdown, used when "custom" is chosen."""
+    return widgets.FloatText(
+        value=entry.default or 1.0,
+        disabled=True,
+        layout=widgets.Layout(width="8em"),
+        tooltip=f"custom {entry.text}, in {entry.unit_text}",
+    )
