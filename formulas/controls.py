@@ -141,9 +141,9 @@ def _choice_name(entry: Entry, value: Any) -> str:
 DERIVATION_DELAY = 0.3
 
 
-_BOUNDS = (
-    ("≤ budget (at most)", "at_most"),
-    ("≥ requirement (at least)", "at_least"),
+_BOUNDS = (  # short enough for a toggle button: a budget, a requirement, an exact value
+    ("≤ at most", "at_most"),
+    ("≥ at least", "at_least"),
     ("= exactly", "equal"),
 )
 _LABEL = widgets.Layout(width="7em")

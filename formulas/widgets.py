@@ -50,6 +50,7 @@ from llmphys.engine.binding import Binding
 from llmphys.engine.coercion import coerce
 from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.formula import Formula, registry
+from llmphys.engine.variants import FEATURES
 from llmphys.errors import InputError, LlmphysError
 from llmphys.units import Q_, ureg
 from llmphys.value_box import custom_box, value_box
@@ -204,9 +205,10 @@ class Explorer(PresetRow):
     def _render_header(self) -> None:
         f = self.formula
         variant = ""
-        if f.replacements:
-            swapped = ", ".join(f"{k} → {v}" for k, v in f.replacements.items())
-            variant = f"<br><small>variant: {_escape(swapped)}</small>"
+        if f.replacements:  # the model's architecture, in words (not the formulas' names)
+            found = {f.registry[v].feature for v in f.replacements.values()} - {None}
+            words = ", ".join(sorted(FEATURES.get(x, x) for x in found)) or "its own formulas"
+            variant = f"<br><small>for this model's architecture: {_escape(words)}</small>"
         fixed = ""
         if self._fixed:
             gloss = f.registry.glossary
@@ -217,7 +219,7 @@ class Explorer(PresetRow):
             fixed = f"<br><small>fixed: {_escape(shown)}</small>"
         self.header.value = (
             f"<b>{_escape(f.name)}</b>: {_escape(f.meaning)}<br>"
-            f"${f.entry.latex} = {f.to_latex(f.expand(self._keep))}$"
+            f"$${f.entry.latex} = {f.to_latex(f.expand(self._keep))}$$"
             f"{variant}{fixed}"
         )
 

@@ -348,7 +348,10 @@ def test_choosing_a_real_model_swaps_in_its_variant_and_its_inputs():
     for name, value in model.inputs_for(w.formula).items():
         assert w.values[name] == value
     assert w.result.magnitude == pytest.approx(expected(w))
-    assert "variant" in w.header.value
+    # the header says what changed in words, not the formulas' internal names
+    assert "for this model's architecture: " in w.header.value
+    assert "multi-head latent attention" in w.header.value
+    assert "kv_bytes_per_token_mla" not in w.header.value
     w.presets["model"].value = "llama-3.1-70b"
     assert "n_kv_heads" in w.controls and "kv_lora_rank" not in w.controls
     assert w.values["n_kv_heads"] == 8
