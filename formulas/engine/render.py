@@ -111,7 +111,10 @@ def render_result(
     """A computed value with its unit, or (partial) an expression with the unit after it."""
     if value.is_Number:
         return value_text(float(value), unit, exact=False, sig=sig, binary=binary)
-    latex, text = astuple(render_expression(formula, value))
+    # a partial result keeps its symbols; its large numbers read at the derivation's figures
+    # (1.4e15 + 2.62e14 c, not 1400000000000000 + 262144000000000 c)
+    large = {n: sympy.Float(n, sig) for n in value.atoms(sympy.Number) if abs(n) >= 1e5}
+    latex, text = astuple(render_expression(formula, value.xreplace(large)))
     if _has_dimension(unit):
         latex = rf"\left({latex}\right)\,{_latex_unit(unit)}"
         text = f"({text}) {_unit_text(unit)}"
