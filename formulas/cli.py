@@ -59,7 +59,7 @@ from llmphys.cli_scenario import (
     UsageError,
     add_scenario_options,
     check_used,
-    known_names,
+    deployment,
     pairs,
     read,
     scenario,
@@ -174,12 +174,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    import llmphys
-
-    texts = pairs(args.set, "--set")
-    s, echo = scenario(args, texts)
-    if s is None:
-        s = llmphys.Scenario(**read(texts, known_names(), "--set")[0])
+    s, echo = deployment(args)
     _echo(echo, args)
     if args.json:
         data = s.to_dict()

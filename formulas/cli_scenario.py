@@ -16,6 +16,7 @@ __all__ = [
     "SCENARIO_OPTIONS",
     "UsageError",
     "add_scenario_options",
+    "deployment",
     "known_names",
     "pairs",
     "read",
@@ -176,6 +177,20 @@ def scenario(args: argparse.Namespace, texts: dict[str, str]) -> tuple[Any, list
         if key in sets and option in kwargs:
             raise UsageError(f"--set {key} repeats --{option.replace('_', '-')}; give one")
     return llmphys.Scenario.from_values(**kwargs, **sets), echo + more
+
+
+def deployment(args: argparse.Namespace) -> tuple[Any, list[str]]:
+    """The :class:`~llmphys.Scenario` a command asks about: its deployment options and
+    ``--set`` values, or the defaults with the ``--set`` values when no option is given (as
+    :meth:`~llmphys.Scenario.from_values`), and how the values were read."""
+    import llmphys
+
+    texts = pairs(args.set, "--set")
+    s, echo = scenario(args, texts)
+    if s is None:
+        values, echo = read(texts, known_names(), "--set")
+        s = llmphys.Scenario.from_values(**values)
+    return s, echo
 
 
 def check_used(s: Any, name: str, texts: Mapping[str, str]) -> None:

@@ -10,14 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from llmphys.cli_listing import print_json
-from llmphys.cli_scenario import (
-    UsageError,
-    add_scenario_options,
-    known_names,
-    pairs,
-    read,
-    scenario,
-)
+from llmphys.cli_scenario import UsageError, add_scenario_options, deployment, pairs, read
 
 __all__ = ["add_serving_commands", "cmd_disaggregate", "cmd_frontier", "cmd_search"]
 
@@ -25,14 +18,8 @@ EXIT_OK = 0
 
 
 def _scenario(args: argparse.Namespace) -> Any:
-    """The deployment of the command line (its defaults without any option), and its echo."""
-    import llmphys
-
-    texts = pairs(args.set, "--set")
-    s, echo = scenario(args, texts)
-    if s is None:
-        values, echo = read(texts, known_names(), "--set")
-        s = llmphys.Scenario.from_values(**values)
+    """The deployment of the command line, its reading echoed unless the output is JSON."""
+    s, echo = deployment(args)
     if echo and not args.json:
         print("\n".join(echo) + "\n")
     return s
@@ -177,9 +164,9 @@ def cmd_disaggregate(args: argparse.Namespace) -> int:
     from llmphys.pd_sizing import disaggregate
 
     s = _scenario(args)
-    tp = _numbers(args.tp_options, "--tp-options") or [1, 2, 4, 8]
+    tp = _numbers(args.tp_options, "--tp-options")
     found = disaggregate(s, arrival_rate=args.rate, ttft=args.ttft_target, tpot=args.tpot_target,
-                         tp=[int(t) for t in tp])  # fmt: skip
+                         tp=None if tp is None else [int(t) for t in tp])  # fmt: skip
     if args.json:
         table = found.table().reset_index()
         print_json({"scenario": s.to_dict()["title"], "arrival_rate": found.arrival_rate,
@@ -194,6 +181,7 @@ def cmd_disaggregate(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parsers
 def add_serving_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Register ``frontier``, ``search`` and ``disaggregate`` with the command's ``add``."""
+    from llmphys.design_space import CHUNK_POINTS
     p = add(
         "frontier",
         cmd_frontier,
@@ -243,7 +231,7 @@ def add_serving_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--set", metavar="NAME=VALUE", action="append",
                    help="an input for every point: price_per_gpu_hour=2.5")  # fmt: skip
     p.add_argument(
-        "--chunk-points", type=int, default=2**18, metavar="N",
+        "--chunk-points", type=int, default=CHUNK_POINTS, metavar="N",
         help="design points per Dask chunk (memory per chunk grows with it)",
     )  # fmt: skip
     p.add_argument(
@@ -265,5 +253,5 @@ def add_serving_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
                    help="the time-to-first-token target, KV transfer included: '1 s'")  # fmt: skip
     p.add_argument("--tpot", dest="tpot_target", required=True, metavar="TIME",
                    help="the time-per-output-token target: '50 ms'")  # fmt: skip
-    p.add_argument("--tp-options", metavar="T1,T2", help="layouts to choose among (default "
-                   "1,2,4,8)")  # fmt: skip
+    p.add_argument("--tp-options", metavar="T1,T2", help="layouts to choose among (default: "
+                   "frontier's n_TP grid, 1,2,4,8)")  # fmt: skip

@@ -26,9 +26,13 @@ from typing import Any
 import numpy as np
 
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.pareto import pareto_front
 from llmphys.sizing.layouts import layouts_allowed
 
 __all__ = ["SearchResult", "search"]
+
+#: design points per Dask chunk unless told: about 30 MB of figures per chunk
+CHUNK_POINTS = 2**18
 
 #: the numeric axes, in grid order (output_len is the scenario's new_tokens)
 AXES = ("tp", "pp", "ep", "batch", "prompt_len", "output_len")
@@ -69,7 +73,7 @@ def search(
         ("tokens_per_second_per_user", "max"),
     ),
     client: Any = None,
-    chunk_points: int = 2**18,
+    chunk_points: int = CHUNK_POINTS,
     **values: float,
 ) -> SearchResult:
     """Every combination of the axes through the scenario's compiled formulas, on Dask; the
@@ -299,14 +303,4 @@ def _block_pareto(block: np.ndarray, spec: _Spec, figures: tuple[str, ...],
 
 
 def _pareto(frame: Any, objectives: Sequence[tuple[str, str]]) -> Any:
-    """The rows no other row beats on both objectives (ties kept once)."""
-    (a, da), (b, db) = objectives
-    ka = frame[a] if da == "min" else -frame[a]
-    kb = frame[b] if db == "min" else -frame[b]
-    order = np.lexsort((kb.to_numpy(), ka.to_numpy()))
-    keep, best = [], np.inf
-    for i in order:
-        if kb.iloc[i] < best:
-            keep.append(i)
-            best = kb.iloc[i]
-    return frame.iloc[keep].reset_index(drop=True)
+    return pareto_front(frame, objectives).reset_index(drop=True)

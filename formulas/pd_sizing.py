@@ -28,10 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pint
-
-from llmphys.engine import registry
-from llmphys.errors import InfeasibleError, InputError
+from llmphys.engine import glossary, registry
+from llmphys.errors import InfeasibleError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -50,28 +48,16 @@ PREFILL_FIGURES = (
 )
 
 
-def _seconds(value: Any, what: str) -> float:
-    """A time target: seconds as a number, or a quantity / text with a unit ("200 ms")."""
+def _target(value: Any, what: str) -> float:
+    """A time target in seconds: a number, a quantity, or text with a unit ("200 ms"), checked
+    as the ``ttft`` figure's values are (a time, positive, finite)."""
+    from llmphys.engine.coercion import coerce
     from llmphys.engine.parse import parse_value
-    from llmphys.units import Q_
 
+    entry = registry["ttft"].entry
     if isinstance(value, str):
-        value = parse_value(value, registry["ttft"].entry, what)
-    q = value if isinstance(value, pint.Quantity) else Q_(float(value), "second")
-    try:
-        seconds = float(q.to("second").magnitude)
-    except pint.DimensionalityError:
-        raise InputError(f"disaggregate: {what} must be a time, not {q:~P}") from None
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise InputError(f"disaggregate: {what} must be a positive time, not {q:~P}")
-    return seconds
-
-
-def _call(name: str, values: dict[str, float]) -> float:
-    """Registry formula ``name`` at the ``values`` it takes (inputs, or parts by value)."""
-    f = registry[name]
-    fn, names = f.numeric(frozenset(values) & frozenset(f.overridable_parts()))
-    return float(fn(*(values[n] for n in names)))
+        value = parse_value(value, entry, f"disaggregate: {what}")
+    return float(coerce(entry, value, f"disaggregate: {what}"))
 
 
 @dataclass(frozen=True)
@@ -137,13 +123,14 @@ def disaggregate(
     arrival_rate: float,
     ttft: Any,
     tpot: Any,
-    tp: Sequence[int] = (1, 2, 4, 8),
+    tp: Sequence[int] | None = None,
     batch: Sequence[int] | None = None,
 ) -> Disaggregation:
     """Prefill and decode pools for ``arrival_rate`` requests per second of the scenario's
     prompt and output lengths, meeting ``ttft`` (the KV transfer included) and ``tpot``
-    (seconds, or text such as ``"2 s"``, ``"50 ms"``); layouts from ``tp`` (those the model
-    takes), batches from ``batch`` (default: powers of two up to 4,096).
+    (seconds, or text such as ``"2 s"``, ``"50 ms"``); layouts from ``tp`` and batches from
+    ``batch`` (default: the frontier's grids, n_TP 1 to 8 and batches 1 to 4,096, by powers of
+    two; layouts the model cannot take left out).
 
     >>> import llmphys as F
     >>> s = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", prompt_len=4096,
@@ -152,16 +139,14 @@ def disaggregate(
     >>> d.prefill_gpus, d.decode_gpus
     (14, 12)
     """
+    from llmphys.engine.coercion import coerce
     from llmphys.serving import NUMBERS, _points, frontier
 
-    if not (isinstance(arrival_rate, int | float) and math.isfinite(arrival_rate)) or (
-        arrival_rate <= 0
-    ):
-        raise InputError(f"disaggregate: arrival_rate must be a positive number of requests "
-                         f"per second, not {arrival_rate!r}")  # fmt: skip
-    ttft_s, tpot_s = _seconds(ttft, "ttft"), _seconds(tpot, "tpot")
+    rate = float(coerce(glossary["arrival_rate"], arrival_rate, "disaggregate"))
+    ttft_s, tpot_s = _target(ttft, "ttft"), _target(tpot, "tpot")
     batches = tuple(batch) if batch is not None else NUMBERS["batch"]
-    grid = {"batch": batches, "tp": tuple(tp)}
+    tp = tuple(tp) if tp is not None else NUMBERS["tp"]  # the frontier's grids unless told
+    grid = {"batch": batches, "tp": tp}
 
     # prefill: the fastest prompt tokens per GPU whose first token meets the target
     points = _points(scenario, grid, {}, PREFILL_FIGURES)
@@ -186,7 +171,7 @@ def disaggregate(
     ).iloc[0]
 
     # decode: the fewest GPUs for the output tokens per second at 1 / TPOT per user
-    output_rate = arrival_rate * scenario.value("new_tokens")
+    output_rate = rate * scenario.value("new_tokens")
     front = frontier(scenario, over={"batch": batches, "tp": tuple(tp)})
     try:
         decode = front.fewest_gpus(output_rate, 1 / tpot_s)
@@ -200,20 +185,21 @@ def disaggregate(
             "widen tp"
         ) from None
 
-    values = {
-        "arrival_rate": arrival_rate,
-        "prompt_len": scenario.value("prompt_len"),
-        "new_tokens": scenario.value("new_tokens"),
-        "prefill_tokens_per_second_per_gpu": float(prefill["prefill_tokens_per_second_per_gpu"]),
-        "tokens_per_second_per_gpu": float(decode["tokens_per_second_per_gpu"]),
-    }
+    # the pools' sizes are the registry's formulas, evaluated by the scenario at the two
+    # chosen rates (parts given by value)
+    stream = scenario.replace(
+        arrival_rate=rate,
+        prefill_tokens_per_second_per_gpu=float(prefill["prefill_tokens_per_second_per_gpu"]),
+        tokens_per_second_per_gpu=float(decode["tokens_per_second_per_gpu"]),
+    )
     need_p, need_d, ratio = (
-        _call(name, values) for name in ("prefill_gpus_needed", "decode_gpus_needed", "pd_ratio")
+        stream.evaluate(name).magnitude
+        for name in ("prefill_gpus_needed", "decode_gpus_needed", "pd_ratio")
     )
     p_inst, d_inst = int(prefill["gpu_count"]), int(decode["gpu_count"])
     return Disaggregation(
         scenario=scenario,
-        arrival_rate=float(arrival_rate),
+        arrival_rate=rate,
         ttft_target=ttft_s,
         tpot_target=tpot_s,
         prefill=prefill,

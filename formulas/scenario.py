@@ -45,10 +45,10 @@ from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
 from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
-from llmphys.features import LAYOUT, MIXED_WEIGHTS, PREFIX_CACHE, SPECULATIVE
+from llmphys.features import LAYOUT, MIXED_WEIGHTS, SPECULATIVE
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
 from llmphys.scenario_inputs import WEIGHT_CLASSES, accelerator_of, check_layout, model_of
-from llmphys.scenario_pool import DERIVED, Input, fill
+from llmphys.scenario_pool import DERIVED, Input, fill, switched
 from llmphys.units import Q_
 
 __all__ = ["DEFAULTS", "DERIVED", "FIGURES", "Input", "Scenario"]
@@ -159,7 +159,7 @@ class Scenario:
             *m.features,
             *((MIXED_WEIGHTS,) if len(classes) > 1 else ()),
             *((LAYOUT,) if gpus > 1 else ()),
-            *((PREFIX_CACHE,) if "prefix_hit" in overrides else ()),
+            *switched(overrides),
             *((SPECULATIVE,) if speculative is not None else ()),
         )
         self.pool: Mapping[str, Input] = MappingProxyType(pool)
@@ -341,8 +341,8 @@ class Scenario:
         """A copy with input values changed (numbers in glossary units), reusing every compiled
         figure: what a slider does.  Structural changes (model, hardware, precisions by name,
         layout degrees) go through :meth:`replace`."""
-        if "prefix_hit" in values and PREFIX_CACHE not in self.features:
-            return self.replace(**values)  # a prefix cache changes the prefill's formula
+        if switched(values, self.features):
+            return self.replace(**values)  # a feature switched on: other formulas
         made = object.__new__(Scenario)
         made.__dict__.update(self.__dict__)
         new = dict(self._values)

@@ -6,7 +6,7 @@ workload, interconnect, the user's overrides, what those imply), and the parts g
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -17,10 +17,23 @@ import pint
 from llmphys.engine import glossary, registry
 from llmphys.engine.coercion import coerce
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
+from llmphys.features import PREFIX_CACHE
 from llmphys.scenario_inputs import WEIGHT_CLASSES, interconnect_of, weight_precisions
 from llmphys.units import Q_
 
-__all__ = ["DERIVED", "SPECULATION", "Filled", "Input", "fill"]
+__all__ = ["DERIVED", "SPECULATION", "SWITCHES", "Filled", "Input", "fill", "switched"]
+
+#: inputs that switch a feature on when a scenario is given them (by keyword, by
+#: ``with_values`` or as a sweep's axis): a prefix-cache hit rate prefills the uncached part
+SWITCHES: Mapping[str, str] = MappingProxyType({"prefix_hit": PREFIX_CACHE})
+
+
+def switched(names: Iterable[str], features: Iterable[str] = ()) -> tuple[str, ...]:
+    """The features the inputs ``names`` switch on that ``features`` do not have yet."""
+    have = set(features)
+    return tuple(dict.fromkeys(SWITCHES[n] for n in names if n in SWITCHES
+                               and SWITCHES[n] not in have))  # fmt: skip
+
 
 #: how a scenario may decode speculatively: name -> what drafts
 SPECULATION: Mapping[str, str] = MappingProxyType(

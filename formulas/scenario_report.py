@@ -332,8 +332,9 @@ def figure_functions(
     The scenario's own rules (``seq_len`` from the prompt and output, the GPU count) follow
     the arrays."""
     from llmphys.engine.variants import Variants
-    from llmphys.features import LAYOUT, PREFIX_CACHE
+    from llmphys.features import LAYOUT
     from llmphys.scenario import DERIVED
+    from llmphys.scenario_pool import switched
 
     parts = dict(s.parts)
     features = s.features
@@ -346,8 +347,7 @@ def figure_functions(
         parts.pop("layers_per_stage", None)  # an even split along a swept n_PP
         if LAYOUT not in features:
             features = (*features, LAYOUT)
-    if "prefix_hit" in axes and PREFIX_CACHE not in features:  # hits vary: the cached prefill
-        features = (*features, PREFIX_CACHE)
+    features = (*features, *switched(axes, features))  # a swept hit rate: the cached prefill
     variants = Variants.of(features, registry)
     derived = [(name, sources, rule) for name, (sources, rule, _) in DERIVED.items()
                if any(src in axes for src in sources) and name not in s._overrides]  # fmt: skip

@@ -69,16 +69,12 @@ class Frontier:
     def pareto(self) -> pd.DataFrame:
         """The fitting points no other fitting point beats on both tokens per second per user
         and per GPU, by decreasing tokens per user."""
+        from llmphys.pareto import pareto_front
+
         fit = self.points[self.points["fits"]]
-        order = fit.sort_values(
-            ["tokens_per_second_per_user", "tokens_per_second_per_gpu"], ascending=False
+        return pareto_front(
+            fit, [("tokens_per_second_per_user", "max"), ("tokens_per_second_per_gpu", "max")]
         )
-        keep, best = [], -np.inf
-        for index, per_gpu in order["tokens_per_second_per_gpu"].items():
-            if per_gpu > best:
-                keep.append(index)
-                best = per_gpu
-        return order.loc[keep]
 
     def best_at(self, tokens_per_user: float) -> pd.Series:
         """The fitting point with the most tokens per second per GPU among those giving each

@@ -27,7 +27,11 @@ from llmphys.units import Q_
 
 __all__ = ["custom_box", "shown", "value_box"]
 
-_COUNT_STEPS = (("T", 1e12), ("B", 1e9), ("M", 1e6))  # 70B parameters, 1.5M, 2T
+#: the suffixes a count is shown with, largest first (70B parameters, 1.5M, 2T), at the
+#: scales the reader gives them
+_COUNT_STEPS = tuple((s, COUNT_SUFFIXES[s]) for s in ("T", "B", "M"))
+#: a token count in the context-length suffixes (32k = 32,768, 1M = 1,048,576)
+_TOKEN_STEPS = tuple((s, TOKEN_SUFFIXES[s]) for s in ("M", "k"))
 
 
 def shown(entry: Entry, value: float) -> str:
@@ -35,13 +39,13 @@ def shown(entry: Entry, value: float) -> str:
     back: ``70B``, ``70.55B``, ``32k`` (a token count of 32,768), ``10000``, ``3.35 TB/s``."""
     if entry.pint_unit.dimensionality:  # a quantity: its readable unit
         return format_quantity(Q_(value, entry.pint_unit), sig=4)
-    if entry.unit == "token" and value >= 1024 and float(value / 1024).is_integer():
-        return f"{value / 1024:g}k" if value < 2**20 else f"{value / 2**20:g}M"
-    if entry.unit == "token":
+    if entry.unit == "token":  # a whole number of the suffix's scale, else the digits
+        for suffix, scale in _TOKEN_STEPS:
+            if value >= scale and float(value / scale).is_integer():
+                return f"{value / scale:g}{suffix}"
         return f"{value:.6g}"
     for suffix, scale in _COUNT_STEPS:
         if abs(value) >= scale:
-            assert suffix in COUNT_SUFFIXES and suffix in TOKEN_SUFFIXES
             return f"{value / scale:.4g}{suffix}"
     return f"{value:.6g}"
 

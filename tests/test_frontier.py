@@ -138,3 +138,11 @@ def test_cli_frontier(capsys):
         [p["tokens_per_second_per_gpu"] for p in want]
     )
     assert main(["frontier", "--over", "batch=1,x"]) == 2
+
+
+def test_the_pareto_helper_examples():
+    import doctest
+
+    import llmphys.pareto
+
+    assert doctest.testmod(llmphys.pareto).failed == 0

@@ -67,7 +67,7 @@ def dimension_words(unit: pint.Unit | str) -> str:
     >>> dimension_words("GB/s"), dimension_words("FLOP/byte"), dimension_words("token")
     ('bytes per time', 'FLOP per byte', 'a plain number')
     """
-    dim = ureg.Unit(unit).dimensionality if isinstance(unit, str) else unit.dimensionality
+    dim = _dimensionality(unit)
     if not dim:
         return "a plain number"
 
@@ -89,5 +89,9 @@ def dimension_words(unit: pint.Unit | str) -> str:
 
 def describe_dimension(unit: pint.Unit | str) -> str:
     """The dimension of a unit as pint writes it: ``[information] / [time]``, ``dimensionless``."""
-    dim = ureg.Unit(unit).dimensionality if isinstance(unit, str) else unit.dimensionality
+    dim = _dimensionality(unit)
     return str(dim) if dim else "dimensionless"
+
+
+def _dimensionality(unit: pint.Unit | str) -> pint.util.UnitsContainer:
+    return ureg.Unit(unit).dimensionality if isinstance(unit, str) else unit.dimensionality
