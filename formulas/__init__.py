@@ -26,6 +26,7 @@ from llmphys import (  # noqa: F401
     compute,
     disaggregation,
     economics,
+    efficiency,
     errors,
     features,
     latency,

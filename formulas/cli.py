@@ -46,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from llmphys.app.server import CULL_IDLE
+from llmphys.cli_calibration import add_calibration_commands
 from llmphys.cli_listing import (
     _registry,
     _unknown,
@@ -291,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", action="store_true", help="every input with where it came from")
 
     add_serving_commands(add)
+    add_calibration_commands(add)
 
     add("models", cmd_models, "list the model presets")
     add("hardware", cmd_hardware, "list the accelerator presets")

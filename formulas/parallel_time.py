@@ -374,20 +374,22 @@ def decode_step_time_parallel(n_microbatches, pp, stage_decode_time, exposed_com
     text="R_par",
     source="roofline; the seed's batch amortization, over a parallel layout",
 )
-def decode_throughput_parallel(batch, decode_step_time_parallel):
+def decode_throughput_parallel(batch, decode_step_time):
     """Decode throughput of a parallel layout: every sequence of the batch gets a token per step.
 
     Notes
     -----
     - At batch 1 this is the speed one user sees, the figure gpt-fast reports.
+    - The step is the deployment's: on a layout its ``decode_step_time_parallel`` (stages and
+      communication), with the efficiency model's fixed costs when its assumptions have them.
 
     Examples
     --------
-    >>> q = decode_throughput_parallel(batch=1, decode_step_time_parallel=0.0099)
+    >>> q = decode_throughput_parallel(batch=1, decode_step_time=0.0099)
     >>> print(f"{q:.4g~P}")
     101 tok/s
     """
-    return batch / decode_step_time_parallel
+    return batch / decode_step_time
 
 
 @formula(

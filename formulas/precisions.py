@@ -8,7 +8,9 @@ formula ``quantized_bytes_per_param``, evaluated when a name is first looked up)
 * ``mxfp4``: 4-bit E2M1 values, one 8-bit E8M0 scale per block of 32 (gpt-oss experts);
 * ``fp8_block128``: FP8 E4M3 values, one float32 scale per 128 x 128 block (DeepSeek-V3);
 * ``int4_g128``: 4-bit integers, an FP16 scale and a 4-bit zero point per group of 128
-  (AWQ and GPTQ checkpoints).
+  (AWQ and GPTQ checkpoints);
+* ``int4_g32``: 4-bit integers, a BF16 scale and a BF16 zero point per group of 32 (gpt-fast's
+  int4 weight-only quantization).
 
 Names are matched case-insensitively; formulas accept them wherever a bytes-per-element
 symbol is expected (``weight_bytes(params=70e9, bytes_per_param="int4")``).
@@ -57,6 +59,12 @@ FORMATS: Mapping[str, ScaledFormat] = MappingProxyType(
             "deepseek-ai/DeepSeek-V3 README_WEIGHTS.md at 9b4e978 (quant_method fp8, fmt e4m3, "
             "weight_block_size [128, 128]; weight_scale_inv: one float32 per 128 x 128 block)",
         ),
+        "int4_g32": ScaledFormat(
+            0.5, 4, 32,
+            "pytorch-labs/gpt-fast quantize.py at 32971d3 (WeightOnlyInt4Linear: int4 weights, "
+            "and per group of 32 input channels a bfloat16 scale and a bfloat16 zero point, "
+            "scales_and_zeros [in / groupsize, out, 2])",
+        ),
         "int4_g128": ScaledFormat(
             0.5, 2.5, 128,
             "casper-hansen/AutoAWQ awq/modules/linear/gemm.py at 88e4c76 (int4 qweight; per group "
@@ -68,7 +76,8 @@ FORMATS: Mapping[str, ScaledFormat] = MappingProxyType(
 
 
 #: widest first; a scaled format before the plain one it scales
-_ORDER = ("fp32", "bf16", "fp16", "fp8_block128", "fp8", "int8", "mxfp4", "int4_g128", "int4")
+_ORDER = ("fp32", "bf16", "fp16", "fp8_block128", "fp8", "int8", "mxfp4", "int4_g32", "int4_g128",
+          "int4")
 assert set(_ORDER) == {*_PLAIN, *FORMATS}
 
 

@@ -27,7 +27,7 @@ only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figur
 >>> import llmphys as F
 >>> s = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", tp=2, batch=8)
 >>> print(f"{s.evaluate('tokens_per_second_per_user'):.4g~P}")
-55.91 tok/s
+46.93 tok/s
 >>> s.source("layers"), s.source("utilization")[:20]
 ('model Llama-3.1-70B (config.json)', 'assumptions typical ')
 """
@@ -160,6 +160,7 @@ class Scenario:
             *((MIXED_WEIGHTS,) if len(classes) > 1 else ()),
             *((LAYOUT,) if gpus > 1 else ()),
             *switched(overrides),
+            *self.assumptions.features,
             *((SPECULATIVE,) if speculative is not None else ()),
         )
         self.pool: Mapping[str, Input] = MappingProxyType(pool)
@@ -336,6 +337,19 @@ class Scenario:
         if made.features == self.features and made.model is self.model:  # same formulas
             made._compiled = self._compiled if made.parts.keys() == self.parts.keys() else {}
         return made
+
+    def bound(self) -> Scenario:
+        """The same deployment at the roofline bound: the ``ideal`` assumption set, with any
+        override of its values dropped.  No real run is faster; the ``typical`` set (the
+        default) gives what to expect."""
+        from llmphys.presets.assumptions import assumption_sets
+
+        ideal = assumption_sets["ideal"]
+        if self.assumptions is ideal:
+            return self
+        args = {**self._args, "assumptions": ideal}
+        keep = {k: v for k, v in self._overrides.items() if k not in ideal.values}
+        return Scenario(self.model, self.hardware, **args, **keep)
 
     def with_values(self, **values: float) -> Scenario:
         """A copy with input values changed (numbers in glossary units), reusing every compiled

@@ -135,9 +135,9 @@ def fill(m: Any, hw: Any, compute: str, assumptions: Any, args: Mapping[str, Any
         note = {"peak_flops": f", dense {compute}",
                 "board_power": f"; TDP, the most it draws: {hw.tdp_source}"}  # fmt: skip
         put(name, q, sheet + note.get(name, ""))
-    for name, value in assumptions.values.items():
-        source = assumptions.sources[name]
-        pool[name] = Input(name, value, f"assumptions {assumptions.name} ({source})")
+    values, sources = assumptions.at(compute)
+    for name, value in values.items():
+        pool[name] = Input(name, value, f"assumptions {assumptions.name} ({sources[name]})")
     for name, (value, source) in weight_precisions(m, weights).items():
         put(name, value, source)
     for arg, name in _PRECISIONS.items():

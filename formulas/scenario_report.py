@@ -81,6 +81,8 @@ class Row:
     value: Any  # a quantity, a number, text
     text: str
     note: str = ""
+    bound: Any = None  # the same figure at the roofline bound (ideal), beside the expected one
+    bound_text: str = ""
 
 
 @dataclass
@@ -100,24 +102,37 @@ class Summary:
     def __str__(self) -> str:
         width = max(len(r.label) for r in self.rows)
         lines = [self.title]
+        bounds = any(r.bound_text for r in self.rows)
+        text_width = max(len(r.text) for r in self.rows)
+        if bounds:
+            lines.append(f"  {''.ljust(width)}  {'expected'.ljust(text_width)}  bound (ideal)")
         for r in self.rows:
             note = f"  ({r.note})" if r.note else ""
-            lines.append(f"  {r.label.ljust(width)}  {r.text}{note}")
+            shown = f"{r.text.ljust(text_width)}  {r.bound_text}" if r.bound_text else r.text
+            lines.append(f"  {r.label.ljust(width)}  {shown}{note}".rstrip())
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.title}**", "", "| | |", "|---|---|"]
-        lines += [f"| {r.label} | {r.text}{f' ({r.note})' if r.note else ''} |" for r in self.rows]
+        lines = [f"**{self.title}**", "", "| | expected | bound (ideal) |", "|---|---|---|"]
+        lines += [
+            f"| {r.label} | {r.text}{f' ({r.note})' if r.note else ''} | {r.bound_text} |"
+            for r in self.rows
+        ]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        head = (
+            "<tr><th></th><th style='text-align:left'>expected</th>"
+            "<th style='text-align:left'>bound (ideal)</th></tr>"
+        )
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(r.label)}</th>"
             f"<td style='text-align:left'>{html.escape(r.text)}"
-            f"{'<br><small>' + html.escape(r.note) + '</small>' if r.note else ''}</td></tr>"
+            f"{'<br><small>' + html.escape(r.note) + '</small>' if r.note else ''}</td>"
+            f"<td style='text-align:left'>{html.escape(r.bound_text)}</td></tr>"
             for r in self.rows
         )
-        return f"<b>{html.escape(self.title)}</b><table>{body}</table>"
+        return f"<b>{html.escape(self.title)}</b><table>{head}{body}</table>"
 
     def to_dict(self) -> dict[str, Any]:
         def plain(v: Any) -> Any:
@@ -129,7 +144,13 @@ class Summary:
             "title": self.title,
             "fits": self.fits,
             "figures": {
-                r.key: {"label": r.label, "value": plain(r.value), "text": r.text, "note": r.note}
+                r.key: {
+                    "label": r.label,
+                    "value": plain(r.value),
+                    "text": r.text,
+                    "note": r.note,
+                    "bound": plain(r.bound),
+                }
                 for r in self.rows
             },
         }
@@ -261,16 +282,21 @@ def summary(s: Scenario) -> Summary:
         add(Row("fewest_gpus", "fewest GPUs that hold it", None, "none", str(exc)))
     from llmphys.scenario import FIGURES
 
+    ideal = s.bound()
     for key in ("ttft", "tpot", "e2e_latency", "tokens_per_second_per_user",
                 "tokens_per_second_per_gpu"):  # fmt: skip
-        q = s.evaluate(key)
-        if str(q.units) == "second":
-            q = q.to("ms") if q.magnitude < 1 else q
+        q, b = _readable(s.evaluate(key)), _readable(ideal.evaluate(key))
         note = ""
         if key == "ttft" and s.value("batch") > 1:
             note = f"the batch's {s.value('batch'):g} prompts prefilled together"
-        add(Row(key, FIGURES[key], q, _shown(q), note))
+        shown = (b, _shown(b)) if ideal is not s else (None, "")
+        add(Row(key, FIGURES[key], q, _shown(q), note, *shown))
     return out
+
+
+def _readable(q: pint.Quantity) -> pint.Quantity:
+    """A time under a second in milliseconds; anything else as it is."""
+    return q.to("ms") if str(q.units) == "second" and q.magnitude < 1 else q
 
 
 # ----------------------------------------------------------------------------- compare

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import llmphys as F
+from llmphys.app.figures import ASSUMPTIONS
 
 from support import config_fixture
 
@@ -33,23 +34,25 @@ START = dict(
     new_tokens=1024.0,
     batch=1.0,
     tp=1.0,
-    workspace_fraction=0.12,
-    utilization=0.5,
-    bw_utilization=0.69,
-    overhead=0.004,
-    flash_attention=1.0,
-    causal_factor=0.5,
-    prompt_logprobs=0.0,
     act_bytes=2.0,
+    # the `typical` set's values (at 16-bit compute): the page's assumptions start there
+    **{
+        n: F.assumption_sets["typical"].values[n]
+        for n in ASSUMPTIONS
+        if n != "act_bytes"  # a precision, not a value of the set
+    },
 )
-#: accelerators without a usual link on record: the page and the API are given this one
+#: accelerators whose link the tests choose: the page and the API are given this one
 LINKS = {"mi300x": "pcie-gen5-x16"}
 
 
 # ----------------------------------------------------------------------------- the API side
-def scenario(model: Any, accelerator: str, precision: str = "bf16", **changes: float):
+def scenario(model: Any, accelerator: str, precision: str = "bf16",
+             assumptions: str = "typical", **changes: float):  # fmt: skip
     """The deployment the page should show, built with the Python API (not the app's code)."""
-    s = {**START, **changes}
+    at_compute = F.assumption_sets[assumptions].at(precision)[0]  # FP8 has its own utilization
+    s = {**START, **{n: v for n, v in at_compute.items() if n in START}, **changes}
+    s["assumptions"] = assumptions
     return F.Scenario(
         model,
         accelerator,
@@ -66,13 +69,14 @@ def scenario(model: Any, accelerator: str, precision: str = "bf16", **changes: f
     )
 
 
-def api_figures(model: Any, accelerator: str, precision: str = "bf16", **changes: float):
+def api_figures(model: Any, accelerator: str, precision: str = "bf16",
+                assumptions: str = "typical", **changes: float):  # fmt: skip
     """Every figure of the page, by the Python API (a Scenario and llmphys.sizing), for
-    ``model`` (a preset name or a Model) on ``accelerator`` with the start settings and
-    ``changes``."""
+    ``model`` (a preset name or a Model) on ``accelerator`` with the start settings of the
+    assumption set ``assumptions`` and ``changes``."""
     from llmphys.sizing import fewest_gpus_layout
 
-    s = scenario(model, accelerator, precision, **changes)
+    s = scenario(model, accelerator, precision, assumptions, **changes)
 
     def ask(unknown):
         try:
@@ -296,7 +300,8 @@ def test_inputs_in_use_are_listed_with_their_hooks(app):
     assert 'data-name="tp" data-value="1.0" title="layout"' in text
     # each with where it came from: the set's value keeps its source, a changed one is yours
     assert 'data-name="utilization" data-value="0.6" title="user"' in text
-    assert 'data-name="bw_utilization" data-value="0.69" title="assumptions typical (' in text
+    bw = F.assumption_sets["typical"].values["bw_utilization"]
+    assert f'data-name="bw_utilization" data-value="{bw!r}" title="assumptions typical (' in text
 
 
 def test_memory_bar_splits_each_part_per_gpu(app):
@@ -559,6 +564,5 @@ def test_the_assumption_set_resets_its_controls(app):
     app.assumption_set.value = "seed"
     assert app.controls["utilization"].value == 0.4 and app.controls["overhead"].value == 0.08
     assert app.scenario.source("utilization").startswith("assumptions seed (")
-    expect(app, api_figures("llama-3.1-8b", "h100-sxm", **{
-        k: v for k, v in F.assumption_sets["seed"].values.items() if k in START}))  # fmt: skip
+    expect(app, api_figures("llama-3.1-8b", "h100-sxm", assumptions="seed"))
     app.assumption_set.value = "typical"

@@ -45,7 +45,7 @@ def kv(**changes):
             {"kv_bytes": "bf61"},
             "formula 'kv_cache_bytes': argument 'kv_bytes' got unknown name "
             "'bf61'; did you mean 'bf16'? (known: fp32, bf16, fp16, fp8_block128, fp8, int8, "
-            "mxfp4, int4_g128, int4)",
+            "mxfp4, int4_g32, int4_g128, int4)",
         ),
         (
             {"batch": True},

@@ -420,7 +420,7 @@ def test_values_with_units_are_quantities(symbol, text, quantity):
             InputError,
             "bytes_per_param: unknown name 'bf61'; did you mean 'bf16'? (give a number in "
             "byte/parameter or one of fp32, bf16, fp16, fp8_block128, fp8, int8, mxfp4, "
-            "int4_g128, int4)",
+            "int4_g32, int4_g128, int4)",
         ),
         (
             "seq_len",

@@ -422,10 +422,14 @@ def test_a_closed_form_singular_at_the_given_values_falls_back_to_the_root(name)
     assert n > 8192 and f(**values, prompt_len=n) <= target < f(**values, prompt_len=n + 1)
 
 
+# the roofline at fixed utilizations, communication not overlapped (no efficiency model)
+ROOFLINE = {"base": "ideal", "utilization": 0.5, "bw_utilization": 0.69, "comm_overlap": 0}
+
+
 def test_a_formula_not_monotonic_in_the_unknown_says_the_answer_is_not_unique():
     # issue 16 (2): a layout's decode throughput rises then falls with n_PP (more stages read
     # less each, until the pipeline's trip dominates); "equal" answered one crossing only
-    s = F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, pp=2, batch=8)
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, pp=2, batch=8, assumptions=ROOFLINE)
     f = s.formula("decode_throughput_parallel")
     given = {k: v for k, v in s.values_for("decode_throughput_parallel").items() if k != "pp"}
     with pytest.raises(F.NotUniqueError) as info:
@@ -442,7 +446,7 @@ def test_a_formula_not_monotonic_in_the_unknown_says_the_answer_is_not_unique():
 
 def test_an_infeasible_message_says_above_or_below_as_it_is():
     # issue 16 (2): "even tp = 1 gives 130.5 tok/s, below 13.55 tok/s" contradicted itself
-    s = F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, pp=2, batch=8)
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, pp=2, batch=8, assumptions=ROOFLINE)
     f = s.formula("decode_throughput_parallel")
     given = {k: v for k, v in s.values_for("decode_throughput_parallel").items() if k != "pp"}
     with pytest.raises(F.InfeasibleError) as info:

@@ -152,8 +152,8 @@ def test_caller_values_are_not_modified_and_result_is_writable():
             {"kv_bytes": ["bf16", "bf61"]},
             InputError,
             "formula 'kv_cache_bytes': argument 'kv_bytes' got unknown name 'bf61'; did you "
-            "mean 'bf16'? (known: fp32, bf16, fp16, fp8_block128, fp8, int8, mxfp4, int4_g128, "
-            "int4)",
+            "mean 'bf16'? (known: fp32, bf16, fp16, fp8_block128, fp8, int8, mxfp4, int4_g32, "
+            "int4_g128, int4)",
         ),
         (
             {"batch": [1, 0]},

@@ -421,6 +421,7 @@ def glossary_page() -> str:
 def assumptions_page() -> str:
     """Every assumption set: what it is for, then each value with its symbol and source."""
     import llmphys
+    from llmphys.engine.variants import FEATURES
 
     sets = llmphys.assumption_sets
     names = list(sets)
@@ -446,10 +447,16 @@ def assumptions_page() -> str:
     for name in names:
         a = sets[name]
         lines += ["", f"## `{name}`", "", md_text(a.description), ""]
-        lines += table(
-            ["name", "value", "source"],
-            [[md_code(k), number(v), md_text(a.sources[k])] for k, v in a.values.items()],
-        )
+        if a.features:
+            switched = ", ".join(f"`{f}` ({md_text(FEATURES[f])})" for f in a.features)
+            lines += [f"It switches on {switched}.", ""]
+        rows = [[md_code(k), number(v), md_text(a.sources[k])] for k, v in a.values.items()]
+        rows += [
+            [f"{md_code(k)} at {compute} compute", number(v), md_text(source)]
+            for compute, own in a.by_compute.items()
+            for k, (v, source) in own.items()
+        ]
+        lines += table(["name", "value", "source"], rows)
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ all-reduces, prefill is split over the tensor-parallel group.
 >>> import llmphys as F
 >>> s = scenario_of(F.models["llama-3.1-70b"], F.hardware["h100-sxm"], tp=2)
 >>> print(f"{value(s, FIGURES['tokens_per_second_per_user']):.4g~P}")
-32.69 tok/s
+31 tok/s
 >>> print(value(s, FIGURES["fewest_gpus"]).n_gpus)
 2
 """
@@ -104,12 +104,12 @@ FIGURES: Mapping[str, Figure] = MappingProxyType(
             Figure("fewest_gpus", "fewest GPUs that hold it", "memory_per_gpu", "layout"),
             Figure(
                 "tokens_per_second_per_user",
-                "decode speed per user (bound)",
+                "decode speed per user",
                 "tokens_per_second_per_user",
             ),
             Figure(
                 "tokens_per_second_per_gpu",
-                "decode throughput per GPU (bound)",
+                "decode throughput per GPU",
                 "tokens_per_second_per_gpu",
             ),
             Figure("ttft", "time to first token", "ttft"),
@@ -117,6 +117,17 @@ FIGURES: Mapping[str, Figure] = MappingProxyType(
             Figure("e2e_latency", "end-to-end latency", "e2e_latency"),
         )
     }
+)
+
+
+#: The figures shown twice: expected (the chosen assumption set, ``typical`` by default) and,
+#: beside it, the roofline bound of the same deployment (``ideal``, :meth:`Scenario.bound`).
+BOUNDED: tuple[str, ...] = (
+    "tokens_per_second_per_user",
+    "tokens_per_second_per_gpu",
+    "ttft",
+    "tpot",
+    "e2e_latency",
 )
 
 
@@ -171,7 +182,8 @@ def scenario_of(
             kwargs[arg] = given.pop(name)
     for name in ("prompt_len", "batch", "tp", "new_tokens"):
         kwargs[name] = given.pop(name)
-    overrides = {n: v for n, v in given.items() if base.values.get(n) != v}
+    at_compute = base.at(precision)[0]
+    overrides = {n: v for n, v in given.items() if at_compute.get(n) != v}
     return Scenario.from_values(
         model, accelerator, interconnect=interconnect, **kwargs, **overrides
     )

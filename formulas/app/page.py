@@ -135,7 +135,7 @@ class SizingApp:
         chosen = llmphys.assumption_sets[assumptions]
         settings = {
             **self.START,
-            **{n: v for n, v in chosen.values.items() if n in ASSUMPTIONS},
+            **{n: v for n, v in chosen.at(precision)[0].items() if n in ASSUMPTIONS},
             **settings,
         }
         catalog = llmphys.models if models is None else models
@@ -224,7 +224,7 @@ class SizingApp:
         self._sync_precisions(precision)
         self.model.observe(self._on_model, "value")
         self.hardware.observe(self._on_hardware, "value")
-        self.precision.observe(self._on_change, "value")
+        self.precision.observe(self._on_precision, "value")
         self.interconnect.observe(self._on_change, "value")
         self.assumption_set.observe(self._on_assumption_set, "value")
         self.upload.observe(self._on_upload, "value")
@@ -335,7 +335,20 @@ class SizingApp:
         import llmphys
 
         with self._held():
-            self.settings_panel.reset_to(llmphys.assumption_sets[change["new"]])
+            self.settings_panel.reset_to(
+                llmphys.assumption_sets[change["new"]], self.precision.value
+            )
+        self._on_change()
+
+    @_guarded
+    def _on_precision(self, change: dict[str, Any]) -> None:
+        """A set's value that differs at the new compute precision (``typical``'s utilization
+        at FP8) follows it, unless the user moved it."""
+        import llmphys
+
+        chosen = llmphys.assumption_sets[self.assumption_set.value]
+        with self._held():
+            self.settings_panel.follow(chosen, change["old"], change["new"])
         self._on_change()
 
     @_guarded
@@ -415,8 +428,12 @@ class SizingApp:
                 view.fail("no result: see the message above")
             self.bar.value = self.fits.value = self.inputs_used.value = ""
             return
+        try:  # the same deployment at the roofline, beside the expected speed figures
+            bound = None if scenario.assumptions.name == "ideal" else scenario.bound()
+        except EXPECTED:  # pragma: no cover - the bound of a valid deployment is valid
+            bound = None
         for view in self.views.values():
-            view.compute(scenario)
+            view.compute(scenario, bound)
         self._render_memory(scenario)
         self._render_inputs(scenario)
         self._render_hardware()

@@ -79,12 +79,22 @@ class SettingsPanel:
     def title(self, name: str) -> None:
         self.assumptions.set_title(0, f"assumptions: {name} (efficiencies, workspace, attention)")
 
-    def reset_to(self, chosen: Any) -> None:
-        """The assumptions' controls at the values of the set ``chosen``."""
-        for name, value in chosen.values.items():
+    def reset_to(self, chosen: Any, compute: str) -> None:
+        """The assumptions' controls at the values of the set ``chosen`` at compute precision
+        ``compute``."""
+        for name, value in chosen.at(compute)[0].items():
             if name in self.controls:
                 self.controls[name].value = value
         self.title(chosen.name)
+
+    def follow(self, chosen: Any, old: str, new: str) -> None:
+        """The controls still at the set's value at compute precision ``old`` move to its
+        value at ``new``; a value the user set stays."""
+        before, after = chosen.at(old)[0], chosen.at(new)[0]
+        for name, value in after.items():
+            control = self.controls.get(name)
+            if control is not None and control.value == before[name] != value:
+                control.value = value
 
     def _row(self, name: str, value: Any) -> widgets.HBox:
         entry = registry.glossary[name]

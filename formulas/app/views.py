@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 import pint
 
-from llmphys.app.figures import Figure, derivation, value
+from llmphys.app.figures import BOUNDED, Figure, derivation, value
 from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.formula import registry
 from llmphys.errors import LlmphysError
@@ -72,6 +72,7 @@ class FigureView:
     def __init__(self, figure: Figure) -> None:
         self.figure = figure
         self.result: Any = None  # a quantity, a Solution, or the fewest GPUs' Scenario
+        self.bound: Any = None  # the same figure at the roofline bound (speed figures)
         self.error = ""
         self._scenario: Scenario | None = None
         self.value = widgets.HTML(layout=widgets.Layout(min_width="14em"))
@@ -91,10 +92,17 @@ class FigureView:
             [widgets.HBox([label, self.value, self.toggle]), self.derivation]
         )
 
-    def compute(self, scenario: Scenario) -> None:
+    def compute(self, scenario: Scenario, bound: Scenario | None = None) -> None:
+        """The figure of ``scenario``; beside it, for a speed figure, the same figure of
+        ``bound`` (the deployment at the roofline)."""
         self._scenario = scenario
         try:
             self.result = value(scenario, self.figure)
+            self.bound = (
+                value(bound, self.figure)
+                if bound is not None and self.figure.key in BOUNDED
+                else None
+            )
         except EXPECTED as exc:
             self.fail(str(exc))
             return
@@ -103,7 +111,7 @@ class FigureView:
 
     def fail(self, message: str, scenario: Scenario | None = None) -> None:
         self._scenario = scenario
-        self.result = None
+        self.result = self.bound = None
         self.error = message
         self.value.value = (
             f'<span class="{hook(self.figure.key)} llmphys-figure-error">'
@@ -126,7 +134,13 @@ class FigureView:
         key = self.figure.key
         kind = self.figure.kind
         if kind == "value":
-            return span(key, self.result.magnitude, quantity_text(self.result))
+            shown = span(key, self.result.magnitude, quantity_text(self.result))
+            if self.bound is None:
+                return shown
+            bound = span("bound_" + key, self.bound.magnitude, quantity_text(self.bound))
+            return (
+                f'{shown} <small style="color:#555">expected · bound {bound} (ideal)</small>'
+            )
         if kind == "layout":
             best = self.result
             tp, pp = (f"{best.value(n):g}" for n in ("tp", "pp"))

@@ -31,18 +31,26 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FEATURES", "Variants", "check_variant", "declare_feature", "variants_for"]
 
 _FEATURES: dict[str, str] = {}
+_WRAPPING: set[str] = set()
 
 #: Every declared feature, with what it means (read-only view).
 FEATURES: Mapping[str, str] = MappingProxyType(_FEATURES)
 
 
-def declare_feature(name: str, meaning: str) -> str:
-    """Declare a feature (``"mla"``) and what it means to a reader; returns the name."""
+def declare_feature(name: str, meaning: str, wraps: bool = False) -> str:
+    """Declare a feature (``"mla"``) and what it means to a reader; returns the name.
+
+    A *wrapping* feature (``wraps=True``: the efficiency model) has variants that build on a
+    part whatever stands in for it: where another feature's variant builds on the same part
+    too, the wrapping one goes around it (two non-wrapping variants that both build on a part
+    are alternatives, and refused together)."""
     if not name.isidentifier():
         raise FormulaDefinitionError(f"feature {name!r} must be a python identifier")
     if name in _FEATURES and _FEATURES[name] != meaning:
         raise FormulaDefinitionError(f"feature {name!r} is already declared; declare it once")
     _FEATURES[name] = meaning
+    if wraps:
+        _WRAPPING.add(name)
     return name
 
 
@@ -116,13 +124,20 @@ class Variants:
         for feature in self.features:
             for part, variant in variants_for(feature, registry).items():
                 if part in variants and variants[part] != variant:
+                    if part in inner:
+                        raise InputError(
+                            f"{self.where}: features give {part!r} three variants "
+                            f"({inner[part]!r}, {variants[part]!r} and {variant!r}); keep two"
+                        )
                     outer = self._stack(part, variants[part], variant)
                     inner[part] = variant if outer == variants[part] else variants[part]
                     variant = outer
                 variants[part] = variant
         #: a part two features replace: the variant that builds on the part (outer) wraps the
         #: one that replaces it outright (inner): ``prefill_flops`` of a model that computes
-        #: logits at the last position, with a prefix cache
+        #: logits at the last position, with a prefix cache.  When both build on it, a
+        #: wrapping feature's goes around the other: the efficiency model's prefill step around
+        #: a layout's
         self._inner: Mapping[str, str] = MappingProxyType(inner)
         #: ``{replaced formula: variant}`` for these features.
         self.variants: Mapping[str, str] = MappingProxyType(variants)
@@ -130,9 +145,14 @@ class Variants:
         self._resolved: dict[str, Formula] = {}
 
     def _stack(self, part: str, a: str, b: str) -> str:
-        """Of two variants of ``part``, the one that builds on it (the outer); refused unless
-        exactly one does."""
+        """Of two variants of ``part``, the one that wraps the other (the outer): the one that
+        builds on the part, or of two that do, the one of a wrapping feature; refused
+        otherwise."""
         builds = [v for v in (a, b) if part in _names(self.registry[v])]
+        if len(builds) == 2:
+            wrapping = [v for v in builds if self.registry[v].feature in _WRAPPING]
+            if len(wrapping) == 1:
+                return wrapping[0]
         if len(builds) != 1:
             raise InputError(
                 f"{self.where}: features give {part!r} two variants ({a!r} and {b!r}); keep one"
@@ -193,7 +213,8 @@ class Variants:
         else:
             result = self._apply(self.registry[name], own=part)
         if part in self._inner:  # the outer variant builds on the inner one, not on the base
-            result = result.with_parts(**{part: self._apply(self.registry[self._inner[part]])})
+            inner = self._apply(self.registry[self._inner[part]], own=part)
+            result = result.with_parts(**{part: inner})
         self._resolved[part] = result
         return result
 

@@ -14,13 +14,15 @@ when the user gives none, each with its source (``assumptions.toml`` beside this
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from llmphys.engine import glossary
 from llmphys.engine.coercion import coerce
+from llmphys.engine.variants import FEATURES
 from llmphys.errors import ConfigError, did_you_mean
+from llmphys.precisions import PRECISIONS
 from llmphys.presets import Catalog, read_toml
 
 __all__ = ["AssumptionSet", "assumption_set", "assumption_sets"]
@@ -34,6 +36,20 @@ class AssumptionSet:
     description: str
     values: Mapping[str, float]
     sources: Mapping[str, str]
+    #: features the set switches on (``efficiency``: the fitted efficiency model)
+    features: tuple[str, ...] = ()
+    #: values that differ at one compute precision: ``{"fp8": {"utilization": (0.4, source)}}``
+    by_compute: Mapping[str, Mapping[str, tuple[float, str]]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def at(self, compute: str) -> tuple[Mapping[str, float], Mapping[str, str]]:
+        """The values and sources at compute precision ``compute`` (its own values, if the
+        set has any, over the others)."""
+        own = self.by_compute.get(compute, {})
+        values = {**self.values, **{k: v for k, (v, _) in own.items()}}
+        sources = {**self.sources, **{k: f"at {compute} compute: {s}" for k, (_, s) in own.items()}}
+        return values, sources
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:g}" for k, v in self.values.items())
@@ -44,14 +60,13 @@ class AssumptionSet:
         lines.append("|---|---:|---|")
         for k, v in self.values.items():
             lines.append(f"| `{k}` ({glossary[k].text}) | {v:g} | {self.sources[k]} |")
+        for compute, own in self.by_compute.items():
+            for k, (v, source) in own.items():
+                lines.append(f"| `{k}` at {compute} compute | {v:g} | {source} |")
         return "\n".join(lines)
 
 
-def _build(name: str, entry: Mapping[str, Any], required: tuple[str, ...] = ()) -> AssumptionSet:
-    where = f"assumption set {name!r}"
-    raw = entry.get("values")
-    if not isinstance(raw, Mapping) or "description" not in entry:
-        raise ConfigError(f"{where}: needs a description and a [values] table")
+def _values(where: str, raw: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
     for key, item in raw.items():
@@ -63,11 +78,40 @@ def _build(name: str, entry: Mapping[str, Any], required: tuple[str, ...] = ()) 
             raise ConfigError(f'{where}: {key} must be [value, "source"], got {item!r}')
         values[key] = float(coerce(glossary[key], item[0], where))
         sources[key] = item[1]
+    return values, sources
+
+
+def _build(name: str, entry: Mapping[str, Any], required: tuple[str, ...] = ()) -> AssumptionSet:
+    where = f"assumption set {name!r}"
+    raw = entry.get("values")
+    if not isinstance(raw, Mapping) or "description" not in entry:
+        raise ConfigError(f"{where}: needs a description and a [values] table")
+    values, sources = _values(where, raw)
+    by_compute: dict[str, Mapping[str, tuple[float, str]]] = {}
+    for compute, table in dict(entry.get("compute", {})).items():
+        if compute not in PRECISIONS:
+            raise ConfigError(
+                f"{where}: [compute.{compute}] is not a precision"
+                f"{did_you_mean(compute, PRECISIONS)}"
+            )
+        own, own_sources = _values(f"{where}, at {compute} compute", table)
+        by_compute[compute] = MappingProxyType({k: (v, own_sources[k]) for k, v in own.items()})
     missing = [k for k in required if k not in values]
     if missing:
         raise ConfigError(f"{where}: no value for {', '.join(missing)} (every set gives them all)")
+    features = entry.get("features", [])
+    if not isinstance(features, list) or not all(f in FEATURES for f in features):
+        raise ConfigError(
+            f"{where}: features must be a list of declared features ({', '.join(FEATURES)}), "
+            f"got {features!r}"
+        )
     return AssumptionSet(
-        name, str(entry["description"]), MappingProxyType(values), MappingProxyType(sources)
+        name,
+        str(entry["description"]),
+        MappingProxyType(values),
+        MappingProxyType(sources),
+        tuple(features),
+        MappingProxyType(by_compute),
     )
 
 
@@ -107,4 +151,7 @@ def assumption_set(value: str | Mapping[str, Any] | AssumptionSet) -> Assumption
         f"{base.description}; changed: {', '.join(items) or 'nothing'}",
         MappingProxyType({**base.values, **given.values}),
         MappingProxyType({**base.sources, **given.sources}),
+        base.features,
+        MappingProxyType({c: MappingProxyType({k: v for k, v in own.items() if k not in items})
+                          for c, own in base.by_compute.items()}),
     )

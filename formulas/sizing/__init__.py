@@ -175,7 +175,7 @@ def weight_precision_that_fits(
     ...     n_kv_heads=8, head_dim=128, kv_bytes="bf16", seq_len=10000, batch=1,
     ...     workspace_fraction=0.12)
     >>> print(f"{s.value:.3g~P}", names)
-    0.979 B/param ['mxfp4', 'int4_g128', 'int4']
+    0.979 B/param ['int4_g32', 'mxfp4', 'int4_g128', 'int4']
     """
     solution = solve(_formula("total_vram", formula), "bytes_per_param", target=memory, **values)
     limit = float(solution.value.magnitude)

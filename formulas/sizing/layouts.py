@@ -211,16 +211,16 @@ def decode_throughput(
     ``gpu`` GPUs joined by ``link``: ``decode_throughput_parallel`` with the presets' values.
 
     ``precision`` picks the accelerator's dense peak; ``values`` holds the setting (precisions,
-    batch, prompt and output lengths, utilizations, micro-batches, overlap).  At ideal
-    utilization and ``comm_overlap=1`` it is the per-GPU roofline bound; ``comm_overlap=0``
-    adds every all-reduce and send to the step.
+    batch, prompt and output lengths, utilizations, micro-batches, overlap, the assumption
+    set).  Under ``assumptions="ideal"`` with ``comm_overlap=1`` it is the per-GPU roofline
+    bound; ``comm_overlap=0`` adds every all-reduce and send to the step, and the default
+    ``typical`` set the efficiency model's fixed costs.
 
     PyTorch gpt-fast's Llama-3.1-70B at n_TP = 8 on A100s: the per-GPU roofline bound and the
     same with NVLink 3 communication (its measured 58.78 tok/s is below both).
 
     >>> kw = dict(tp=8, bytes_per_param="bf16", kv_bytes="bf16", act_bytes="bf16", batch=1,
-    ...           prompt_len=5, new_tokens=200, n_microbatches=1, utilization=1,
-    ...           bw_utilization=1)
+    ...           prompt_len=5, new_tokens=200, n_microbatches=1, assumptions="ideal")
     >>> bound = decode_throughput("llama-3.1-70b", "a100-80gb", "nvlink-3", comm_overlap=1, **kw)
     >>> with_comm = decode_throughput("llama-3.1-70b", "a100-80gb", "nvlink-3", comm_overlap=0,
     ...                               **kw)

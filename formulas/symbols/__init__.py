@@ -7,6 +7,7 @@ factors); later topics add theirs in their own module.
 
 from llmphys.symbols import (  # noqa: F401  (importing a module registers its symbols)
     architecture,  # GQA, MLA, MoE and sliding-window symbols (imports seed first)
+    efficiency,  # the efficiency model: cost per pass and per layer, saturating MFU
     parallel,  # tensor, pipeline and expert parallelism, the interconnect
     precision,  # weights at several precisions, block-scaled formats
     seed,  # the seed's symbols

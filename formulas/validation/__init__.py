@@ -1,20 +1,19 @@
-"""Roofline predictions beside published measurements.
+"""Predictions beside published measurements: the roofline bound and the expected value.
 
-For each measurement in ``measurements.json`` (each row names its published source) the
-prediction is computed from the registry at *ideal* utilization (MFU = MBU = 1): the
-roofline bound.  Beside it:
+For each measurement in ``measurements.json`` (each row names its published source, the
+engine, and how the benchmark defines its metric) two predictions come from the registry:
 
-* the ratio predicted / measured (a bound on a rate is at least the measurement, a bound on a
-  time at most: the ratio is >= 1 for tokens/s and <= 1 for TTFT);
-* the **implied utilization**: the measured performance as a fraction of the bound, of the
-  resource that binds (memory bandwidth for batch-1 decode and short prefills, FLOP rate for
-  long prefills).  It lies in (0, 1] exactly when the bound holds;
-* the assumption the measurement does not meet (its ``gap``).
+* the **bound**: the ``ideal`` assumption set (utilizations 1, no fixed cost), with the row's
+  GPUs as one accelerator of summed FLOP rate and bandwidth and free communication (ideal
+  tensor parallelism).  No real run beats it: a rate bound is at least the measured rate, a
+  time bound at most the measured time;
+* the **expected** value: the ``typical`` assumption set, whose efficiency model
+  (:mod:`llmphys.efficiency`) is fitted to these rows (:mod:`llmphys.calibration`), on the
+  row's real layout (tensor parallelism over the accelerator's interconnect).
 
-Each measurement is a :class:`~llmphys.Scenario` under the ``ideal`` assumption set
-(:func:`scenario`).  Several GPUs are treated as one accelerator with their summed FLOP rate and
-bandwidth and free communication (ideal tensor parallelism): the fastest any real system could
-be, hence still a bound.
+Beside them: the ratio bound / measured, the **implied utilization** (the measured
+performance as a fraction of the bound, of the resource that binds: bandwidth for batch-1
+decode and short prefills, FLOP rate for long prefills), and the expected value's error.
 
 >>> from llmphys.validation import validation_table
 >>> rows = validation_table()
@@ -25,6 +24,7 @@ True
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,8 +38,10 @@ from llmphys.units import Q_
 
 __all__ = [
     "DATA",
+    "METRICS",
     "Measurement",
     "Prediction",
+    "figure",
     "format_table",
     "measurements",
     "predict",
@@ -50,6 +52,23 @@ __all__ = [
 # the measurements, with their sources (package data; not in the API pages: its value is a path)
 DATA = Path(__file__).with_name("measurements.json")
 
+Metric = Literal[
+    "ttft", "itl", "tokens_per_second_per_user", "throughput_per_gpu", "e2e_latency"
+]
+
+#: each metric a measurement may report: (its unit, whether it is a rate, what it is)
+METRICS: Mapping[str, tuple[str, bool, str]] = {
+    "ttft": ("ms", False, "time to first token"),
+    "itl": ("ms", False, "mean inter-token latency"),
+    "tokens_per_second_per_user": (
+        "token/s", True, "new tokens over the wall time of a batch-1 request, prefill included"
+    ),
+    "throughput_per_gpu": (
+        "token/s", True, "a static batch's output tokens over its wall time, per GPU"
+    ),
+    "e2e_latency": ("ms", False, "wall time of a static batch: its prefill, then every step"),
+}
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -57,10 +76,15 @@ class Measurement:
 
     id: str
     source: str
+    citation: str
+    publisher: str
+    engine: str
+    engine_version: str
     model: str
     hardware: str
     gpus: int
-    phase: Literal["decode", "prefill", "latency"]
+    tp: int
+    metric: Metric
     batch: int
     prompt_len: int
     new_tokens: int
@@ -68,10 +92,24 @@ class Measurement:
     kv: str
     compute: str
     measured: pint.Quantity
+    metric_definition: str
     reported_bandwidth: pint.Quantity | None
     setting: str
     gap: str
-    config: dict[str, Any] | None = None
+    assumptions: tuple[str, ...] = ()
+    config: Mapping[str, Any] | None = None
+
+    @property
+    def is_rate(self) -> bool:
+        """True for a rate (tokens/s: a bound is at least it), False for a time."""
+        return METRICS[self.metric][1]
+
+    @property
+    def regime(self) -> Literal["prefill", "decode"]:
+        """``prefill`` for a first-token latency, ``decode`` for a decode figure (an
+        inter-token latency, a request's or a static batch's tokens per second, a batch's
+        end-to-end latency)."""
+        return "prefill" if self.metric == "ttft" else "decode"
 
     def architecture(self) -> Any:
         """The model: a preset, or the HF config the measurement names."""
@@ -85,10 +123,11 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The roofline bound for a measurement and what the measurement implies."""
+    """The bound and the expected value for a measurement, and what the measurement implies."""
 
     measurement: Measurement
     predicted: pint.Quantity
+    expected: pint.Quantity
     bound: Literal["memory", "compute"]
     ratio: float
     implied_utilization: float
@@ -106,95 +145,116 @@ class Prediction:
         """True when the measurement is no faster than the bound."""
         return 0 < self.implied_utilization <= 1 + 1e-12
 
+    @property
+    def error(self) -> float:
+        """The expected value's signed error, (expected - measured) / measured."""
+        return float((self.expected / self.measurement.measured).to("").magnitude) - 1
+
+
+def _row(item: Mapping[str, Any]) -> Measurement:
+    bandwidth = item.get("reported_bandwidth")
+    return Measurement(
+        id=item["id"],
+        source=item["source"],
+        citation=item["citation"],
+        publisher=item["publisher"],
+        engine=item["engine"],
+        engine_version=item["engine_version"],
+        model=item["model"] or item["config"]["name"],
+        hardware=item["hardware"],
+        gpus=int(item["gpus"]),
+        tp=int(item["tp"]),
+        metric=item["metric"],
+        batch=int(item["batch"]),
+        prompt_len=int(item["prompt_len"]),
+        new_tokens=int(item["new_tokens"]),
+        weights=item["weights"],
+        kv=item["kv"],
+        compute=item["compute"],
+        measured=Q_(item["measured"]),
+        metric_definition=item["metric_definition"],
+        reported_bandwidth=None if bandwidth is None else Q_(bandwidth),
+        setting=item["setting"],
+        gap=item["gap"],
+        assumptions=tuple(item.get("assumptions", ())),
+        config=item.get("config"),
+    )
+
 
 @cache
 def measurements() -> tuple[Measurement, ...]:
     """Every measurement of ``measurements.json``."""
-    raw = json.loads(DATA.read_text())["measurements"]
-    out = []
-    for item in raw:
-        bandwidth = item.get("reported_bandwidth")
-        out.append(
-            Measurement(
-                id=item["id"],
-                source=item["source"],
-                model=item["model"] or item["config"]["name"],
-                hardware=item["hardware"],
-                gpus=int(item["gpus"]),
-                phase=item["phase"],
-                batch=int(item["batch"]),
-                prompt_len=int(item["prompt_len"]),
-                new_tokens=int(item["new_tokens"]),
-                weights=item["weights"],
-                kv=item["kv"],
-                compute=item["compute"],
-                measured=Q_(item["measured"]),
-                reported_bandwidth=None if bandwidth is None else Q_(bandwidth),
-                setting=item["setting"],
-                gap=item["gap"],
-                config=item.get("config"),
-            )
-        )
-    return tuple(out)
+    return tuple(_row(item) for item in json.loads(DATA.read_text())["measurements"])
 
 
-def scenario(m: Measurement) -> Any:
-    """The deployment of measurement ``m`` at the roofline bound: the ``ideal`` assumption
-    set (utilizations 1, causal FlashAttention, no overhead), the measurement's precisions,
-    batch and lengths, and its ``gpus`` as one accelerator of summed FLOP rate and bandwidth
-    (ideal tensor parallelism: free communication, nothing replicated)."""
+def scenario(m: Measurement, assumptions: Any = "ideal") -> Any:
+    """The deployment of measurement ``m``.
+
+    Under ``ideal`` (the bound): the row's ``gpus`` as one accelerator of summed FLOP rate and
+    bandwidth (free communication, nothing replicated).  Under any other assumption set (the
+    expected value): the row's layout, tensor parallelism of degree ``tp`` over the
+    accelerator's interconnect."""
     import llmphys
 
     hw = llmphys.hardware[m.hardware]
-    return llmphys.Scenario(
-        m.architecture(),
-        hw,
-        weights=m.weights,
-        kv=m.kv,
-        compute=m.compute,
-        act=m.compute,
-        batch=m.batch,
-        prompt_len=m.prompt_len,
-        output_len=m.new_tokens,
-        assumptions="ideal",
-        peak_flops=hw.peak_flops(m.compute) * m.gpus,
-        mem_bandwidth=hw.mem_bandwidth * m.gpus,
+    common = {
+        "weights": m.weights, "kv": m.kv, "compute": m.compute, "act": m.compute,
+        "batch": m.batch, "prompt_len": m.prompt_len, "output_len": m.new_tokens,
+    }  # fmt: skip
+    if assumptions == "ideal":
+        return llmphys.Scenario(
+            m.architecture(), hw, assumptions="ideal",
+            peak_flops=hw.peak_flops(m.compute) * m.gpus,
+            mem_bandwidth=hw.mem_bandwidth * m.gpus, **common,
+        )  # fmt: skip
+    return llmphys.Scenario(m.architecture(), hw, tp=m.tp, assumptions=assumptions, **common)
+
+
+def figure(s: Any, m: Measurement) -> pint.Quantity:
+    """What scenario ``s`` predicts for the metric of ``m``, in the measurement's unit."""
+    if m.metric == "ttft":
+        value = s.evaluate("ttft")
+    elif m.metric == "itl":
+        value = s.evaluate("inter_token_latency")
+    elif m.metric == "e2e_latency":
+        value = s.evaluate("e2e_latency")
+    else:
+        rate = m.batch * Q_(m.new_tokens, "token") / s.evaluate("e2e_latency")
+        value = rate / m.gpus if m.metric == "throughput_per_gpu" else rate
+    return value.to(m.measured.units)
+
+
+def _times(s: Any, m: Measurement) -> tuple[pint.Quantity, pint.Quantity]:
+    """The compute and memory times of the passes behind ``m``'s metric."""
+    if m.metric == "ttft":
+        return s.evaluate("prefill_compute_time"), s.evaluate("prefill_memory_time")
+    steps = max(m.new_tokens - 1, 0)
+    compute, memory = s.evaluate("decode_compute_time"), s.evaluate("decode_memory_time")
+    if m.metric == "itl":
+        return compute, memory
+    return (
+        s.evaluate("prefill_compute_time") + steps * compute,
+        s.evaluate("prefill_memory_time") + steps * memory,
     )
 
 
-def predict(m: Measurement) -> Prediction:
-    """The roofline bound for ``m`` and the utilization ``m`` implies."""
+def predict(m: Measurement, expected: Any = None) -> Prediction:
+    """The bound for ``m``, the utilization ``m`` implies, and the expected value (the
+    ``typical`` assumption set unless ``expected`` names another)."""
     s = scenario(m)
-    if m.phase == "decode":
-        predicted = s.evaluate("tokens_per_second_per_user").to(m.measured.units)
-        performance = float((m.measured / predicted).to("").magnitude)
-        ratio = float((predicted / m.measured).to("").magnitude)
-        bytes_token = s.evaluate("bytes_per_token")
-        t_compute, t_memory = s.evaluate("decode_compute_time"), s.evaluate("decode_memory_time")
-    elif m.phase == "latency":  # a static batch end to end: its prefill, then every step
-        predicted = s.evaluate("e2e_latency").to(m.measured.units)
-        performance = float((predicted / m.measured).to("").magnitude)
-        ratio = performance
-        bytes_token = s.evaluate("bytes_per_token")
-        steps = max(m.new_tokens - 1, 0)
-        t_compute = s.evaluate("prefill_compute_time") + steps * s.evaluate("decode_compute_time")
-        t_memory = s.evaluate("prefill_memory_time") + steps * s.evaluate("decode_memory_time")
-    else:
-        predicted = s.evaluate("ttft").to(m.measured.units)
-        performance = float((predicted / m.measured).to("").magnitude)
-        ratio = performance
-        bytes_token = None
-        t_compute = s.evaluate("prefill_compute_time")
-        t_memory = s.evaluate("prefill_memory_time")
+    predicted = figure(s, m)
+    ratio = float((predicted / m.measured).to("").magnitude)
+    t_compute, t_memory = _times(s, m)
     return Prediction(
         measurement=m,
         predicted=predicted,
+        expected=figure(scenario(m, expected or "typical"), m),
         bound="memory" if t_memory >= t_compute else "compute",
         ratio=ratio,
-        implied_utilization=performance,
+        implied_utilization=1 / ratio if m.is_rate else ratio,
         compute_time=t_compute.to("ms"),
         memory_time=t_memory.to("ms"),
-        bytes_per_token=bytes_token,
+        bytes_per_token=None if m.metric == "ttft" else s.evaluate("bytes_per_token"),
     )
 
 
@@ -204,20 +264,25 @@ def validation_table() -> list[Prediction]:
 
 
 def format_table(rows: list[Prediction] | None = None) -> str:
-    """The validation table as aligned text: measurement, bound, ratio, implied utilization."""
+    """The validation table as aligned text: measurement, expected value and its error, the
+    bound, the ratio and the implied utilization."""
     rows = validation_table() if rows is None else rows
     header = (
         "measurement",
         "measured",
+        "expected",
+        "error",
         "roofline bound",
         "bound by",
-        "predicted/measured",
+        "bound/measured",
         "implied",
     )
     cells = [
         (
             r.measurement.id,
             format_quantity(r.measurement.measured, sig=4),
+            format_quantity(r.expected, sig=3),
+            f"{r.error:+.0%}",
             format_quantity(r.predicted, sig=4),
             r.bound,
             f"{r.ratio:.2f}",
