@@ -3,14 +3,16 @@
 The roofline bound says how fast a deployment could be; a user asking "what TTFT will I get?"
 needs what it will be.  :mod:`llmphys.efficiency` adds a few physical terms to every pass
 (achieved bandwidth, a FLOP utilization saturating in the tokens of a prefill, a fixed cost
-per pass, per layer and per request); this module fits them to the measurements of
-:mod:`llmphys.validation`:
+per layer and per request); this module fits them to the measurements of
+:mod:`llmphys.validation`.  The model's fixed cost per pass is not fitted: only the layer
+count varies between the rows' passes, so the data cannot tell it from the cost per layer
+(``typical`` keeps it at 0).
 
 * :func:`fit` minimizes the squared log-ratios predicted / measured (scipy's bounded
   least squares), every measurement counted once;
-* :func:`cross_validate` leaves one source out at a time: fits on the others, predicts the
-  one left out.  The held-out errors are what a user should expect on an engine the fit
-  has not seen;
+* :func:`cross_validate` leaves one publisher (one harness: gpt-fast, TensorRT-LLM's docs,
+  LMDeploy, vLLM's CI, NIM, ...) out at a time: fits on the others, predicts the one left
+  out.  The held-out errors are what a user should expect on an engine the fit has not seen;
 * :func:`error_summary` reports the median and worst absolute error per regime (prefill,
   decode) and per metric.
 
@@ -19,7 +21,7 @@ The ``typical`` assumption set carries the values :func:`fit` gives on every row
 
 >>> from llmphys.calibration import PARAMETERS
 >>> print(len(PARAMETERS), PARAMETERS[:3])
-7 ('bw_utilization', 'utilization', 'utilization_fp8')
+6 ('bw_utilization', 'utilization', 'utilization_fp8')
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ PARAMETERS: tuple[str, ...] = (
     "utilization",
     "utilization_fp8",
     "mfu_half_tokens",
-    "step_overhead",
     "layer_overhead",
     "overhead",
 )
@@ -64,7 +65,6 @@ BOUNDS: Mapping[str, tuple[float, float]] = {
     "utilization": (0.05, 1.0),
     "utilization_fp8": (0.05, 1.0),
     "mfu_half_tokens": (0.0, 8192.0),
-    "step_overhead": (0.0, 0.05),
     "layer_overhead": (0.0, 0.001),
     "overhead": (0.0, 0.5),
 }
@@ -140,20 +140,20 @@ def _fitted(rows: Sequence[_Row], start: np.ndarray) -> np.ndarray:
     return lo + span * result.x
 
 
-_START = np.array([0.7, 0.5, 0.4, 128.0, 0.002, 2e-5, 0.005])
+_START = np.array([0.7, 0.5, 0.4, 128.0, 2e-5, 0.005])
 
 
 def fit(exclude: Iterable[str] = ()) -> dict[str, float]:
-    """The efficiency parameters that best fit every measurement (but those whose source is in
-    ``exclude``), in glossary units."""
+    """The efficiency parameters that best fit every measurement (but those whose publisher is
+    in ``exclude``), in glossary units."""
     skip = set(exclude)
-    rows = [r for r in _rows() if r.m.source not in skip]
+    rows = [r for r in _rows() if r.m.publisher not in skip]
     return dict(zip(PARAMETERS, (float(x) for x in _fitted(rows, _START)), strict=True))
 
 
 @dataclass(frozen=True)
 class Fold:
-    """One measurement predicted by a fit that did not see its source."""
+    """One measurement predicted by a fit that did not see its publisher's rows."""
 
     measurement: Measurement
     predicted: float
@@ -167,13 +167,15 @@ class Fold:
 
 @cache
 def cross_validate() -> tuple[Fold, ...]:
-    """Leave-one-source-out: every measurement predicted by a fit on the other sources."""
+    """Leave one publisher out: every measurement predicted by a fit on the other publishers'
+    rows.  A publisher is one harness (gpt-fast's two READMEs are one, TensorRT-LLM's docs at
+    every version are one): a fit never sees another run of the harness it predicts."""
     rows = _rows()
     folds: list[Fold] = []
-    for source in dict.fromkeys(r.m.source for r in rows):
-        theta = _fitted([r for r in rows if r.m.source != source], _START)
+    for group in dict.fromkeys(r.m.publisher for r in rows):
+        theta = _fitted([r for r in rows if r.m.publisher != group], _START)
         params = dict(zip(PARAMETERS, (float(x) for x in theta), strict=True))
-        folds += [Fold(r.m, r.predict(theta), params) for r in rows if r.m.source == source]
+        folds += [Fold(r.m, r.predict(theta), params) for r in rows if r.m.publisher == group]
     order = {m.id: i for i, m in enumerate(measurements())}
     return tuple(sorted(folds, key=lambda f: order[f.measurement.id]))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sympy
 
-from llmphys import efficiency, latency  # noqa: F401  (step times and fixed costs: parts)
+from llmphys import latency  # noqa: F401  (decode and prefill step times are parts below)
 from llmphys.engine import formula
 
 __all__ = ["itl_stall_unchunked", "mixed_step_time", "ttft_chunked"]
@@ -33,7 +33,7 @@ _SERVE = "Agrawal et al., 'Sarathi-Serve' (OSDI 2024)"
     source=f"{_SARATHI}, section 3 (decode-maximal batching: a chunk piggybacks on a decode "
     "step); the roofline of the fused step",
 )
-def mixed_step_time(decode_step_time, token_compute_time, chunk_tokens, batch, pass_overhead):
+def mixed_step_time(decode_step_time, token_compute_time, chunk_tokens, batch):
     """Time of one step that runs a prefill chunk of C tokens beside the B decoding sequences:
     the decode step, or the compute of its C + B tokens if that is longer.
 
@@ -48,21 +48,16 @@ def mixed_step_time(decode_step_time, token_compute_time, chunk_tokens, batch, p
       first token comes after ceil(S_p / C) such steps (``ttft_chunked``).
     - The decode tokens are priced at the prompt's average compute per token; their attention
       over a longer context costs a little more.
-    - A step is one pass: under the efficiency model (``typical``) it pays the pass's fixed
-      cost whichever side of the roofline it is on (the decode step has it already); on the
-      roofline that cost is 0.
 
     Examples
     --------
     >>> q = mixed_step_time(decode_step_time=0.021, token_compute_time=0.104e-3,
-    ...                     chunk_tokens=2048, batch=32, pass_overhead=0.006)
+    ...                     chunk_tokens=2048, batch=32)
     >>> print(f"{q.to('ms'):.4g~P}")
-    222.3 ms
+    216.3 ms
     """
     return sympy.Max(
-        decode_step_time,
-        (chunk_tokens + batch) * token_compute_time + pass_overhead,
-        evaluate=False,
+        decode_step_time, (chunk_tokens + batch) * token_compute_time, evaluate=False
     )
 
 
@@ -73,9 +68,7 @@ def mixed_step_time(decode_step_time, token_compute_time, chunk_tokens, batch, p
     source=f"{_SERVE}, section 4 (a prompt prefilled over ceil(S_p / C) iterations); the "
     "roofline over those steps",
 )
-def ttft_chunked(
-    decode_step_time, token_compute_time, prompt_len, chunk_tokens, batch, overhead, pass_overhead
-):
+def ttft_chunked(decode_step_time, token_compute_time, prompt_len, chunk_tokens, batch, overhead):
     """Time to first token of a prompt prefilled in chunks beside the decoding sequences:
     ceil(S_p / C) steps on the roofline, and the fixed overhead.
 
@@ -90,20 +83,22 @@ def ttft_chunked(
       every step, and the weight reads of the steps a small chunk leaves memory-bound: small
       chunks cost TTFT, large chunks cost the others' inter-token latency
       (``mixed_step_time``).
-
-    - Each step pays the pass's fixed cost of the efficiency model (0 on the roofline), so
-      small chunks cost more passes.
+    - Under the efficiency model (``typical``) the prompt's tokens are priced at the batch's
+      prefill per token (``token_compute_time``): its fixed cost is shared by the batch's
+      prompts and its FLOP utilization saturates at B S_p tokens, where a chunk's would at
+      C + B, and a layout's fixed costs weigh more: within about 2 % for chunks of a few
+      thousand tokens.
 
     Examples
     --------
     >>> q = ttft_chunked(decode_step_time=0.021, token_compute_time=0.104e-3, prompt_len=10000,
-    ...                  chunk_tokens=2048, batch=32, overhead=0.08, pass_overhead=0.006)
+    ...                  chunk_tokens=2048, batch=32, overhead=0.08)
     >>> print(f"{q:.4g~P}")
-    1.167 s
+    1.137 s
     """
     steps = sympy.ceiling(prompt_len / chunk_tokens)
     memory = steps * decode_step_time
-    compute = (prompt_len + steps * batch) * token_compute_time + steps * pass_overhead
+    compute = (prompt_len + steps * batch) * token_compute_time
     return sympy.Max(memory, compute, evaluate=False) + overhead
 
 
@@ -114,7 +109,7 @@ def ttft_chunked(
     source=f"{_SERVE}, section 3.3 (generation stalls: a prefill-prioritizing scheduler pauses "
     "ongoing decodes for a new request's whole prefill)",
 )
-def itl_stall_unchunked(decode_step_time, token_compute_time, prompt_len, pass_overhead):
+def itl_stall_unchunked(decode_step_time, token_compute_time, prompt_len):
     """Longest gap between two tokens of a decoding sequence when a new prompt is prefilled
     whole between two of its decode steps (no chunking): a decode step and one prompt's
     prefill.
@@ -125,14 +120,12 @@ def itl_stall_unchunked(decode_step_time, token_compute_time, prompt_len, pass_o
       new prompt, whatever the batch of sequences it interrupts.
     - Chunked prefill replaces this stall by a mixed step (``mixed_step_time``): compare the
       two to choose a chunk size.
-    - The prefill is a pass of its own: it pays the efficiency model's fixed cost (0 on the
-      roofline).
 
     Examples
     --------
     >>> q = itl_stall_unchunked(decode_step_time=0.021, token_compute_time=0.104e-3,
-    ...                         prompt_len=10000, pass_overhead=0.006)
+    ...                         prompt_len=10000)
     >>> print(f"{q:.4g~P}")
-    1.067 s
+    1.061 s
     """
-    return decode_step_time + prompt_len * token_compute_time + pass_overhead
+    return decode_step_time + prompt_len * token_compute_time

@@ -8,6 +8,7 @@ import argparse
 from collections.abc import Callable
 
 from llmphys.cli_listing import print_json
+from llmphys.units import Q_
 
 __all__ = ["add_calibration_commands", "cmd_validate"]
 
@@ -33,7 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                         "measured": r.measurement.measured,
                         "expected": r.expected,
                         "bound": r.predicted,
-                        "held_out": f.predicted,
+                        "held_out": Q_(f.predicted, r.measurement.measured.units),
                         "held_out_error": f.error,
                         "implied_utilization": r.implied_utilization,
                     }
@@ -46,8 +47,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(calibration.format_held_out(folds))
     else:
         print(validation.format_table(rows))
+        print(
+            "\nexpected: the typical assumption set, fitted on every row (this one included); "
+            "bound: ideal, the GPUs as one.\nFor each row predicted by a fit that did not see "
+            "its publisher: llmphys validate --held-out"
+        )
     print()
-    print("Held out by source (a fit on the other sources predicts each one):")
+    print("Held out by publisher (a fit on the other publishers' rows predicts each one):")
     print(calibration.format_summary(summary))
     return EXIT_OK
 

@@ -2,10 +2,11 @@
 roofline.
 
 The roofline bound assumes every FLOP at the peak rate and every byte at the peak bandwidth,
-and nothing else.  Published runs sit 1.3-5x above it, and not by one factor: a 128-token
-prefill reaches a fifth of the peak FLOP rate where a 2,048-token one reaches more than half,
-and a batch-1 decode step of a small model loses more to kernel launches than one of a large
-model.  Four terms, each something a profiler shows, account for it:
+and nothing else.  Published runs take 1.25 to 6.5 times as long (``llmphys validate``), and
+not by one factor: a 128-token prefill reaches a fifth to a third of the bound where a
+2,048-token one reaches about two thirds, and a batch-1 decode step of a small model loses more
+to fixed costs than one of a large model.  Four terms, each something a profiler shows,
+account for it:
 
 * the achieved bandwidth fraction (MBU, ``bw_utilization``): what a large weight read reaches;
 * a FLOP utilization that saturates with the tokens of the pass (``saturated_utilization``):
@@ -118,8 +119,8 @@ def prefill_step_time_calibrated(
 
     Notes
     -----
-    - Short prompts prefill far below the peak FLOP rate: with n_1/2 = 500 tokens a 128-token
-      prompt reaches a fifth of the large-pass MFU.
+    - Short prompts prefill below the large-pass FLOP rate: at the fitted n_1/2 of about 130
+      tokens a 128-token prompt reaches half of it.
     - On several GPUs the roofline step is the layout's (split over n_TP, its all-reduces
       added).
 
@@ -172,3 +173,4 @@ def decode_step_time_calibrated(decode_step_time, pass_overhead):
     12 ms
     """
     return decode_step_time + pass_overhead
+

@@ -340,8 +340,14 @@ class Scenario:
 
     def bound(self) -> Scenario:
         """The same deployment at the roofline bound: the ``ideal`` assumption set, with any
-        override of its values dropped.  No real run is faster; the ``typical`` set (the
-        default) gives what to expect."""
+        override of its values dropped.  The ``typical`` set (the default) gives what to
+        expect.
+
+        This is the roofline of this layout: its decode communication hidden, its prefill
+        all-reduces counted (at the interconnect's alpha-beta cost).  The validation's bound
+        (:func:`llmphys.validation.scenario`) treats a run's GPUs as one with free
+        communication, a bound on every layout: for several GPUs it is the lower of the two.
+        No published run in ``llmphys.validation`` beats either."""
         from llmphys.presets.assumptions import assumption_sets
 
         ideal = assumption_sets["ideal"]

@@ -92,6 +92,8 @@ class Summary:
     title: str
     rows: list[Row] = field(default_factory=list)
     fits: bool = True
+    #: what the values are: "expected" (``typical``) or the assumption set's name
+    column: str = "expected"
 
     def __getitem__(self, key: str) -> Any:
         for row in self.rows:
@@ -105,7 +107,7 @@ class Summary:
         bounds = any(r.bound_text for r in self.rows)
         text_width = max(len(r.text) for r in self.rows)
         if bounds:
-            lines.append(f"  {''.ljust(width)}  {'expected'.ljust(text_width)}  bound (ideal)")
+            lines.append(f"  {''.ljust(width)}  {self.column.ljust(text_width)}  bound (ideal)")
         for r in self.rows:
             note = f"  ({r.note})" if r.note else ""
             shown = f"{r.text.ljust(text_width)}  {r.bound_text}" if r.bound_text else r.text
@@ -113,7 +115,7 @@ class Summary:
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.title}**", "", "| | expected | bound (ideal) |", "|---|---|---|"]
+        lines = [f"**{self.title}**", "", f"| | {self.column} | bound (ideal) |", "|---|---|---|"]
         lines += [
             f"| {r.label} | {r.text}{f' ({r.note})' if r.note else ''} | {r.bound_text} |"
             for r in self.rows
@@ -122,7 +124,7 @@ class Summary:
 
     def _repr_html_(self) -> str:
         head = (
-            "<tr><th></th><th style='text-align:left'>expected</th>"
+            f"<tr><th></th><th style='text-align:left'>{html.escape(self.column)}</th>"
             "<th style='text-align:left'>bound (ideal)</th></tr>"
         )
         body = "".join(
@@ -245,7 +247,8 @@ def summary(s: Scenario) -> Summary:
     fewest GPUs (and layout) that hold it, decode speed, TTFT, TPOT, end-to-end latency."""
     from llmphys.sizing import fewest_gpus_layout
 
-    out = Summary(title(s))
+    name = s.assumptions.name
+    out = Summary(title(s), column="expected" if name.startswith("typical") else name)
     add = out.rows.append
     for key, label in (
         ("weights_per_gpu", "weights per GPU"),

@@ -379,6 +379,15 @@ class _Builder:
 
         return Rendered(to_latex(expr, latex_names, order), to_text(expr, text_names, order))
 
+    def _own_names(self, f: Formula) -> dict[sympy.Symbol, Rendered]:
+        """The names of ``f``'s parts as ``f`` uses them, where they differ from the root's."""
+        names: dict[sympy.Symbol, Rendered] = {}
+        for sym in f.parts:
+            latex, text, _ = f.symbol_entry(sym)
+            if (latex, text) != self.root.symbol_entry(sym)[:2]:
+                names[sym] = Rendered(latex, text)
+        return names
+
     def _symbol(self, f: Formula) -> Rendered:
         entry = f.entry
         return Rendered(entry.latex, entry.text)
@@ -403,7 +412,9 @@ class _Builder:
             symbol=symbol or self._symbol(f),
             unit=f.unit,
             depth=depth,
-            definition=self._rendered(f.expr),
+            # f's parts by their own names: a variant built on the part it replaces shows the
+            # part it wraps (t_step^eff = t_step^par + t_fixed), not its own name twice
+            definition=self._rendered(f.expr, self._own_names(f)),
             at=at,
         )
         self.steps.append(step)
@@ -432,7 +443,7 @@ class _Builder:
             for k, v in part.subs:
                 notes.append(self._rendered(sympy.Eq(k, v, evaluate=False)))
                 child_env[k] = v.xreplace(part_values).xreplace(env)
-            shown = Rendered(*self.root.symbol_entry(sym)[:2])
+            shown = Rendered(*f.symbol_entry(sym)[:2])
             part_values[sym] = self.visit(part.formula, child_env, depth + 1, notes, shown)
         own = f.as_numbers(f.expr)
         leaf_values = {s: env[s] for s in own.free_symbols if s in env}

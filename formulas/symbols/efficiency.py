@@ -22,12 +22,13 @@ EFFICIENCY: tuple[Entry, ...] = (
           domain="nonnegative", default=0, range=(0, 0.05)),
     Entry("layer_overhead", r"t_{\mathrm{layer}}", "t_layer", "second",
           "fixed time per layer of every forward pass: the launch and tail of the layer's "
-          "kernels, where no byte moves at full bandwidth; the default, 50 us, is an example",
+          "kernels, where no byte moves at full bandwidth (scenarios take their assumption set's; "
+          "50 us is the widgets' example)",
           domain="nonnegative", default=5e-5, range=(0, 0.001)),
     Entry("mfu_half_tokens", r"n_{1/2}", "n_1/2", "token",
           "tokens per forward pass at which the matmuls reach half their large-pass FLOP "
           "utilization (the utilization saturates as n / (n + n_1/2)); 0: always at full "
-          "utilization; the default, 128, is an example",
+          "utilization (scenarios take their assumption set's; 128 is the widgets' example)",
           domain="nonnegative", default=128, range=(0, 65536)),
     Entry("step_tokens", r"n_{\mathrm{pass}}", "n_pass", "token",
           "tokens one forward pass processes: B S_p in a prefill, B in a decode step",

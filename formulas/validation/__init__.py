@@ -15,6 +15,10 @@ Beside them: the ratio bound / measured, the **implied utilization** (the measur
 performance as a fraction of the bound, of the resource that binds: bandwidth for batch-1
 decode and short prefills, FLOP rate for long prefills), and the expected value's error.
 
+This bound treats the GPUs as one (free communication): it holds for any layout.
+:meth:`Scenario.bound() <llmphys.Scenario.bound>` is the roofline of one given layout, its
+prefill all-reduces included, so it is slower for a layout than this one.
+
 >>> from llmphys.validation import validation_table
 >>> rows = validation_table()
 >>> all(0 < r.implied_utilization <= 1 for r in rows)
@@ -264,28 +268,21 @@ def validation_table() -> list[Prediction]:
 
 
 def format_table(rows: list[Prediction] | None = None) -> str:
-    """The validation table as aligned text: measurement, expected value and its error, the
-    bound, the ratio and the implied utilization."""
+    """The validation table as aligned text: measurement, metric, measured value, the expected
+    value (``typical``, whose fit includes this row) and its error, the roofline bound and
+    the utilization the measurement implies."""
     rows = validation_table() if rows is None else rows
-    header = (
-        "measurement",
-        "measured",
-        "expected",
-        "error",
-        "roofline bound",
-        "bound by",
-        "bound/measured",
-        "implied",
-    )
+    short = {"tokens_per_second_per_user": "tok/s/user", "throughput_per_gpu": "tok/s/GPU",
+             "e2e_latency": "e2e"}  # fmt: skip
+    header = ("measurement", "metric", "measured", "expected", "error", "bound", "implied")
     cells = [
         (
             r.measurement.id,
+            short.get(r.measurement.metric, r.measurement.metric),
             format_quantity(r.measurement.measured, sig=4),
             format_quantity(r.expected, sig=3),
             f"{r.error:+.0%}",
-            format_quantity(r.predicted, sig=4),
-            r.bound,
-            f"{r.ratio:.2f}",
+            format_quantity(r.predicted, sig=3),
             f"{r.resource} {r.implied_utilization:.2f}",
         )
         for r in rows
