@@ -219,8 +219,13 @@ def cmd_app(args: argparse.Namespace) -> int:
         )
     if importlib.util.find_spec("voila") is None:
         raise UsageError('the app needs Voilà: pip install "llmphys[app]"')
-    from llmphys.app.server import serve
+    from llmphys.app.server import free_port, port_free, serve
 
+    if not port_free(args.port):
+        raise UsageError(
+            f"port {args.port} on 127.0.0.1 is taken (another server holds it); pick another, "
+            f"e.g. --port {free_port()}"
+        )
     print(f"llmphys app: serving on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)", flush=True)
     try:
         return serve(args.port, open_browser=not args.no_browser, cull_idle=args.cull_idle)
@@ -323,7 +328,20 @@ def _error_json(exc: BaseException, code: int) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``llmphys`` command; returns the exit status."""
+    """Run the ``llmphys`` command.
+
+    Parameters
+    ----------
+    argv
+        The arguments after ``llmphys`` (default: the command line's).
+
+    Returns
+    -------
+    int
+        The exit status: 0 done, 1 a unit error or an infeasible question, 2 a usage error
+        (argparse exits with 2 itself on a malformed command line), 141 when the reader of
+        the output went away.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)  # exits with status 2 on a malformed command line
     from llmphys.errors import InfeasibleError, LlmphysError, UnitError

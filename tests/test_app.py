@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import ipywidgets as widgets
 import pytest
 
 import llmphys as F
@@ -34,6 +35,9 @@ START = dict(
     new_tokens=1024.0,
     batch=1.0,
     tp=1.0,
+    pp=1.0,
+    ep=1.0,
+    price_per_gpu_hour=2.0,  # the glossary's example price
     act_bytes=2.0,
     # the `typical` set's values (at 16-bit compute): the page's assumptions start there
     **{
@@ -61,6 +65,8 @@ def scenario(model: Any, accelerator: str, precision: str = "bf16",
         act=s.pop("act_bytes"),
         compute=precision,
         tp=int(s.pop("tp")),
+        pp=int(s.pop("pp")),
+        ep=int(s.pop("ep")),
         batch=s.pop("batch"),
         prompt_len=s.pop("prompt_len"),
         output_len=s.pop("new_tokens"),
@@ -102,7 +108,8 @@ def api_figures(model: Any, accelerator: str, precision: str = "bf16",
     values |= {
         k: s.evaluate(k)
         for k in ("tokens_per_second_per_user", "tokens_per_second_per_gpu", "ttft", "tpot",
-                  "e2e_latency")
+                  "e2e_latency", "cost_per_million_tokens", "cost_per_million_input_tokens",
+                  "energy_per_token")
     }  # fmt: skip
     return values
 
@@ -159,6 +166,8 @@ def set_inputs(app: Any, model: str, accelerator: str, **settings: Any) -> None:
         entry = F.glossary[name]
         if entry.choices:
             control.value = value if isinstance(value, str) else _choice(entry, value)
+        elif isinstance(control, widgets.Checkbox):  # a yes/no setting
+            control.value = bool(value)
         else:
             control.value = value
 
@@ -425,19 +434,35 @@ def test_a_bad_config_says_why_and_keeps_the_model(app, name, content, message):
 def test_an_uploaded_config_becomes_the_model_in_use(app):
     set_inputs(app, "mixtral-8x7b", "h100-sxm")
     upload(app, "my-llama.json", json.dumps(LLAMA_8B).encode())
-    assert app.model.value == "upload:my-llama.json"
+    first = app.model.value
+    assert first.startswith("upload:") and first.endswith(":my-llama.json")
     # named after the config's _name_or_path
     assert "read my-llama.json: meta-llama/Llama-3.1-8B" in app.upload_message.value
-    label = dict((v, k) for k, v in app.model.options)["upload:my-llama.json"]
-    assert label == "meta-llama/Llama-3.1-8B (uploaded my-llama.json)"
+    label = dict((v, k) for k, v in app.model.options)[first]
+    assert label.startswith("meta-llama/Llama-3.1-8B (upload ") and label.endswith(
+        ", my-llama.json)"
+    )
     assert "assumed: head_dim not given" in app.model_info.value
     expect(app, api_figures(F.load_hf_config(LLAMA_8B), "h100-sxm"))
 
-    # a second file of the same name replaces it; presets are still there
+    # a second file of the same name is a second model: both stay (every HF config is
+    # called config.json); presets are still there
     upload(app, "my-llama.json", json.dumps({**LLAMA_8B, "num_hidden_layers": 16}).encode())
-    assert [k for _, k in app.model.options].count("upload:my-llama.json") == 1
+    second = app.model.value
+    keys = [k for _, k in app.model.options]
+    assert second != first and first in keys and second in keys
     expect(app, api_figures(F.load_hf_config({**LLAMA_8B, "num_hidden_layers": 16}), "h100-sxm"))
+    app.model.value = first
+    expect(app, api_figures(F.load_hf_config(LLAMA_8B), "h100-sxm"))
     app.model.value = "llama-3.1-8b"
+
+
+def test_a_config_without_a_name_is_named_by_architecture_and_size(app):
+    from llmphys.app.figures import read_config
+
+    unnamed = {k: v for k, v in LLAMA_8B.items() if k != "_name_or_path"}
+    model = read_config("config.json", json.dumps(unnamed).encode())
+    assert model.display_name == "LlamaForCausalLM 8.03B"
     expect(app, api_figures("llama-3.1-8b", "h100-sxm"))
 
 
@@ -450,7 +475,7 @@ def test_an_uploaded_hybrid_dsa_or_llama4_config_shows_the_api_figures(app, fixt
     config = real_config(fixture)
     set_inputs(app, "mixtral-8x7b", "h100-sxm")
     upload(app, f"{fixture}.json", json.dumps(config).encode())
-    assert app.model.value == f"upload:{fixture}.json"
+    assert app.model.value.endswith(f":{fixture}.json")
     expect(app, api_figures(F.load_hf_config(config), "h100-sxm"))
     app.model.value = "llama-3.1-8b"
 
@@ -492,7 +517,7 @@ def test_solve_for_decode_speed_and_memory(app):
 
     app.solve_question.value = "memory_per_gpu"
     assert app.solve_for.value == "seq_len"
-    assert app.solve_target.value == "79.6475 GiB"  # 81,559 MiB
+    assert app.solve_target.value == "81559 MiB"  # the capacity exactly
     # "solve for" answers memory alone; the figure caps it at the model's 131,072 tokens
     context = app.views["largest_context"].result
     assert app.solution.value == context.memory.value > context.value
@@ -513,7 +538,9 @@ def test_solve_for_decode_speed_and_memory(app):
     ]
     app.controls["tp"].value = 2
     names = [n for _, n in app.solve_for.options]
-    assert names[:5] == ["bytes_per_param", "kv_bytes", "batch", "tp", "seq_len"]
+    # the page's settings first (the layout's degrees among them), then the context
+    assert names[:5] == ["bytes_per_param", "kv_bytes", "batch", "tp", "pp"]
+    assert "seq_len" in names and names.index("seq_len") > names.index("pp")
     assert "pp" in names and "n_gpus" not in names
 
 
@@ -566,3 +593,146 @@ def test_the_assumption_set_resets_its_controls(app):
     assert app.scenario.source("utilization").startswith("assumptions seed (")
     expect(app, api_figures("llama-3.1-8b", "h100-sxm", assumptions="seed"))
     app.assumption_set.value = "typical"
+
+
+# ----------------------------------------------------------------------------- app 2.0 (issue 21)
+def test_speed_and_cost_figures_show_the_bound_beside_the_expected_value(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=4, batch=8)
+    bound = scenario("llama-3.1-70b", "h100-sxm", tp=4, batch=8).bound()
+    for key in ("ttft", "tpot", "tokens_per_second_per_user", "cost_per_million_tokens",
+                "energy_per_token"):  # fmt: skip
+        text = app.views[key].value.value
+        want = bound.evaluate(key).to(F.registry[key].unit).magnitude
+        got = float(text.split(f'class="llmphys-bound-{key.replace("_", "-")}" data-value="')[1]
+                    .split('"')[0])  # fmt: skip
+        assert got == pytest.approx(want, rel=1e-12), key
+        assert "expected · bound" in text and "(ideal)" in text
+
+
+def test_a_layout_moves_the_speed_figures_to_the_parallel_formulas(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=4, pp=2)
+    expect(app, api_figures("llama-3.1-70b", "h100-sxm", tp=4, pp=2))
+    assert "layout" in app.scenario.features and app.scenario.n_gpus == 8
+
+
+def test_cost_per_million_tokens_follows_the_price_typed(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm", batch=32, price_per_gpu_hour=3.5)
+    expect(app, api_figures("llama-3.1-8b", "h100-sxm", batch=32, price_per_gpu_hour=3.5))
+    per_gpu = hook_value(app, "tokens_per_second_per_gpu")
+    # $3.50 an hour over the tokens one GPU decodes in that hour
+    assert hook_value(app, "cost_per_million_tokens") == pytest.approx(3.5 / (per_gpu * 3600) * 1e6)
+
+
+def test_yes_no_settings_are_check_boxes(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    assert isinstance(app.controls["flash_attention"], widgets.Checkbox)
+    app.controls["flash_attention"].value = False
+    assert app.scenario.value("flash_attention") == 0
+    app.controls["flash_attention"].value = True
+    assert app.scenario.value("flash_attention") == 1
+
+
+def test_a_derivation_toggle_says_what_it_will_do(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    toggle = app.views["ttft"].toggle
+    assert toggle.description == "show derivation"
+    toggle.value = True
+    assert toggle.description == "hide derivation"
+    toggle.value = False
+    assert toggle.description == "show derivation"
+
+
+def test_invalid_inputs_clear_the_last_answer_of_solve_for(app):
+    set_inputs(app, "llama-3.1-8b", "h100-sxm")
+    app.solve_question.value = "memory_per_gpu"
+    app.update()
+    assert "llmphys-solve-value" in app.solve_answer.value
+    app.controls["bytes_per_param"].value = "custom"
+    app.custom["bytes_per_param"].value = -1
+    app.update()
+    assert app.solve_answer.value == "" and "no answer" in app.solve_message.value
+    app.controls["bytes_per_param"].value = "bf16"
+    app.solve_question.value = ""
+
+
+def test_the_default_memory_target_is_the_exact_capacity(app):
+    # a rounded capacity ("79.6475 GiB") moved the answer by one token against "largest context"
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=4)
+    app.solve_question.value = "memory_per_gpu"
+    app.update()
+    assert app.solve_target.value == "81559 MiB"
+    assert app.solve_for.value == "seq_len"
+    solved = float(app.solve_answer.value.split('data-value="')[1].split('"')[0])
+    assert solved == pytest.approx(app.scenario.solve("seq_len").value.magnitude)
+    # the answer reads with thousands separators, its rounding without a contradiction
+    assert "," in app.solve_answer.value
+    app.solve_question.value = ""
+
+
+def test_a_picked_figure_opens_on_an_answer_not_a_refusal(app):
+    # 70B in BF16 on one H100: no context fits; the question opens on the bytes per weight
+    set_inputs(app, "llama-3.1-70b", "h100-sxm")
+    app.solve_question.value = "memory_per_gpu"
+    app.update()
+    assert app.solve_for.value == "bytes_per_param"
+    assert "llmphys-solve-value" in app.solve_answer.value and app.solve_message.value == ""
+    app.solve_question.value = ""
+
+
+def test_page_numbers_have_separators_and_no_mixed_notation():
+    from llmphys.app.views import page_number
+
+    assert page_number(2685244, exact=True) == "2,685,244"
+    assert page_number(2685244.3, exact=True) == "2,685,244.3"
+    assert page_number(300102.9, exact=True) == "300,102.9"  # never "rounded from 300103"
+    assert page_number(12345.678) == "12,346"
+    assert page_number(0.012345) == "0.01235"
+
+
+def test_copy_as_python_and_as_cli_give_the_pages_numbers(app):
+    import shlex
+    from contextlib import redirect_stdout
+    from io import StringIO
+
+    from llmphys.cli import main as cli_main
+
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=4, batch=16, utilization=0.55)
+    app.export.selected_index = 0  # opening the section builds it
+    python = html.unescape(app.export_python.value.split(">", 1)[1].rsplit("</pre>", 1)[0])
+    namespace: dict = {}
+    exec(python.replace("print(s.summary())", ""), namespace)
+    rebuilt = namespace["s"]
+    for key in ("ttft", "tpot", "tokens_per_second_per_gpu", "memory_per_gpu"):
+        want = rebuilt.evaluate(key).to(F.registry[key].unit).magnitude
+        assert hook_value(app, key) == pytest.approx(want, rel=1e-12), key
+    command = html.unescape(app.export_cli.value.split(">", 1)[1].rsplit("</pre>", 1)[0])
+    out = StringIO()
+    with redirect_stdout(out):
+        assert cli_main(["--json", *shlex.split(command.replace("\\\n", " "))[1:]]) == 0
+    ttft = json.loads(out.getvalue())["figures"]["ttft"]["value"]
+    assert F.Q_(ttft["value"], ttft["unit"]).to("s").magnitude == pytest.approx(
+        hook_value(app, "ttft"), rel=1e-3
+    )
+    assert 'download="llmphys-scenario.json"' in app.export_links.value
+    assert 'download="llmphys-scenario.csv"' in app.export_links.value
+    app.export.selected_index = None
+
+
+def test_an_infeasible_limit_is_a_short_message_with_the_details_on_demand(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm")  # 141 GB of weights on one 80 GB GPU
+    text = app.views["largest_context"].value.value
+    summary, details = text.split("<summary>", 1)[1].split("</summary>", 1)
+    assert "already exceed" in details and len(html.unescape(summary)) < 200
+    assert not summary.split(">", 2)[-1].startswith("solve ")  # no internal prefix in the row
+
+
+def test_a_target_without_a_unit_says_how_it_was_read(app):
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=4)
+    app.solve_question.value = "ttft"
+    app.solve_target.value = "2"
+    app.update()
+    assert "target read as 2 s" in app.solve_answer.value
+    app.solve_target.value = "2 s"
+    app.update()
+    assert "read as" not in app.solve_answer.value
+    app.solve_question.value = ""

@@ -315,7 +315,7 @@ def test_solve_for_answers_and_explains_an_infeasible_target(page: Any, tmp_path
     expect_figures(page, {"solve_value": float(answer.value.magnitude)})
 
     select(page, "llmphys-solve-question", "memory per GPU")
-    expect_value(target, "79.6475 GiB")  # the capacity, back from the kernel: then type
+    expect_value(target, "81559 MiB")  # the capacity, back from the kernel: then type
     target.fill("1 GB")
     target.press("Enter")
     page.locator(".llmphys-solve-message").get_by_text("already exceed").wait_for()

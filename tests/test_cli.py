@@ -646,6 +646,24 @@ def test_app_serves_the_packaged_notebook_with_voila_on_loopback(main, monkeypat
     ]
 
 
+def test_app_says_a_busy_port_is_taken_before_printing_a_url(main, monkeypatch):
+    import socket
+
+    import llmphys.app.server
+
+    monkeypatch.setattr(llmphys.app.server, "serve", lambda *a, **k: 0)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        out = main("app", "--port", str(port), "--no-browser")
+        message = failed(out, 2)
+    assert f"port {port} on 127.0.0.1 is taken" in message and "e.g. --port " in message
+    assert "serving on" not in out.stdout  # no URL that would not answer
+    free = int(message.rsplit("--port ", 1)[1].split()[0])
+    assert llmphys.app.server.port_free(free)
+
+
 def test_app_usage_errors(main, monkeypatch):
     import importlib.util
 

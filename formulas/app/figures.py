@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from llmphys.engine import glossary
 from llmphys.errors import InputError
 from llmphys.scenario import DEFAULTS, Scenario
 
 __all__ = [
     "ASSUMPTIONS",
     "FIGURES",
+    "LAYOUT",
     "QUESTIONS",
     "SETTINGS",
     "Figure",
@@ -36,12 +38,16 @@ __all__ = [
     "read_config",
     "scenario_of",
     "unknowns",
+    "upload_name",
     "value",
 ]
 
 #: The settings shown as the main controls, in page order (glossary symbols).
 SETTINGS: tuple[str, ...] = ("bytes_per_param", "kv_bytes", "prompt_len", "new_tokens", "batch",
-                             "tp")  # fmt: skip
+                             "tp", "pp", "ep", "price_per_gpu_hour")  # fmt: skip
+
+#: the layout's degrees among the settings (a Scenario's own arguments)
+LAYOUT: tuple[str, ...] = ("tp", "pp", "ep")
 
 #: The assumptions (folded), reset to the chosen assumption set's values.
 ASSUMPTIONS: tuple[str, ...] = (
@@ -62,6 +68,10 @@ START: Mapping[str, float] = MappingProxyType(
         "new_tokens": float(DEFAULTS["output_len"]),
         "batch": float(DEFAULTS["batch"]),
         "tp": float(DEFAULTS["tp"]),
+        "pp": float(DEFAULTS["pp"]),
+        "ep": float(DEFAULTS["ep"]),
+        # an example price (the glossary's), not a quote: the page asks for the user's own
+        "price_per_gpu_hour": float(glossary["price_per_gpu_hour"].default or 0),
     }
 )
 
@@ -115,6 +125,17 @@ FIGURES: Mapping[str, Figure] = MappingProxyType(
             Figure("ttft", "time to first token", "ttft"),
             Figure("tpot", "time per output token", "tpot"),
             Figure("e2e_latency", "end-to-end latency", "e2e_latency"),
+            Figure(
+                "cost_per_million_tokens",
+                "price per million output tokens",
+                "cost_per_million_tokens",
+            ),
+            Figure(
+                "cost_per_million_input_tokens",
+                "price per million input tokens",
+                "cost_per_million_input_tokens",
+            ),
+            Figure("energy_per_token", "energy per output token (at TDP)", "energy_per_token"),
         )
     }
 )
@@ -128,6 +149,9 @@ BOUNDED: tuple[str, ...] = (
     "ttft",
     "tpot",
     "e2e_latency",
+    "cost_per_million_tokens",
+    "cost_per_million_input_tokens",
+    "energy_per_token",
 )
 
 
@@ -180,7 +204,7 @@ def scenario_of(
     for arg, name in (("weights", "bytes_per_param"), ("kv", "kv_bytes"), ("act", "act_bytes")):
         if name in given:
             kwargs[arg] = given.pop(name)
-    for name in ("prompt_len", "batch", "tp", "new_tokens"):
+    for name in ("prompt_len", "batch", "new_tokens", *LAYOUT):
         kwargs[name] = given.pop(name)
     at_compute = base.at(precision)[0]
     overrides = {n: v for n, v in given.items() if at_compute.get(n) != v}
@@ -236,4 +260,19 @@ line 1 column 23 (char 22))
     """
     from llmphys.hf_config import load_hf_config, parse_config
 
-    return load_hf_config(parse_config(name, content))
+    fields = parse_config(name, content)
+    model = load_hf_config(fields)
+    return load_hf_config(fields, name=upload_name(fields, model))
+
+
+def upload_name(fields: Mapping[str, Any], model: Any) -> str:
+    """What an uploaded config is called on the page: its checkpoint's name
+    (``_name_or_path``), else its architecture and size (``Qwen2ForCausalLM 7.62B``), never
+    only its family: every HF config file is called ``config.json``, so the file name says
+    nothing."""
+    path = str(fields.get("_name_or_path") or fields.get("name_or_path") or "").strip("/")
+    if path:
+        return path
+    architectures = fields.get("architectures") or [fields.get("model_type", "model")]
+    size = float(model.values.get("params", 0))
+    return f"{architectures[0]} {size / 1e9:.3g}B" if size else str(architectures[0])

@@ -7,19 +7,26 @@ Layout (top to bottom, inputs on the left and figures on the right when the page
   as it was and says why);
 * **accelerator**, its compute precision (the dense peak FLOP rate used) and the link between
   GPUs (the accelerator's usual one unless another is picked);
-* **settings**: weight and KV precisions, prompt and output lengths, batch and the
-  tensor-parallel GPU count, and the assumptions (folded: a named set, ``typical`` first, and
-  its values), each control built from its glossary entry by
-  :func:`llmphys.widgets.control_for`;
+* **settings**: weight and KV precisions, prompt and output lengths, batch, the layout
+  (tensor, pipeline and expert parallel degrees), a price per GPU-hour, and the assumptions
+  (folded: a named set, ``typical`` first, and its values; yes/no ones as check boxes), each
+  control built from its glossary entry by :func:`llmphys.widgets.control_for`;
 * **memory**: weights, KV cache, workspace, total, and per GPU of the layout, a bar against
   the capacity;
 * **limits**: the largest context and batch that fit at this layout and the fewest GPUs (and
   their layout);
-* **speed**: decode tokens/s per user and per GPU of the layout, TTFT, TPOT, end-to-end;
-* **solve for**: any input of a figure's formula, for a target typed as "2 s" or "80 GB".
+* **speed**: decode tokens/s per user and per GPU of the layout, TTFT, TPOT, end-to-end,
+  each expected (the chosen assumption set) with the roofline bound (``ideal``) beside it;
+* **cost and energy**: price per million output and input tokens at the price typed, energy
+  per token at the TDP, expected and bound;
+* **solve for**: any input of a figure's formula, for a target typed as "2 s" or "80 GB"
+  (a bare number is read in the figure's unit, and the page says so);
+* **copy and export** (folded): the deployment as Python and as an ``llmphys scenario``
+  command that give the same numbers, and its figures as JSON or CSV.
 
-Every figure has a "show derivation" toggle.  Errors are shown as the toolkit's messages, in
-the page: the page keeps working.
+Every figure has a "show derivation" toggle (then "hide derivation").  Errors are shown as
+the toolkit's messages, in the page (a long one as its first clause, the whole on demand):
+the page keeps working.
 
 Each figure's value carries a stable hook for programs (the browser test reads them):
 ``<span class="llmphys-<key>" data-value="<number in the formula's unit>">``, the key of
@@ -75,6 +82,10 @@ _SECTIONS = (
     (
         "speed",
         ("tokens_per_second_per_user", "tokens_per_second_per_gpu", "ttft", "tpot", "e2e_latency"),
+    ),
+    (
+        "cost and energy",
+        ("cost_per_million_tokens", "cost_per_million_input_tokens", "energy_per_token"),
     ),
 )
 
@@ -262,6 +273,28 @@ class SizingApp:
             )
         )
         sections += [self._heading("solve for"), self.solve_question, self.solve.box]
+        # copy as Python / as CLI and downloads: built when opened (the summary is not free)
+        self.export_python = widgets.HTML()
+        self.export_cli = widgets.HTML()
+        self.export_links = widgets.HTML()
+        self.export = widgets.Accordion(
+            children=[
+                widgets.VBox(
+                    [
+                        widgets.HTML("<b>copy as Python</b>"),
+                        self.export_python,
+                        widgets.HTML("<b>copy as a command line</b>"),
+                        self.export_cli,
+                        self.export_links,
+                    ]
+                )
+            ],
+            selected_index=None,
+        )
+        self.export.set_title(0, "copy as Python or CLI, download JSON or CSV")
+        self.export.add_class("llmphys-export")
+        self.export.observe(self._on_export, "selected_index")
+        sections.append(self.export)
         results = widgets.VBox(sections, layout=widgets.Layout(flex="1 1 40em"))
         self.widget = widgets.HBox([inputs, results], layout=widgets.Layout(flex_flow="row wrap"))
         self.widget.add_class("llmphys-app")
@@ -384,7 +417,9 @@ class SizingApp:
             stays = f" ({current} stays selected)" if current else ""
             self.upload_message.value = error_html(text + stays)
             return False
-        key = f"upload:{name}"
+        # every upload is kept: two files called config.json are two models
+        number = 1 + sum(k.startswith("upload:") for k in self.models)
+        key = f"upload:{number}:{name}"
         self.models[key] = model
         self._select_model(key)
         self.upload_message.value = (
@@ -399,7 +434,8 @@ class SizingApp:
             for k, m in self.models.items():
                 label = getattr(m, "display_name", k)
                 if k.startswith("upload:"):
-                    label = f"{label} (uploaded {k.removeprefix('upload:')})"
+                    number, file = k.removeprefix("upload:").split(":", 1)
+                    label = f"{label} (upload {number}, {file})"
                 options.append((label, k))
             if list(self.model.options) != options:
                 self.model.options = options
@@ -427,6 +463,7 @@ class SizingApp:
             for view in self.views.values():
                 view.fail("no result: see the message above")
             self.bar.value = self.fits.value = self.inputs_used.value = ""
+            self.solve.clear("no answer: the inputs above make no deployment (see the message)")
             return
         try:  # the same deployment at the roofline, beside the expected speed figures
             bound = None if scenario.assumptions.name == "ideal" else scenario.bound()
@@ -438,7 +475,29 @@ class SizingApp:
         self._render_inputs(scenario)
         self._render_hardware()
         self.solve.update(scenario)
+        self._render_export()
         self._schedule_derivations()
+
+    def _render_export(self) -> None:
+        if getattr(self, "export", None) is None or self.export.selected_index is None:
+            return
+        if self.scenario is None:
+            self.export_python.value = self.export_cli.value = self.export_links.value = ""
+            return
+        try:
+            python, cli, links = panels.export_html(self.scenario)
+        except EXPECTED as exc:
+            self._show(self.export_links, exc)
+            return
+        self.export_python.value, self.export_cli.value, self.export_links.value = (
+            python,
+            cli,
+            links,
+        )
+
+    @_guarded
+    def _on_export(self, change: dict[str, Any]) -> None:
+        self._render_export()
 
     def _render_memory(self, scenario: Scenario) -> None:
         per_gpu = self.views["memory_per_gpu"].result

@@ -13,7 +13,15 @@ from llmphys.engine.formatting import format_quantity, text_number
 from llmphys.engine.formula import registry
 from llmphys.scenario import Scenario
 
-__all__ = ["PARTS", "fits", "hardware_info", "inputs_in_use", "memory_bar", "model_info"]
+__all__ = [
+    "PARTS",
+    "export_html",
+    "fits",
+    "hardware_info",
+    "inputs_in_use",
+    "memory_bar",
+    "model_info",
+]
 
 #: the per-GPU parts of the memory bar, with their labels and colours
 PARTS = {
@@ -107,3 +115,52 @@ def hardware_info(a: Any, precision: str) -> str:
     if a.interconnect:
         bits.append(f"usual link: {a.interconnect}")
     return "<small style='color:#555'>" + escape("; ".join(bits)) + "</small>"
+
+
+def export_html(scenario: Any) -> tuple[str, str, str]:
+    """The deployment as code and data: "copy as Python", "copy as CLI" (each rebuilding the
+    same figures: :mod:`llmphys.scenario_code`) and download links for its summary as JSON
+    and CSV."""
+    import base64
+    import csv
+    import html
+    import io
+    import json
+
+    from llmphys.scenario_code import cli_command, python_code
+
+    style = 'style="white-space:pre-wrap"'
+    python = f'<pre class="llmphys-copy-python" {style}>{html.escape(python_code(scenario))}</pre>'
+    try:
+        command = cli_command(scenario)
+    except ValueError as exc:  # an accelerator that is not a preset has no CLI name
+        command = f"# {exc}"
+    cli = f'<pre class="llmphys-copy-cli" {style}>{html.escape(command)}</pre>'
+    data = scenario.to_dict()
+    rows = io.StringIO()
+    writer = csv.writer(rows)
+    writer.writerow(["figure", "label", "value", "unit", "bound", "bound unit"])
+    for key, item in data["figures"].items():
+        value, bound = item["value"], item["bound"]
+        writer.writerow([
+            key, item["label"],
+            value["value"] if isinstance(value, dict) else value,
+            value["unit"] if isinstance(value, dict) else "",
+            bound["value"] if isinstance(bound, dict) else "",
+            bound["unit"] if isinstance(bound, dict) else "",
+        ])  # fmt: skip
+
+    def link(kind: str, mime: str, text: str) -> str:
+        encoded = base64.b64encode(text.encode()).decode()
+        return (
+            f'<a class="llmphys-export-{kind}" download="llmphys-scenario.{kind}" '
+            f'href="data:{mime};base64,{encoded}">{kind.upper()}</a>'
+        )
+
+    links = (
+        "download the figures: "
+        + link("json", "application/json", json.dumps(data, indent=2))
+        + " · "
+        + link("csv", "text/csv", rows.getvalue())
+    )
+    return python, cli, links

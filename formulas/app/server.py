@@ -77,6 +77,27 @@ def voila_arguments(
     return arguments
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether ``port`` on ``host`` can be listened on now (nothing else holds it)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the system has free now, to suggest when the one asked for is taken."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 def serve(port: int = 8866, open_browser: bool = True, cull_idle: float = CULL_IDLE) -> int:
     """Serve the app until SIGTERM or SIGINT; every kernel is shut down before it returns.
 

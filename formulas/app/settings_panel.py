@@ -23,7 +23,10 @@ _LABELS = {
     "prompt_len": "prompt",
     "new_tokens": "output",
     "batch": "batch",
-    "tp": "GPUs (n_TP)",
+    "tp": "tensor parallel",
+    "pp": "pipeline stages",
+    "ep": "expert parallel",
+    "price_per_gpu_hour": "$ per GPU-hour",
     "workspace_fraction": "workspace",
     "utilization": "MFU",
     "bw_utilization": "MBU",
@@ -34,6 +37,8 @@ _LABELS = {
     "act_bytes": "activations",
 }
 _CONTROL_LABEL = widgets.Layout(width="9.5em")
+#: yes/no settings (1 or 0 in the glossary): check boxes
+_SWITCHES = frozenset({"flash_attention", "prompt_logprobs"})
 
 
 class SettingsPanel:
@@ -84,7 +89,7 @@ class SettingsPanel:
         ``compute``."""
         for name, value in chosen.at(compute)[0].items():
             if name in self.controls:
-                self.controls[name].value = value
+                self._set(self.controls[name], value)
         self.title(chosen.name)
 
     def follow(self, chosen: Any, old: str, new: str) -> None:
@@ -94,11 +99,14 @@ class SettingsPanel:
         for name, value in after.items():
             control = self.controls.get(name)
             if control is not None and control.value == before[name] != value:
-                control.value = value
+                self._set(control, value)
 
     def _row(self, name: str, value: Any) -> widgets.HBox:
         entry = registry.glossary[name]
-        control = control_for(entry, value)
+        if name in _SWITCHES:  # a yes/no setting: a check box, not a 0-1 slider
+            control = widgets.Checkbox(value=bool(value), indent=False)
+        else:
+            control = control_for(entry, value)
         control.layout = widgets.Layout(width="19em")  # a Layout of its own: never shared
         control.add_class(hook(name))
         control.observe(self._on_control, "value")
@@ -129,6 +137,12 @@ class SettingsPanel:
     def read(self) -> dict[str, float]:
         """The settings as the controls hold them, in glossary units."""
         return {
-            name: read_control(registry.glossary[name], control, self.custom.get(name))
+            name: float(control.value)
+            if name in _SWITCHES
+            else read_control(registry.glossary[name], control, self.custom.get(name))
             for name, control in self.controls.items()
         }
+
+    @staticmethod
+    def _set(control: widgets.ValueWidget, value: float) -> None:
+        control.value = bool(value) if isinstance(control, widgets.Checkbox) else value

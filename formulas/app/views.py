@@ -5,6 +5,7 @@ demand) and the HTML helpers the page shares.  No physics here: values come from
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 import ipywidgets as widgets
@@ -23,9 +24,12 @@ __all__ = [
     "error_html",
     "escape",
     "hook",
+    "page_number",
     "quantity_text",
+    "short_error_html",
     "solution_html",
     "span",
+    "toggle_label",
 ]
 
 #: Errors a user can cause; they are shown as messages.
@@ -45,6 +49,46 @@ def escape(text: str) -> str:
 
 def error_html(text: str) -> str:
     return f'<span class="llmphys-message" style="color:#b00020">{escape(text)}</span>'
+
+
+def short_error_html(text: str, limit: int = 90) -> str:
+    """A refusal in a figure's row: its first clause there, the whole message on demand (a
+    long solver message would squeeze the page)."""
+    if len(text) <= limit:
+        return error_html(text)
+    head = text.split("; ")[0].split(". ")[0]
+    if head.startswith("solve ") and ": " in head:  # "solve memory_per_gpu for seq_len: ..."
+        head = head.split(": ", 1)[1]
+    if len(head) > limit:
+        head = head[:limit].rsplit(" ", 1)[0] + " …"
+    return (
+        f'<details class="llmphys-message-details"><summary>{error_html(head)}</summary>'
+        f'<small style="color:#555">{escape(text)}</small></details>'
+    )
+
+
+def page_number(x: float, exact: bool = False) -> str:
+    """A number as the page shows it: thousands separators, no exponent below 10^15, four
+    significant figures unless ``exact`` (a count, a rounded answer) keeps every digit up to
+    two decimals: ``2,685,244``, ``2,685,244.3``, ``0.0123``."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    if abs(x) >= 1e15 or abs(x) < 1e-3:
+        return text_number(x, sig=4)
+    if exact:
+        shown = f"{x:,.2f}".rstrip("0").rstrip(".")
+        return shown
+    decimals = max(0, 3 - math.floor(math.log10(abs(x))))
+    return f"{x:,.{decimals}f}"
+
+
+def toggle_label(toggle: widgets.ToggleButton, what: str = "derivation") -> None:
+    """A toggle that says what it does: "show derivation", then "hide derivation"."""
+
+    def relabel(change: dict[str, Any]) -> None:
+        toggle.description = f"{'hide' if change['new'] else 'show'} {what}"
+
+    toggle.observe(relabel, "value")
 
 
 def span(key: str, number: float, shown: str) -> str:
@@ -84,6 +128,7 @@ class FigureView:
             layout=widgets.Layout(width="11em"),
         )
         self.toggle.add_class(hook("derive_" + figure.key))
+        toggle_label(self.toggle)
         self.derivation = widgets.HTMLMath(layout=widgets.Layout(display="none"))
         self.derivation.add_class(hook("derivation_" + figure.key))
         label = widgets.HTML(f"{escape(figure.label)}", layout=_ROW_LABEL)
@@ -115,7 +160,7 @@ class FigureView:
         self.error = message
         self.value.value = (
             f'<span class="{hook(self.figure.key)} llmphys-figure-error">'
-            f"{error_html(message)}</span>"
+            f"{short_error_html(message)}</span>"
         )
 
     @property
@@ -150,18 +195,18 @@ class FigureView:
         s = self.result
         if kind == "context":
             number = float(s.value.magnitude)
-            text = "no limit" if s.binds == "none" else f"{text_number(number, exact=True)} tok"
+            text = "no limit" if s.binds == "none" else f"{page_number(number, exact=True)} tok"
             shown = span(key, number, text)
             return shown + f' <small style="color:#555">({escape(s.message)})</small>'
         entry = registry.glossary[s.unknown]
         unit = f" {entry.unit_text}" if entry.unit_text else ""
         number = float(s.value.magnitude)
-        shown = span(key, number, f"{text_number(number, exact=True)}{unit}")
+        shown = span(key, number, f"{page_number(number, exact=True)}{unit}")
         if s.rounding is not None and s.exact is not None:
             how = {"floor": "rounded down", "ceil": "rounded up", "nearest": "rounded"}
             shown += (
                 f' <small style="color:#555">({how[s.rounding]} from '
-                f"{text_number(float(s.exact.magnitude), sig=6)})</small>"
+                f"{page_number(float(s.exact.magnitude), exact=True)})</small>"
             )
         return shown
 
