@@ -58,6 +58,10 @@ def value_text(
         value, unit = float(q.magnitude), q.units
     text = text_number(value, sig, exact=exact)
     latex = latex_number(value, sig, exact=exact)
+    if exact and text.lstrip("-").isdigit() and abs(value) >= 1e5:
+        # a whole number of six digits or more reads in groups: 70,553,706,496 parameters
+        text = f"{int(value):,}"
+        latex = text.replace(",", "{,}")
     if _has_dimension(unit):
         text += f" {_unit_text(unit)}"
         latex += rf"\,{_latex_unit(unit)}"
