@@ -220,3 +220,15 @@ def test_every_refusal_on_the_refusals_page_is_an_llmphys_error():
         code = cell.removeprefix(":tags: [raises-exception]\n")
         with pytest.raises(F.LlmphysError):
             exec(code, namespace)
+
+
+def test_the_notebooks_page_is_a_gallery_with_a_picture_per_lesson(gen: ModuleType) -> None:
+    # issue 22, item 11: one picture per notebook (docs/gallery.py makes them, committed)
+    lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    page = gen.notebooks_page(gen.notebooks())
+    assert page.count('class="llmphys-gallery-card"') == len(lessons) >= 10
+    for path in lessons:
+        picture = DOCS / "_static" / "gallery" / f"{path.stem}.png"
+        assert picture.is_file() and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path.name
+        assert f'src="_static/gallery/{path.stem}.png"' in page
+    assert "sizing_app" not in page.split("## The sizing app")[0]  # the app is not a lesson

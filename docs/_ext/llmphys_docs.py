@@ -28,8 +28,10 @@ git-ignored.
 from __future__ import annotations
 
 import contextlib
+import html
 import importlib
 import inspect
+import json
 import os
 import re
 import shutil
@@ -570,7 +572,7 @@ def notebooks_page(found: list[Path]) -> str:
     others = [p for p in found if p not in lessons]
     if lessons:
         names = [f"{NOTEBOOKS_LINK}/{p.stem}" for p in lessons]
-        lines += ["```{toctree}", ":maxdepth: 1", "", *names, "```"]
+        lines += ["```{toctree}", ":maxdepth: 1", "", *names, "```", "", *gallery(lessons)]
     else:
         lines.append("No notebooks yet.")
     if others:  # the sizing app's notebook is the app, not a lesson
@@ -588,6 +590,47 @@ def notebooks_page(found: list[Path]) -> str:
             "```",
         ]
     return "\n".join(lines) + "\n"
+
+
+#: the gallery's pictures, one per lesson (made by docs/gallery.py, committed)
+GALLERY = Path(__file__).resolve().parents[1] / "_static" / "gallery"
+
+
+def _title(path: Path) -> str:
+    """A notebook's title: its first ``#`` heading, without the number."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and text.startswith("# "):
+            return text.splitlines()[0][2:].split(" · ", 1)[-1].strip()
+    return path.stem
+
+
+def gallery(lessons: list[Path]) -> list[str]:
+    """A picture per lesson (its first figure, or its first formula), each a link to it."""
+    cards = []
+    for path in lessons:
+        picture = GALLERY / f"{path.stem}.png"
+        image = (
+            f'<img src="_static/gallery/{path.stem}.png" alt="{html.escape(_title(path))}" '
+            f'style="width:100%;height:8em;object-fit:contain;background:#fff">'
+            if picture.is_file()
+            else ""
+        )
+        cards.append(
+            f'<a class="llmphys-gallery-card" href="{NOTEBOOKS_LINK}/{path.stem}.html" '
+            f'style="display:block;border:1px solid #ddd;border-radius:6px;padding:0.5em;'
+            f'text-decoration:none">{image}<span style="display:block;font-size:0.9em">'
+            f"{html.escape(path.stem[:2])} · {html.escape(_title(path))}</span></a>"
+        )
+    return [
+        "```{raw} html",
+        '<div class="llmphys-gallery" style="display:grid;grid-template-columns:'
+        'repeat(auto-fill,minmax(14em,1fr));gap:1em;margin:1em 0">',
+        *cards,
+        "</div>",
+        "```",
+    ]
 
 
 def _old_copies(folder: Path) -> bool:
