@@ -736,3 +736,31 @@ def test_a_target_without_a_unit_says_how_it_was_read(app):
     app.update()
     assert "read as" not in app.solve_answer.value
     app.solve_question.value = ""
+
+
+def test_the_frontier_chart_points_are_the_apis(app):
+    import re
+
+    from llmphys.app.frontier_panel import BATCHES
+
+    set_inputs(app, "llama-3.1-70b", "h100-sxm", tp=4, batch=8)
+    api = F.frontier(scenario("llama-3.1-70b", "h100-sxm", tp=4, batch=8),
+                     over={"batch": list(BATCHES)}).points  # fmt: skip
+    svg = app.frontier.chart.value
+    found = re.findall(r'data-batch="([^"]+)" data-user="([^"]+)" data-gpu="([^"]+)" '
+                       r'data-fits="(true|false)"', svg)  # fmt: skip
+    assert len(found) == len(BATCHES)
+    for (b, u, g, fit), (_, row) in zip(found, api.iterrows(), strict=True):
+        assert float(b) == row["batch"]
+        assert float(u) == pytest.approx(row["tokens_per_second_per_user"], rel=1e-12)
+        assert float(g) == pytest.approx(row["tokens_per_second_per_gpu"], rel=1e-12)
+        assert (fit == "true") == bool(row["fits"])
+    assert 'r="6"' in svg  # the batch in use is ringed
+    # the question: the largest batch with at least 30 tok/s per user that fits
+    app.frontier.floor.value = 30
+    best = api[api["fits"] & (api["tokens_per_second_per_user"] >= 30)].iloc[-1]
+    shown = float(app.frontier.answer.value.split('data-value="')[1].split('"')[0])
+    assert shown == best["batch"]
+    app.frontier.floor.value = 1e5  # faster than any batch gives: a message, not a number
+    assert "llmphys-message" in app.frontier.answer.value
+    app.frontier.floor.value = 20

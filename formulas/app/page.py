@@ -56,6 +56,7 @@ from llmphys.app.figures import (
     read_config,
     scenario_of,
 )
+from llmphys.app.frontier_panel import FrontierPanel
 from llmphys.app.settings_panel import SettingsPanel
 from llmphys.app.solve_panel import SolvePanel
 from llmphys.app.views import (
@@ -272,6 +273,8 @@ class SizingApp:
                 "(prompt + output / 2), prefill is split over the n_TP GPUs.</small>"
             )
         )
+        self.frontier = FrontierPanel(self._on_change)
+        sections += [self._heading("throughput against interactivity"), self.frontier.box]
         sections += [self._heading("solve for"), self.solve_question, self.solve.box]
         # copy as Python / as CLI and downloads: built when opened (the summary is not free)
         self.export_python = widgets.HTML()
@@ -464,6 +467,7 @@ class SizingApp:
                 view.fail("no result: see the message above")
             self.bar.value = self.fits.value = self.inputs_used.value = ""
             self.solve.clear("no answer: the inputs above make no deployment (see the message)")
+            self.frontier.clear()
             return
         try:  # the same deployment at the roofline, beside the expected speed figures
             bound = None if scenario.assumptions.name == "ideal" else scenario.bound()
@@ -475,6 +479,7 @@ class SizingApp:
         self._render_inputs(scenario)
         self._render_hardware()
         self.solve.update(scenario)
+        self.frontier.update(scenario)
         self._render_export()
         self._schedule_derivations()
 

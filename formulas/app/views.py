@@ -75,6 +75,8 @@ def page_number(x: float, exact: bool = False) -> str:
         return f"{x:g}"
     if abs(x) >= 1e15 or abs(x) < 1e-3:
         return text_number(x, sig=4)
+    if float(x).is_integer():  # a whole number (a batch, a count) is never 64.00
+        return f"{int(x):,}"
     if exact:
         shown = f"{x:,.2f}".rstrip("0").rstrip(".")
         return shown
