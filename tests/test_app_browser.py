@@ -320,3 +320,38 @@ def test_solve_for_answers_and_explains_an_infeasible_target(page: Any, tmp_path
     target.press("Enter")
     page.locator(".llmphys-solve-message").get_by_text("already exceed").wait_for()
     page.screenshot(path=str(tmp_path / "infeasible.png"), full_page=True)
+
+
+def test_a_layout_a_price_and_the_frontier_in_the_browser(page: Any, tmp_path: Path) -> None:
+    # issue 21: a layout moves the speed figures to the parallel formulas' values; the cost per
+    # million tokens follows the price typed; the frontier's points are llmphys.frontier's
+    from llmphys.app.frontier_panel import BATCHES
+
+    select(page, "llmphys-model", F.models["llama-3.1-70b"].display_name)
+    select(page, "llmphys-hardware", F.hardware["h100-sxm"].display_name)
+    select(page, "llmphys-interconnect", "the accelerator's usual link")
+    select(page, "llmphys-bytes-per-param", "bf16 (2 B/param)")
+    type_into_readout(page, "batch", 8)
+    type_into_readout(page, "prompt_len", 4096)
+    type_into_readout(page, "tp", 4)
+    type_into_readout(page, "pp", 2)
+    type_into_readout(page, "price_per_gpu_hour", 3.5)
+    settings = dict(batch=8, tp=4, pp=2, price_per_gpu_hour=3.5)
+    want = numbers(api_figures("llama-3.1-70b", "h100-sxm", **settings))
+    expect_figures(page, want)
+    s = scenario("llama-3.1-70b", "h100-sxm", **settings)
+    assert "layout" in s.features and s.n_gpus == 8
+    points = page.eval_on_selector_all(
+        ".llmphys-frontier-point",
+        "els => els.map(e => [Number(e.dataset.batch), Number(e.dataset.user),"
+        " Number(e.dataset.gpu), e.dataset.fits === 'true'])",
+    )
+    api = F.frontier(s, over={"batch": list(BATCHES)}).points
+    assert len(points) == len(api)
+    for (b, u, g, fit), (_, row) in zip(points, api.iterrows(), strict=True):
+        assert b == row["batch"] and fit == bool(row["fits"])
+        assert u == pytest.approx(row["tokens_per_second_per_user"], rel=1e-9)
+        assert g == pytest.approx(row["tokens_per_second_per_gpu"], rel=1e-9)
+    page.screenshot(path=str(tmp_path / "layout-frontier.png"), full_page=True)
+    type_into_readout(page, "pp", 1)
+    type_into_readout(page, "tp", 1)
