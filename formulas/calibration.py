@@ -144,8 +144,19 @@ _START = np.array([0.7, 0.5, 0.4, 128.0, 2e-5, 0.005])
 
 
 def fit(exclude: Iterable[str] = ()) -> dict[str, float]:
-    """The efficiency parameters that best fit every measurement (but those whose publisher is
-    in ``exclude``), in glossary units."""
+    """The efficiency parameters that best fit the measurements (least squares in log space,
+    within :data:`~llmphys.calibration.BOUNDS`).
+
+    Parameters
+    ----------
+    exclude
+        Publishers whose rows the fit does not see (a held-out fold).
+
+    Returns
+    -------
+    dict of str to float
+        Each of :data:`PARAMETERS` -> its fitted value, in its glossary unit.
+    """
     skip = set(exclude)
     rows = [r for r in _rows() if r.m.publisher not in skip]
     return dict(zip(PARAMETERS, (float(x) for x in _fitted(rows, _START)), strict=True))
@@ -169,7 +180,14 @@ class Fold:
 def cross_validate() -> tuple[Fold, ...]:
     """Leave one publisher out: every measurement predicted by a fit on the other publishers'
     rows.  A publisher is one harness (gpt-fast's two READMEs are one, TensorRT-LLM's docs at
-    every version are one): a fit never sees another run of the harness it predicts."""
+    every version are one): a fit never sees another run of the harness it predicts.
+
+    Returns
+    -------
+    tuple of Fold
+        One per measurement, in the order of :func:`llmphys.validation.measurements`
+        (computed once).
+    """
     rows = _rows()
     folds: list[Fold] = []
     for group in dict.fromkeys(r.m.publisher for r in rows):
@@ -181,7 +199,23 @@ def cross_validate() -> tuple[Fold, ...]:
 
 
 def held_out(measurement_id: str) -> Fold:
-    """The held-out prediction of one measurement."""
+    """The held-out prediction of one measurement.
+
+    Parameters
+    ----------
+    measurement_id
+        The measurement's ``id`` in ``measurements.json``.
+
+    Returns
+    -------
+    Fold
+        Its prediction by the fit that did not see its publisher.
+
+    Raises
+    ------
+    KeyError
+        No measurement has that id.
+    """
     for f in cross_validate():
         if f.measurement.id == measurement_id:
             return f
@@ -190,7 +224,18 @@ def held_out(measurement_id: str) -> Fold:
 
 def error_summary(folds: Sequence[Fold] | None = None) -> dict[str, dict[str, float]]:
     """Median and worst absolute held-out error, and the row count, per regime (``prefill``,
-    ``decode``) and per metric: ``{group: {"median": ..., "worst": ..., "rows": ...}}``."""
+    ``decode``) and per metric.
+
+    Parameters
+    ----------
+    folds
+        The held-out predictions (default: :func:`cross_validate`).
+
+    Returns
+    -------
+    dict
+        ``{group: {"median": ..., "worst": ..., "rows": ...}}``, errors as fractions.
+    """
     folds = cross_validate() if folds is None else folds
     groups: dict[str, list[float]] = {}
     for f in folds:
@@ -204,7 +249,18 @@ def error_summary(folds: Sequence[Fold] | None = None) -> dict[str, dict[str, fl
 
 
 def format_summary(summary: Mapping[str, Mapping[str, float]] | None = None) -> str:
-    """The held-out errors as a table: regime or metric, rows, median and worst error."""
+    """The held-out errors as a table: regime or metric, rows, median and worst error.
+
+    Parameters
+    ----------
+    summary
+        :func:`error_summary`'s result (default: computed).
+
+    Returns
+    -------
+    str
+        Aligned text.
+    """
     summary = error_summary() if summary is None else summary
     cells = [
         (k, str(int(v["rows"])), f"{v['median']:.1%}", f"{v['worst']:.1%}")
@@ -215,7 +271,18 @@ def format_summary(summary: Mapping[str, Mapping[str, float]] | None = None) -> 
 
 def format_held_out(folds: Sequence[Fold] | None = None) -> str:
     """Every measurement beside its held-out prediction (a fit without its source) and the
-    prediction's error."""
+    prediction's error.
+
+    Parameters
+    ----------
+    folds
+        The held-out predictions (default: :func:`cross_validate`).
+
+    Returns
+    -------
+    str
+        Aligned text, one line per measurement.
+    """
     from llmphys.engine.formatting import format_quantity
     from llmphys.units import Q_
 

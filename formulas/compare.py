@@ -202,6 +202,26 @@ def seed_vs_real(
     ``precision`` the weights' and ``kv_precision`` the KV cache's (default: the same).
     Rows: KV cache per token and in total, total VRAM, weight and HBM bytes per decoded token,
     decode and prefill FLOPs; each with the seed's assumption and the real one.
+
+    Parameters
+    ----------
+    model
+        A model preset's name or a :class:`~llmphys.presets.Model`.
+    seq_len
+        The context, in tokens.
+    batch
+        Concurrent sequences.
+    precision
+        The weights' precision: a name or bytes per parameter.
+    kv_precision
+        The KV cache's precision (default: the weights').
+    workspace_fraction
+        The workspace, as a fraction of the weights.
+
+    Returns
+    -------
+    llmphys.compare.Comparison
+        One row per quantity: both values, their ratio and both assumptions (a table).
     """
     from llmphys.scenario import Scenario
 

@@ -84,6 +84,49 @@ def search(
     and ``kv`` precision names (``None``: as released); ``values`` any other input, as a number
     in its glossary unit (``price_per_gpu_hour=2`` is $2 per GPU-hour).
 
+    Parameters
+    ----------
+    models : str, dict or list
+        Model preset names or ``config.json`` dicts (one, or a list).
+    hardware : str or list of str
+        Accelerator preset names.
+    weights : str or list of str
+        Precision names of the weights (``None``: as released).
+    kv : str or list of str
+        Precision names of the KV cache.
+    tp : iterable of int
+        Tensor-parallel degrees.
+    pp : iterable of int
+        Pipeline-parallel degrees.
+    ep : iterable of int
+        Expert-parallel degrees.
+    batch : iterable of int
+        Concurrent sequences.
+    prompt_len : iterable of int
+        Prompt lengths, in tokens.
+    output_len : iterable of int
+        Output lengths, in tokens.
+    objectives : sequence of tuple
+        The two figures the Pareto set trades off, each ``(figure, "min" or "max")``.
+    client : dask.distributed.Client, optional
+        A Dask cluster to compute on (default: threads on this machine).
+    chunk_points
+        Grid points per Dask chunk.
+    **values
+        Any other input, as a number in its glossary unit.
+
+    Returns
+    -------
+    SearchResult
+        The lazy grids, the Pareto set and the number of points.
+
+    Raises
+    ------
+    InputError
+        Not two objectives, a bad chunk size, or an axis a model cannot take.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> found = F.search(models="llama-3.1-8b", hardware=["h100-sxm", "a100-80gb"],
     ...                  batch=[1, 8, 64], price_per_gpu_hour=2)

@@ -69,9 +69,23 @@ class Answer:
 
 @contextlib.contextmanager
 def answer(title: str = "Show the answer") -> Iterator[None]:
-    """Print a problem's answer folded: what the block prints is shown as an :class:`Answer`,
-    closed until the reader opens it (running every cell does not give the answers away).
+    """Print a problem's answer folded: what the block prints is shown as an
+    :class:`~llmphys.display.Answer`, closed until the reader opens it (running every cell
+    does not give the answers away).
 
+    Parameters
+    ----------
+    title
+        The line shown while the answer is folded.
+
+    Yields
+    ------
+    None
+        Inside the ``with`` block, what is printed is caught; at its end it is shown folded
+        (displayed in IPython, printed as text elsewhere).
+
+    Examples
+    --------
     >>> with answer():
     ...     print("42 GPUs")
     42 GPUs

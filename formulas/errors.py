@@ -109,6 +109,20 @@ def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
 
     Only near-ties of the best match are kept, so a clear typo gets one suggestion; a name
     contained in a candidate ("70b" in "llama-3.1-70b") also counts as close.
+
+    Parameters
+    ----------
+    name
+        What was typed.
+    candidates
+        The names it may have meant.
+    n
+        The most suggestions returned.
+
+    Returns
+    -------
+    list of str
+        Up to ``n`` candidates, closest first (empty when none is close).
     """
     key = name.lower()
     scored = []

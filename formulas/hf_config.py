@@ -188,5 +188,23 @@ def load_hf_config(path_or_dict: str | PathLike[str] | Mapping[str, Any], name: 
     value raises :class:`~llmphys.ConfigError` naming it.  Defaults that are applied are listed
     in ``model.assumptions``.  The model's ``params`` and ``active_params`` are derived from the
     architecture (see :mod:`llmphys.param_counts` for the conventions).
+
+    Parameters
+    ----------
+    path_or_dict
+        The ``config.json`` file, the folder holding it, or its parsed content.
+    name
+        The model's name (default: the config's ``_name_or_path``, else its family).
+
+    Returns
+    -------
+    llmphys.presets.Model
+        The architecture, ready for a :class:`~llmphys.Scenario` or a formula.
+
+    Raises
+    ------
+    ConfigError
+        An unsupported ``model_type``, a missing size or a bad value (named), or a file that
+        cannot be read.
     """
     return model_from_config(_read(path_or_dict), name=name)

@@ -84,7 +84,13 @@ class Disaggregation:
 
     def table(self) -> pd.DataFrame:
         """One row per pool: layout, batch, rate per GPU, GPUs needed and provisioned, and the
-        latency it delivers against its target."""
+        latency it delivers against its target.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by pool (``prefill``, ``decode``).
+        """
         import pandas as pd
 
         p, d = self.prefill, self.decode
@@ -132,12 +138,43 @@ def disaggregate(
     ``batch`` (default: the frontier's grids, n_TP 1 to 8 and batches 1 to 4,096, by powers of
     two; layouts the model cannot take left out).
 
+    Parameters
+    ----------
+    scenario
+        The deployment: model, accelerator, precisions, prompt and output lengths.
+    arrival_rate
+        Requests per second.
+    ttft : Quantity, str or float
+        The time-to-first-token target, the KV transfer included (a quantity, text such as
+        ``"1 s"``, or seconds).
+    tpot : Quantity, str or float
+        The time-per-output-token target (``"50 ms"``).
+    tp
+        The tensor-parallel degrees tried for each pool.
+    batch
+        The batches tried for each pool.
+
+    Returns
+    -------
+    Disaggregation
+        Each pool's layout, batch and GPUs, and the P:D ratio.
+
+    Raises
+    ------
+    InfeasibleError
+        No layout holds the model, or a target is below what any layout reaches (the message
+        gives the fastest).
+    InputError
+        A rate or target that is not a positive number of its unit.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", prompt_len=4096,
     ...                output_len=1024)
     >>> d = F.disaggregate(s, arrival_rate=10, ttft="1 s", tpot="50 ms")
     >>> d.prefill_gpus, d.decode_gpus
-    (14, 12)
+    (10, 12)
     """
     from llmphys.engine.coercion import coerce
     from llmphys.serving import NUMBERS, _points, frontier

@@ -23,6 +23,20 @@ def throughput_frontier(front: Any, ax: Axes | None = None) -> Axes:
     log axes as public serving benchmarks draw them; points that do not fit in memory are left
     off each curve, and the Pareto set is drawn over them.
 
+    Parameters
+    ----------
+    front : Frontier
+        :func:`llmphys.frontier`'s result.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> from llmphys import plots
     >>> s = F.Scenario(model="llama-3.1-70b", hardware="h100-sxm", weights="fp8", tp=4)

@@ -90,6 +90,35 @@ def roofline(
     batch in ``batch``), prefill at ``prefill_intensity`` for the same batch, each at the rate
     the roof allows there.
 
+    Parameters
+    ----------
+    model : str or Model, optional
+        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
+        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
+    hardware : str or Accelerator, optional
+        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
+    precision
+        The compute precision (picks the accelerator's dense peak).
+    batch : int or list of int
+        The batch, or batches (one decode and one prefill point each).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on (default: a new figure's).
+    **values
+        Any other input of the formulas (quantities, numbers in glossary units, precision
+        names); given values win over the presets'.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    InputError, UnknownNameError
+        An input no formula of the plot takes, or a value the formulas refuse.
+
+    Examples
+    --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from llmphys import plots
@@ -219,6 +248,32 @@ def memory_breakdown(
     per value.  The left axis is in GB (10^9 B), the right one in GiB (2^30 B); the capacity
     line and the totals are labelled in both.
 
+    Parameters
+    ----------
+    model : str or Model, optional
+        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
+        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
+    hardware : str or Accelerator, optional
+        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
+    precision
+        The compute precision (picks the accelerator's dense peak).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on (default: a new figure's).
+    **values
+        Any other input of ``memory_per_gpu``; one of them may be a list (one bar each).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    InputError, UnknownNameError
+        An input no formula of the plot takes, or a value the formulas refuse.
+
+    Examples
+    --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from llmphys import plots
@@ -330,6 +385,37 @@ def context_frontier(
     is solved numerically at each batch instead.  Call it again on the same ``ax`` to compare
     models, precisions or GPU counts; ``label`` names the curve.
 
+    Parameters
+    ----------
+    model : str or Model, optional
+        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
+        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
+    hardware : str or Accelerator, optional
+        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
+    precision
+        The compute precision (picks the accelerator's dense peak).
+    batch : list of float, optional
+        The batches drawn (default: the glossary range of ``batch``, doubling).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on (default: a new figure's).
+    label
+        The curve's name in the legend.
+    **values
+        Any other input of the formulas (quantities, numbers in glossary units, precision
+        names); given values win over the presets'.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    InputError, UnknownNameError
+        An input no formula of the plot takes, or a value the formulas refuse.
+
+    Examples
+    --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from llmphys import plots
@@ -418,6 +504,35 @@ def bandwidth_vs_batch(
     effective one (``effective_bandwidth``, peak x MBU).  The marked batch is the smallest
     whose conservative requirement fits the peak (a solve for ``batch``).
 
+    Parameters
+    ----------
+    model : str or Model, optional
+        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
+        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
+    hardware : str or Accelerator, optional
+        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
+    precision
+        The compute precision (picks the accelerator's dense peak).
+    batch : list of float, optional
+        The batches drawn (default: the glossary range of ``batch``, doubling).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on (default: a new figure's).
+    **values
+        Any other input of the formulas (quantities, numbers in glossary units, precision
+        names); given values win over the presets'.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    InputError, UnknownNameError
+        An input no formula of the plot takes, or a value the formulas refuse.
+
+    Examples
+    --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from llmphys import plots

@@ -96,13 +96,62 @@ class Scenario:
 
     ``model`` is a preset name, a :class:`~llmphys.presets.Model`, or a ``config.json`` path
     or dict; ``hardware`` a preset name or an :class:`~llmphys.presets.Accelerator`; ``None``
-    for either (or for ``compute``) means :data:`DEFAULTS`'.
+    for either (or for ``compute``) means :data:`~llmphys.scenario.DEFAULTS`'.
     ``weights``, ``kv``, ``act`` (activations) are precisions (``"fp8"``) or bytes per
     element; ``compute`` picks the accelerator's dense peak.  ``interconnect`` defaults to
     the accelerator's usual link.  ``assumptions`` is a set's name (``ideal``, ``seed``,
     ``typical``) or a dict of values on top of ``typical``.  Any other glossary symbol may be
     given by keyword (``utilization=0.6``, ``seq_len=32768``), as may a part of a figure by
     value (``effective_flops=200e12``): the user's value wins.
+
+    Parameters
+    ----------
+    model : str, Model, os.PathLike or dict
+        The model: a preset name (``"llama-3.1-70b"``), a :class:`~llmphys.presets.Model`, or
+        a Hugging Face ``config.json`` (its path, or the parsed dict).
+    hardware : str or Accelerator
+        The accelerator: a preset name (``"h100-sxm"``) or an
+        :class:`~llmphys.presets.Accelerator`.
+    weights : str or float
+        The weights' precision: a name (``"fp8"``) or bytes per parameter (``None``: as the
+        checkpoint stores them).
+    kv : str or float
+        The KV cache's precision.
+    compute : str
+        The precision of the matrix multiplies: picks the accelerator's dense peak.
+    act : str or float
+        The activations' precision.
+    tp : int
+        The tensor-parallel degree.
+    pp : int
+        The pipeline-parallel degree (pipeline stages).
+    ep : int
+        The expert-parallel degree.
+    batch : int or Quantity
+        Concurrent sequences.
+    prompt_len : int or Quantity
+        Prompt tokens per sequence.
+    output_len : int or Quantity
+        Generated tokens per sequence.
+    interconnect : str or Interconnect, optional
+        The GPU-to-GPU link (default: the accelerator's usual one).
+    assumptions : str, dict or AssumptionSet
+        Efficiencies and modelling choices: a set's name (``"ideal"``, ``"seed"``,
+        ``"typical"``) or values on top of ``typical``.
+    speculative : str, optional
+        Decode speculatively: ``"draft"`` (a draft model; its ``draft_cost_ratio`` and the
+        acceptance given by keyword) or ``"mtp"`` (the model's own multi-token-prediction
+        modules).
+    **overrides
+        Any glossary input (``utilization=0.6``) or a figure's part by value
+        (``effective_flops=200e12``): the user's value wins over every preset.
+
+    Raises
+    ------
+    InputError
+        A value of the wrong dimension or out of range, or a layout the model cannot take.
+    UnknownNameError
+        A preset or keyword that does not exist (the closest names are suggested).
     """
 
     def __init__(
@@ -173,7 +222,23 @@ class Scenario:
     def from_values(cls, model: Any = DEFAULTS["model"], hardware: Any = DEFAULTS["hardware"],
                     **values: Any) -> Scenario:  # fmt: skip
         """A scenario whose values are named as in the glossary (``new_tokens`` for the output
-        length), as front ends that hold glossary inputs pass them."""
+        length), as front ends that hold glossary inputs pass them.
+
+        Parameters
+        ----------
+        model
+            As for :class:`Scenario`.
+        hardware
+            As for :class:`Scenario`.
+        **values
+            Constructor arguments and glossary inputs; ``new_tokens`` stands for
+            ``output_len``.
+
+        Returns
+        -------
+        Scenario
+            The deployment.
+        """
         if "new_tokens" in values:
             if "output_len" in values:
                 raise InputError("Scenario: give new_tokens or output_len, not both")
@@ -196,13 +261,35 @@ class Scenario:
         return name in self._values
 
     def value(self, name: str) -> float:
-        """The value of input ``name`` in its glossary unit."""
+        """The value of an input.
+
+        Parameters
+        ----------
+        name
+            A glossary input (``"layers"``, ``"batch"``).
+
+        Returns
+        -------
+        float
+            Its value, a plain number in the symbol's glossary unit.
+        """
         if name in self._values:
             return self._values[name]
         raise _missing(name, self)
 
     def source(self, name: str) -> str:
-        """Where the value of input ``name`` came from."""
+        """Where the value of an input came from (its provenance).
+
+        Parameters
+        ----------
+        name
+            A glossary input.
+
+        Returns
+        -------
+        str
+            ``"model Llama-3.1-70B (config.json)"``, ``"user"``, ``"default"``...
+        """
         if name in self.parts:
             return "user" if name in self._overrides else "layout: ceil(L / n_PP) layers"
         if name not in self.pool:
@@ -214,7 +301,18 @@ class Scenario:
 
     # ------------------------------------------------------------------- formulas
     def formula(self, name: str | Formula) -> Formula:
-        """The formula ``name`` as this deployment uses it (model and layout variants)."""
+        """A formula as this deployment uses it (its model and layout variants).
+
+        Parameters
+        ----------
+        name
+            A registry formula or its name.
+
+        Returns
+        -------
+        Formula
+            The variant this deployment evaluates (``name`` itself when none applies).
+        """
         return self._variants.formula(name)
 
     def _compile(self, name: str) -> tuple[Formula, Any, tuple[str, ...]]:
@@ -231,12 +329,40 @@ class Scenario:
         return found
 
     def values_for(self, name: str) -> dict[str, float]:
-        """The values figure ``name`` takes: its inputs and the parts given by value."""
+        """The values a figure takes here: its inputs and the parts given by value.
+
+        Parameters
+        ----------
+        name
+            A registry formula's name.
+
+        Returns
+        -------
+        dict of str to float
+            Input name -> value in its glossary unit.
+        """
         _, _, names = self._compile(name)
         return {n: self._values[n] for n in names}
 
     def evaluate(self, name: str) -> pint.Quantity:
-        """Figure ``name`` (any registry formula) of this deployment, with its unit."""
+        """A figure of this deployment, with its unit (also ``s[name]`` and ``s.name``).
+
+        Parameters
+        ----------
+        name
+            Any registry formula's name (``"memory_per_gpu"``, ``"ttft"``).
+
+        Returns
+        -------
+        Quantity
+            The figure, in the formula's unit.
+
+        Raises
+        ------
+        InputError
+            The result is infinite, not a number or negative (the message says which input
+            makes it so).
+        """
         f, fn, names = self._compile(name)
         v = self._values
         result = fn(*[v[n] for n in names])
@@ -253,14 +379,39 @@ class Scenario:
         return self.evaluate(name)
 
     def inputs(self, name: str | None = None) -> Any:
-        """Every input with its value, unit and provenance, as a table (``name``: only the
-        inputs of that figure)."""
+        """Every input with its value, unit and provenance, as a table.
+
+        Parameters
+        ----------
+        name
+            A figure: only the inputs it takes (default: every input).
+
+        Returns
+        -------
+        llmphys.display.Table
+            One row per input (Markdown in a notebook, aligned text in a terminal).
+        """
         from llmphys.scenario_report import inputs_table
 
         return inputs_table(self, name)
 
     def derive(self, name: str, explain: bool = False, binary: bool = False) -> Any:
-        """The worked derivation of figure ``name``, each value with its provenance."""
+        """The worked derivation of a figure, each value with its provenance.
+
+        Parameters
+        ----------
+        name
+            A registry formula's name.
+        explain
+            Add a sentence per step saying what it computes.
+        binary
+            Show byte results in binary units (GiB) beside the decimal ones.
+
+        Returns
+        -------
+        llmphys.engine.derive.Derivation
+            The derivation (LaTeX in a notebook, text in a terminal).
+        """
         from llmphys.engine.derive import derive
 
         f, _, _ = self._compile(name)
@@ -280,7 +431,25 @@ class Scenario:
 
         ``of`` defaults to ``memory_per_gpu`` with one GPU's capacity as the target (the
         largest ``seq_len`` or ``batch`` that fits).  ``bound`` defaults to ``at_least`` for a
-        rate (tokens/s) and ``at_most`` otherwise.  Returns a :class:`~llmphys.Solution`.
+        rate (tokens/s) and ``at_most`` otherwise.
+
+        Parameters
+        ----------
+        unknown
+            The input to solve for (``"seq_len"``, ``"batch"``); the others keep this
+            deployment's values.
+        target : Quantity, str or float, optional
+            The value the figure must meet: a quantity, text (``"80 GB"``) or a number in the
+            figure's unit (default: the capacity, for ``memory_per_gpu``).
+        of
+            The figure (default ``"memory_per_gpu"``).
+        bound
+            ``"at_most"``, ``"at_least"`` or ``"equal"``.
+
+        Returns
+        -------
+        llmphys.Solution
+            The answer, rounded to a whole value where the input is a count.
         """
         from llmphys.engine.parse import parse_value
         from llmphys.engine.solve import solve
@@ -309,23 +478,54 @@ class Scenario:
     def largest_context(self) -> Any:
         """The longest sequence (prompt + output, tokens) this deployment takes: what memory
         holds (``solve("seq_len")``) capped at the model's own limit (its
-        ``max_position_embeddings``), with which of the two binds.  Returns a
-        :class:`~llmphys.scenario_report.ContextAnswer`."""
+        ``max_position_embeddings``), with which of the two binds.
+
+        Returns
+        -------
+        llmphys.scenario_report.ContextAnswer
+            The length (``.value``, tokens), which limit binds (``.binds``) and why
+            (``.message``).
+        """
         from llmphys.scenario_report import largest_context
 
         return largest_context(self)
 
     def sweep(self, *figures: str, **axes: Any) -> Any:
         """Figures over a grid of inputs: an :class:`xarray.Dataset` with one variable per
-        figure (default: :data:`FIGURES`) and one dimension per axis (``batch=[1, 8, 64]``,
-        ``prompt_len=...``, ``tp=[1, 2, 4, 8]``).  Axis values are numbers in the symbol's
-        glossary unit or quantities."""
+        figure (default: :data:`~llmphys.scenario.FIGURES`) and one dimension per axis
+        (``batch=[1, 8, 64]``, ``prompt_len=...``, ``tp=[1, 2, 4, 8]``).  Axis values are
+        numbers in the symbol's glossary unit or quantities.
+
+        Parameters
+        ----------
+        *figures
+            Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
+        **axes
+            Input name -> the values it takes.
+
+        Returns
+        -------
+        xarray.Dataset
+            One variable per figure (its unit in ``attrs``), over every combination of the
+            axes.
+        """
         from llmphys.scenario_report import sweep
 
         return sweep(self, figures or tuple(FIGURES), axes)
 
     def replace(self, **changes: Any) -> Scenario:
-        """A copy with ``changes`` (any constructor argument or override)."""
+        """A copy with some arguments changed.
+
+        Parameters
+        ----------
+        **changes
+            Any constructor argument or override (``hardware="b200"``, ``tp=4``).
+
+        Returns
+        -------
+        Scenario
+            The changed deployment (this one is left as it is).
+        """
         args = {k: v for k, v in self._args.items()}
         args.update(self._overrides)
         args.update(changes)
@@ -347,7 +547,13 @@ class Scenario:
         all-reduces counted (at the interconnect's alpha-beta cost).  The validation's bound
         (:func:`llmphys.validation.scenario`) treats a run's GPUs as one with free
         communication, a bound on every layout: for several GPUs it is the lower of the two.
-        No published run in ``llmphys.validation`` beats either."""
+        No published run in ``llmphys.validation`` beats either.
+
+        Returns
+        -------
+        Scenario
+            The deployment under the ``ideal`` assumptions (this one when it is already).
+        """
         from llmphys.presets.assumptions import assumption_sets
 
         ideal = assumption_sets["ideal"]
@@ -360,7 +566,23 @@ class Scenario:
     def with_values(self, **values: float) -> Scenario:
         """A copy with input values changed (numbers in glossary units), reusing every compiled
         figure: what a slider does.  Structural changes (model, hardware, precisions by name,
-        layout degrees) go through :meth:`replace`."""
+        layout degrees) go through :meth:`replace`.
+
+        Parameters
+        ----------
+        **values
+            Input name -> value (a number in its glossary unit, or a quantity).
+
+        Returns
+        -------
+        Scenario
+            The changed deployment.
+
+        Raises
+        ------
+        InputError
+            ``name`` is not a plain input here (a layout degree, or not an input).
+        """
         if switched(values, self.features):
             return self.replace(**values)  # a feature switched on: other formulas
         made = object.__new__(Scenario)
@@ -377,7 +599,20 @@ class Scenario:
         return made
 
     def compare(self, other: Scenario, figures: Iterable[str] = ()) -> Any:
-        """A table of the figures (default :data:`FIGURES`) and inputs that differ."""
+        """This deployment beside another: the figures and the inputs that differ.
+
+        Parameters
+        ----------
+        other
+            The other deployment.
+        figures
+            Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
+
+        Returns
+        -------
+        llmphys.scenario_report.Comparison
+            Both values and their ratio per figure, then the inputs that differ (a table).
+        """
         from llmphys.scenario_report import compare
 
         return compare(self, other, tuple(figures) or tuple(FIGURES))
@@ -385,13 +620,25 @@ class Scenario:
     def summary(self) -> Any:
         """The deployment at a glance: memory per GPU and whether it fits, the largest context
         and batch, the fewest GPUs, decode speed per user and per GPU, TTFT, TPOT, end-to-end
-        latency."""
+        latency.
+
+        Returns
+        -------
+        llmphys.scenario_report.Summary
+            The rows (``summary["ttft"]`` gives one's value); an HTML table in a notebook.
+        """
         from llmphys.scenario_report import summary
 
         return summary(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The summary and the inputs as plain data (JSON-serialisable)."""
+        """The summary and the inputs as plain data.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable: each quantity as ``{"value": ..., "unit": ...}``.
+        """
         return self.summary().to_dict()
 
     def _repr_html_(self) -> str:

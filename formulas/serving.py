@@ -78,7 +78,23 @@ class Frontier:
 
     def best_at(self, tokens_per_user: float) -> pd.Series:
         """The fitting point with the most tokens per second per GPU among those giving each
-        user at least ``tokens_per_user`` tokens per second (the largest useful batch)."""
+        user at least ``tokens_per_user`` tokens per second (the largest useful batch).
+
+        Parameters
+        ----------
+        tokens_per_user
+            The floor on decode tokens per second per user.
+
+        Returns
+        -------
+        pandas.Series
+            The point's row of :attr:`points`.
+
+        Raises
+        ------
+        InfeasibleError
+            No fitting point reaches the floor (the message gives the most any does).
+        """
         fast = self.points[
             self.points["fits"] & (self.points["tokens_per_second_per_user"] >= tokens_per_user)
         ]
@@ -92,7 +108,25 @@ class Frontier:
 
     def fewest_gpus(self, throughput: float, tokens_per_user: float) -> pd.Series:
         """The point needing the fewest GPUs in all for an aggregate decode ``throughput``
-        (tokens/s) at ``tokens_per_user`` per user: replicas of a layout, each at its batch."""
+        (tokens/s) at ``tokens_per_user`` per user: replicas of a layout, each at its batch.
+
+        Parameters
+        ----------
+        throughput
+            The aggregate decode rate to serve (tokens per second, all users).
+        tokens_per_user
+            The floor on decode tokens per second per user.
+
+        Returns
+        -------
+        pandas.Series
+            The point's row, with ``replicas`` and ``total_gpus`` added.
+
+        Raises
+        ------
+        InfeasibleError
+            No fitting point reaches the floor.
+        """
         fast = self.points[
             self.points["fits"] & (self.points["tokens_per_second_per_user"] >= tokens_per_user)
         ].copy()
@@ -128,6 +162,26 @@ def frontier(
     scenario for each value.  Layouts the model cannot take (n_TP not dividing its heads, more
     pipeline stages than layers, experts without experts: ``layouts_allowed``) are left out.
 
+    Parameters
+    ----------
+    scenario
+        The deployment whose inputs the axes vary.
+    over : iterable of str, or mapping of str to values
+        The axes: names (each on its default grid) or name -> values (``None``: its default
+        grid).
+
+    Returns
+    -------
+    Frontier
+        Every point (``.points``, with ``fits``) and the Pareto set (``.pareto``).
+
+    Raises
+    ------
+    InputError, UnknownNameError
+        An axis with no values, no default grid, or no layout the model can take.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = F.Scenario(model="llama-3.1-70b", hardware="h100-sxm", weights="fp8", tp=4)
     >>> f = F.frontier(s, over={"batch": [1, 16, 256]})

@@ -79,10 +79,18 @@ def define(
         Docstring: first line the meaning, then numpydoc sections (``Notes`` is the rationale).
     latex, text : str, optional
         Display symbol of the result (default: the name, upright).
+    source : str, optional
+        Where the formula comes from (shown in its reference entry and derivations).
     registry : Registry, optional
         Where to register; default :data:`user_registry`.
     register_builtin : bool
         Register in the built-in ``llmphys.registry`` (and its glossary) instead.
+
+    Returns
+    -------
+    Formula
+        The registered formula (the one already registered, when ``name`` is defined again
+        with the very same definition).
 
     Raises
     ------

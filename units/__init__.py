@@ -64,6 +64,18 @@ def dimension_words(unit: pint.Unit | str) -> str:
     """What a unit measures, in words: ``bytes``, ``bytes per time``, ``FLOP per byte``,
     ``a plain number``.
 
+    Parameters
+    ----------
+    unit
+        A pint unit or its text (``"GB/s"``).
+
+    Returns
+    -------
+    str
+        What it measures, in words.
+
+    Examples
+    --------
     >>> dimension_words("GB/s"), dimension_words("FLOP/byte"), dimension_words("token")
     ('bytes per time', 'FLOP per byte', 'a plain number')
     """
@@ -88,7 +100,18 @@ def dimension_words(unit: pint.Unit | str) -> str:
 
 
 def describe_dimension(unit: pint.Unit | str) -> str:
-    """The dimension of a unit as pint writes it: ``[information] / [time]``, ``dimensionless``."""
+    """The dimension of a unit as pint writes it: ``[information] / [time]``, ``dimensionless``.
+
+    Parameters
+    ----------
+    unit
+        A pint unit or its text.
+
+    Returns
+    -------
+    str
+        Its dimensionality.
+    """
     dim = _dimensionality(unit)
     return str(dim) if dim else "dimensionless"
 

@@ -93,6 +93,16 @@ def same_unit(a: pint.Unit, b: pint.Unit) -> tuple[bool, float | None]:
 
     ``factor`` is how many ``b`` make one ``a`` when only the scale differs, and ``None`` when
     the dimensions differ.
+
+    Parameters
+    ----------
+    a, b
+        The units compared.
+
+    Returns
+    -------
+    tuple
+        ``(same, factor)``: a bool, and a float or None.
     """
     if a == b:
         return True, 1.0
@@ -131,8 +141,27 @@ def expression_unit(
 ) -> pint.Unit:
     """The pint unit of ``expr``, or :class:`~llmphys.errors.UnitError` naming the bad term.
 
-    ``unit_of`` gives each (non-unit) symbol's unit; ``where`` prefixes every message
-    (``"formula 'total_vram'"``); ``show`` prints a term for a message.
+    Parameters
+    ----------
+    expr
+        The expression.
+    unit_of
+        Each (non-unit) symbol's unit.
+    where
+        The prefix of every message (``"formula 'total_vram'"``).
+    show
+        How a term is printed in a message.
+
+    Returns
+    -------
+    pint.Unit
+        The expression's unit.
+
+    Raises
+    ------
+    UnitError
+        Terms of a sum differ in dimension or scale, a function or a power needs a plain
+        number, or an operation is not supported (naming the term).
     """
     from llmphys.units import ureg
 

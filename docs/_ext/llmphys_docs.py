@@ -598,10 +598,13 @@ GALLERY = Path(__file__).resolve().parents[1] / "_static" / "gallery"
 
 def _title(path: Path) -> str:
     """A notebook's title: its first ``#`` heading, without the number."""
-    nb = json.loads(path.read_text())
-    for cell in nb["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and text.startswith("# "):
+    try:
+        nb = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return path.stem
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        text = "".join(cell.get("source", ""))
+        if cell.get("cell_type") == "markdown" and text.startswith("# "):
             return text.splitlines()[0][2:].split(" · ", 1)[-1].strip()
     return path.stem
 

@@ -47,24 +47,68 @@ class Binding:
     missing: tuple[str, ...] = ()
 
     def function(self) -> tuple[Callable[..., Any], tuple[str, ...]]:
-        """The compiled function for these parts given, and its argument names."""
+        """The compiled function for these parts given, and its argument names.
+
+        Returns
+        -------
+        tuple
+            The numpy function, and the names of its positional arguments (a tuple of str).
+        """
         return self.formula.numeric(self.keep)
 
     def raw(self) -> Any:
         """The value as float64 (a float, or an array of the broadcast shape), in the
-        formula's unit."""
+        formula's unit.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The formula's value.
+
+        Raises
+        ------
+        InputError
+            An input is missing, or the result is not finite or negative.
+        """
         if self.missing:
             raise InputError(f"formula '{self.formula.name}': missing input {self.missing[0]!r}")
         fn, names = self.function()
         return finite(self.formula, fn(*(self.values[n] for n in names)), self.values)
 
     def quantity(self) -> pint.Quantity:
-        """The value as a pint quantity in the formula's unit."""
+        """The value as a pint quantity in the formula's unit.
+
+        Returns
+        -------
+        Quantity
+            :meth:`raw` with the formula's unit.
+        """
         return Q_(self.raw(), self.formula.unit)
 
     def single(self, where: str, what: str, advice: str) -> Binding:
         """This binding, refused when a value is an array (derivations and solves show single
-        values): ``{where}: {what}; argument 'x' is an array ({advice})``."""
+        values).
+
+        Parameters
+        ----------
+        where
+            Who refuses (``"solve kv_cache_bytes"``).
+        what
+            What it takes (``"solve takes single values"``).
+        advice
+            What to do instead.  The refusal reads
+            ``{where}: {what}; argument 'x' is an array ({advice})``.
+
+        Returns
+        -------
+        Binding
+            This binding.
+
+        Raises
+        ------
+        InputError
+            A value is an array.
+        """
         for name, value in self.values.items():
             if isinstance(value, np.ndarray):
                 raise InputError(f"{where}: {what}; argument '{name}' is an array ({advice})")
@@ -72,8 +116,32 @@ class Binding:
 
 
 def bind(formula: Formula, values: Mapping[str, Any], *, partial: bool = False) -> Binding:
-    """Check and convert ``values`` for ``formula`` (see the module docstring).  With
-    ``partial=True`` missing inputs are allowed (derivations and solving)."""
+    """Check and convert ``values`` for ``formula`` (see the module docstring).
+
+    Parameters
+    ----------
+    formula
+        The formula the values are for.
+    values
+        Input (or overridable part) name -> value: a quantity, a plain number or array in the
+        symbol's glossary unit, or a precision name.
+    partial
+        Allow missing inputs (derivations and solving).
+
+    Returns
+    -------
+    Binding
+        The values as float64 in glossary units, the parts given, the inputs left free.
+
+    Raises
+    ------
+    UnknownNameError
+        A name that is not an input (the closest are suggested).
+    InputError
+        A missing or unused input, a value out of range, or values that contradict each other.
+    UnitError
+        A quantity of the wrong dimension.
+    """
     where = f"formula '{formula.name}'"
     overridable = formula.overridable_parts()
     known = set(formula.input_names) | set(overridable)

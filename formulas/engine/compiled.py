@@ -303,6 +303,18 @@ def lambdified(formula: Formula, units: bool = False) -> NumpyFunction | Quantit
 
     ``units=False`` gives the raw float64 :class:`NumpyFunction`, ``units=True`` the
     unit-aware :class:`QuantityFunction`.
+
+    Parameters
+    ----------
+    formula
+        A formula.
+    units
+        Return the unit-aware function.
+
+    Returns
+    -------
+    NumpyFunction or QuantityFunction
+        The cached function.
     """
     cached = _FUNCTIONS.setdefault(formula, {})
     key = bool(units)
@@ -396,10 +408,27 @@ def sweep(formula: Formula, /, **values: Any) -> xarray.DataArray:
     names as the axis labels.  A formula's part may be given instead of its inputs, as in a
     call.  Values are validated exactly as ``formula(**values)`` validates them.
 
-    Returns an :class:`xarray.DataArray` named after the formula: dims = the swept inputs,
-    coordinates = their values as given (with ``attrs["units"]``), data = float64 in
-    ``formula.unit`` (``attrs["units"]``).  ``.to_dataframe()`` or ``.to_pandas()`` give a
-    table; ``.plot()`` a labelled plot.
+    Parameters
+    ----------
+    formula
+        The formula to evaluate.
+    **values
+        Its inputs (or overridable parts): 1-D values are axes, scalars are fixed.
+
+    Returns
+    -------
+    xarray.DataArray
+        Named after the formula: dims = the swept inputs, coordinates = their values as given
+        (with ``attrs["units"]``), data = float64 in ``formula.unit`` (``attrs["units"]``).
+        ``.to_dataframe()`` or ``.to_pandas()`` give a table; ``.plot()`` a labelled plot.
+
+    Raises
+    ------
+    InputError
+        A swept value that is not 1-D, or empty; any value a call would refuse.
+
+    Examples
+    --------
 
     >>> import llmphys as F
     >>> grid = F.kv_cache_bytes.sweep(batch=[1, 8], seq_len=[1000, 10000],

@@ -177,7 +177,13 @@ class Derivation:
 
     # ------------------------------------------------------------------------- LaTeX
     def latex(self) -> str:
-        """The derivation as one LaTeX ``aligned`` block (without ``$$``)."""
+        """The derivation as one LaTeX ``aligned`` block (without ``$$``).
+
+        Returns
+        -------
+        str
+            The definitions, the values, the substitutions and the result, one per line.
+        """
         definition = []
         for step in self.steps:
             if step.given:
@@ -221,7 +227,13 @@ class Derivation:
 
     # ------------------------------------------------------------------------- dict
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-serialisable) with every piece of the derivation."""
+        """Plain data with every piece of the derivation.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable: the formula, its steps, values and result.
+        """
 
         def value_of(step: Step) -> float | None:
             return float(step.value) if step.is_number else None

@@ -18,6 +18,25 @@ def elasticities(formula: Formula | str, **values: Any) -> dict[str, float]:
     """d ln f / d ln x for every input x at a point: a 1 % change of x changes f by this many
     percent.  Sorted by magnitude, largest first ("which input matters most here").
 
+    Parameters
+    ----------
+    formula
+        A formula or a registry formula's name.
+    **values
+        Every input, as for a call (single values, not arrays).
+
+    Returns
+    -------
+    dict of str to float
+        Input name -> elasticity, largest magnitude first.
+
+    Raises
+    ------
+    InputError
+        An input is missing or an array.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> e = F.elasticities("kv_cache_bytes", layers=80, n_kv_heads=8, head_dim=128,
     ...                    kv_bytes=2, seq_len=10000, batch=1)

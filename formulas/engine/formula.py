@@ -135,7 +135,18 @@ class Formula:
 
     # ----------------------------------------------------------------------- structure
     def expand(self, keep: frozenset[str] = frozenset()) -> sympy.Expr:
-        """The expression over leaf inputs, keeping the overridable parts named in ``keep``."""
+        """The expression over leaf inputs, keeping some overridable parts as symbols.
+
+        Parameters
+        ----------
+        keep
+            Names of overridable parts to keep as symbols (their values given directly).
+
+        Returns
+        -------
+        sympy.Expr
+            The expression, every other part substituted by its own expression.
+        """
         cached = self._cache.expansions.get(keep)
         if cached is not None:
             return cached
@@ -172,8 +183,23 @@ class Formula:
         return self.needed()
 
     def needs(self, given: Iterable[str] = ()) -> set[str]:
-        """Names of the inputs still needed when the parts named in ``given`` are given
-        directly."""
+        """Names of the inputs still needed when some parts are given directly.
+
+        Parameters
+        ----------
+        given
+            Names of overridable parts whose values are given (``effective_flops``).
+
+        Returns
+        -------
+        set of str
+            The input names the formula still needs.
+
+        Raises
+        ------
+        UnknownNameError
+            A name in ``given`` is not a part that can be given.
+        """
         keep = frozenset(given)
         overridable = self.overridable_parts()
         unknown = [n for n in keep if n not in overridable]
@@ -187,14 +213,36 @@ class Formula:
 
     def takes(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The entries of ``values`` this formula takes (see
-        :func:`llmphys.engine.binding.accepted`)."""
+        :func:`llmphys.engine.binding.accepted`).
+
+        Parameters
+        ----------
+        values
+            Candidate values by name (a preset's, a scenario's).
+
+        Returns
+        -------
+        dict
+            The entries that are inputs or overridable parts of this formula.
+        """
         from llmphys.engine.binding import accepted
 
         return accepted(self, values)
 
     def needed(self, keep: frozenset[str] = frozenset()) -> tuple[sympy.Symbol, ...]:
         """The symbols the expression needs when the parts in ``keep`` are given (cached:
-        every call and every slider move asks)."""
+        every call and every slider move asks).
+
+        Parameters
+        ----------
+        keep
+            Names of overridable parts given by value.
+
+        Returns
+        -------
+        tuple of sympy.Symbol
+            The input symbols, in glossary order.
+        """
         cached = self._cache.needed.get(keep)
         if cached is None:
             cached = self._ordered(self.expand(keep).free_symbols)
@@ -219,6 +267,25 @@ class Formula:
         total VRAM for a model with multi-head latent attention: same definition, same
         derivation chain, the KV part swapped.  A replacement must have the part's unit.
         The result is not registered; it keeps this formula's name and display symbol.
+
+        Parameters
+        ----------
+        **replacements
+            Part name -> the formula that computes it instead.
+
+        Returns
+        -------
+        Formula
+            The variant (this formula itself when nothing is replaced).
+
+        Raises
+        ------
+        UnknownNameError
+            A name is not a part of this formula.
+        UnitError
+            A replacement's unit is not its part's.
+        FormulaDefinitionError
+            A replacement is not a formula, or does not take an input the part is used at.
         """
         if not replacements:
             return self
@@ -280,8 +347,14 @@ class Formula:
         return variant
 
     def overridable_parts(self) -> dict[str, Formula]:
-        """Parts whose value may be given instead of their inputs, by name (recursively,
-        through parts used as is)."""
+        """Parts whose value may be given instead of their inputs (recursively, through
+        parts used as is).
+
+        Returns
+        -------
+        dict of str to Formula
+            Part name -> the formula that computes it.
+        """
         if self._cache.overridable is not None:
             return dict(self._cache.overridable)
         found: dict[str, Formula] = {}
@@ -293,7 +366,14 @@ class Formula:
         return dict(found)
 
     def chain(self) -> list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]]:
-        """This formula then each part, depth first, each once: the order of a worked example."""
+        """This formula then each part, depth first, each once: the order of a worked example.
+
+        Returns
+        -------
+        list of tuple
+            ``(formula, substitutions)``: each formula with the substitutions it is used at
+            (``()`` when used as is).
+        """
         seen: set[tuple[str, tuple]] = set()
         order: list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]] = []
 
@@ -310,7 +390,18 @@ class Formula:
         return order
 
     def symbol_entry(self, sym: sympy.Symbol) -> tuple[str, str, pint.Unit]:
-        """``(latex, text, unit)`` of any symbol in this formula's chain."""
+        """How any symbol of this formula's chain is shown, and its unit.
+
+        Parameters
+        ----------
+        sym
+            An input, a part's symbol or a unit constant.
+
+        Returns
+        -------
+        tuple
+            ``(latex, text, unit)``: two str and a :class:`pint.Unit`.
+        """
         for f, _ in self.chain():
             part = f.parts.get(sym)
             if part is not None:
@@ -335,7 +426,18 @@ class Formula:
     def as_numbers(self, expr: sympy.Expr) -> sympy.Expr:
         """``expr`` (this formula's, or a part of its expansion) as the numbers it computes
         on: unit constants count as 1, rounding of a scaled ratio at its written scale
-        (:func:`llmphys.units.as_numbers`)."""
+        (:func:`llmphys.units.as_numbers`).
+
+        Parameters
+        ----------
+        expr
+            An expression of this formula's chain.
+
+        Returns
+        -------
+        sympy.Expr
+            The expression over plain numbers in glossary units.
+        """
         return as_numbers(expr, lambda s: self.symbol_entry(s)[2])
 
     def _shown(self, value: sympy.Basic) -> tuple[str, str]:
@@ -354,7 +456,18 @@ class Formula:
         return found | set(self.inputs)
 
     def order_key(self, sym: sympy.Symbol) -> tuple[int, int]:
-        """Reading order: formula results first, then inputs in glossary order."""
+        """Reading order: formula results first, then inputs in glossary order.
+
+        Parameters
+        ----------
+        sym
+            A symbol of this formula's chain.
+
+        Returns
+        -------
+        tuple of int
+            A sort key.
+        """
         gloss = self.registry.glossary
         for f, _ in self.chain():
             part = f.parts.get(sym)
@@ -371,22 +484,61 @@ class Formula:
         return {s: self.symbol_entry(s)[1] for s in self._display_symbols()}
 
     def to_latex(self, expr: sympy.Basic | None = None) -> str:
-        """LaTeX of ``expr`` (default: the definition) in conventional symbols."""
+        """LaTeX of an expression in conventional symbols.
+
+        Parameters
+        ----------
+        expr
+            An expression of this formula's chain (default: the definition).
+
+        Returns
+        -------
+        str
+            The LaTeX, without delimiters.
+        """
         from llmphys.engine.printing import to_latex
 
         return to_latex(self.expr if expr is None else expr, self.latex_names(), self.order_key)
 
     def to_text(self, expr: sympy.Basic | None = None) -> str:
-        """Plain text of ``expr`` (default: the definition) in conventional symbols."""
+        """Plain text of an expression in conventional symbols.
+
+        Parameters
+        ----------
+        expr
+            An expression of this formula's chain (default: the definition).
+
+        Returns
+        -------
+        str
+            The text (``L · n_kv · d_h``).
+        """
         from llmphys.engine.printing import to_text
 
         return to_text(self.expr if expr is None else expr, self.text_names(), self.order_key)
 
     # ----------------------------------------------------------------------- evaluation
     def bind(self, values: Mapping[str, Any], *, partial: bool = False) -> Any:
-        """``values`` checked and converted for this formula: a
-        :class:`~llmphys.engine.binding.Binding` (the one input-binding path; with
-        ``partial=True`` missing inputs are allowed, for derivations and solving)."""
+        """Values checked and converted for this formula (the one input-binding path).
+
+        Parameters
+        ----------
+        values
+            Input (or overridable part) name -> value: a quantity, a plain number in the
+            symbol's glossary unit, or a precision name.
+        partial
+            Allow missing inputs (for derivations and solving).
+
+        Returns
+        -------
+        llmphys.engine.binding.Binding
+            The converted values and which parts are given.
+
+        Raises
+        ------
+        InputError, UnknownNameError, UnitError
+            A missing or unknown input, or a value of the wrong dimension or out of range.
+        """
         from llmphys.engine.binding import bind
 
         return bind(self, values, partial=partial)
@@ -397,6 +549,16 @@ class Formula:
         """A numpy function of the inputs (in glossary units, float64) and its argument names.
 
         Compiled once per set of given parts, then cached: no SymPy work per evaluation.
+
+        Parameters
+        ----------
+        keep
+            Names of overridable parts given by value (arguments of their own).
+
+        Returns
+        -------
+        tuple
+            The function, and its positional arguments' names (a tuple of str).
         """
         cached = self._cache.numeric.get(keep)
         if cached is not None:
@@ -410,7 +572,26 @@ class Formula:
         return compiled
 
     def __call__(self, **values: Any) -> pint.Quantity:
-        """The value for ``values`` (quantities, or plain numbers in each symbol's unit)."""
+        """The value of the formula.
+
+        Parameters
+        ----------
+        **values
+            Every input by name: quantities, plain numbers in each symbol's glossary unit, or
+            precision names (``"bf16"``); an overridable part may be given instead of its
+            inputs.
+
+        Returns
+        -------
+        Quantity
+            The result, in the formula's unit.
+
+        Raises
+        ------
+        InputError, UnknownNameError, UnitError
+            A missing or unknown input (the closest names are suggested), or a value of the
+            wrong dimension or out of range.
+        """
         return self.bind(values).quantity()
 
     # ------------------------------------------------- front doors to the other machinery
@@ -419,6 +600,16 @@ class Formula:
 
         Plain float64 numbers in glossary units in and out; ``units=True`` gives the
         unit-aware version (quantities in, validated like a call, a quantity out).
+
+        Parameters
+        ----------
+        units
+            Return the unit-aware function.
+
+        Returns
+        -------
+        NumpyFunction or QuantityFunction
+            The same object on every call (compiled once).
         """
         from llmphys.engine.compiled import lambdified
 
@@ -427,20 +618,60 @@ class Formula:
     def derive(
         self, explain: bool = False, sources: Mapping[str, str] | None = None, **values: Any
     ) -> Any:
-        """The worked derivation for ``values`` (see :mod:`llmphys.engine.derive`);
-        ``sources`` says where each value came from."""
+        """The worked derivation for some values (see :mod:`llmphys.engine.derive`).
+
+        Parameters
+        ----------
+        explain
+            Add a sentence per step saying what it computes.
+        sources
+            Input name -> where its value came from (shown beside it).
+        **values
+            The inputs, as for a call; inputs left out stay symbols (a partial derivation).
+
+        Returns
+        -------
+        llmphys.engine.derive.Derivation
+            The steps (LaTeX in a notebook, text in a terminal).
+        """
         from llmphys.engine.derive import derive
 
         return derive(self, explain=explain, sources=sources, **values)
 
     def sweep(self, **values: Any) -> Any:
-        """Evaluate over a grid of values (see :mod:`llmphys.engine.compiled`)."""
+        """Evaluate over a grid of values (see :func:`llmphys.engine.compiled.sweep`).
+
+        Parameters
+        ----------
+        **values
+            The inputs: each 1-D list or array is an axis, scalars are fixed.
+
+        Returns
+        -------
+        xarray.DataArray
+            The results, one dimension per swept input, with units in ``attrs``.
+        """
         from llmphys.engine.compiled import sweep
 
         return sweep(self, **values)
 
     def solve(self, unknown: str, target: Any = None, **given: Any) -> Any:
-        """Solve for ``unknown`` (see :func:`llmphys.solve`)."""
+        """Solve for an input (see :func:`llmphys.solve`).
+
+        Parameters
+        ----------
+        unknown
+            The input to solve for.
+        target
+            The value the formula must meet (``None``: left symbolic).
+        **given
+            The other inputs, and ``bound=`` as for :func:`llmphys.solve`.
+
+        Returns
+        -------
+        llmphys.Solution
+            The answer.
+        """
         from llmphys.engine.solve import solve
 
         return solve(self, unknown, target=target, **given)

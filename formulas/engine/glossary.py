@@ -111,7 +111,13 @@ class Entry:
         return math.log10(self.range[1] / self.range[0]) > 2
 
     def describe(self) -> str:
-        """``S: context length (tokens cached per sequence), in token``."""
+        """The entry in one line: ``S: context length (tokens cached per sequence), in token``.
+
+        Returns
+        -------
+        str
+            Symbol, meaning and unit.
+        """
         unit = self.unit_text
         return f"{self.text}: {self.meaning}" + (f", in {unit}" if unit else "")
 
@@ -160,7 +166,18 @@ class Glossary(Mapping[str, Entry]):
         return self[name].symbol
 
     def order(self, name: str) -> int:
-        """Definition order, used to list a formula's inputs in a stable, readable order."""
+        """Definition order, used to list a formula's inputs in a stable, readable order.
+
+        Parameters
+        ----------
+        name
+            A symbol's name.
+
+        Returns
+        -------
+        int
+            Its position (a parent's entries first; an unknown name sorts last).
+        """
         if name in self._order:
             offset = len(self.parent) if self.parent is not None else 0
             return offset + self._order[name]

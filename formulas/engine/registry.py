@@ -53,7 +53,13 @@ class Registry(Mapping[str, "Formula"]):
         return len(self._formulas) + (len(self.parent) if self.parent is not None else 0)
 
     def own(self) -> list[str]:
-        """Names defined in this registry (not inherited)."""
+        """Names defined in this registry (not inherited).
+
+        Returns
+        -------
+        list of str
+            In definition order.
+        """
         return list(self._formulas)
 
 

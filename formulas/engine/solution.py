@@ -80,7 +80,18 @@ class Solution:
 
     def lambdify(self) -> Callable[..., Any]:
         """The (unrounded) answer as a numpy function of the free inputs, in
-        ``self.free`` order (for frontier plots: largest context as a function of batch)."""
+        ``self.free`` order (for frontier plots: largest context as a function of batch).
+
+        Returns
+        -------
+        callable
+            float64 numbers in glossary units in, the unknown in its glossary unit out.
+
+        Raises
+        ------
+        InputError
+            The answer has no closed form (it was found numerically).
+        """
         if self.expression is None:
             raise InputError(
                 f"solve {self.formula.name} for {self.unknown}: no closed form to compile "
@@ -232,7 +243,13 @@ class Solution:
         return html_document(head, self.latex(), after)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-serialisable)."""
+        """Plain data: the question, the answer and every step.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable; each quantity as ``{"value", "unit", "readable"}``.
+        """
 
         def q(x: pint.Quantity | None) -> dict[str, Any] | None:
             if x is None:

@@ -125,6 +125,38 @@ def solve(
     and the answer is an expression in them.  With ``target=None`` the target stays a symbol
     too.
 
+    Parameters
+    ----------
+    formula
+        A formula or a registry formula's name.
+    unknown
+        The input to solve for (or an overridable part, such as ``tpot`` inside the
+        end-to-end latency).
+    target : Quantity, float or None
+        The value to meet: a quantity, or a number in the formula's unit (``None``: a
+        symbol).
+    bound : {"at_most", "at_least", "equal"}
+        What the target is: a budget, a requirement or an equality.
+    registry : Registry, optional
+        Where a formula given by name is looked up (default: the built-in registry).
+    **given
+        The other inputs, as for a call; inputs left out stay symbols.
+
+    Returns
+    -------
+    Solution
+        The answer (rounded to a whole value where the unknown is a count), how it was
+        found, and the worked steps.
+
+    Raises
+    ------
+    InfeasibleError
+        No value of the unknown meets the target (the message says what binds).
+    InputError, UnknownNameError
+        A bad bound, target or input, or an unknown that is not an input of the formula.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = F.solve("total_vram", "seq_len", target=F.Q_(80, "GB"), params=70e9,
     ...             bytes_per_param="int4", layers=80, n_kv_heads=64, head_dim=128,

@@ -43,7 +43,27 @@ def declare_feature(name: str, meaning: str, wraps: bool = False) -> str:
     A *wrapping* feature (``wraps=True``: the efficiency model) has variants that build on a
     part whatever stands in for it: where another feature's variant builds on the same part
     too, the wrapping one goes around it (two non-wrapping variants that both build on a part
-    are alternatives, and refused together)."""
+    are alternatives, and refused together).
+
+    Parameters
+    ----------
+    name
+        The feature's name, a python identifier.
+    meaning
+        What it means, for a reader (shown where a model or layout switches it on).
+    wraps
+        Whether its variants go around other features' variants of the same part.
+
+    Returns
+    -------
+    str
+        ``name`` (to keep as a module constant).
+
+    Raises
+    ------
+    FormulaDefinitionError
+        The name is not an identifier, or is already declared with another meaning.
+    """
     if not name.isidentifier():
         raise FormulaDefinitionError(f"feature {name!r} must be a python identifier")
     if name in _FEATURES and _FEATURES[name] != meaning:
@@ -161,8 +181,22 @@ class Variants:
 
     @classmethod
     def of(cls, features: Iterable[str], registry: Registry, where: str = "") -> Variants:
-        """The shared resolver of ``features`` (in any order) over ``registry``; ``where``
-        names the asker in error messages."""
+        """The shared resolver of ``features`` (in any order) over ``registry``.
+
+        Parameters
+        ----------
+        features
+            Feature names (a model's, a layout's, an assumption set's).
+        registry
+            The registry whose variants apply.
+        where
+            The asker, named in error messages.
+
+        Returns
+        -------
+        Variants
+            One instance per set of features, shared.
+        """
         chosen = tuple(dict.fromkeys(features))
         key = (id(registry), len(registry), frozenset(chosen))  # a user formula added: anew
         found = cls._shared.get(key)
@@ -171,7 +205,19 @@ class Variants:
         return found
 
     def formula(self, f: Formula | str) -> Formula:
-        """``f`` (a name or a :class:`~llmphys.Formula`) under these features."""
+        """A formula under these features.
+
+        Parameters
+        ----------
+        f
+            A formula or a registry formula's name.
+
+        Returns
+        -------
+        Formula
+            ``f`` with every part these features replace swapped for its variant (``f``
+            itself when none applies).
+        """
         base = self.registry[f] if isinstance(f, str) else f
         if any(base is made for made in self._formulas.values()):
             return base  # already resolved here

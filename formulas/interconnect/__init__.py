@@ -72,7 +72,13 @@ class Interconnect:
         return (2 * self.per_direction).to("GB/s")
 
     def conversion(self) -> str:
-        """How the per-direction figure follows from the datasheet's, units shown."""
+        """How the per-direction figure follows from the datasheet's, units shown.
+
+        Returns
+        -------
+        str
+            ``"400 Gb/s each direction = 50 GB/s per direction (8 bits per byte)"``.
+        """
         parts = [_figure(self.datasheet)]
         if self.lanes != 1:
             parts.append(f"x {self.lanes} lanes")
@@ -91,7 +97,13 @@ class Interconnect:
         )
 
     def values(self) -> dict[str, pint.Quantity]:
-        """``link_bandwidth`` (per direction) and ``link_latency`` (per hop), in glossary units."""
+        """``link_bandwidth`` (per direction) and ``link_latency`` (per hop), in glossary units.
+
+        Returns
+        -------
+        dict of str to Quantity
+            Glossary input -> value.
+        """
         return {
             "link_bandwidth": self.per_direction.to("byte/second"),
             "link_latency": self.latency.to("second"),
@@ -99,7 +111,20 @@ class Interconnect:
 
     def inputs_for(self, f: Formula | str, given: Iterable[str] = ()) -> dict[str, pint.Quantity]:
         """This interconnect's values for the link inputs of ``f`` (the rest stay free):
-        ``f(**link.inputs_for(f), ...)``.  ``given`` names parts of ``f`` given directly."""
+        ``f(**link.inputs_for(f), ...)``.
+
+        Parameters
+        ----------
+        f
+            A formula or a registry formula's name.
+        given
+            Parts of ``f`` the caller gives directly.
+
+        Returns
+        -------
+        dict of str to Quantity
+            The link inputs ``f`` still needs.
+        """
         return preset_values(registry[f] if isinstance(f, str) else f, self.values(), given)
 
 

@@ -75,7 +75,23 @@ class Catalog(Mapping[str, T], Generic[T]):
         return self._raw
 
     def key(self, name: str) -> str:
-        """The canonical name for ``name`` (case-insensitive, aliases allowed)."""
+        """The canonical name of a preset.
+
+        Parameters
+        ----------
+        name
+            A preset's name or alias, in any case.
+
+        Returns
+        -------
+        str
+            The name the catalog files it under.
+
+        Raises
+        ------
+        UnknownNameError
+            No preset has that name (the closest are suggested).
+        """
         entries = self._entries()
         if not isinstance(name, str):
             raise UnknownNameError(f"{self.kind} names are text; got {name!r}", str(name))

@@ -67,7 +67,13 @@ class Accelerator:
 
     def capacity_text(self) -> str:
         """Label and driver figure side by side: ``"80 GB" label = 81,920 MiB = 80 GiB =
-        85.9 GB``."""
+        85.9 GB``.
+
+        Returns
+        -------
+        str
+            The capacity as the label prints it and as the driver reports it.
+        """
         exact = self.capacity
         parts = [f'"{self.capacity_label:~P}" label']
         if str(exact.units) != "byte":
@@ -79,11 +85,34 @@ class Accelerator:
         return " = ".join(parts)
 
     def precisions(self) -> list[str]:
-        """Precisions with a dense peak on record."""
+        """Precisions with a dense peak on record.
+
+        Returns
+        -------
+        list of str
+            Their names, in the datasheet's order.
+        """
         return [p for p, q in self.peak.items() if q is not None]
 
     def peak_flops(self, precision: str = "bf16") -> pint.Quantity:
-        """Dense peak FLOP rate at ``precision`` (``"bf16"``, ``"fp16"``, ``"fp8"``, ``"int8"``)."""
+        """Dense peak FLOP rate at a precision.
+
+        Parameters
+        ----------
+        precision
+            ``"bf16"``, ``"fp16"``, ``"fp8"``, ``"int8"``...
+
+        Returns
+        -------
+        Quantity
+            The datasheet's dense peak (no sparsity).
+
+        Raises
+        ------
+        InputError
+            The accelerator has no peak on record at that precision (or no such tensor
+            cores), or the precision is unknown.
+        """
         key = precision.strip().lower()
         if key not in self.peak:
             known = ", ".join(self.peak)
@@ -106,7 +135,18 @@ class Accelerator:
 
     def values(self, precision: str = "bf16") -> dict[str, pint.Quantity]:
         """``peak_flops`` (dense, at ``precision``), ``mem_bandwidth``, ``gpu_memory`` (the
-        capacity the driver reports) and ``board_power`` (the TDP), in the glossary's units."""
+        capacity the driver reports) and ``board_power`` (the TDP), in the glossary's units.
+
+        Parameters
+        ----------
+        precision
+            The compute precision whose dense peak is ``peak_flops``.
+
+        Returns
+        -------
+        dict of str to Quantity
+            Glossary input -> value.
+        """
         return {name: fill() for name, fill in self._fills(precision).items()}
 
     def _fills(self, precision: str) -> dict[str, Any]:
@@ -123,8 +163,22 @@ class Accelerator:
         self, f: Formula | str, precision: str = "bf16", given: Iterable[str] = ()
     ) -> dict[str, pint.Quantity]:
         """This accelerator's values for the hardware inputs of ``f`` (the rest stay free):
-        ``f(**gpu.inputs_for(f), ...)``.  ``precision`` picks the dense peak; ``given`` names
-        parts of ``f`` the caller gives directly, as in :meth:`llmphys.presets.Model.inputs_for`.
+        ``f(**gpu.inputs_for(f), ...)``.
+
+        Parameters
+        ----------
+        f
+            A formula or a registry formula's name.
+        precision
+            The compute precision (picks the dense peak).
+        given
+            Parts of ``f`` the caller gives directly, as in
+            :meth:`llmphys.presets.Model.inputs_for`.
+
+        Returns
+        -------
+        dict of str to Quantity
+            The hardware inputs ``f`` still needs.
         """
         return preset_values(
             registry[f] if isinstance(f, str) else f, self._fills(precision), given

@@ -44,8 +44,19 @@ class AssumptionSet:
     )
 
     def at(self, compute: str) -> tuple[Mapping[str, float], Mapping[str, str]]:
-        """The values and sources at compute precision ``compute`` (its own values, if the
-        set has any, over the others)."""
+        """The values and sources at a compute precision (its own values, if the set has
+        any, over the others).
+
+        Parameters
+        ----------
+        compute
+            The compute precision (``"bf16"``, ``"fp8"``).
+
+        Returns
+        -------
+        tuple of mapping
+            Input name -> value, and input name -> source.
+        """
         own = self.by_compute.get(compute, {})
         values = {**self.values, **{k: v for k, (v, _) in own.items()}}
         sources = {**self.sources, **{k: f"at {compute} compute: {s}" for k, (_, s) in own.items()}}
@@ -130,7 +141,26 @@ assumption_sets: Catalog[AssumptionSet] = Catalog("assumption set", _entries, _b
 def assumption_set(value: str | Mapping[str, Any] | AssumptionSet) -> AssumptionSet:
     """An assumption set by name, as is, or from a dict: ``{"utilization": 0.6, ...}`` on top
     of ``typical`` (``"base": "ideal"`` picks another base); each value given is marked
-    as the user's."""
+    as the user's.
+
+    Parameters
+    ----------
+    value : str, dict or AssumptionSet
+        A set's name (``"ideal"``, ``"seed"``, ``"typical"``), values on top of a base, or a
+        set.
+
+    Returns
+    -------
+    AssumptionSet
+        The set (``value`` itself when it is one).
+
+    Raises
+    ------
+    ConfigError
+        Neither a name nor a dict, or a value the glossary refuses.
+    UnknownNameError
+        No set has that name.
+    """
     if isinstance(value, AssumptionSet):
         return value
     if isinstance(value, str):

@@ -59,9 +59,10 @@ class Model:
     Build one with :func:`llmphys.load_hf_config` (or take a preset from ``llmphys.models``).
     ``values`` maps glossary symbol names to numbers; ``params`` and ``active_params`` are derived
     from the others by ``param_count`` and ``active_param_count`` (with this model's variants).
-    ``assumptions`` lists every default :func:`load_hf_config` applied; ``notes`` lists facts worth
-    knowing (what is left out of the counts, how weights are stored).  ``context_limit`` is the
-    longest sequence the model takes (its ``max_position_embeddings``), None when unknown.
+    ``assumptions`` lists every default :func:`~llmphys.load_hf_config` applied; ``notes``
+    lists facts worth knowing (what is left out of the counts, how weights are stored).
+    ``context_limit`` is the longest sequence the model takes (its
+    ``max_position_embeddings``), None when unknown.
     """
 
     def __init__(
@@ -215,7 +216,13 @@ class Model:
         return "sliding_window" in self.features
 
     def attention_text(self) -> str:
-        """The attention layout in words: ``"GQA, 8 KV heads x 128"``."""
+        """The attention layout in words: ``"GQA, 8 KV heads x 128"``.
+
+        Returns
+        -------
+        str
+            The kind of attention, its heads and sizes, sliding windows and recurrent layers.
+        """
         v = self.values
         if self.attention == "none":
             kind = "Mamba-1" if "mamba1" in self.features else "Mamba-2"
@@ -261,7 +268,13 @@ class Model:
         )
 
     def describe(self) -> str:
-        """A readable summary: architecture, variants, assumptions, notes and source."""
+        """A readable summary: architecture, variants, assumptions, notes and source.
+
+        Returns
+        -------
+        str
+            One fact per line.
+        """
         lines = [f"{self.display_name} ({self.family})", f"  attention: {self.attention_text()}"]
         lines.append(
             f"  parameters: {self.values['params']:,.0f} total, "
@@ -287,6 +300,16 @@ class Model:
 
         A formula this model replaces as a whole (``kv_cache_bytes`` of a sliding-window model)
         becomes its variant.  Formulas without such parts come back unchanged.
+
+        Parameters
+        ----------
+        f
+            A formula or a registry formula's name.
+
+        Returns
+        -------
+        Formula
+            This model's variant of it.
         """
         return self._variants.formula(f)
 
@@ -294,9 +317,20 @@ class Model:
         """This model's values for the inputs of ``f``: ``f(**m.inputs_for(f), seq_len=...)``.
 
         A name means this model's variant (:meth:`formula`); a :class:`~llmphys.Formula` is
-        taken as given.  ``given`` names parts the caller will give directly (their inputs are
-        then left out).  Inputs the model has no value for (context, batch, precision,
+        taken as given.  Inputs the model has no value for (context, batch, precision,
         hardware) stay free.
+
+        Parameters
+        ----------
+        f
+            A formula or a registry formula's name.
+        given
+            Parts the caller will give directly (their inputs are then left out).
+
+        Returns
+        -------
+        dict of str to float
+            Input name -> this model's value, in its glossary unit.
         """
         return preset_values(self.formula(f) if isinstance(f, str) else f, self.values, given)
 
@@ -306,6 +340,24 @@ class Model:
         Given values win over the model's; a part may be given directly by its registry name,
         also when this model computes it with a variant (``kv_cache_bytes=`` for a
         sliding-window model).
+
+        Parameters
+        ----------
+        f
+            A formula or a registry formula's name.
+        **values
+            The inputs the model does not give (context, batch, precisions, hardware), or any
+            to change.
+
+        Returns
+        -------
+        Quantity
+            The formula's value, in its unit.
+
+        Raises
+        ------
+        InputError
+            An input is still missing, or a value is refused.
         """
         g = self.formula(f)
         overridable = g.overridable_parts()
@@ -324,6 +376,12 @@ class Model:
         The count of each component is read off the parameter-count formulas themselves: the
         coefficient of the component's part in the expanded ``param_count`` (and
         ``active_param_count``) of this model, e.g. ``L_MoE (E + E_s)`` for the experts.
+
+        Returns
+        -------
+        llmphys.presets.Breakdown
+            One row per component (count, parameters per instance, total, active), as a
+            table.
         """
         total_f = self.formula("param_count")
         active_f = self.formula("active_param_count")

@@ -50,6 +50,29 @@ def largest_context(
     """The longest context (tokens per sequence) whose weights, KV cache and workspace fit in
     ``memory``.
 
+    Parameters
+    ----------
+    memory
+        The memory budget (one accelerator's capacity, or several's).
+    formula
+        The formula to solve instead of ``total_vram`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The context (``seq_len``, tokens), rounded down to a whole token.
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = largest_context(F.Q_(80, "GB"), params=70e9, bytes_per_param="int4", layers=80,
     ...                     n_kv_heads=8, head_dim=128, kv_bytes="bf16", batch=1,
@@ -63,6 +86,29 @@ def largest_context(
 def largest_batch(memory: pint.Quantity, formula: Formula | None = None, **values: Any) -> Solution:
     """The most sequences whose weights, KV cache and workspace fit in ``memory``.
 
+    Parameters
+    ----------
+    memory
+        The memory budget.
+    formula
+        The formula to solve instead of ``total_vram`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The batch (sequences), rounded down.
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = largest_batch(F.Q_(160, "GB"), params=70e9, bytes_per_param="bf16", layers=80,
     ...                   n_kv_heads=8, head_dim=128, kv_bytes="bf16", seq_len=8192,
@@ -79,6 +125,29 @@ def smallest_batch_for_bandwidth(
     """The smallest batch whose conservative decode bandwidth stays within ``bandwidth``
     (weights are read once per step and shared by the batch).
 
+    Parameters
+    ----------
+    bandwidth
+        The memory bandwidth the decode may use (peak times its utilization).
+    formula
+        The formula to solve instead of ``bandwidth_conservative`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The batch (sequences), rounded up.
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = smallest_batch_for_bandwidth(F.Q_(2039 * 0.6, "GB/s"), active_params=70e9,
     ...     bytes_per_param="bf16", layers=80, n_kv_heads=64, head_dim=128, kv_bytes="bf16",
@@ -95,6 +164,29 @@ def fewest_gpus(
     """The fewest accelerators of ``gpu_memory`` each that hold the model, its KV cache and its
     workspace, split evenly.
 
+    Parameters
+    ----------
+    gpu_memory
+        One accelerator's memory.
+    formula
+        The formula to solve instead of ``memory_per_gpu`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The number of GPUs (``n_gpus``), rounded up.
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = fewest_gpus(F.Q_(80, "GB"), total_vram=F.Q_(183, "GB"))
     >>> print(s.value)
@@ -109,6 +201,29 @@ def longest_prompt(ttft: pint.Quantity, formula: Formula | None = None, **values
     TTFT is the larger of the prefill's compute time (quadratic in the prompt) and its memory
     time, plus the overhead: the answer is the root in the branch that binds.
 
+    Parameters
+    ----------
+    ttft
+        The time-to-first-token budget.
+    formula
+        The formula to solve instead of ``ttft`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The prompt length (``prompt_len``, tokens), rounded down.
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = longest_prompt(F.Q_(2, "s"), params=70e9, active_params=70e9,
     ...     bytes_per_param="bf16", layers=80, n_heads=64, n_kv_heads=8, head_dim=128,
@@ -126,6 +241,29 @@ def most_throughput(
 ) -> Solution:
     """The highest decode throughput (tokens/s, all sequences) that ``bandwidth`` sustains.
 
+    Parameters
+    ----------
+    bandwidth
+        The memory bandwidth the decode may use.
+    formula
+        The formula to solve instead of ``bandwidth_conservative`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The throughput (tokens/s).
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = most_throughput(F.Q_(2039, "GB/s"), active_params=70e9, bytes_per_param="bf16",
     ...     batch=1, layers=80, n_kv_heads=64, head_dim=128, kv_bytes="bf16", avg_seq_len=10000)
@@ -147,6 +285,31 @@ def least_bandwidth(
     reach ``bw_utilization`` of it: the need is ``bandwidth_conservative`` at that throughput,
     and the effective bandwidth must be at least that.
 
+    Parameters
+    ----------
+    throughput
+        The decode throughput to sustain (tokens/s, all sequences).
+    bw_utilization
+        The fraction of peak bandwidth the kernels reach (0 to 1).
+    formula
+        The formula to solve instead of ``bandwidth_conservative`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The peak memory bandwidth (``mem_bandwidth``).
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = least_bandwidth(F.Q_(10, "token/s"), bw_utilization=0.6, active_params=70e9,
     ...     bytes_per_param="bf16", batch=1, layers=80, n_kv_heads=64, head_dim=128,
@@ -170,6 +333,31 @@ def weight_precision_that_fits(
     """The most bytes per weight that still fit in ``memory``, and the named precisions that
     fit, widest first (the least compression that fits).
 
+    Parameters
+    ----------
+    memory
+        The memory budget.
+    formula
+        The formula to solve instead of ``total_vram`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    tuple
+        A :class:`~llmphys.Solution`, the most bytes per weight (``bytes_per_param``) that
+        fit, and the names of the precisions of :data:`llmphys.PRECISIONS` at or below it,
+        widest first (a list of str).
+
+    Raises
+    ------
+    InfeasibleError
+        Not even the narrowest named precision fits.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s, names = weight_precision_that_fits(F.Q_(80, "GB"), params=70e9, layers=80,
     ...     n_kv_heads=8, head_dim=128, kv_bytes="bf16", seq_len=10000, batch=1,
@@ -202,6 +390,31 @@ def critical_batch(
     A long context can make it unreachable: the KV cache is read per sequence, so it caps the
     intensity however large the batch (the error says so).
 
+    Parameters
+    ----------
+    peak_flops
+        The accelerator's peak FLOP rate (a quantity, or FLOP/s).
+    mem_bandwidth
+        Its memory bandwidth (a quantity, or B/s).
+    formula
+        The formula to solve instead of ``arithmetic_intensity`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The other inputs of the formula, as for a call (quantities, numbers in glossary
+        units, precision names).
+
+    Returns
+    -------
+    Solution
+        The batch (sequences), rounded up.
+
+    Raises
+    ------
+    InfeasibleError
+        No value meets the target (the message says what binds).
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = critical_batch(989e12, 3.35e12, active_params=70e9, bytes_per_param="bf16",
     ...     layers=80, n_kv_heads=8, head_dim=128, kv_bytes="bf16", hidden=8192,
@@ -225,6 +438,26 @@ def kv_equals_weights_context(formula: Formula | None = None, **values: Any) -> 
     ``values`` holds the inputs of both ``weight_bytes`` (params, bytes_per_param) and the KV
     cache (layers, n_kv_heads, head_dim, kv_bytes, batch).
 
+    Parameters
+    ----------
+    formula
+        The formula to solve instead of ``kv_cache_bytes`` (a variant, e.g. a
+        ``Scenario.formula(...)``).
+    **values
+        The inputs of ``weight_bytes`` and of the KV cache.
+
+    Returns
+    -------
+    Solution
+        The context (``seq_len``, tokens) at which the two are equal.
+
+    Raises
+    ------
+    InputError
+        The weight inputs are missing.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> s = kv_equals_weights_context(params=70e9, bytes_per_param="bf16", layers=80,
     ...     n_kv_heads=8, head_dim=128, kv_bytes="bf16", batch=1)
@@ -253,6 +486,25 @@ def fewest_gpus_layout(scenario: Any, max_tp: int = 8) -> Any:
     fewest GPUs win; among equals the larger n_TP (it also lowers per-token latency,
     pipelining does not).  Expert parallelism stays as the scenario has it.
 
+    Parameters
+    ----------
+    scenario : Scenario
+        The deployment (its model, accelerator, precisions and workload).
+    max_tp
+        The largest tensor-parallel degree tried.
+
+    Returns
+    -------
+    Scenario
+        The deployment at the layout with the fewest GPUs.
+
+    Raises
+    ------
+    InfeasibleError
+        No layout up to ``max_tp`` holds the model.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> best = fewest_gpus_layout(F.Scenario("llama-3.1-70b", "a100-80gb", assumptions="seed",
     ...                                      prompt_len=10000, output_len=0))

@@ -66,6 +66,20 @@ def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
     replicated).  MLA has no KV heads to divide.  A Mamba layer splits by its heads (Mamba-2)
     or channels (Mamba-1): an attention-free model takes n_TP dividing those.
 
+    Parameters
+    ----------
+    model : str or Model
+        A model preset's name, or a :class:`~llmphys.presets.Model`.
+    max_tp
+        The largest degree tried.
+
+    Returns
+    -------
+    list of int
+        The allowed degrees, ascending.
+
+    Examples
+    --------
     >>> import llmphys as F
     >>> tensor_parallel_degrees(F.models["llama-3.1-70b"], max_tp=16)
     [1, 2, 4, 8, 16]
@@ -167,6 +181,31 @@ def layout(
     KV cache and workspace) or ``"weights_per_gpu"`` (the seed's weights-only framing).  An
     uneven pipeline split loads the largest stage with ceil(L / n_PP) layers.
 
+    Parameters
+    ----------
+    model : str or Model
+        A model preset's name, or a :class:`~llmphys.presets.Model`.
+    gpu : str or Accelerator
+        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
+    tp
+        The tensor-parallel degree.
+    pp
+        The pipeline-parallel degree.
+    ep
+        The expert-parallel degree.
+    need
+        The per-GPU formula compared with the capacity.
+    **values
+        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
+        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+
+    Returns
+    -------
+    Layout
+        One GPU's need, its parts and capacity, and whether it fits (``.fits``).
+
+    Examples
+    --------
     The seed's DeepSeek-V3 example: 1,342 GB of BF16 weights against 8x H100 "= 640 GB (too
     small!)": one GPU of 8-way tensor parallelism would need 169 GB.
 
@@ -216,6 +255,34 @@ def decode_throughput(
     bound; ``comm_overlap=0`` adds every all-reduce and send to the step, and the default
     ``typical`` set the efficiency model's fixed costs.
 
+    Parameters
+    ----------
+    model : str or Model
+        A model preset's name, or a :class:`~llmphys.presets.Model`.
+    gpu : str or Accelerator
+        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
+    link : str or Interconnect
+        The link between the GPUs: an interconnect preset's name or an
+        :class:`~llmphys.interconnect.Interconnect`.
+    tp
+        The tensor-parallel degree.
+    pp
+        The pipeline-parallel degree.
+    ep
+        The expert-parallel degree.
+    precision
+        The compute precision (picks the accelerator's dense peak).
+    **values
+        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
+        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+
+    Returns
+    -------
+    Quantity
+        Tokens per second, all sequences.
+
+    Examples
+    --------
     PyTorch gpt-fast's Llama-3.1-70B at n_TP = 8 on A100s: the per-GPU roofline bound and the
     same with NVLink 3 communication (its measured 58.78 tok/s is below both).
 
@@ -275,8 +342,29 @@ def search(
 ) -> tuple[list[Any], dict[int, Solution]]:
     """For every n_TP the model allows up to ``max_tp``, the scenario ``base`` at the fewest
     pipeline stages whose GPUs hold ``need``: ``solve`` gives the fewest stages of an even split
-    (the closed form where there is one), whole layers per stage may need one more.  Returns
-    those scenarios and the solutions per n_TP; refuses, saying why, when no layout fits."""
+    (the closed form where there is one), whole layers per stage may need one more.
+
+    Parameters
+    ----------
+    base : Scenario
+        The deployment whose layout is searched.
+    max_tp
+        The largest tensor-parallel degree tried.
+    need
+        The per-GPU formula that must fit in one GPU's capacity.
+
+    Returns
+    -------
+    tuple
+        The deployment at each n_TP's fewest stages (a list of :class:`~llmphys.Scenario`),
+        and the solved (even-split) stages per n_TP (a dict of int to
+        :class:`~llmphys.Solution`).
+
+    Raises
+    ------
+    InfeasibleError
+        No layout fits, even at one layer per stage (the message says by how much).
+    """
     layers = int(base.model.values["layers"])
     capacity = base.capacity.to("byte")
     degrees = tensor_parallel_degrees(base.model, max_tp)
@@ -322,6 +410,34 @@ def fewest_gpus(
     stage.  The fewest GPUs win; among equals, the larger n_TP (pipelining does not lower
     per-token latency, tensor parallelism does).
 
+    Parameters
+    ----------
+    model : str or Model
+        A model preset's name, or a :class:`~llmphys.presets.Model`.
+    gpu : str or Accelerator
+        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
+    max_tp
+        The largest tensor-parallel degree tried.
+    ep
+        The expert-parallel degree (kept).
+    need
+        The per-GPU formula that must fit.
+    **values
+        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
+        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+
+    Returns
+    -------
+    FewestGpus
+        The best layout (``.n_gpus``, ``.tp``, ``.pp``) and the best per n_TP.
+
+    Raises
+    ------
+    InfeasibleError
+        No layout up to ``max_tp`` fits.
+
+    Examples
+    --------
     The seed's Llama 3.1 70B, BF16 weights only: "Fits on: 2x A100 80GB".
 
     >>> s = fewest_gpus("llama-3.1-70b", "a100-80gb", need="weights_per_gpu",
@@ -349,6 +465,34 @@ def largest_batch(
     """The most sequences an n_TP x n_PP layout of ``model`` holds on ``gpu``: ``solve`` of
     ``vram_per_gpu`` for ``batch`` at one GPU's capacity.
 
+    Parameters
+    ----------
+    model : str or Model
+        A model preset's name, or a :class:`~llmphys.presets.Model`.
+    gpu : str or Accelerator
+        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
+    tp
+        The tensor-parallel degree.
+    pp
+        The pipeline-parallel degree.
+    ep
+        The expert-parallel degree.
+    **values
+        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
+        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+
+    Returns
+    -------
+    Solution
+        The batch (sequences), rounded down.
+
+    Raises
+    ------
+    InfeasibleError
+        Not even one sequence fits.
+
+    Examples
+    --------
     Llama 3.1 70B in BF16 with 32K-token contexts on 8x H100 (n_TP = 8): 19.8 GB of weights and
     workspace per GPU leave 65.8 GB for 1.34 GB of KV cache per sequence (one KV head per GPU).
 
@@ -379,6 +523,32 @@ def tp_comm_limit(
     answer is a continuous degree rounded down; real degrees divide the heads
     (:func:`tensor_parallel_degrees`).
 
+    Parameters
+    ----------
+    model : str or Model
+        A model preset's name, or a :class:`~llmphys.presets.Model`.
+    gpu : str or Accelerator
+        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
+    link : str or Interconnect
+        The link between the GPUs: an interconnect preset's name or an
+        :class:`~llmphys.interconnect.Interconnect`.
+    precision
+        The compute precision (picks the accelerator's dense peak).
+    pp
+        The pipeline-parallel degree.
+    ep
+        The expert-parallel degree.
+    **values
+        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
+        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+
+    Returns
+    -------
+    Solution
+        The degree (``tp``), rounded down.
+
+    Examples
+    --------
     Llama 3.1 70B decoding one sequence on H100s over NVLink 4: each all-reduce costs
     2 (n_TP - 1) hops of 0.6 us, 160 of them per token, against 41.5 ms / n_TP of weight reads:
     the two cross near n_TP = 15.

@@ -116,7 +116,13 @@ class Measurement:
         return "prefill" if self.metric == "ttft" else "decode"
 
     def architecture(self) -> Any:
-        """The model: a preset, or the HF config the measurement names."""
+        """The model: a preset, or the HF config the measurement names.
+
+        Returns
+        -------
+        llmphys.presets.Model
+            The architecture the measured run served.
+        """
         import llmphys
 
         if self.config is None:
@@ -187,7 +193,13 @@ def _row(item: Mapping[str, Any]) -> Measurement:
 
 @cache
 def measurements() -> tuple[Measurement, ...]:
-    """Every measurement of ``measurements.json``."""
+    """Every measurement of ``measurements.json`` (read once).
+
+    Returns
+    -------
+    tuple of Measurement
+        In the file's order.
+    """
     return tuple(_row(item) for item in json.loads(DATA.read_text())["measurements"])
 
 
@@ -197,7 +209,20 @@ def scenario(m: Measurement, assumptions: Any = "ideal") -> Any:
     Under ``ideal`` (the bound): the row's ``gpus`` as one accelerator of summed FLOP rate and
     bandwidth (free communication, nothing replicated).  Under any other assumption set (the
     expected value): the row's layout, tensor parallelism of degree ``tp`` over the
-    accelerator's interconnect."""
+    accelerator's interconnect.
+
+    Parameters
+    ----------
+    m
+        A measurement.
+    assumptions : str, dict or AssumptionSet
+        The assumption set: ``"ideal"`` for the bound, another for the expected value.
+
+    Returns
+    -------
+    Scenario
+        The deployment of the measured run.
+    """
     import llmphys
 
     hw = llmphys.hardware[m.hardware]
@@ -215,7 +240,20 @@ def scenario(m: Measurement, assumptions: Any = "ideal") -> Any:
 
 
 def figure(s: Any, m: Measurement) -> pint.Quantity:
-    """What scenario ``s`` predicts for the metric of ``m``, in the measurement's unit."""
+    """What a scenario predicts for a measurement's metric.
+
+    Parameters
+    ----------
+    s : Scenario
+        The deployment (:func:`scenario`'s).
+    m
+        The measurement whose metric (TTFT, ITL, end-to-end latency, a throughput) to give.
+
+    Returns
+    -------
+    Quantity
+        The prediction, in the measurement's unit.
+    """
     if m.metric == "ttft":
         value = s.evaluate("ttft")
     elif m.metric == "itl":
@@ -243,8 +281,20 @@ def _times(s: Any, m: Measurement) -> tuple[pint.Quantity, pint.Quantity]:
 
 
 def predict(m: Measurement, expected: Any = None) -> Prediction:
-    """The bound for ``m``, the utilization ``m`` implies, and the expected value (the
-    ``typical`` assumption set unless ``expected`` names another)."""
+    """The bound for ``m``, the utilization ``m`` implies, and the expected value.
+
+    Parameters
+    ----------
+    m
+        A measurement.
+    expected : str, dict or AssumptionSet, optional
+        The assumption set of the expected value (default ``"typical"``).
+
+    Returns
+    -------
+    Prediction
+        The bound, the expected value, the resource that binds and the implied utilization.
+    """
     s = scenario(m)
     predicted = figure(s, m)
     ratio = float((predicted / m.measured).to("").magnitude)
@@ -263,14 +313,31 @@ def predict(m: Measurement, expected: Any = None) -> Prediction:
 
 
 def validation_table() -> list[Prediction]:
-    """A prediction for every measurement."""
+    """A prediction for every measurement.
+
+    Returns
+    -------
+    list of Prediction
+        In the order of :func:`measurements`.
+    """
     return [predict(m) for m in measurements()]
 
 
 def format_table(rows: list[Prediction] | None = None) -> str:
     """The validation table as aligned text: measurement, metric, measured value, the expected
     value (``typical``, whose fit includes this row) and its error, the roofline bound and
-    the utilization the measurement implies."""
+    the utilization the measurement implies.
+
+    Parameters
+    ----------
+    rows
+        The predictions to show (default: :func:`validation_table`).
+
+    Returns
+    -------
+    str
+        One line per measurement under a header.
+    """
     rows = validation_table() if rows is None else rows
     short = {"tokens_per_second_per_user": "tok/s/user", "throughput_per_gpu": "tok/s/GPU",
              "e2e_latency": "e2e"}  # fmt: skip
