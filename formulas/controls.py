@@ -12,6 +12,16 @@ SymPy printing (about 10 ms, and MathJax typesetting in the browser after that),
 rendered only while "show derivation" is on, always after the result is shown, and in a live
 kernel at most once per pause (debounced by :data:`DERIVATION_DELAY`); without an event loop
 (tests, scripts) it renders at once.
+
+Log sliders and the keyboard
+----------------------------
+A log slider (:class:`LogSlider`) has no step grid: a browser snaps every value set from Python
+onto the grid and sends it back changed (70.55B parameters would come back as 70.8B).  Without
+a grid, the browser's slider (noUiSlider, in ipywidgets) moves by a tenth of the range per key
+press: 80 -> 136 layers, 10,000 -> 42,668 tokens.  So the slider reads a value that arrives
+from the browser a whole number of those tenths away from where it was as that many key
+presses, and moves by :data:`KEY_STEP` per press instead (2.3 %; a whole number moves by at
+least one), sending the value back.  Dragging is untouched.
 """
 
 from __future__ import annotations
@@ -30,9 +40,12 @@ from llmphys.engine.glossary import Entry
 __all__ = [
     "CUSTOM",
     "DERIVATION_DELAY",
+    "KEY_STEP",
+    "LogSlider",
     "control_for",
     "read_control",
     "running_loop",
+    "set_log_value",
     "settle_control",
 ]
 
@@ -42,16 +55,168 @@ CUSTOM = "custom"
 
 _WIDE = widgets.Layout(width="28em")
 
+#: How far one key press moves a log slider, in decades: a factor of 10 ** 0.01 = 1.0233
+#: (Page Up and Page Down move five times as far); a whole number moves by at least one.
+KEY_STEP = 0.01
+
+#: The browser's key press on a slider without a step grid: this fraction of the range.
+_BROWSER_KEY = 0.1
+
+#: A log slider's range reaches this many decades beyond the glossary's at each end, so that
+#: a tenth of it is never the ratio of two round numbers (1 .. 1024 would make a tenth a
+#: factor of 2 exactly, and typing 8 in place of 4 would look like a key press); 2e-7 relative.
+_PAD = 1e-7
+
+#: A value from the browser within this many decades of a whole number of key presses is one.
+_KEY_TOLERANCE = 1e-10
+
+
+class LogSlider(widgets.FloatLogSlider):
+    """A :class:`~ipywidgets.FloatLogSlider` that a key press moves by :data:`KEY_STEP`
+    (see "Log sliders and the keyboard" above); ``step`` stays None (no grid) and ``key_step``
+    is the step of a key.  ``integer``: a whole number, moved by at least one per key press,
+    and rounded when dragged.
+
+    What the browser sends is read as key presses when it lies a whole number of tenths of
+    the range from where the slider was (exactly: a drag or a typed value lands there only by
+    chance, the range being padded by :data:`_PAD`), or when it stopped at an end of the range
+    coming from a value set here or by keys (the browser stops a key there); anything else is
+    the user's value.  Counted from the value here, or from where the last key press put the
+    browser when it has not yet moved to the value sent back (a key held down).  (A drag whose
+    very first move leaps to an end from such a value reads as a key press too; so do Home and
+    End from within half the range of their end, as five presses.)
+    """
+
+    key_step = KEY_STEP
+
+    def __init__(self, *, integer: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.integer = integer
+        self._keyed: float | None = None  # where the browser's last key press put it
+        self._dragged = False  # the last value came from the browser, not keys
+        self.observe(self._set_here, "value")
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """A state from the browser: key presses become steps of :data:`KEY_STEP`."""
+        sent = sync_data.get("value")
+        if isinstance(sent, bool) or not isinstance(sent, (int, float)) or not sent > 0:
+            super().set_state(sync_data)
+            return
+        meant = self._meant(float(sent))
+        # kept as sent when it is the value here, a few units in the last place away (sending
+        # the value back would only bring that back again)
+        super().set_state({**sync_data, "value": sent if meant is None else meant})
+        if meant is not None and meant != sent:
+            self.send_state("value")  # the browser's handle goes to the value meant
+
+    def send_state(self, key: Any = None) -> None:
+        """Send the range before the value: the browser applies a state's keys in order, and a
+        value sent before its new range is clamped to the old one there (and sent back)."""
+        if key is not None and not isinstance(key, str):
+            key = sorted(key, key=lambda name: name == "value")
+        super().send_state(key)
+
+    def _exponent(self, value: float) -> float:
+        return math.log(value) / math.log(self.base)
+
+    def _meant(self, sent: float) -> float | None:
+        """The value the browser's ``sent`` means: after the key presses that took it there,
+        or ``sent`` itself (a whole number for a count); None when it is the value here (the
+        browser's picture of it)."""
+        at, here = self._exponent(sent), self._exponent(self.value)
+        if abs(at - here) < _KEY_TOLERANCE:
+            self._keyed = None
+            return None
+        presses = self._presses(at, here)
+        if presses:
+            self._keyed, self._dragged = at, False
+            return self._stepped(presses)
+        self._keyed, self._dragged = None, True
+        low, high = self._ends()
+        if abs(at - self.max) < _KEY_TOLERANCE:  # dragged to an end: the range's own value
+            sent = high
+        elif abs(at - self.min) < _KEY_TOLERANCE:
+            sent = low
+        return float(round(sent)) if self.integer and low <= round(sent) <= high else sent
+
+    def _presses(self, at: float, here: float) -> int:
+        """How many key presses (negative: down) took the browser to ``at``; 0: none."""
+        tenth = _BROWSER_KEY * (self.max - self.min)
+        if tenth <= 0:
+            return 0
+        origins = [x for x in (here, self._keyed) if x is not None]
+        for origin in origins:
+            presses = (at - origin) / tenth
+            k = round(presses)
+            if k != 0 and abs(presses - k) * tenth < _KEY_TOLERANCE:
+                return k
+        if self._dragged:  # a drag that reached an end
+            return 0
+        for end, sign in ((self.max, 1), (self.min, -1)):
+            if abs(at - end) < _KEY_TOLERANCE:  # a key the end stopped: an arrow or a page
+                for origin in origins:
+                    gap = (end - origin) * sign
+                    if 0 < gap < tenth:
+                        return sign
+                    if tenth <= gap < 5 * tenth:
+                        return 5 * sign
+        return 0
+
+    def _stepped(self, presses: int) -> float:
+        """The value ``presses`` key presses (negative: down) from the value here."""
+        low, high = self._ends()
+        value = self.value * self.base ** (presses * self.key_step)
+        if self.integer:
+            now = round(self.value)
+            whole = round(value)
+            if abs(whole - now) < abs(presses):  # at least one per press
+                whole = now + presses
+            value = float(whole) if low <= high else value
+        return min(max(value, low), high)
+
+    def _ends(self) -> tuple[float, float]:
+        """The values at the ends of the range without its padding (2e12, not 2.0000005e12),
+        whole numbers inside it for a count."""
+        low, high = (
+            float(f"{self.base ** (self.min + _PAD):.12g}"),
+            float(f"{self.base ** (self.max - _PAD):.12g}"),
+        )
+        if self.integer:
+            return float(math.ceil(low)), float(math.floor(high))
+        return low, high
+
+    def _set_here(self, change: dict[str, Any]) -> None:
+        if "value" not in self._property_lock:  # set here (typed, a preset), not by the browser
+            self._keyed, self._dragged = None, False
+
+
+def set_log_value(slider: widgets.FloatLogSlider, value: float) -> None:
+    """Set ``slider`` to ``value``, never clamped: its range is widened to the next hundredth
+    of a decade beyond ``value`` first (``10 ** log10(40)`` is 40.000000000000014, and a slider
+    clamps 40 up to a minimum of exactly 40).  One message to the browser, the range before the
+    value (:meth:`LogSlider.send_state`): a browser given the value first clamps it to the old
+    range, given the range alone moves its handle to the old value on the new range, and sends
+    either back."""
+    with slider.hold_sync():
+        if value > 0:
+            exponent = math.log(value) / math.log(slider.base)
+            if exponent < slider.min:
+                slider.min = math.floor(exponent * 100) / 100 - _PAD
+            if exponent > slider.max:
+                slider.max = math.ceil(exponent * 100) / 100 + _PAD
+        slider.value = value
+
 
 # --------------------------------------------------------------------------- controls
 def control_for(entry: Entry, value: float | None = None) -> widgets.ValueWidget:
     """The control for one glossary symbol, chosen from its entry alone.
 
     Named choices (precisions) give a :class:`~ipywidgets.Dropdown` of the names and "custom";
-    a range over more than two decades a :class:`~ipywidgets.FloatLogSlider` (whole numbers
+    a range over more than two decades a log slider (whole numbers
     are snapped to integers by :class:`Explorer`); an integer range an
     :class:`~ipywidgets.IntSlider`; any other range a :class:`~ipywidgets.FloatSlider`; no
-    range a number box.  The tooltip is the symbol's meaning.
+    range a number box.  The tooltip is the symbol's meaning.  A log slider is a
+    :class:`LogSlider`: a key press moves it by :data:`KEY_STEP`, not a tenth of its range.
     """
     start = entry.default if value is None else value
     tooltip = entry.describe()
@@ -72,8 +237,9 @@ def control_for(entry: Entry, value: float | None = None) -> widgets.ValueWidget
     if start is None:
         start = lo if entry.log_scale else (lo + hi) / 2
     if entry.log_scale:
-        low, high = math.log10(lo), math.log10(hi)
-        return widgets.FloatLogSlider(
+        low, high = math.log10(lo) - _PAD, math.log10(hi) + _PAD
+        return LogSlider(
+            integer=bool(entry.integer),
             value=start,
             base=10,
             min=low,
@@ -120,7 +286,9 @@ def settle_control(entry: Entry, control: Any, custom: Any = None) -> bool:
         custom.disabled = control.value != CUSTOM
     elif entry.integer and isinstance(control, widgets.FloatLogSlider):
         whole = float(round(control.value))
-        if whole != control.value and whole > 0:
+        # a browser sends a whole number back as 10 ** log10(n), a few units in the last place
+        # away: that is the number already (snapping it again would send it round for ever)
+        if whole > 0 and abs(whole - control.value) > 1e-9 * whole:
             control.value = whole
             return True
     return False

@@ -5,19 +5,22 @@ A log slider's own readout reads a typed number in the slider's units with none 
 suffixes people use, and a keyboard or a slider clamps whatever falls outside its range:
 typing ``40`` into a readout showing ``70.0G`` gave ``100M`` (the minimum).  The box reads what
 is typed with :func:`llmphys.engine.parse.parse_value` (the CLI's reader: ``70B`` is 70 billion
-for a count, ``32k`` is 32,768 for a token count, a unit converts), widens the slider's range
-when the value lies outside it, and never clamps.  Something it cannot read leaves the value as
-it was and says why in its tooltip.
+for a count, ``32k`` is 32,768 for a token count, a unit converts; a plain number is in the
+entry's unit, never scaled by the suffix shown), and reads the SI ``G`` of a slider's readout
+(``70.0G``) as ``B``, a billion.  It widens the slider's range when the value lies outside it,
+and never clamps.  Something it cannot read leaves the value as it was and says why in its
+tooltip.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from typing import Any
 
 import ipywidgets as widgets
 import pint
 
+from llmphys.controls import set_log_value
 from llmphys.engine.coercion import coerce
 from llmphys.engine.formatting import format_quantity
 from llmphys.engine.glossary import Entry
@@ -25,13 +28,15 @@ from llmphys.engine.parse import COUNT_SUFFIXES, TOKEN_SUFFIXES, parse_value
 from llmphys.errors import LlmphysError
 from llmphys.units import Q_
 
-__all__ = ["custom_box", "shown", "value_box"]
+__all__ = ["custom_box", "read_typed", "shown", "value_box"]
 
 #: the suffixes a count is shown with, largest first (70B parameters, 1.5M, 2T), at the
 #: scales the reader gives them
 _COUNT_STEPS = tuple((s, COUNT_SUFFIXES[s]) for s in ("T", "B", "M"))
 #: a token count in the context-length suffixes (32k = 32,768, 1M = 1,048,576)
 _TOKEN_STEPS = tuple((s, TOKEN_SUFFIXES[s]) for s in ("M", "k"))
+#: a count written with the SI prefix of a slider's readout, ``70.0G``: G is B, a billion
+_SI_GIGA = re.compile(r"\s*([0-9][0-9.,_]*(?:[eE][+-]?[0-9]+)?)\s*G\s*")
 
 
 def shown(entry: Entry, value: float) -> str:
@@ -43,21 +48,33 @@ def shown(entry: Entry, value: float) -> str:
         for suffix, scale in _TOKEN_STEPS:
             if value >= scale and float(value / scale).is_integer():
                 return f"{value / scale:g}{suffix}"
-        return f"{value:.6g}"
+        return f"{value:.0f}" if float(value).is_integer() and value < 1e15 else f"{value:.6g}"
     for suffix, scale in _COUNT_STEPS:
         if abs(value) >= scale:
             return f"{value / scale:.4g}{suffix}"
     return f"{value:.6g}"
 
 
+def read_typed(entry: Entry, text: str) -> float:
+    """The value ``text`` means for ``entry``, in its unit, read as typed: ``40`` is 40,
+    ``40B`` and ``40G`` 40 billion (a count), ``32k`` 32,768 (a token count), ``80 GB`` 80e9
+    bytes.  Raises the reader's error (an :class:`~llmphys.errors.LlmphysError`) otherwise."""
+    if not entry.pint_unit.dimensionality:
+        giga = _SI_GIGA.fullmatch(text)
+        if giga:
+            text = f"{giga.group(1)}B"
+    return float(coerce(entry, parse_value(text, entry, entry.name), entry.name))
+
+
 def value_box(entry: Entry, slider: widgets.FloatLogSlider) -> widgets.Text:
     """A text box kept equal to ``slider`` (its value as :func:`shown` writes it); a value
     typed there sets the slider, its range widened to hold it."""
+    hint = f"type a value ({entry.text}): 70B, 32k, 3.35 TB/s"
     box = widgets.Text(
         value=shown(entry, slider.value),
         continuous_update=False,  # read when Enter is pressed or the box is left
         layout=widgets.Layout(width="9em"),
-        tooltip=f"type a value ({entry.text}): 70B, 32k, 3.35 TB/s",
+        tooltip=hint,
     )
 
     def from_slider(change: dict[str, Any]) -> None:
@@ -68,19 +85,13 @@ def value_box(entry: Entry, slider: widgets.FloatLogSlider) -> widgets.Text:
         if text == shown(entry, slider.value):
             return
         try:
-            value = float(coerce(entry, parse_value(text, entry, entry.name), entry.name))
+            value = read_typed(entry, text)  # coerce refuses zero and negatives
         except (LlmphysError, pint.PintError, ValueError, ArithmeticError) as exc:
             box.tooltip = str(exc)
             box.value = shown(entry, slider.value)
             return
-        # widened to the next hundredth of a decade: 10 ** log10(40) is 40.000000000000014, and
-        # a slider clamps 40 up to its minimum
-        exponent = math.log10(value)  # coerce refused zero and negatives
-        if exponent < slider.min:
-            slider.min = math.floor(exponent * 100) / 100
-        if exponent > slider.max:
-            slider.max = math.ceil(exponent * 100) / 100
-        slider.value = value
+        box.tooltip = hint
+        set_log_value(slider, value)  # the range widened to hold it: never clamped
         box.value = shown(entry, slider.value)
 
     slider.observe(from_slider, "value")

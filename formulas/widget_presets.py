@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as widgets
 import pint
 
-from llmphys.controls import CUSTOM, _choice_name
+from llmphys.controls import CUSTOM, _choice_name, set_log_value
 from llmphys.engine.coercion import coerce
 from llmphys.engine.formula import Formula
 from llmphys.errors import LlmphysError
@@ -142,12 +142,9 @@ class PresetRow:
             control.value = choice
             return
         if isinstance(control, widgets.FloatLogSlider):
-            exponent = math.log10(value) if value > 0 else control.min
-            if exponent < control.min:
-                control.min = math.floor(exponent)
-            if exponent > control.max:
-                control.max = math.ceil(exponent)
-        elif isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
+            set_log_value(control, round(value) if entry.integer else value)
+            return
+        if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
             if value < control.min:
                 control.min = math.floor(value) if entry.integer else value
             if value > control.max:

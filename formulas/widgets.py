@@ -3,7 +3,9 @@
 ``explore(formula, **fixed)`` builds a panel from the glossary, never from a hand-written list:
 
 * one control per free input: a slider over the glossary's range (logarithmic when the range
-  spans more than two decades, whole-number steps for integer symbols), a dropdown of named
+  spans more than two decades, with a box beside it that shows and reads values as people
+  write them, ``70B``, ``32k``; a key press moves it by 2.3 %, a count by at least one;
+  whole-number steps for integer symbols), a dropdown of named
   precisions (plus "custom" and a number box) for bytes-per-element symbols, a number box for
   symbols without a range; each labelled with its conventional symbol and unit, its meaning
   as the tooltip;
@@ -461,6 +463,37 @@ def explore(
     panel solving (``target`` as typed: ``"80 GB"``).  ``models`` and ``hardware`` are the
     preset mappings (default: ``llmphys.models`` and ``llmphys.hardware``; ``{}`` for none).
 
+    Parameters
+    ----------
+    formula
+        A formula or a registry formula's name.
+    solve_for
+        The free input to start solving for.
+    target : str or Quantity, optional
+        The target of the solve, as typed (``"80 GB"``) or a quantity.
+    bound
+        ``"at_most"``, ``"at_least"`` or ``"equal"``.
+    models : mapping, optional
+        The model presets offered (default ``llmphys.models``; ``{}`` for none).
+    hardware : mapping, optional
+        The accelerator presets offered (default ``llmphys.hardware``; ``{}`` for none).
+    precision
+        The compute precision the accelerator presets start at.
+    **fixed
+        Inputs held at a value, without a control.
+
+    Returns
+    -------
+    Explorer
+        The panel (display it in a notebook).
+
+    Raises
+    ------
+    InputError
+        ``formula`` is not a formula, or ``solve_for`` is not one of its free inputs.
+
+    Examples
+    --------
     >>> from llmphys.widgets import explore
     >>> w = explore("kv_cache_bytes", layers=80, n_kv_heads=8, head_dim=128)
     >>> w.controls["seq_len"].value = 32768

@@ -24,3 +24,21 @@ def scratch() -> Registry:
 settings.register_profile("ci", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium under Playwright, headless, for one test module (the app's, the
+    docs site's and JupyterLab's browser tests)."""
+    from playwright.sync_api import sync_playwright
+
+    from support import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

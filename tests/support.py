@@ -79,3 +79,36 @@ def start_app(folder: Path, port: int, *options: str) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+#: Chromium's flags on these machines: headless, no sandbox (root), no network of its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    """Debian's chromium, which the browser tests drive (never a downloaded browser); a clear
+    failure when it is missing."""
+    import os
+    import shutil
+
+    import pytest
+
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+    )
+    if found is None:
+        pytest.fail(
+            "Debian's chromium is not installed, and the browser tests need it "
+            "(apt-get install -y chromium; .ci/run does). Without it, run the rest of the "
+            'suite with: pytest -m "not browser"',
+            pytrace=False,
+        )
+    return found

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -39,36 +38,12 @@ from support import config_fixture, start_app
 
 pytestmark = pytest.mark.browser
 
-#: Chromium's flags on these machines: headless, no sandbox (root), no network of its own.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START = 90  # seconds for Voilà to answer
 APP_READY = 120_000  # ms for the kernel to run the notebook and the widgets to render
 UPDATE = 60_000  # ms for a change to come back as figures (a new model compiles its formulas)
 
 
 # ----------------------------------------------------------------------------- the server
-def _chromium() -> str:
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-    )
-    if found is None:
-        pytest.fail(
-            "Debian's chromium is not installed, and the browser tests need it "
-            "(apt-get install -y chromium; .ci/run does). Without it, run the rest of the "
-            'suite with: pytest -m "not browser"',
-            pytrace=False,
-        )
-    return found
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -116,19 +91,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         _stop(process)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = _chromium()
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

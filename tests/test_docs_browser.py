@@ -38,7 +38,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_app_browser import CHROMIUM_ARGS, _chromium
 
 pytestmark = [pytest.mark.docs, pytest.mark.browser]
 
@@ -162,19 +161,6 @@ def server(site: Path) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = _chromium()
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def visit(browser: Any, server: str, path: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 import llmphys as F
 import llmphys.widgets as W
+from llmphys.controls import KEY_STEP, LogSlider, set_log_value
 from llmphys.engine.formula import Formula
 from llmphys.units import Q_
 
@@ -107,6 +108,134 @@ def test_integer_symbol_on_a_log_slider_snaps_to_whole_numbers():
     w.controls["seq_len"].value = 12345.6
     assert w.controls["seq_len"].value == 12346
     assert w.values["seq_len"] == 12346
+
+
+# ----------------------------------------------------------------- log sliders and the keyboard
+# (issue 22, item 4).  A browser's key press on a slider without a step grid sends the value a
+# tenth of the range away (80 -> 136 layers); the slider reads that as a key press and moves by
+# KEY_STEP instead.  ``press`` sends what the browser sends, through the widget's set_state.
+LOG_INPUTS = [e for e in INPUTS if e.range and e.log_scale and not e.choices]
+
+
+def press(slider: widgets.FloatLogSlider, keys: int = 1, origin: float | None = None) -> None:
+    """What the browser sends after ``keys`` presses (negative: down; 5: Page Up) from
+    ``origin`` (an exponent; default: where the slider is), stopped at the ends as there."""
+    tenth = (slider.max - slider.min) / 10
+    at = (math.log10(slider.value) if origin is None else origin) + keys * tenth
+    slider.set_state({"value": 10 ** min(max(at, slider.min), slider.max)})
+
+
+@pytest.mark.parametrize("entry", LOG_INPUTS, ids=[e.name for e in LOG_INPUTS])
+def test_log_sliders_have_no_grid_and_a_small_key_step(entry):
+    control = W.control_for(entry)
+    assert isinstance(control, LogSlider) and control.integer == bool(entry.integer)
+    # no grid (a browser would snap 70.55B onto it and send 70.8B back); a key: 2.3 %
+    assert control.step is None
+    assert control.key_step == KEY_STEP and 1.02 < 10**KEY_STEP < 1.05
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "after"),
+    [("layers", 80, [82, 84, 86]), ("seq_len", 10_000, [10233, 10471, 10715]),
+     ("batch", 1, [2, 3, 4]), ("n_kv_heads", 8, [9, 10, 11]),
+     ("params", 264e9, [264e9 * 10 ** (0.01 * k) for k in (1, 2, 3)]),
+     ("mem_bandwidth", 3.35e12, [3.35e12 * 10 ** (0.01 * k) for k in (1, 2, 3)])],
+)  # fmt: skip
+def test_a_key_press_moves_a_log_slider_a_little(name, start, after):
+    # the issue's steps were 80 -> 136 layers and 10,000 -> 42,668 tokens
+    w = panel()
+    slider = w.controls[name] if name in w.controls else W.control_for(F.glossary[name])
+    slider.value = start
+    for expected in after:
+        press(slider)
+        assert slider.value == pytest.approx(expected, rel=1e-9)
+        if name in w.controls:
+            assert w.values[name] == pytest.approx(expected, rel=1e-9)
+    for expected in [*after[-2::-1], start]:
+        press(slider, -1)
+        assert slider.value == pytest.approx(expected, rel=1e-9)
+
+
+def test_five_presses_take_the_parameters_a_little_further_not_to_two_trillion():
+    slider = panel().controls["params"]
+    slider.value = 264e9
+    for _ in range(5):
+        press(slider)
+    assert slider.value == pytest.approx(264e9 * 10**0.05, rel=1e-9)  # 296G (was 2.00T)
+
+
+def test_a_count_moves_by_at_least_one_per_key():
+    slider = W.control_for(F.glossary["layers"])
+    slider.value = 1
+    for expected in (2, 3, 4, 5):
+        press(slider)
+        assert slider.value == expected
+    press(slider, -1)
+    assert slider.value == 4
+
+
+def test_page_keys_move_five_steps_and_a_key_stopped_at_an_end_moves_one():
+    slider = W.control_for(F.glossary["seq_len"])
+    slider.value = 10_000
+    press(slider, 5)  # Page Up: half the range, stopped at the end by the browser
+    assert slider.value == round(10_000 * 10**0.05)
+    slider.value = 1_900_000
+    press(slider)  # an arrow a tenth of the range from the end: stopped there
+    assert slider.value == round(1_900_000 * 10**0.01)
+    press(slider)
+    assert slider.value == round(round(1_900_000 * 10**0.01) * 10**0.01)
+
+
+def test_a_key_held_down_counts_from_where_the_browser_is():
+    # the browser sends its next press before it has moved to the value sent back
+    slider = W.control_for(F.glossary["params"])
+    slider.value = 70e9
+    press(slider)
+    browser_at = math.log10(70e9) + (slider.max - slider.min) / 10
+    press(slider, origin=browser_at)
+    assert slider.value == pytest.approx(70e9 * 10**0.02, rel=1e-9)
+
+
+def test_dragging_and_typing_in_the_readout_are_read_as_sent():
+    slider = W.control_for(F.glossary["params"])
+    slider.value = 70e9
+    slider.set_state({"value": 123_456_789_012.0})  # a drag
+    assert slider.value == 123_456_789_012
+    slider.set_state({"value": 10**slider.max})  # dragged on to the end: the range's end
+    assert slider.value == 2e12
+    batch = W.control_for(F.glossary["batch"])  # 1 .. 1024: a tenth is about a factor of 2
+    batch.value = 4
+    batch.set_state({"value": 8.0})  # typed in the readout (the app's): 8, not 4 and a step
+    assert batch.value == 8
+    batch.set_state({"value": 12.4})  # a count is rounded
+    assert batch.value == 12
+
+
+def test_the_browser_gets_the_value_meant_and_its_echo_is_kept(monkeypatch):
+    slider = W.control_for(F.glossary["layers"])
+    slider.value = 80
+    sent = []
+    monkeypatch.setattr(slider, "send_state", lambda key=None: sent.append((key, slider.value)))
+    press(slider)
+    assert sent == [("value", 82)]  # its handle goes to the value the key meant
+    slider.set_state({"value": 82.00000000000001})  # the browser's picture of 82
+    assert sent == [("value", 82)]  # not sent again: that would go round for ever
+    assert W.read_control(F.glossary["layers"], slider) == 82
+    assert not W.settle_control(F.glossary["layers"], slider)
+
+
+def test_a_range_is_sent_before_the_value():
+    # a browser given the value before its new range clamps it to the old one
+    slider = W.control_for(F.glossary["params"])
+    messages = []
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(slider, "_send", lambda msg, buffers=None: messages.append(msg))
+    try:
+        set_log_value(slider, 40)
+    finally:
+        monkeypatch.undo()
+    assert [list(m["state"]) for m in messages] == [["min", "value"]]
+    assert slider.value == 40 and 10**slider.min < 40
 
 
 def test_named_precision_dropdown_and_custom_number():
