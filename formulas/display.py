@@ -60,7 +60,10 @@ class Answer:
         body = html.escape(self.text.rstrip("\n"))
         return (
             f"<details class=\"llmphys-answer\"><summary>{html.escape(self.title)}</summary>"
-            f"<pre>{body}</pre></details>"
+            # lines scroll sideways rather than wrap mid-word (JupyterLab breaks a <pre>
+            # anywhere in its outputs)
+            f'<pre style="white-space:pre;overflow-x:auto;word-break:normal">{body}</pre>'
+            "</details>"
         )
 
     def __repr__(self) -> str:

@@ -31,3 +31,13 @@ def test_table_markdown_and_text():
 
 def test_module_doctest():
     assert doctest.testmod(llmphys.display).failed == 0
+
+
+def test_an_answer_is_folded_and_its_lines_scroll_rather_than_wrap_mid_word():
+    # issue 22, item 5: JupyterLab broke a plain-text derivation anywhere in a word
+    from llmphys.display import Answer
+
+    shown = Answer("t_TTFT = 8.3 s + 0.08 s = 8.38 s\n")._repr_html_()
+    assert shown.startswith('<details class="llmphys-answer"><summary>Show the answer</summary>')
+    assert 'style="white-space:pre;overflow-x:auto;word-break:normal"' in shown
+    assert "t_TTFT = 8.3 s + 0.08 s = 8.38 s</pre></details>" in shown
