@@ -33,7 +33,7 @@ from functools import cache
 import numpy as np
 
 from llmphys.display import Table
-from llmphys.validation import Measurement, measurements, scenario
+from llmphys.validation import Measurement, measurements, read_from, scenario
 
 __all__ = [
     "BOUNDS",
@@ -72,15 +72,6 @@ BOUNDS: Mapping[str, tuple[float, float]] = {
 # the glossary input a parameter sets, at the compute precision it applies to (None: any)
 _SETS = {"utilization_fp8": ("utilization", "fp8")}
 
-# the figure each metric is read from, and how (a rate from a batch's end-to-end latency)
-_FIGURE = {
-    "ttft": "ttft",
-    "itl": "inter_token_latency",
-    "e2e_latency": "e2e_latency",
-    "tokens_per_second_per_user": "e2e_latency",
-    "throughput_per_gpu": "e2e_latency",
-}
-
 
 class _Row:
     """One measurement compiled for fitting: its figure as a numpy function of the inputs."""
@@ -88,8 +79,9 @@ class _Row:
     def __init__(self, m: Measurement) -> None:
         self.m = m
         s = scenario(m, "typical")
-        _, self.fn, names = s._compile(_FIGURE[m.metric])
-        values = s.values_for(_FIGURE[m.metric])
+        figure, tokens = read_from(m)
+        _, self.fn, names = s._compile(figure)
+        values = s.values_for(figure)
         self.names = names
         self.fixed = [values[n] for n in names]
         self.slots = []
@@ -98,15 +90,10 @@ class _Row:
             own = _SETS.get(f"{p}_{m.compute}")  # a value of its own at this precision
             if name in names and compute in (None, m.compute) and own is None:
                 self.slots.append((names.index(name), k))
-        unit = s.formula(_FIGURE[m.metric]).unit
-        if m.metric in ("ttft", "itl", "e2e_latency"):
-            self.scale = float((1 * unit).to(m.measured.units).magnitude)
-            self.rate = False
-        else:  # tokens over the batch's wall time (per GPU)
-            per = m.gpus if m.metric == "throughput_per_gpu" else 1
-            tokens = m.batch * m.new_tokens / per
-            self.scale = float((tokens / (1 * unit)).to(m.measured.units).magnitude)
-            self.rate = True
+        unit = s.formula(figure).unit
+        self.rate = tokens is not None
+        one = tokens / (1 * unit) if self.rate else 1 * unit
+        self.scale = float(one.to(m.measured.units).magnitude)
         self.measured = float(m.measured.magnitude)
 
     def predict(self, theta: np.ndarray) -> float:

@@ -12,7 +12,7 @@ import ipywidgets as widgets
 import pint
 
 from llmphys.app.figures import BOUNDED, Figure, derivation, value
-from llmphys.engine.formatting import format_quantity, text_number
+from llmphys.engine.formatting import format_quantity, grouped, text_number
 from llmphys.engine.formula import registry
 from llmphys.errors import LlmphysError
 from llmphys.scenario import Scenario
@@ -76,7 +76,7 @@ def page_number(x: float, exact: bool = False) -> str:
     if abs(x) >= 1e15 or abs(x) < 1e-3:
         return text_number(x, sig=4)
     if float(x).is_integer():  # a whole number (a batch, a count) is never 64.00
-        return f"{int(x):,}"
+        return grouped(x)
     if exact:
         shown = f"{x:,.2f}".rstrip("0").rstrip(".")
         return shown

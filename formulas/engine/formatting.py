@@ -74,6 +74,11 @@ def text_number(x: float, sig: int = 3, exact: bool = False) -> str:
     return f"{mantissa}e{exponent}"
 
 
+def grouped(x: float) -> str:
+    """A whole number in groups of three digits: ``70,553,706,496``."""
+    return f"{int(x):,}"
+
+
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&",
                  "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}",
                  "~": r"\~{}"}  # fmt: skip

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pint
 import sympy
 
-from llmphys.engine.formatting import latex_number, readable, text_number
+from llmphys.engine.formatting import grouped, latex_number, readable, text_number
 from llmphys.engine.printing import to_latex, to_text
 from llmphys.units import Q_, ureg
 
@@ -60,7 +60,7 @@ def value_text(
     latex = latex_number(value, sig, exact=exact)
     if exact and text.lstrip("-").isdigit() and abs(value) >= 1e5:
         # a whole number of six digits or more reads in groups: 70,553,706,496 parameters
-        text = f"{int(value):,}"
+        text = grouped(value)
         latex = text.replace(",", "{,}")
     if _has_dimension(unit):
         text += f" {_unit_text(unit)}"

@@ -49,6 +49,7 @@ __all__ = [
     "format_table",
     "measurements",
     "predict",
+    "read_from",
     "scenario",
     "validation_table",
 ]
@@ -239,6 +240,37 @@ def scenario(m: Measurement, assumptions: Any = "ideal") -> Any:
     return llmphys.Scenario(m.architecture(), hw, tp=m.tp, assumptions=assumptions, **common)
 
 
+#: the registry figure each metric is read from; a rate is tokens over it
+_FIGURE_OF = {
+    "ttft": "ttft",
+    "itl": "inter_token_latency",
+    "e2e_latency": "e2e_latency",
+    "tokens_per_second_per_user": "e2e_latency",
+    "throughput_per_gpu": "e2e_latency",
+}
+
+
+def read_from(m: Measurement) -> tuple[str, pint.Quantity | None]:
+    """Which registry figure ``m``'s metric is read from, and for a rate the tokens it is
+    counted over (the batch's output tokens, per GPU for ``throughput_per_gpu``): the one
+    definition :func:`figure` and the calibration's fit both use.
+
+    Parameters
+    ----------
+    m
+        The measurement.
+
+    Returns
+    -------
+    tuple
+        The figure's name, and the tokens (a quantity) or None for a time.
+    """
+    if not m.is_rate:
+        return _FIGURE_OF[m.metric], None
+    per = m.gpus if m.metric == "throughput_per_gpu" else 1
+    return _FIGURE_OF[m.metric], Q_(m.batch * m.new_tokens / per, "token")
+
+
 def figure(s: Any, m: Measurement) -> pint.Quantity:
     """What a scenario predicts for a measurement's metric.
 
@@ -254,15 +286,10 @@ def figure(s: Any, m: Measurement) -> pint.Quantity:
     Quantity
         The prediction, in the measurement's unit.
     """
-    if m.metric == "ttft":
-        value = s.evaluate("ttft")
-    elif m.metric == "itl":
-        value = s.evaluate("inter_token_latency")
-    elif m.metric == "e2e_latency":
-        value = s.evaluate("e2e_latency")
-    else:
-        rate = m.batch * Q_(m.new_tokens, "token") / s.evaluate("e2e_latency")
-        value = rate / m.gpus if m.metric == "throughput_per_gpu" else rate
+    name, tokens = read_from(m)
+    value = s.evaluate(name)
+    if tokens is not None:  # a rate: tokens over the batch's wall time
+        value = tokens / value
     return value.to(m.measured.units)
 
 
