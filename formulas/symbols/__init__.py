@@ -1,8 +1,10 @@
 """The glossary of inputs: every symbol once, grouped by topic.
 
-Each module adds its entries to :data:`llmphys.engine.glossary` when imported; a name defined
-twice is refused.  ``seed`` holds the symbols of the seed spec (and sets the reading order of
-factors); later topics add theirs in their own module.
+Each topic's symbols are a table, ``<topic>.toml`` beside its module (the format:
+:mod:`llmphys.symbols.table`); importing the module adds them to :data:`llmphys.engine.glossary`,
+checked (a unit the registry does not know, a name defined twice are refused).  ``seed`` holds
+the symbols of the seed spec (and sets the reading order of factors); later topics add theirs in
+their own module.
 """
 
 from llmphys.symbols import (  # noqa: F401  (importing a module registers its symbols)
