@@ -51,6 +51,12 @@ _CLASSES = (
 )
 
 
+def _moved(figure, params, bytes_per_param, own_bytes):
+    """``figure`` (its weights counted at b_w) with ``params`` of them moved to their class's own
+    precision: the one rule every mixed-weights variant below applies to its base figure."""
+    return figure + (own_bytes - bytes_per_param) * params
+
+
 # ----------------------------------------------------------------------------- scaled formats
 @formula(
     unit="byte/parameter",
@@ -103,9 +109,8 @@ def weight_bytes_mixed(weight_bytes, embedding_matrices, embedding_params, bytes
     >>> print(f"{q.to('GB'):.4g~P}")
     5.727 GB
     """
-    return weight_bytes + (embedding_bytes - bytes_per_param) * embedding_matrices * (
-        embedding_params
-    )
+    return _moved(weight_bytes, embedding_matrices * embedding_params, bytes_per_param,
+                  embedding_bytes)  # fmt: skip
 
 
 @formula(
@@ -131,16 +136,13 @@ def weight_bytes_mixed_moe(weight_bytes_mixed, moe_layers, n_experts, expert_par
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["gpt-oss-120b"]
-    >>> f = m.formula("weight_bytes_mixed_moe")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
-    ...       embedding_bytes="bf16")
+    >>> m = F.models["gpt-oss-120b"]  # as released: experts in MXFP4, the rest in BF16
+    >>> q = m.evaluate("weight_bytes_mixed_moe", **m.precisions)
     >>> print(f"{q.to('GiB'):.4g~P}")
     60.71 GiB
     """
-    return weight_bytes_mixed + (expert_bytes - bytes_per_param) * moe_layers * n_experts * (
-        expert_params
-    )
+    return _moved(weight_bytes_mixed, moe_layers * n_experts * expert_params, bytes_per_param,
+                  expert_bytes)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- read per step
@@ -168,7 +170,7 @@ def active_weight_bytes_mixed(active_weight_bytes, embedding_params, bytes_per_p
     >>> print(f"{q.to('GB'):.4g~P}")
     4.677 GB
     """
-    return active_weight_bytes + (embedding_bytes - bytes_per_param) * embedding_params
+    return _moved(active_weight_bytes, embedding_params, bytes_per_param, embedding_bytes)
 
 
 @formula(
@@ -187,16 +189,13 @@ def active_weight_bytes_mixed_moe(active_weight_bytes_mixed, moe_layers, experts
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["gpt-oss-120b"]
-    >>> f = m.formula("active_weight_bytes_mixed_moe")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
-    ...       embedding_bytes="bf16")
+    >>> m = F.models["gpt-oss-120b"]  # as released: experts in MXFP4, the rest in BF16
+    >>> q = m.evaluate("active_weight_bytes_mixed_moe", **m.precisions)
     >>> print(f"{q.to('GB'):.4g~P}")
     5.001 GB
     """
-    return active_weight_bytes_mixed + (expert_bytes - bytes_per_param) * moe_layers * (
-        experts_per_token * expert_params
-    )
+    experts = moe_layers * experts_per_token * expert_params
+    return _moved(active_weight_bytes_mixed, experts, bytes_per_param, expert_bytes)
 
 
 @formula(
@@ -237,14 +236,13 @@ def weights_per_gpu_mixed(weights_per_gpu, embedding_params_per_gpu, bytes_per_p
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["llama-3.1-8b"]
-    >>> f = m.formula("weights_per_gpu_mixed")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="int4_g128", embedding_bytes="fp16", tp=2,
-    ...       pp=1, ep=1)
+    >>> q = F.models["llama-3.1-8b"].evaluate(
+    ...     "weights_per_gpu_mixed", bytes_per_param="int4_g128", embedding_bytes="fp16", tp=2,
+    ...     pp=1, ep=1)
     >>> print(f"{q.to('GB'):.4g~P}")
     2.864 GB
     """
-    return weights_per_gpu + (embedding_bytes - bytes_per_param) * embedding_params_per_gpu
+    return _moved(weights_per_gpu, embedding_params_per_gpu, bytes_per_param, embedding_bytes)
 
 
 @formula(
@@ -290,16 +288,13 @@ def weights_per_gpu_mixed_moe(weights_per_gpu_mixed, n_experts, layers_per_stage
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["gpt-oss-120b"]
-    >>> f = m.formula("weights_per_gpu_mixed_moe")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
-    ...       embedding_bytes="bf16", tp=2, pp=1, ep=1)
+    >>> m = F.models["gpt-oss-120b"]  # as released: experts in MXFP4, the rest in BF16
+    >>> q = m.evaluate("weights_per_gpu_mixed_moe", **m.precisions, tp=2, pp=1, ep=1)
     >>> print(f"{q.to('GB'):.4g~P}")
     32.6 GB
     """
-    return weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * n_experts * (
-        layers_per_stage * expert_slice_params_per_gpu
-    )
+    experts = n_experts * layers_per_stage * expert_slice_params_per_gpu
+    return _moved(weights_per_gpu_mixed, experts, bytes_per_param, expert_bytes)
 
 
 @formula(
@@ -318,14 +313,13 @@ def active_weights_per_gpu_mixed(active_weights_per_gpu, embedding_params, tp, b
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["llama-3.1-8b"]
-    >>> f = m.formula("active_weights_per_gpu_mixed")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="int4_g128", embedding_bytes="fp16", tp=2,
-    ...       pp=1, ep=1)
+    >>> q = F.models["llama-3.1-8b"].evaluate(
+    ...     "active_weights_per_gpu_mixed", bytes_per_param="int4_g128", embedding_bytes="fp16",
+    ...     tp=2, pp=1, ep=1)
     >>> print(f"{q.to('GB'):.4g~P}")
     2.338 GB
     """
-    return active_weights_per_gpu + (embedding_bytes - bytes_per_param) * embedding_params / tp
+    return _moved(active_weights_per_gpu, embedding_params / tp, bytes_per_param, embedding_bytes)
 
 
 @formula(
@@ -345,13 +339,10 @@ def active_weights_per_gpu_mixed_moe(active_weights_per_gpu_mixed, experts_per_t
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["gpt-oss-120b"]
-    >>> f = m.formula("active_weights_per_gpu_mixed_moe")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", expert_bytes="mxfp4",
-    ...       embedding_bytes="bf16", tp=2, pp=1, ep=1)
+    >>> m = F.models["gpt-oss-120b"]  # as released: experts in MXFP4, the rest in BF16
+    >>> q = m.evaluate("active_weights_per_gpu_mixed_moe", **m.precisions, tp=2, pp=1, ep=1)
     >>> print(f"{q.to('GB'):.4g~P}")
     2.501 GB
     """
-    return active_weights_per_gpu_mixed + (expert_bytes - bytes_per_param) * experts_per_token * (
-        layers_per_stage * expert_slice_params_per_gpu
-    )
+    experts = experts_per_token * layers_per_stage * expert_slice_params_per_gpu
+    return _moved(active_weights_per_gpu_mixed, experts, bytes_per_param, expert_bytes)

@@ -31,7 +31,7 @@ import pint
 from llmphys.engine import Formula, registry
 from llmphys.engine.binding import preset_values
 from llmphys.errors import ConfigError
-from llmphys.presets import Catalog, read_toml
+from llmphys.presets import Catalog
 
 __all__ = ["Interconnect", "interconnect_from_entry", "interconnects"]
 
@@ -169,14 +169,7 @@ def interconnect_from_entry(name: str, entry: Mapping[str, Any]) -> Interconnect
     )
 
 
-def _entries() -> Mapping[str, Any]:
-    return read_toml(__name__, "interconnects.toml")
-
-
 #: The reference interconnects, by name.
-interconnects: Catalog[Interconnect] = Catalog(
-    "interconnect",
-    _entries,
-    interconnect_from_entry,
-    lambda name, entry: [entry["name"]],
+interconnects: Catalog[Interconnect] = Catalog.from_toml(
+    "interconnect", __name__, "interconnects.toml", interconnect_from_entry
 )

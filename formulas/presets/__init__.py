@@ -65,6 +65,32 @@ class Catalog(Mapping[str, T], Generic[T]):
         self._alias: dict[str, str] = {}
         self._built: dict[str, T] = {}
 
+    @classmethod
+    def from_toml(
+        cls, kind: str, package: str, filename: str, build: Callable[[str, Mapping[str, Any]], T]
+    ) -> Catalog[T]:
+        """The presets of a TOML data file: one table each, also found by its ``name`` field.
+
+        Parameters
+        ----------
+        kind
+            What a preset is, for messages (``"accelerator"``).
+        package
+            The package that ships the file (presets are package data: no network).
+        filename
+            The file's name in it.
+        build
+            ``build(name, table)`` makes the preset of one table.
+
+        Returns
+        -------
+        Catalog
+            The catalog, read on first access.
+        """
+        return cls(
+            kind, lambda: read_toml(package, filename), build, lambda name, entry: [entry["name"]]
+        )
+
     def _entries(self) -> dict[str, Mapping[str, Any]]:
         if self._raw is None:
             raw = dict(self._loader())
@@ -156,10 +182,6 @@ def read_toml(package: str, filename: str) -> Mapping[str, Any]:
     return tomllib.loads(text)
 
 
-def _hardware_entries() -> Mapping[str, Any]:
-    return read_toml(__name__, "hardware.toml")
-
-
 #: The reference models (each with its config's and its parameter count's source), by name.
 models: Catalog[Model] = Catalog(
     "model",
@@ -169,9 +191,6 @@ models: Catalog[Model] = Catalog(
 )
 
 #: The reference accelerators (each with its datasheet and an as-of date), by name.
-hardware: Catalog[Accelerator] = Catalog(
-    "accelerator",
-    _hardware_entries,
-    accelerator_from_entry,
-    lambda name, entry: [entry["name"]],
+hardware: Catalog[Accelerator] = Catalog.from_toml(
+    "accelerator", __name__, "hardware.toml", accelerator_from_entry
 )
