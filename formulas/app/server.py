@@ -14,20 +14,36 @@ kernels culled.
   its ``beforeunload`` request, or a page fetched by a script, would keep it forever.  A kernel
   with no browser connected and idle for ``cull_idle`` seconds is shut down (Jupyter's culler:
   ``MappingKernelManager.cull_idle_timeout``); an open page keeps its kernel.
+* **The page fetches nothing from another site.**  It is rendered by the app's own Voilà
+  template, ``llmphys`` (package data: ``share/voila/templates/llmphys``, found because the
+  package's ``share`` folder is put first on ``JUPYTER_PATH``): Voilà's ``lab`` template
+  without its links to Font Awesome on cdn.jsdelivr.net (voila.js bundles the same fonts), and
+  with a small inline script that keeps the address bar on the page's shareable link.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CULL_IDLE", "is_local_host", "serve", "voila_arguments"]
+__all__ = ["CULL_IDLE", "TEMPLATE", "is_local_host", "serve", "share_path", "voila_arguments"]
 
 #: seconds a kernel with no page connected may stay idle before it is shut down
 CULL_IDLE = 300
+
+#: the app's Voilà template (``share/voila/templates/llmphys``: conf.json, index.html.j2)
+TEMPLATE = "llmphys"
+
+
+def share_path() -> Path:
+    """The Jupyter data folder shipped in the package (``llmphys/app/share``), which holds
+    :data:`TEMPLATE` under ``voila/templates``."""
+    return Path(str(resources.files("llmphys.app").joinpath("share")))
 
 _HOST = re.compile(r"^(?P<host>\[[^\]]*\]|[^:]*)(?::\d+)?$")
 
@@ -57,11 +73,13 @@ def voila_arguments(
     port: int, open_browser: bool = True, notebook: str | Path | None = None
 ) -> list[str]:
     """Voilà's command-line arguments for the app: loopback only, this port or none, Voilà's
-    tracebacks kept off the page (errors reach it as the toolkit's messages).
+    tracebacks kept off the page (errors reach it as the toolkit's messages), the app's own
+    template (:data:`TEMPLATE`; Voilà finds it only with :func:`share_path` on JUPYTER_PATH, as
+    :func:`serve` puts it).
 
     >>> voila_arguments(9000, open_browser=False)[1:]
     ['--Voila.ip=127.0.0.1', '--port=9000', '--Voila.port_retries=0', \
-'--show_tracebacks=False', '--no-browser']
+'--show_tracebacks=False', '--template=llmphys', '--no-browser']
     """
     from llmphys.app import notebook_path
 
@@ -71,6 +89,7 @@ def voila_arguments(
         f"--port={port}",
         "--Voila.port_retries=0",
         "--show_tracebacks=False",
+        f"--template={TEMPLATE}",
     ]
     if not open_browser:
         arguments.append("--no-browser")
@@ -102,7 +121,9 @@ def serve(port: int = 8866, open_browser: bool = True, cull_idle: float = CULL_I
     """Serve the app until SIGTERM or SIGINT; every kernel is shut down before it returns.
 
     ``cull_idle`` = 0 keeps idle kernels (Jupyter's default); otherwise they are checked every
-    ``cull_idle / 4`` seconds (at least 1, at most 60).
+    ``cull_idle / 4`` seconds (at least 1, at most 60).  While it serves, JUPYTER_PATH starts
+    with :func:`share_path`, where Voilà looks up the app's template and its static files (on
+    every request, not once).
     """
     from traitlets.config import Config
 
@@ -110,7 +131,15 @@ def serve(port: int = 8866, open_browser: bool = True, cull_idle: float = CULL_I
     config.MappingKernelManager.cull_idle_timeout = int(cull_idle)
     config.MappingKernelManager.cull_interval = max(1, min(60, int(cull_idle) // 4))
     config.MappingKernelManager.cull_connected = False  # an open page keeps its kernel
-    _app_class().launch_instance(voila_arguments(port, open_browser), config=config)
+    before = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(share_path()), before]))
+    try:
+        _app_class().launch_instance(voila_arguments(port, open_browser), config=config)
+    finally:
+        if before is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = before
     return 0
 
 
