@@ -293,9 +293,8 @@ def layer_params_per_gpu(layers_per_stage, attention_params_per_gpu, layer_norm_
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["llama-3.1-70b"]
-    >>> f = m.formula("layer_params_per_gpu")
-    >>> print(f"{f(**m.inputs_for(f), tp=8, pp=1).to('Gparam'):.4g~P}")
+    >>> q = F.models["llama-3.1-70b"].evaluate("layer_params_per_gpu", tp=8, pp=1)
+    >>> print(f"{q.to('Gparam'):.4g~P}")
     1.511 Gparam
     """
     return layers_per_stage * (attention_params_per_gpu + layer_norm_params)
@@ -338,9 +337,8 @@ def params_per_gpu(
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["llama-3.1-70b"]
-    >>> f = m.formula("params_per_gpu")
-    >>> print(f"{f(**m.inputs_for(f), tp=8, pp=1, ep=1).to('Gparam'):.4g~P}")
+    >>> q = F.models["llama-3.1-70b"].evaluate("params_per_gpu", tp=8, pp=1, ep=1)
+    >>> print(f"{q.to('Gparam'):.4g~P}")
     8.82 Gparam
     """
     return (
@@ -385,9 +383,8 @@ def active_params_per_gpu(
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["llama-3.1-70b"]
-    >>> f = m.formula("active_params_per_gpu")
-    >>> print(f"{f(**m.inputs_for(f), tp=8, pp=1, ep=1).to('Gparam'):.4g~P}")
+    >>> q = F.models["llama-3.1-70b"].evaluate("active_params_per_gpu", tp=8, pp=1, ep=1)
+    >>> print(f"{q.to('Gparam'):.4g~P}")
     8.689 Gparam
     """
     return (
@@ -417,9 +414,8 @@ def weights_per_gpu(params_per_gpu, bytes_per_param):
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["llama-3.1-70b"]
-    >>> f = m.formula("weights_per_gpu")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", tp=2, pp=1, ep=1)
+    >>> q = F.models["llama-3.1-70b"].evaluate(
+    ...     "weights_per_gpu", bytes_per_param="bf16", tp=2, pp=1, ep=1)
     >>> print(f"{q.to('GB'):.4g~P}")
     70.56 GB
     """
@@ -475,10 +471,8 @@ def workspace_per_gpu(workspace_fraction, weights_per_gpu):
     Examples
     --------
     >>> import llmphys as F
-    >>> m = F.models["llama-3.1-70b"]
-    >>> f = m.formula("workspace_per_gpu")
-    >>> q = f(**m.inputs_for(f), bytes_per_param="bf16", workspace_fraction=0.12, tp=2, pp=1,
-    ...       ep=1)
+    >>> q = F.models["llama-3.1-70b"].evaluate(
+    ...     "workspace_per_gpu", bytes_per_param="bf16", workspace_fraction=0.12, tp=2, pp=1, ep=1)
     >>> print(f"{q.to('GB'):.4g~P}")
     8.467 GB
     """
