@@ -47,6 +47,10 @@ __all__ = [
 ]
 
 TABLE_1 = "DeepSeek-V2 technical report (arXiv:2405.04434), Table 1"
+#: where a sliding-window layer's cached length comes from
+_WINDOWS = (
+    "HF configs and model cards (sliding-window layers cap their cached length at the window)"
+)
 
 #: 1 B/element: costing each cached element one byte turns a KV byte count into an element count
 BYTE_PER_ELEMENT = unit_symbol("byte") / unit_symbol("element")
@@ -201,8 +205,7 @@ def kv_bytes_per_token_mla(layers, mla_latent_width, kv_bytes):
     unit="token",
     latex=r"S_{W}",
     text="S_W",
-    source="HF configs and model cards (sliding-window layers cap their cached length at the "
-    "window)",
+    source=_WINDOWS,
 )
 def windowed_seq_len(seq_len, sliding_window):
     """Tokens a sliding-window (local) layer caches: the context, capped at the window.
@@ -259,8 +262,7 @@ def kv_cache_bytes_windowed(kv_cache_bytes, global_layers, local_layers, windowe
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}^{\mathrm{win}}",
     text="m_kv^win",
-    source="HF configs and model cards (sliding-window layers cap their cached length at the "
-    "window)",
+    source=_WINDOWS,
 )
 def kv_bytes_per_token_windowed(kv_cache_bytes_windowed, seq_len):
     """KV-cache bytes per cached token of an interleaved local/global model at a given context:

@@ -19,6 +19,9 @@ __all__ = [
     "weight_read",
 ]
 
+#: the seed's section that both the bytes per token and the bandwidth come from
+_CONSERVATIVE = "seed: Bandwidth Bottleneck / Total Bandwidth (Conservative)"
+
 
 @formula(
     unit="byte/token",
@@ -112,7 +115,7 @@ def kv_traffic(kv_read, kv_write):
     unit="byte/token",
     latex=r"D_{\mathrm{tok}}",
     text="D_tok",
-    source="seed: Bandwidth Bottleneck / Total Bandwidth (Conservative)",
+    source=_CONSERVATIVE,
 )
 def bytes_per_token(weight_read, kv_traffic):
     """HBM bytes moved per decoded token, conservatively (no cache hits): weights plus KV.
@@ -133,7 +136,7 @@ def bytes_per_token(weight_read, kv_traffic):
     unit="byte/second",
     latex=r"\mathit{BW}_{\mathrm{cons}}",
     text="BW_cons",
-    source="seed: Bandwidth Bottleneck / Total Bandwidth (Conservative)",
+    source=_CONSERVATIVE,
 )
 def bandwidth_conservative(bytes_per_token, throughput):
     """Memory bandwidth needed for a decode throughput, with no cache hits.
