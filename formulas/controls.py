@@ -42,10 +42,12 @@ __all__ = [
     "DERIVATION_DELAY",
     "KEY_STEP",
     "LogSlider",
+    "choice_name",
     "control_for",
     "read_control",
     "running_loop",
     "set_log_value",
+    "set_unclamped",
     "settle_control",
 ]
 
@@ -207,6 +209,23 @@ def set_log_value(slider: widgets.FloatLogSlider, value: float) -> None:
         slider.value = value
 
 
+def set_unclamped(slider: widgets.ValueWidget, value: float) -> None:
+    """Set a slider of :func:`control_for` to ``value``, never clamped: a log slider by
+    :func:`set_log_value`, a linear one with its range widened to hold ``value`` first (one
+    message to the browser, the range before the value, for the reason given there)."""
+    if isinstance(slider, widgets.FloatLogSlider):
+        set_log_value(slider, value)
+        return
+    with slider.hold_sync():
+        if isinstance(slider, widgets.IntSlider):
+            value = round(value)
+        if value < slider.min:
+            slider.min = value
+        if value > slider.max:
+            slider.max = value
+        slider.value = value
+
+
 # --------------------------------------------------------------------------- controls
 def control_for(entry: Entry, value: float | None = None) -> widgets.ValueWidget:
     """The control for one glossary symbol, chosen from its entry alone.
@@ -228,7 +247,7 @@ def control_for(entry: Entry, value: float | None = None) -> widgets.ValueWidget
         ]
         options.append((f"{CUSTOM}…", CUSTOM))
         return widgets.Dropdown(
-            options=options, value=_choice_name(entry, start), tooltip=tooltip, layout=_WIDE
+            options=options, value=choice_name(entry, start), tooltip=tooltip, layout=_WIDE
         )
     if entry.range is None:
         box = widgets.IntText if entry.integer else widgets.FloatText
@@ -294,7 +313,7 @@ def settle_control(entry: Entry, control: Any, custom: Any = None) -> bool:
     return False
 
 
-def _choice_name(entry: Entry, value: Any) -> str:
+def choice_name(entry: Entry, value: Any) -> str:
     """The first named choice equal to ``value`` (a name or a number), else "custom"."""
     if isinstance(value, str):
         lowered = {k.lower(): k for k in entry.choices or {}}

@@ -1,4 +1,4 @@
-"""The box beside a log slider: the slider's value as people write it (``70B`` parameters,
+"""The box beside a slider: the slider's value as people write it (``70B`` parameters,
 ``32k`` tokens, ``3.35 TB/s``), and a value typed there read the same way.
 
 A log slider's own readout reads a typed number in the slider's units with none of the
@@ -7,20 +7,23 @@ typing ``40`` into a readout showing ``70.0G`` gave ``100M`` (the minimum).  The
 is typed with :func:`llmphys.engine.parse.parse_value` (the CLI's reader: ``70B`` is 70 billion
 for a count, ``32k`` is 32,768 for a token count, a unit converts; a plain number is in the
 entry's unit, never scaled by the suffix shown), and reads the SI ``G`` of a slider's readout
-(``70.0G``) as ``B``, a billion.  It widens the slider's range when the value lies outside it,
-and never clamps.  Something it cannot read leaves the value as it was and says why in its
-tooltip.
+(``70.0G``) as ``B``, a billion.  It widens the slider's range when the value lies outside it
+(a log slider's or a linear one's), and never clamps: a batch of 2,000 typed beside a slider
+that ends at 1,024 is 2,000.  Something it cannot read, or a value the symbol cannot take
+(a batch of 0, a utilization of 1.2), leaves the value as it was and says why: in its tooltip,
+and to ``on_refused`` when one is given (the sizing page shows it under the row).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 import pint
 
-from llmphys.controls import set_log_value
+from llmphys.controls import set_unclamped
 from llmphys.engine.coercion import coerce
 from llmphys.engine.formatting import format_quantity
 from llmphys.engine.glossary import Entry
@@ -66,9 +69,29 @@ def read_typed(entry: Entry, text: str) -> float:
     return float(coerce(entry, parse_value(text, entry, entry.name), entry.name))
 
 
-def value_box(entry: Entry, slider: widgets.FloatLogSlider) -> widgets.Text:
+def value_box(
+    entry: Entry,
+    slider: widgets.ValueWidget,
+    on_refused: Callable[[str], None] | None = None,
+) -> widgets.Text:
     """A text box kept equal to ``slider`` (its value as :func:`shown` writes it); a value
-    typed there sets the slider, its range widened to hold it."""
+    typed there sets the slider, its range widened to hold it.
+
+    Parameters
+    ----------
+    entry : Entry
+        The glossary entry of the slider's symbol (how a typed value is read and checked).
+    slider : ipywidgets.ValueWidget
+        A slider made by :func:`llmphys.controls.control_for` (log or linear).
+    on_refused : callable, optional
+        Called with a sentence when a typed value is not used (unreadable, or a value the
+        symbol cannot take), and with ``""`` when the next one is.
+
+    Returns
+    -------
+    ipywidgets.Text
+        The box.
+    """
     hint = f"type a value ({entry.text}): 70B, 32k, 3.35 TB/s"
     box = widgets.Text(
         value=shown(entry, slider.value),
@@ -89,9 +112,13 @@ def value_box(entry: Entry, slider: widgets.FloatLogSlider) -> widgets.Text:
         except (LlmphysError, pint.PintError, ValueError, ArithmeticError) as exc:
             box.tooltip = str(exc)
             box.value = shown(entry, slider.value)
+            if on_refused is not None:
+                on_refused(f"{text!r} was not used ({exc}); it stays {box.value}")
             return
         box.tooltip = hint
-        set_log_value(slider, value)  # the range widened to hold it: never clamped
+        if on_refused is not None:
+            on_refused("")
+        set_unclamped(slider, value)  # the range widened to hold it: never clamped
         box.value = shown(entry, slider.value)
 
     slider.observe(from_slider, "value")

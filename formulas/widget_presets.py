@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as widgets
 import pint
 
-from llmphys.controls import CUSTOM, _choice_name, set_log_value
+from llmphys.controls import CUSTOM, choice_name, set_log_value
 from llmphys.engine.coercion import coerce
 from llmphys.engine.formula import Formula
 from llmphys.errors import LlmphysError
@@ -136,7 +136,7 @@ class PresetRow:
         entry = self.formula.registry.glossary[name]
         control = self.controls[name]
         if entry.choices:
-            choice = _choice_name(entry, value)
+            choice = choice_name(entry, value)
             if choice == CUSTOM:
                 self.custom[name].value = value
             control.value = choice

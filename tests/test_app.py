@@ -29,7 +29,7 @@ LLAMA_8B = config_fixture("llama")  # Llama-3.1-8B
 
 # the settings the page starts with: the Scenario's defaults and the `typical` assumptions
 START = dict(
-    bytes_per_param=2.0,
+    bytes_per_param=None,  # "as released": the model's own precisions (weights=None)
     kv_bytes=2.0,
     prompt_len=4096.0,
     new_tokens=1024.0,
@@ -165,7 +165,10 @@ def set_inputs(app: Any, model: str, accelerator: str, **settings: Any) -> None:
         control = app.controls[name]
         entry = F.glossary[name]
         if entry.choices:
-            control.value = value if isinstance(value, str) else _choice(entry, value)
+            control.value = (
+                "released" if value is None
+                else value if isinstance(value, str) else _choice(entry, value)
+            )  # fmt: skip
         elif isinstance(control, widgets.Checkbox):  # a yes/no setting
             control.value = bool(value)
         else:
@@ -195,14 +198,18 @@ def test_the_notebook_is_the_packaged_one_and_only_builds_the_app():
     nb = json.loads(packaged.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert ["".join(c["source"]) for c in code] == [
-        "from llmphys.app import SizingApp\n\nSizingApp()"
+        "import os\n\nfrom llmphys.app import SizingApp\n\n"
+        "# served by `llmphys app`: the link's query string (?model=...&tp=4) gives the state\n"
+        'SizingApp.from_query(os.environ.get("QUERY_STRING", ""))'
     ]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
 
 
 def test_the_notebook_is_package_data():
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"llmphys.app" = ["sizing_app.ipynb"]' in text
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "sizing_app.ipynb" in config["tool"]["setuptools"]["package-data"]["llmphys.app"]
 
 
 def test_import_llmphys_does_not_load_the_app_and_the_app_package_is_light():

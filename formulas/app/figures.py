@@ -35,6 +35,7 @@ __all__ = [
     "Figure",
     "Question",
     "derivation",
+    "number_of",
     "read_config",
     "scenario_of",
     "unknowns",
@@ -226,6 +227,18 @@ def value(s: Scenario, figure: Figure) -> Any:
     from llmphys.sizing import fewest_gpus_layout
 
     return fewest_gpus_layout(s)
+
+
+def number_of(figure: Figure, result: Any) -> float | None:
+    """A figure's :func:`value` as a plain number: the formula's unit, GPUs for the layout,
+    the answer of a solve; None for no result."""
+    if result is None:
+        return None
+    if figure.kind == "layout":
+        return float(result.n_gpus)
+    if figure.kind in ("solve", "context"):
+        return float(result.value.magnitude)
+    return float(result.magnitude)
 
 
 def derivation(s: Scenario, figure: Figure) -> Any:

@@ -2,15 +2,20 @@
 
 Layout (top to bottom, inputs on the left and figures on the right when the page is wide):
 
+* **a link to this page** (its state as a query string, :mod:`llmphys.app.page_state`;
+  served by ``llmphys app``, the address bar follows it, and opening the link rebuilds the
+  page: :meth:`SizingApp.from_query`);
 * **model**: a preset dropdown and an upload button for a Hugging Face ``config.json``
-  (read with :func:`llmphys.load_hf_config`; a malformed or unsupported file leaves the model
-  as it was and says why);
+  (:mod:`llmphys.app.model_panel`), with the model's released precisions and context;
 * **accelerator**, its compute precision (the dense peak FLOP rate used) and the link between
   GPUs (the accelerator's usual one unless another is picked);
-* **settings**: weight and KV precisions, prompt and output lengths, batch, the layout
-  (tensor, pipeline and expert parallel degrees), a price per GPU-hour, and the assumptions
-  (folded: a named set, ``typical`` first, and its values; yes/no ones as check boxes), each
-  control built from its glossary entry by :func:`llmphys.widgets.control_for`;
+* **settings**: weight precision (first "as released": the model's own) and KV precision,
+  prompt and output lengths, batch, the layout (tensor, pipeline and expert parallel
+  degrees), a price per GPU-hour, and the assumptions (folded: a named set, ``typical``
+  first, and its values; yes/no ones as check boxes), each control built from its glossary
+  entry by :func:`llmphys.widgets.control_for`, a slider with a box that reads a typed value
+  and never clamps it (:mod:`llmphys.app.settings_panel`); a workload beyond the model's
+  context is said;
 * **memory**: weights, KV cache, workspace, total, and per GPU of the layout, a bar against
   the capacity;
 * **limits**: the largest context and batch that fit at this layout and the fewest GPUs (and
@@ -19,6 +24,10 @@ Layout (top to bottom, inputs on the left and figures on the right when the page
   each expected (the chosen assumption set) with the roofline bound (``ideal``) beside it;
 * **cost and energy**: price per million output and input tokens at the price typed, energy
   per token at the TDP, expected and bound;
+* **throughput against interactivity**: the frontier over batches
+  (:mod:`llmphys.app.frontier_panel`);
+* **compare two deployments**: pin this one as B, change anything, read both side by side
+  with the differences highlighted (:mod:`llmphys.app.compare_panel`);
 * **solve for**: any input of a figure's formula, for a target typed as "2 s" or "80 GB"
   (a bare number is read in the figure's unit, and the page says so);
 * **copy and export** (folded): the deployment as Python and as an ``llmphys scenario``
@@ -41,6 +50,7 @@ class ``llmphys-error``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -48,22 +58,24 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from llmphys.app import panels
+from llmphys.app import layout, panels
+from llmphys.app.compare_panel import ComparePanel
+from llmphys.app.export_panel import ExportPanel
 from llmphys.app.figures import (
     ASSUMPTIONS,
     FIGURES,
     START,
-    read_config,
-    scenario_of,
 )
 from llmphys.app.frontier_panel import FrontierPanel
+from llmphys.app.hardware_panel import HardwarePanel
+from llmphys.app.model_panel import UPLOAD, ModelPanel
+from llmphys.app.page_state import PageState, link_query, read_link
 from llmphys.app.settings_panel import SettingsPanel
 from llmphys.app.solve_panel import SolvePanel
 from llmphys.app.views import (
     EXPECTED,
     FigureView,
     error_html,
-    escape,
     hook,
     quantity_text,
     solution_html,
@@ -73,23 +85,6 @@ from llmphys.engine.formula import registry
 from llmphys.scenario import DEFAULTS, Scenario
 
 __all__ = ["FigureView", "SizingApp", "hook", "solution_html"]
-
-_SECTIONS = (
-    (
-        "memory",
-        ("weight_bytes", "kv_cache_bytes", "workspace_bytes", "total_vram", "memory_per_gpu"),
-    ),
-    ("limits", ("largest_context", "largest_batch", "fewest_gpus")),
-    (
-        "speed",
-        ("tokens_per_second_per_user", "tokens_per_second_per_gpu", "ttft", "tpot", "e2e_latency"),
-    ),
-    (
-        "cost and energy",
-        ("cost_per_million_tokens", "cost_per_million_input_tokens", "energy_per_token"),
-    ),
-)
-
 
 def _guarded(method: Callable[..., None]) -> Callable[..., None]:
     """An event handler that shows any error in the page instead of raising it (a traceback
@@ -124,8 +119,8 @@ class SizingApp:
     ``assumptions`` set and the ``settings`` given (names of
     :data:`~llmphys.app.figures.SETTINGS` and :data:`~llmphys.app.figures.ASSUMPTIONS`), the
     others at :attr:`START` (the Scenario's defaults, as the CLI and the Python API), the
-    set's values or their glossary defaults: Llama 3.1 70B in BF16 on one H100 SXM, a 4K
-    prompt and 1K output tokens, the ``typical`` assumptions.
+    set's values or their glossary defaults: Llama 3.1 70B as released (BF16) on one H100 SXM,
+    a 4K prompt and 1K output tokens, the ``typical`` assumptions.
     """
 
     #: Settings the page starts with: the Scenario's defaults.
@@ -150,8 +145,10 @@ class SizingApp:
             **{n: v for n, v in chosen.at(precision)[0].items() if n in ASSUMPTIONS},
             **settings,
         }
-        catalog = llmphys.models if models is None else models
-        self.models: dict[str, Any] = {name: catalog[name] for name in catalog}
+        self.model_panel = ModelPanel(
+            llmphys.models if models is None else models, self._on_change
+        )
+        self.models = self.model_panel.models
         self.accelerators: Mapping[str, Any] = llmphys.hardware if hardware is None else hardware
         self.scenario: Scenario | None = None
         self._hold = 0
@@ -159,46 +156,16 @@ class SizingApp:
 
         self.message = widgets.HTML()
         self.message.add_class("llmphys-error")
-        self.upload_message = widgets.HTML()
-        self.upload_message.add_class("llmphys-error")
-        self.upload_message.add_class("llmphys-upload-message")
-
-        # model and accelerator
-        self.model = widgets.Dropdown(
-            options=self._model_options(), layout=widgets.Layout(width="22em")
-        )
-        self.model.add_class("llmphys-model")
-        self.upload = widgets.FileUpload(
-            accept=".json,application/json",
-            multiple=False,
-            description="upload config.json",
-            tooltip="a Hugging Face config.json (llama, mistral, mixtral, qwen2, qwen3_moe, "
-            "deepseek_v2/v3, gpt_oss, gemma2/3)",
-            layout=widgets.Layout(width="14em"),
-        )
-        self.upload.add_class("llmphys-upload")
-        self.model_info = widgets.HTML()
-        self.model_info.add_class("llmphys-model-info")
-        names = list(self.accelerators)
-        self.hardware = widgets.Dropdown(
-            options=[(self.accelerators[n].display_name, n) for n in names],
-            layout=widgets.Layout(width="22em"),
-        )
-        self.hardware.add_class("llmphys-hardware")
-        self.precision = widgets.Dropdown(
-            description="compute", layout=widgets.Layout(width="12em")
-        )
-        self.precision.add_class("llmphys-precision")
-        self.hardware_info = widgets.HTML()
-        self.hardware_info.add_class("llmphys-hardware-info")
-        self.interconnect = widgets.Dropdown(
-            options=[("the accelerator's usual link", "")]
-            + [(llmphys.interconnects[n].display_name, n) for n in llmphys.interconnects],
-            value="",
-            description="link",
-            layout=widgets.Layout(width="22em"),
-        )
-        self.interconnect.add_class("llmphys-interconnect")
+        # model (the panel's widgets are also the page's attributes) and accelerator
+        self.model = self.model_panel.dropdown
+        self.upload = self.model_panel.upload
+        self.upload_message = self.model_panel.message
+        self.model_info = self.model_panel.info
+        self.hardware_panel = HardwarePanel(self.accelerators)
+        self.hardware = self.hardware_panel.dropdown
+        self.precision = self.hardware_panel.precision
+        self.interconnect = self.hardware_panel.interconnect
+        self.hardware_info = self.hardware_panel.info
 
         # settings and assumptions, each control from its glossary entry
         self.settings_panel = SettingsPanel(settings, chosen, self._on_control, self._on_change)
@@ -207,6 +174,7 @@ class SizingApp:
         self.assumption_set = self.settings_panel.assumption_set
         self.inputs_used = widgets.HTML()
         self.inputs_used.add_class("llmphys-inputs")
+        self.context_note = widgets.HTML()
 
         # figures
         self.views: dict[str, FigureView] = {key: FigureView(f) for key, f in FIGURES.items()}
@@ -230,10 +198,7 @@ class SizingApp:
 
         # the initial state, then the observers
         self._select_model(model)
-        self.hardware.value = (
-            self.accelerators[accelerator].name if accelerator in self.accelerators else names[0]
-        )
-        self._sync_precisions(precision)
+        self.hardware_panel.select(accelerator, precision)
         self.model.observe(self._on_model, "value")
         self.hardware.observe(self._on_hardware, "value")
         self.precision.observe(self._on_precision, "value")
@@ -242,89 +207,96 @@ class SizingApp:
         self.upload.observe(self._on_upload, "value")
         self.solve_question.observe(self._on_question, "value")
 
-        inputs = widgets.VBox(
-            [
-                self._heading("model"),
-                widgets.HBox([self.model, self.upload]),
-                self.upload_message,
-                self.model_info,
-                self._heading("accelerator"),
-                widgets.HBox([self.hardware, self.precision]),
-                self.interconnect,
-                self.hardware_info,
-                self._heading("settings"),
-                *self.settings_panel.rows,
-                self.settings_panel.assumptions,
-                self.inputs_used,
-            ],
-            layout=widgets.Layout(width="40em", margin="0 2em 0 0"),
-        )
-        sections: list[widgets.Widget] = [self.message]
-        for title, keys in _SECTIONS:
-            sections.append(self._heading(title))
-            if title == "memory":
-                sections += [self.bar, self.fits]
-            sections += [self.views[k].widget for k in keys]
-        sections.append(
-            widgets.HTML(
-                "<small style='color:#555'>Every figure follows the layout: n_TP GPUs split "
-                "the weights and KV heads (what stays replicated is counted on each), decode "
-                "is the layout's roofline step with its all-reduces at the mean context "
-                "(prompt + output / 2), prefill is split over the n_TP GPUs.</small>"
-            )
-        )
+        # the link to this state (the served page keeps the address bar on it)
+        self.share = widgets.HTML()
+        self.share.add_class("llmphys-share-box")
+        self.link_message = widgets.HTML()
+        self.link_message.add_class("llmphys-link-message")
         self.frontier = FrontierPanel(self._on_change)
-        sections += [self._heading("throughput against interactivity"), self.frontier.box]
-        sections += [self._heading("solve for"), self.solve_question, self.solve.box]
+        self.compare = ComparePanel(self.state, self.apply_state, self._state_scenario,
+                                    self._on_pinned)  # fmt: skip
         # copy as Python / as CLI and downloads: built when opened (the summary is not free)
-        self.export_python = widgets.HTML()
-        self.export_cli = widgets.HTML()
-        self.export_links = widgets.HTML()
-        self.export = widgets.Accordion(
-            children=[
-                widgets.VBox(
-                    [
-                        widgets.HTML("<b>copy as Python</b>"),
-                        self.export_python,
-                        widgets.HTML("<b>copy as a command line</b>"),
-                        self.export_cli,
-                        self.export_links,
-                    ]
-                )
-            ],
-            selected_index=None,
-        )
-        self.export.set_title(0, "copy as Python or CLI, download JSON or CSV")
-        self.export.add_class("llmphys-export")
-        self.export.observe(self._on_export, "selected_index")
-        sections.append(self.export)
-        results = widgets.VBox(sections, layout=widgets.Layout(flex="1 1 40em"))
-        self.widget = widgets.HBox([inputs, results], layout=widgets.Layout(flex_flow="row wrap"))
-        self.widget.add_class("llmphys-app")
+        self.export_panel = ExportPanel()
+        self.export = self.export_panel.box
+        self.export_python = self.export_panel.python
+        self.export_cli = self.export_panel.cli
+        self.export_links = self.export_panel.links
+        self.widget = layout.page(self)
         self.update()
 
-    # ------------------------------------------------------------------- construction
-    @staticmethod
-    def _heading(text: str) -> widgets.HTML:
-        return widgets.HTML(f"<h3 style='margin:0.6em 0 0.2em 0'>{escape(text)}</h3>")
-
-    def _model_options(self) -> list[tuple[str, str]]:
-        return [(getattr(m, "display_name", key), key) for key, m in self.models.items()]
-
     # ------------------------------------------------------------------- reading state
-    def settings(self) -> dict[str, float]:
-        """The settings as the controls hold them, in glossary units."""
+    def settings(self) -> dict[str, float | None]:
+        """The settings as the controls hold them, in glossary units (the weights as
+        released: None)."""
         return self.settings_panel.read()
 
-    def _build_scenario(self) -> Scenario:
-        return scenario_of(
-            self.models[self.model.value],
-            self.accelerators[self.hardware.value],
-            self.precision.value,
-            self.assumption_set.value,
-            self.interconnect.value or None,
-            **self.settings(),
+    # ------------------------------------------------------------------- state and links
+    def state(self) -> PageState:
+        """What the inputs hold (a :class:`~llmphys.app.page_state.PageState`)."""
+        return PageState(
+            model=self.model.value,
+            hardware=self.hardware.value,
+            compute=self.precision.value,
+            interconnect=self.interconnect.value,
+            assumptions=self.assumption_set.value,
+            settings=self.settings_panel.held(),
         )
+
+    def apply_state(self, state: PageState) -> None:
+        """Put ``state`` on the page's inputs (a value beyond a slider's range widens it),
+        then recompute once."""
+        import llmphys
+
+        with self._held():
+            if state.model in self.models:
+                self._select_model(state.model)
+            self.hardware.value = state.hardware
+            self.hardware_panel.sync(state.compute)
+            self.interconnect.value = state.interconnect
+            self.assumption_set.value = state.assumptions
+            chosen = llmphys.assumption_sets[state.assumptions]
+            self.settings_panel.reset_to(chosen, self.precision.value)
+            self.settings_panel.put(state.with_start().settings)
+        self.update()
+
+    @classmethod
+    def from_query(cls, query: str, **options: Any) -> SizingApp:
+        """The page a link's query string describes (``?model=deepseek-v3&tp=8``, B pinned
+        with ``vs=``; see :mod:`llmphys.app.page_state`).  What the link gives that cannot be
+        used is said in the page (``llmphys-link-message``) and left at the start.
+        ``options`` are :class:`SizingApp`'s."""
+        app = cls(**options)
+        state, pinned, problems = read_link(query, app.models, app.accelerators)
+        app.apply_state(state)
+        if pinned is not None:
+            app.compare.set(pinned)
+        if problems:
+            app.link_message.value = error_html(
+                "the link's " + "; ".join(problems) + ": the page's start is used instead"
+            )
+        return app
+
+    def query(self) -> str:
+        """The query string of a link to the page as it is (B pinned included, as ``vs=``);
+        an uploaded model is not in it (a link cannot carry the file)."""
+        state = self.state()
+        if state.model.startswith(UPLOAD):
+            state = dataclasses.replace(state, model=PageState.model)
+        return link_query(state, self.compare.pinned)
+
+    def _on_pinned(self) -> None:
+        self.compare.update(self.scenario, {k: v.result for k, v in self.views.items()})
+        self._render_share()
+
+    def _render_share(self) -> None:
+        self.share.value = panels.share_html(self.query(), self.model.value.startswith(UPLOAD))
+
+    def _state_scenario(self, state: PageState) -> Scenario:
+        return state.scenario(self.models, self.accelerators)
+
+
+    def _build_scenario(self) -> Scenario:
+        return self._state_scenario(self.state())
 
     # ------------------------------------------------------------------- events
     @contextmanager
@@ -363,7 +335,7 @@ class SizingApp:
     @_guarded
     def _on_hardware(self, change: dict[str, Any]) -> None:
         with self._held():
-            self._sync_precisions(self.precision.value)
+            self.hardware_panel.sync(self.precision.value)
         self._on_change()
 
     @_guarded
@@ -398,13 +370,8 @@ class SizingApp:
 
     @_guarded
     def _on_upload(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
-            return
-        item = files[0]
-        name = str(item.get("name") or "config.json")
         try:
-            self.add_config(name, bytes(item["content"]))
+            self.model_panel.read_upload(change["new"])
         finally:
             with self._held():
                 self.upload.value = ()  # the same file can be chosen again
@@ -412,47 +379,13 @@ class SizingApp:
     def add_config(self, name: str, content: bytes) -> bool:
         """Read an uploaded ``config.json`` and select its model; on a bad file say why in
         the page and keep the model selected before.  True when the model was added."""
-        current = getattr(self.models.get(self.model.value), "display_name", "")
-        try:
-            model = read_config(name, content)
-        except EXPECTED as exc:
-            text = str(exc) if repr(name) in str(exc) else f"{name}: {exc}"
-            stays = f" ({current} stays selected)" if current else ""
-            self.upload_message.value = error_html(text + stays)
-            return False
-        # every upload is kept: two files called config.json are two models
-        number = 1 + sum(k.startswith("upload:") for k in self.models)
-        key = f"upload:{number}:{name}"
-        self.models[key] = model
-        self._select_model(key)
-        self.upload_message.value = (
-            f'<span class="llmphys-upload-ok" style="color:#1b5e20">read {escape(name)}: '
-            f"{escape(model.display_name)}</span>"
-        )
-        return True
+        return self.model_panel.add_config(name, content)
 
     def _select_model(self, key: str) -> None:
         with self._held():
-            options = []
-            for k, m in self.models.items():
-                label = getattr(m, "display_name", k)
-                if k.startswith("upload:"):
-                    number, file = k.removeprefix("upload:").split(":", 1)
-                    label = f"{label} (upload {number}, {file})"
-                options.append((label, k))
-            if list(self.model.options) != options:
-                self.model.options = options
-            self.model.value = key if key in self.models else next(iter(self.models))
-        self._render_model()
+            self.model_panel.select(key)
         self._on_change()
 
-    def _sync_precisions(self, wanted: str) -> None:
-        accelerator = self.accelerators[self.hardware.value]
-        known = list(accelerator.precisions())
-        if list(self.precision.options) != known:
-            self.precision.options = known
-        self.precision.value = wanted if wanted in known else known[0]
-        self._render_hardware()
 
     # ------------------------------------------------------------------- the work
     def update(self) -> None:
@@ -466,8 +399,11 @@ class SizingApp:
             for view in self.views.values():
                 view.fail("no result: see the message above")
             self.bar.value = self.fits.value = self.inputs_used.value = ""
+            self.context_note.value = ""
             self.solve.clear("no answer: the inputs above make no deployment (see the message)")
             self.frontier.clear()
+            self.compare.update(None, {})
+            self._render_share()
             return
         try:  # the same deployment at the roofline, beside the expected speed figures
             bound = None if scenario.assumptions.name == "ideal" else scenario.bound()
@@ -477,32 +413,13 @@ class SizingApp:
             view.compute(scenario, bound)
         self._render_memory(scenario)
         self._render_inputs(scenario)
-        self._render_hardware()
+        self.context_note.value = panels.context_note(scenario)
+        self.hardware_panel.render()
         self.solve.update(scenario)
         self.frontier.update(scenario)
-        self._render_export()
+        self._on_pinned()
+        self.export_panel.render(self.scenario)
         self._schedule_derivations()
-
-    def _render_export(self) -> None:
-        if getattr(self, "export", None) is None or self.export.selected_index is None:
-            return
-        if self.scenario is None:
-            self.export_python.value = self.export_cli.value = self.export_links.value = ""
-            return
-        try:
-            python, cli, links = panels.export_html(self.scenario)
-        except EXPECTED as exc:
-            self._show(self.export_links, exc)
-            return
-        self.export_python.value, self.export_cli.value, self.export_links.value = (
-            python,
-            cli,
-            links,
-        )
-
-    @_guarded
-    def _on_export(self, change: dict[str, Any]) -> None:
-        self._render_export()
 
     def _render_memory(self, scenario: Scenario) -> None:
         per_gpu = self.views["memory_per_gpu"].result
@@ -516,14 +433,11 @@ class SizingApp:
         self.inputs_used.value = panels.inputs_in_use(scenario, list(self.controls))
 
     def _render_model(self) -> None:
-        m = self.models.get(self.model.value)
-        self.model_info.value = "" if m is None else panels.model_info(m)
+        self.model_panel.render()
+        m = self.model_panel.current
+        if m is not None:
+            self.settings_panel.show_released(m)
 
-    def _render_hardware(self) -> None:
-        name = self.hardware.value
-        if name:
-            a = self.accelerators[name]
-            self.hardware_info.value = panels.hardware_info(a, self.precision.value)
 
     # ------------------------------------------------------------------- derivations
     def _schedule_derivations(self) -> None:

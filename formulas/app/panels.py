@@ -98,10 +98,49 @@ def model_info(m: Any) -> str:
     if getattr(m, "is_moe", False):
         size += f" ({v['active_params'] / 1e9:.3g}B active)"
     lines = [f"{escape(m.attention_text())}; {escape(size)}"]
+    from llmphys.app.settings_panel import released_text
+
+    released = f"released in {released_text(m)}"
+    if m.context_limit is not None:
+        released += f"; context {m.context_limit:,} tokens"
+    lines.append(escape(released))
     lines += [f"assumed: {escape(a)}" for a in m.assumptions]
     if m.source:
         lines.append(escape(f"source: {m.source}"))
     return "<small style='color:#555'>" + "<br>".join(lines) + "</small>"
+
+
+def context_note(s: Any) -> str:
+    """A warning when the prompt and the output together exceed the model's context
+    (``max_position_embeddings``): the figures are still computed (the physics does not
+    stop there), but the model was not trained for it.  Empty otherwise."""
+    limit = s.model.context_limit
+    if limit is None:
+        return ""
+    prompt, output = s.value("prompt_len"), s.value("new_tokens")
+    if prompt + output <= limit:
+        return ""
+    return (
+        "<span class='llmphys-context-note' style='color:#b26a00'>"
+        f"prompt + output = {prompt + output:,.0f} tokens: beyond {escape(s.model.display_name)}"
+        f"'s context of {limit:,} tokens ({escape(s.model.context_source.split(';')[0])})"
+        "</span>"
+    )
+
+
+def share_html(query: str, upload: bool = False) -> str:
+    """The link to the page's state (``llmphys-share``; the served page keeps the address
+    bar on it), noting that an uploaded model is not in it."""
+    note = (
+        " <small style='color:#555'>(the uploaded model is not in the link: it cannot carry "
+        "the file)</small>"
+        if upload
+        else ""
+    )
+    return (
+        f'<a class="llmphys-share" href="?{escape(query)}" title="a link that reproduces this '
+        f'page">link to this page</a>{note}'
+    )
 
 
 def hardware_info(a: Any, precision: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as widgets
 import pint
 
-from llmphys.app.figures import BOUNDED, Figure, derivation, value
+from llmphys.app.figures import BOUNDED, Figure, derivation, number_of, value
 from llmphys.engine.formatting import format_quantity, grouped, text_number
 from llmphys.engine.formula import registry
 from llmphys.errors import LlmphysError
@@ -168,14 +168,7 @@ class FigureView:
     @property
     def number(self) -> float | None:
         """The figure as a plain number (the formula's unit, GPUs for the layout), or None."""
-        if self.result is None:
-            return None
-        kind = self.figure.kind
-        if kind == "layout":
-            return float(self.result.n_gpus)
-        if kind in ("solve", "context"):
-            return float(self.result.value.magnitude)
-        return float(self.result.magnitude)
+        return number_of(self.figure, self.result)
 
     def _html(self) -> str:
         key = self.figure.key
