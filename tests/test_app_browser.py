@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -93,27 +94,40 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _stop(process)
 
 
-@pytest.fixture(scope="module")
-def page(server: str, browser: Any) -> Iterator[Any]:
-    """The app, loaded once (its kernel keeps the state between the tests of this module)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1200})
-    here = urlsplit(server).netloc
+#: every request a page made to another site (aborted: the page must need none)
+FOREIGN: list[str] = []
 
-    def loopback_only(route: Any) -> None:  # Voilà's page asks a CDN for its icon font
+
+@contextlib.contextmanager
+def opened(browser: Any, url: str) -> Iterator[Any]:
+    """The app at ``url`` (a kernel of its own), in a context that lets only the loopback
+    server answer; closed after."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    here = urlsplit(url).netloc
+
+    def loopback_only(route: Any) -> None:
         if urlsplit(route.request.url).netloc == here:
             route.continue_()
         else:
+            FOREIGN.append(route.request.url)
             route.abort()
 
     context.route("**/*", loopback_only)
     page = context.new_page()
     page.set_default_timeout(UPDATE)
-    page.goto(server, wait_until="domcontentloaded")
+    page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector(".llmphys-total-vram[data-value]", timeout=APP_READY)
     try:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def page(server: str, browser: Any) -> Iterator[Any]:
+    """The app, loaded once (its kernel keeps the state between the tests of this module)."""
+    with opened(browser, server) as page:
+        yield page
 
 
 # ----------------------------------------------------------------------------- page helpers
@@ -122,11 +136,11 @@ def select(page: Any, hook: str, label: str) -> None:
 
 
 def type_into_readout(page: Any, name: str, value: float) -> None:
-    """Type a value into a slider's readout (as a person edits the number beside a slider),
-    then wait until the kernel lists it among the inputs in use."""
-    readout = page.locator(f".{hook(name)} .widget-readout")
-    readout.fill(f"{value:g}")  # replaces the text, wherever the caret was
-    readout.press("Enter")
+    """Type a value into the box beside a slider (as a person edits the number beside a
+    slider), then wait until the kernel lists it among the inputs in use."""
+    box = page.locator(f".{hook(name + '_box')} input")
+    box.fill(f"{value:g}")  # replaces the text, wherever the caret was
+    box.press("Enter")
     page.wait_for_function(
         """([name, value]) => {
             const e = document.querySelector(`.llmphys-input[data-name="${name}"]`);
@@ -192,7 +206,8 @@ def upload(page: Any, name: str, content: bytes) -> None:
 
 # ----------------------------------------------------------------------------- the tests
 def test_page_starts_with_the_api_figures(page: Any, tmp_path: Path) -> None:
-    assert inputs_in_use(page) == START  # the browser keeps the glossary's values exactly
+    # the browser keeps the glossary's values exactly; the weights as released: BF16
+    assert inputs_in_use(page) == {**START, "bytes_per_param": 2.0}
     expect_figures(page, numbers(api_figures("llama-3.1-70b", "h100-sxm")))
     page.screenshot(path=str(tmp_path / "start.png"), full_page=True)
 
@@ -317,3 +332,128 @@ def test_a_layout_a_price_and_the_frontier_in_the_browser(page: Any, tmp_path: P
     page.screenshot(path=str(tmp_path / "layout-frontier.png"), full_page=True)
     type_into_readout(page, "pp", 1)
     type_into_readout(page, "tp", 1)
+
+
+# ----------------------------------------------------------------------------- issue 21, part 2
+def test_the_page_asks_no_other_site(page: Any) -> None:
+    """Voilà's lab template linked Font Awesome from a CDN; the app's own template does not."""
+    assert FOREIGN == []
+
+
+def test_typed_values_are_never_clamped_and_refusals_are_said(page: Any) -> None:
+    select(page, "llmphys-model", F.models["llama-3.1-8b"].display_name)
+    select(page, "llmphys-hardware", F.hardware["h100-sxm"].display_name)
+    select(page, "llmphys-interconnect", "the accelerator's usual link")
+    select(page, "llmphys-bytes-per-param", "as released (bf16)")
+    type_into_readout(page, "prompt_len", 4096)
+    type_into_readout(page, "price_per_gpu_hour", 2)
+    type_into_readout(page, "batch", 2000)  # the slider ends at 1,024
+    expect_figures(page, numbers(api_figures("llama-3.1-8b", "h100-sxm", batch=2000)))
+    box = page.locator(f".{hook('batch_box')} input")
+    box.fill("0")
+    box.press("Enter")
+    note = page.locator(".llmphys-typed-note")
+    note.get_by_text("must be positive").wait_for()
+    expect_value(box, "2000")  # kept, and said
+    assert inputs_in_use(page)["batch"] == 2000
+    type_into_readout(page, "batch", 1)
+    page.wait_for_function(
+        "() => document.querySelector('.llmphys-typed-note').innerText.trim() === ''"
+    )
+
+
+def test_a_shared_link_reloads_the_same_state(server: str, browser: Any, tmp_path: Path) -> None:
+    """A link opens the page in its state (B pinned too); a change moves the address bar,
+    and reloading that address gives the same figures."""
+    from urllib.parse import urlencode
+
+    workload = "model=mixtral-8x7b&tp=2&batch=16&prompt_len=8k"
+    link = f"?{workload}&hardware=h200&{urlencode({'vs': workload})}"  # B: the same on H100s
+    settings = dict(tp=2, batch=16, prompt_len=8192)
+    with opened(browser, server + link) as page:
+        expect_figures(page, numbers(api_figures("mixtral-8x7b", "h200", **settings)))
+        assert page.locator(".llmphys-link-message").inner_text().strip() == ""
+        # the address bar is the page's canonical link (8k written as 8192)
+        page.wait_for_function("() => location.search.includes('prompt_len=8192')")
+        type_into_readout(page, "batch", 32)
+        page.wait_for_function("() => location.search.includes('batch=32')")
+        shared = page.url
+        rows = page.locator(".llmphys-compare-row[data-key='ttft']")
+        b_ttft = float(rows.get_attribute("data-b"))
+    want = api_figures("mixtral-8x7b", "h200", **{**settings, "batch": 32})
+    b_want = scenario("mixtral-8x7b", "h100-sxm", **settings).evaluate("ttft")
+    assert b_ttft == pytest.approx(b_want.to("s").magnitude, rel=1e-9)
+    with opened(browser, shared) as page:
+        expect_figures(page, numbers(want))
+        assert page.url == shared
+        row = page.locator(".llmphys-compare-row[data-key='ttft']")
+        assert float(row.get_attribute("data-b")) == pytest.approx(b_ttft, rel=1e-12)
+        page.screenshot(path=str(tmp_path / "shared-link.png"), full_page=True)
+
+
+def test_copy_as_python_from_the_page_gives_its_numbers(page: Any) -> None:
+    select(page, "llmphys-model", F.models["llama-3.1-70b"].display_name)
+    type_into_readout(page, "tp", 4)
+    type_into_readout(page, "batch", 16)
+    expect_figures(page, numbers(api_figures("llama-3.1-70b", "h100-sxm", tp=4, batch=16)))
+    page.get_by_text("copy as Python or CLI, download JSON or CSV").click()
+    code = page.locator(".llmphys-copy-python")
+    code.wait_for()
+    python = code.inner_text()
+    namespace: dict = {}
+    exec(python.replace("print(s.summary())", ""), namespace)
+    rebuilt = namespace["s"]
+    keys = ["ttft", "tpot", "tokens_per_second_per_user", "memory_per_gpu"]
+    shown = read_figures(page, keys)
+    for key in keys:
+        want = rebuilt.evaluate(key).to(F.registry[key].unit).magnitude
+        assert shown[key] == pytest.approx(want, rel=1e-12), key
+    type_into_readout(page, "tp", 1)
+    type_into_readout(page, "batch", 1)
+
+
+def test_two_deployments_side_by_side_in_the_browser(page: Any, tmp_path: Path) -> None:
+    select(page, "llmphys-model", F.models["llama-3.1-70b"].display_name)
+    select(page, "llmphys-hardware", F.hardware["h100-sxm"].display_name)
+    type_into_readout(page, "tp", 2)
+    expect_figures(page, numbers(api_figures("llama-3.1-70b", "h100-sxm", tp=2)))
+    page.click(".llmphys-pin")
+    select(page, "llmphys-hardware", F.hardware["h200"].display_name)
+    a = numbers(api_figures("llama-3.1-70b", "h200", tp=2))
+    b = numbers(api_figures("llama-3.1-70b", "h100-sxm", tp=2))
+    expect_figures(page, a)
+    page.wait_for_selector(".llmphys-compare-row.llmphys-differs")
+    rows = page.eval_on_selector_all(
+        ".llmphys-compare-row",
+        "els => els.map(e => [e.dataset.key, e.dataset.a, e.dataset.b,"
+        " e.classList.contains('llmphys-differs')])",
+    )
+    assert {r[0] for r in rows} == set(a)
+    for key, x, y, differs in rows:
+        assert (float(x) if x else None) == (None if a[key] is None else pytest.approx(a[key]))
+        assert (float(y) if y else None) == (None if b[key] is None else pytest.approx(b[key]))
+        assert differs == (a[key] != pytest.approx(b[key], rel=1e-9)), key
+    page.screenshot(path=str(tmp_path / "side-by-side.png"), full_page=True)
+    page.click(".llmphys-unpin")
+    page.wait_for_function("() => !document.querySelector('.llmphys-compare-row')")
+    type_into_readout(page, "tp", 1)
+
+
+def test_the_defects_of_the_issue_are_gone_in_the_browser(page: Any) -> None:
+    """The issue's defects, as a user met them: yes/no settings are check boxes, the
+    derivation toggle says hide while open, numbers carry separators with no mixed notation,
+    and the page never tells its reader to serve it."""
+    assert page.locator(".llmphys-flash-attention input[type=checkbox]").count() == 1
+    assert page.locator(".llmphys-prompt-logprobs input[type=checkbox]").count() == 1
+    toggle = page.locator(".llmphys-derive-ttft")
+    toggle.click()
+    page.wait_for_function(
+        "() => document.querySelector('.llmphys-derive-ttft').innerText.includes('hide')"
+    )
+    toggle.click()
+    type_into_readout(page, "tp", 2)  # 70B in BF16 fits on two
+    page.wait_for_selector(".llmphys-largest-context[data-value]")
+    context = page.locator(".llmphys-largest-context").inner_text()
+    assert re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})* tok", context), context
+    text = page.locator(".llmphys-app").inner_text()
+    assert "llmphys app" not in text and "e+0" not in text
