@@ -33,6 +33,7 @@ from functools import cache
 import numpy as np
 
 from llmphys.display import Table
+from llmphys.engine.docs import shared_sections
 from llmphys.validation import Measurement, measurements, read_from, scenario
 
 __all__ = [
@@ -209,14 +210,18 @@ def held_out(measurement_id: str) -> Fold:
     raise KeyError(measurement_id)
 
 
+#: the argument of the reports on held-out predictions, described once
+_on_folds = shared_sections(
+    {"folds": "folds\n    The held-out predictions (default: :func:`cross_validate`)."}
+)
+
+
+@_on_folds
 def error_summary(folds: Sequence[Fold] | None = None) -> dict[str, dict[str, float]]:
     """Median and worst absolute held-out error, and the row count, per regime (``prefill``,
     ``decode``) and per metric.
 
-    Parameters
-    ----------
-    folds
-        The held-out predictions (default: :func:`cross_validate`).
+    {params}
 
     Returns
     -------
@@ -256,14 +261,12 @@ def format_summary(summary: Mapping[str, Mapping[str, float]] | None = None) -> 
     return str(Table(("held-out", "rows", "median |error|", "worst |error|"), cells))
 
 
+@_on_folds
 def format_held_out(folds: Sequence[Fold] | None = None) -> str:
     """Every measurement beside its held-out prediction (a fit without its source) and the
     prediction's error.
 
-    Parameters
-    ----------
-    folds
-        The held-out predictions (default: :func:`cross_validate`).
+    {params}
 
     Returns
     -------

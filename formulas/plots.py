@@ -41,6 +41,7 @@ import numpy as np
 import pint
 
 from llmphys.engine.coercion import coerce
+from llmphys.engine.docs import shared_sections
 from llmphys.engine.formatting import format_quantity, readable_unit, text_number
 from llmphys.engine.formula import Formula, registry
 from llmphys.errors import InfeasibleError, InputError
@@ -72,8 +73,38 @@ __all__ = [
 #: doctest.testmod(plots) runs the examples of the plots it re-exports, too
 __test__ = {"throughput_frontier": throughput_frontier}
 
+#: what the plots share, described once: their arguments (each docstring's ``{params}``) and
+#: what they return and raise (``{drawn}``), written in at import
+_documented = shared_sections(
+    {
+        "model": """model : str or Model, optional
+            A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
+            the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).""",
+        "hardware": """hardware : str or Accelerator, optional
+            An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.""",
+        "precision": "precision\n    The compute precision (picks the accelerator's dense peak).",
+        "batch": """batch : list of float, optional
+            The batches drawn (default: the glossary range of ``batch``, doubling).""",
+        "ax": """ax : matplotlib.axes.Axes, optional
+            The axes to draw on (default: a new figure's).""",
+        "values": """**values
+            Any other input of the formulas (quantities, numbers in glossary units, precision
+            names); given values win over the presets'.""",
+    },
+    drawn="""Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+
+        Raises
+        ------
+        InputError, UnknownNameError
+            An input no formula of the plot takes, or a value the formulas refuse.""",
+)
+
 
 # --------------------------------------------------------------------------- roofline
+@_documented
 def roofline(
     *,
     hardware: Any = None,
@@ -92,35 +123,14 @@ def roofline(
 
     Parameters
     ----------
-    model : str or Model, optional
-        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
-        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
-    hardware : str or Accelerator, optional
-        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
-    precision
-        The compute precision (picks the accelerator's dense peak).
     batch : int or list of int
         The batch, or batches (one decode and one prefill point each).
-    ax : matplotlib.axes.Axes, optional
-        The axes to draw on (default: a new figure's).
-    **values
-        Any other input of the formulas (quantities, numbers in glossary units, precision
-        names); given values win over the presets'.
+    {params}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-
-    Raises
-    ------
-    InputError, UnknownNameError
-        An input no formula of the plot takes, or a value the formulas refuse.
+    {drawn}
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from llmphys import plots
     >>> ax = plots.roofline(batch=[1, 64], prompt_len=10000)
     >>> ax.get_xlabel(), ax.get_ylabel()
@@ -233,6 +243,7 @@ def _swept(values: Mapping[str, Any]) -> tuple[str | None, Any]:
     return found[0] if found else (None, None)
 
 
+@_documented
 def memory_breakdown(
     *,
     model: Any = None,
@@ -250,32 +261,14 @@ def memory_breakdown(
 
     Parameters
     ----------
-    model : str or Model, optional
-        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
-        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
-    hardware : str or Accelerator, optional
-        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
-    precision
-        The compute precision (picks the accelerator's dense peak).
-    ax : matplotlib.axes.Axes, optional
-        The axes to draw on (default: a new figure's).
     **values
         Any other input of ``memory_per_gpu``; one of them may be a list (one bar each).
+    {params}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-
-    Raises
-    ------
-    InputError, UnknownNameError
-        An input no formula of the plot takes, or a value the formulas refuse.
+    {drawn}
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from llmphys import plots
     >>> ax = plots.memory_breakdown(batch=[1, 8], n_gpus=2)
     >>> ax.get_ylabel()
@@ -366,6 +359,7 @@ def _label_of(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- frontier
+@_documented
 def context_frontier(
     *,
     model: Any = None,
@@ -387,37 +381,14 @@ def context_frontier(
 
     Parameters
     ----------
-    model : str or Model, optional
-        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
-        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
-    hardware : str or Accelerator, optional
-        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
-    precision
-        The compute precision (picks the accelerator's dense peak).
-    batch : list of float, optional
-        The batches drawn (default: the glossary range of ``batch``, doubling).
-    ax : matplotlib.axes.Axes, optional
-        The axes to draw on (default: a new figure's).
     label
         The curve's name in the legend.
-    **values
-        Any other input of the formulas (quantities, numbers in glossary units, precision
-        names); given values win over the presets'.
+    {params}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-
-    Raises
-    ------
-    InputError, UnknownNameError
-        An input no formula of the plot takes, or a value the formulas refuse.
+    {drawn}
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from llmphys import plots
     >>> ax = plots.context_frontier(bytes_per_param="int4", label="INT4 weights")
     >>> ax.get_xlabel(), ax.get_ylabel()
@@ -487,6 +458,7 @@ def _largest(f: Formula, capacity: pint.Quantity, given: Mapping[str, Any], batc
 
 
 # --------------------------------------------------------------------------- bandwidth
+@_documented
 def bandwidth_vs_batch(
     *,
     model: Any = None,
@@ -504,37 +476,12 @@ def bandwidth_vs_batch(
     effective one (``effective_bandwidth``, peak x MBU).  The marked batch is the smallest
     whose conservative requirement fits the peak (a solve for ``batch``).
 
-    Parameters
-    ----------
-    model : str or Model, optional
-        A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
-        the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).
-    hardware : str or Accelerator, optional
-        An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.
-    precision
-        The compute precision (picks the accelerator's dense peak).
-    batch : list of float, optional
-        The batches drawn (default: the glossary range of ``batch``, doubling).
-    ax : matplotlib.axes.Axes, optional
-        The axes to draw on (default: a new figure's).
-    **values
-        Any other input of the formulas (quantities, numbers in glossary units, precision
-        names); given values win over the presets'.
+    {params}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-
-    Raises
-    ------
-    InputError, UnknownNameError
-        An input no formula of the plot takes, or a value the formulas refuse.
+    {drawn}
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from llmphys import plots
     >>> ax = plots.bandwidth_vs_batch(throughput=100)
     >>> ax.get_xlabel(), ax.get_ylabel()

@@ -326,6 +326,73 @@ def test_the_checker_reads_numpydoc_sections() -> None:
     ]
 
 
+def test_shared_sections_write_the_shared_descriptions_in_signature_order() -> None:
+    from llmphys.engine.docs import shared_sections
+
+    shared = {"a": "a : int\n    First.", "c": "c\n        Third,\n        on two lines."}
+    raises = """Raises
+    ------
+    ValueError
+        Never."""
+
+    @shared_sections(shared, raises=raises)
+    def inside(a: int, b: int, c: int) -> int:
+        """Sum.
+
+        Parameters
+        ----------
+        b
+            Second.
+        {params}
+
+        {raises}
+        """
+        return a + b + c
+
+    @shared_sections(shared)
+    def alone(c: int, a: int) -> int:
+        """Sum.
+
+        {params}
+
+        Returns
+        -------
+        int
+            The sum.
+        """
+        return a + c
+
+    assert inspect.getdoc(inside) == (
+        "Sum.\n\nParameters\n----------\na : int\n    First.\nb\n    Second.\nc\n    Third,\n"
+        "    on two lines.\n\nRaises\n------\nValueError\n    Never."
+    )
+    assert inspect.getdoc(alone) == (
+        "Sum.\n\nParameters\n----------\nc\n    Third,\n    on two lines.\na : int\n    First.\n\n"
+        "Returns\n-------\nint\n    The sum."
+    )
+    assert problems("alone", alone) == []
+
+
+def test_shared_sections_refuse_an_incomplete_docstring_at_definition() -> None:
+    from llmphys.engine.docs import shared_sections
+
+    def doc(text: str) -> Any:
+        def f(a: int, b: int) -> int:
+            return a + b
+
+        f.__doc__, f.__qualname__ = text, "f"
+        return f
+
+    with pytest.raises(ValueError, match=r"^f: no description of parameter 'b'$"):
+        shared_sections({"a": "a\n    First."})(doc("Sum.\n\n{params}\n"))
+    with pytest.raises(ValueError, match=r"^f: the docstring describes c, not parameters$"):
+        shared_sections({"a": "a\n    A."})(
+            doc("Sum.\n\nParameters\n----------\nb\n    B.\nc\n    C.\n{params}\n")
+        )
+    with pytest.raises(ValueError, match=r"^f: no text for the placeholder \{raises\}$"):
+        shared_sections({})(doc("Sum.\n\n{raises}\n"))
+
+
 def test_every_function_and_method_shown_has_parameters_and_returns() -> None:
     shown = callables_shown()
     assert len(shown) > 100

@@ -25,6 +25,7 @@ from typing import Any
 import pint
 import sympy
 
+from llmphys.engine.docs import shared_sections
 from llmphys.engine.glossary import Entry
 from llmphys.engine.parts import Part, PartRef
 from llmphys.engine.registry import Registry, registry
@@ -63,6 +64,11 @@ class _GeneratedDoc:
 
         return formula_doc(obj)
 
+
+#: the argument of the printers (to_latex, to_text), described once
+_printed = shared_sections(
+    {"expr": "expr\n    An expression of this formula's chain (default: the definition)."}
+)
 
 _FORMULA_CLASS_DOC = """One formula: ``expr`` (over inputs and parts) with a declared ``unit``.
 
@@ -483,13 +489,11 @@ class Formula:
     def text_names(self) -> dict[sympy.Symbol, str]:
         return {s: self.symbol_entry(s)[1] for s in self._display_symbols()}
 
+    @_printed
     def to_latex(self, expr: sympy.Basic | None = None) -> str:
         """LaTeX of an expression in conventional symbols.
 
-        Parameters
-        ----------
-        expr
-            An expression of this formula's chain (default: the definition).
+        {params}
 
         Returns
         -------
@@ -500,13 +504,11 @@ class Formula:
 
         return to_latex(self.expr if expr is None else expr, self.latex_names(), self.order_key)
 
+    @_printed
     def to_text(self, expr: sympy.Basic | None = None) -> str:
         """Plain text of an expression in conventional symbols.
 
-        Parameters
-        ----------
-        expr
-            An expression of this formula's chain (default: the definition).
+        {params}
 
         Returns
         -------

@@ -16,10 +16,12 @@ outweighs the weights (:func:`kv_equals_weights_context`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pint
 
+from llmphys.engine.docs import shared_sections
 from llmphys.engine.formula import Formula, registry
 from llmphys.engine.solve import Solution, solve
 from llmphys.errors import InfeasibleError, InputError
@@ -44,6 +46,29 @@ def _formula(default: str, override: Formula | None) -> Formula:
     return registry[default] if override is None else override
 
 
+#: what the questions' docstrings share, written in by :func:`_question`
+_VALUES = """**values
+    The other inputs of the formula, as for a call (quantities, numbers in glossary units,
+    precision names)."""
+_INFEASIBLE = """Raises
+------
+InfeasibleError
+    No value meets the target (the message says what binds)."""
+
+_Question = TypeVar("_Question", bound=Callable[..., Any])
+
+
+def _question(default: str) -> Callable[[_Question], _Question]:
+    """Complete the docstring of a question that solves ``default`` (or the variant given as
+    ``formula=``): the ``formula`` and ``**values`` parameters, and ``{infeasible}``, the
+    Raises section of a target no value meets."""
+    formula = f"""formula
+    The formula to solve instead of ``{default}`` (a variant, e.g. a
+    ``Scenario.formula(...)``)."""
+    return shared_sections({"formula": formula, "values": _VALUES}, infeasible=_INFEASIBLE)
+
+
+@_question("total_vram")
 def largest_context(
     memory: pint.Quantity, formula: Formula | None = None, **values: Any
 ) -> Solution:
@@ -54,22 +79,14 @@ def largest_context(
     ----------
     memory
         The memory budget (one accelerator's capacity, or several's).
-    formula
-        The formula to solve instead of ``total_vram`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+    {params}
 
     Returns
     -------
     Solution
         The context (``seq_len``, tokens), rounded down to a whole token.
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -83,29 +100,22 @@ def largest_context(
     return solve(_formula("total_vram", formula), "seq_len", target=memory, **values)
 
 
+@_question("total_vram")
 def largest_batch(memory: pint.Quantity, formula: Formula | None = None, **values: Any) -> Solution:
     """The most sequences whose weights, KV cache and workspace fit in ``memory``.
 
     Parameters
     ----------
     memory
-        The memory budget.
-    formula
-        The formula to solve instead of ``total_vram`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+        The memory budget of the weights, the batch's KV cache and the workspace.
+    {params}
 
     Returns
     -------
     Solution
         The batch (sequences), rounded down.
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -119,6 +129,7 @@ def largest_batch(memory: pint.Quantity, formula: Formula | None = None, **value
     return solve(_formula("total_vram", formula), "batch", target=memory, **values)
 
 
+@_question("bandwidth_conservative")
 def smallest_batch_for_bandwidth(
     bandwidth: pint.Quantity, formula: Formula | None = None, **values: Any
 ) -> Solution:
@@ -128,23 +139,16 @@ def smallest_batch_for_bandwidth(
     Parameters
     ----------
     bandwidth
-        The memory bandwidth the decode may use (peak times its utilization).
-    formula
-        The formula to solve instead of ``bandwidth_conservative`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+        The memory bandwidth the decode may use at the given ``throughput`` (peak times its
+        utilization).
+    {params}
 
     Returns
     -------
     Solution
         The batch (sequences), rounded up.
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -158,6 +162,7 @@ def smallest_batch_for_bandwidth(
     return solve(_formula("bandwidth_conservative", formula), "batch", target=bandwidth, **values)
 
 
+@_question("memory_per_gpu")
 def fewest_gpus(
     gpu_memory: pint.Quantity, formula: Formula | None = None, **values: Any
 ) -> Solution:
@@ -168,22 +173,14 @@ def fewest_gpus(
     ----------
     gpu_memory
         One accelerator's memory.
-    formula
-        The formula to solve instead of ``memory_per_gpu`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+    {params}
 
     Returns
     -------
     Solution
         The number of GPUs (``n_gpus``), rounded up.
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -195,6 +192,7 @@ def fewest_gpus(
     return solve(_formula("memory_per_gpu", formula), "n_gpus", target=gpu_memory, **values)
 
 
+@_question("ttft")
 def longest_prompt(ttft: pint.Quantity, formula: Formula | None = None, **values: Any) -> Solution:
     """The longest prompt whose time to first token stays within ``ttft``.
 
@@ -205,22 +203,14 @@ def longest_prompt(ttft: pint.Quantity, formula: Formula | None = None, **values
     ----------
     ttft
         The time-to-first-token budget.
-    formula
-        The formula to solve instead of ``ttft`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+    {params}
 
     Returns
     -------
     Solution
         The prompt length (``prompt_len``, tokens), rounded down.
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -236,6 +226,7 @@ def longest_prompt(ttft: pint.Quantity, formula: Formula | None = None, **values
     return solve(_formula("ttft", formula), "prompt_len", target=ttft, **values)
 
 
+@_question("bandwidth_conservative")
 def most_throughput(
     bandwidth: pint.Quantity, formula: Formula | None = None, **values: Any
 ) -> Solution:
@@ -244,23 +235,15 @@ def most_throughput(
     Parameters
     ----------
     bandwidth
-        The memory bandwidth the decode may use.
-    formula
-        The formula to solve instead of ``bandwidth_conservative`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+        The memory bandwidth the decode may use (peak times its utilization).
+    {params}
 
     Returns
     -------
     Solution
         The throughput (tokens/s).
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -275,6 +258,7 @@ def most_throughput(
     )
 
 
+@_question("bandwidth_conservative")
 def least_bandwidth(
     throughput: pint.Quantity,
     bw_utilization: float,
@@ -291,22 +275,14 @@ def least_bandwidth(
         The decode throughput to sustain (tokens/s, all sequences).
     bw_utilization
         The fraction of peak bandwidth the kernels reach (0 to 1).
-    formula
-        The formula to solve instead of ``bandwidth_conservative`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+    {params}
 
     Returns
     -------
     Solution
         The peak memory bandwidth (``mem_bandwidth``).
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -327,6 +303,7 @@ def least_bandwidth(
     )
 
 
+@_question("total_vram")
 def weight_precision_that_fits(
     memory: pint.Quantity, formula: Formula | None = None, **values: Any
 ) -> tuple[Solution, list[str]]:
@@ -336,13 +313,8 @@ def weight_precision_that_fits(
     Parameters
     ----------
     memory
-        The memory budget.
-    formula
-        The formula to solve instead of ``total_vram`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+        The memory budget of the weights, beside the KV cache and workspace.
+    {params}
 
     Returns
     -------
@@ -378,6 +350,7 @@ def weight_precision_that_fits(
     return solution, fits
 
 
+@_question("arithmetic_intensity")
 def critical_batch(
     peak_flops: pint.Quantity | float,
     mem_bandwidth: pint.Quantity | float,
@@ -396,22 +369,14 @@ def critical_batch(
         The accelerator's peak FLOP rate (a quantity, or FLOP/s).
     mem_bandwidth
         Its memory bandwidth (a quantity, or B/s).
-    formula
-        The formula to solve instead of ``arithmetic_intensity`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
-    **values
-        The other inputs of the formula, as for a call (quantities, numbers in glossary
-        units, precision names).
+    {params}
 
     Returns
     -------
     Solution
-        The batch (sequences), rounded up.
+        The batch (sequences) at the ridge point, rounded up.
 
-    Raises
-    ------
-    InfeasibleError
-        No value meets the target (the message says what binds).
+    {infeasible}
 
     Examples
     --------
@@ -432,6 +397,7 @@ def critical_batch(
     )
 
 
+@_question("kv_cache_bytes")
 def kv_equals_weights_context(formula: Formula | None = None, **values: Any) -> Solution:
     """The context length at which the KV cache takes as many bytes as the weights.
 
@@ -440,9 +406,7 @@ def kv_equals_weights_context(formula: Formula | None = None, **values: Any) -> 
 
     Parameters
     ----------
-    formula
-        The formula to solve instead of ``kv_cache_bytes`` (a variant, e.g. a
-        ``Scenario.formula(...)``).
+    {params}
     **values
         The inputs of ``weight_bytes`` and of the KV cache.
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pint
 
+from llmphys.engine.docs import shared_sections
 from llmphys.engine.formatting import format_quantity
 from llmphys.engine.solve import Solution
 from llmphys.errors import InfeasibleError
@@ -47,6 +48,33 @@ __all__ = [
 #: the parts of ``vram_per_gpu`` shown beside it
 _PARTS = ("weights_per_gpu", "kv_cache_per_gpu", "workspace_per_gpu")
 
+#: the arguments the questions share, described once (written into each docstring's
+#: ``{params}`` at import)
+_documented = shared_sections(
+    {
+        "model": """model : str or Model
+            A model preset's name, or a :class:`~llmphys.presets.Model`.""",
+        "gpu": """gpu : str or Accelerator
+            An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.""",
+        "link": """link : str or Interconnect
+            The link between the GPUs: an interconnect preset's name or an
+            :class:`~llmphys.interconnect.Interconnect`.""",
+        "tp": "tp\n    The tensor-parallel degree.",
+        "pp": "pp\n    The pipeline-parallel degree.",
+        "ep": "ep\n    The expert-parallel degree.",
+        "max_tp": "max_tp\n    The largest tensor-parallel degree tried.",
+        "precision": "precision\n    The compute precision (picks the accelerator's dense peak).",
+        "need": """need
+            The per-GPU formula that must fit in one GPU's capacity: ``"vram_per_gpu"``
+            (weights, KV cache and workspace) or ``"weights_per_gpu"`` (the seed's
+            weights-only framing).""",
+        "values": """**values
+            The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
+            ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary
+            input).""",
+    }
+)
+
 
 def _scenario(model: Any, gpu: Any, link: Any = None, precision: str = "bf16", **values: Any):
     """The deployment these questions are asked of: a :class:`~llmphys.Scenario` of ``model``
@@ -60,18 +88,14 @@ def _scenario(model: Any, gpu: Any, link: Any = None, precision: str = "bf16", *
     return Scenario(model, gpu, compute=precision, interconnect=link, **given)
 
 
+@_documented
 def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
     """The tensor-parallel degrees a model allows, up to ``max_tp``: n_TP must divide the query
     heads, and either divide the KV heads or be a multiple of them (a KV head is then
     replicated).  MLA has no KV heads to divide.  A Mamba layer splits by its heads (Mamba-2)
     or channels (Mamba-1): an attention-free model takes n_TP dividing those.
 
-    Parameters
-    ----------
-    model : str or Model
-        A model preset's name, or a :class:`~llmphys.presets.Model`.
-    max_tp
-        The largest degree tried.
+    {params}
 
     Returns
     -------
@@ -165,6 +189,7 @@ class Layout:
         )
 
 
+@_documented
 def layout(
     model: Any,
     gpu: Any,
@@ -177,27 +202,9 @@ def layout(
 ) -> Layout:
     """What one GPU of the n_TP x n_PP layout of ``model`` on ``gpu`` needs, and whether it fits.
 
-    ``need`` is the per-GPU formula to compare with the capacity: ``"vram_per_gpu"`` (weights,
-    KV cache and workspace) or ``"weights_per_gpu"`` (the seed's weights-only framing).  An
-    uneven pipeline split loads the largest stage with ceil(L / n_PP) layers.
+    An uneven pipeline split loads the largest stage with ceil(L / n_PP) layers.
 
-    Parameters
-    ----------
-    model : str or Model
-        A model preset's name, or a :class:`~llmphys.presets.Model`.
-    gpu : str or Accelerator
-        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
-    tp
-        The tensor-parallel degree.
-    pp
-        The pipeline-parallel degree.
-    ep
-        The expert-parallel degree.
-    need
-        The per-GPU formula compared with the capacity.
-    **values
-        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
-        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+    {params}
 
     Returns
     -------
@@ -235,6 +242,7 @@ def _layout_of(at: Any, need: str) -> Layout:
     )
 
 
+@_documented
 def decode_throughput(
     model: Any,
     gpu: Any,
@@ -255,26 +263,7 @@ def decode_throughput(
     bound; ``comm_overlap=0`` adds every all-reduce and send to the step, and the default
     ``typical`` set the efficiency model's fixed costs.
 
-    Parameters
-    ----------
-    model : str or Model
-        A model preset's name, or a :class:`~llmphys.presets.Model`.
-    gpu : str or Accelerator
-        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
-    link : str or Interconnect
-        The link between the GPUs: an interconnect preset's name or an
-        :class:`~llmphys.interconnect.Interconnect`.
-    tp
-        The tensor-parallel degree.
-    pp
-        The pipeline-parallel degree.
-    ep
-        The expert-parallel degree.
-    precision
-        The compute precision (picks the accelerator's dense peak).
-    **values
-        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
-        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+    {params}
 
     Returns
     -------
@@ -337,6 +326,7 @@ class FewestGpus:
         return "\n".join(lines)
 
 
+@_documented
 def search(
     base: Any, max_tp: int = 8, need: str = "vram_per_gpu"
 ) -> tuple[list[Any], dict[int, Solution]]:
@@ -346,12 +336,9 @@ def search(
 
     Parameters
     ----------
+    {params}
     base : Scenario
         The deployment whose layout is searched.
-    max_tp
-        The largest tensor-parallel degree tried.
-    need
-        The per-GPU formula that must fit in one GPU's capacity.
 
     Returns
     -------
@@ -393,6 +380,7 @@ def search(
     return found, solutions
 
 
+@_documented
 def fewest_gpus(
     model: Any,
     gpu: Any,
@@ -410,21 +398,7 @@ def fewest_gpus(
     stage.  The fewest GPUs win; among equals, the larger n_TP (pipelining does not lower
     per-token latency, tensor parallelism does).
 
-    Parameters
-    ----------
-    model : str or Model
-        A model preset's name, or a :class:`~llmphys.presets.Model`.
-    gpu : str or Accelerator
-        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
-    max_tp
-        The largest tensor-parallel degree tried.
-    ep
-        The expert-parallel degree (kept).
-    need
-        The per-GPU formula that must fit.
-    **values
-        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
-        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+    {params}
 
     Returns
     -------
@@ -459,27 +433,14 @@ def fewest_gpus(
 
 
 # ----------------------------------------------------------------------------- at a layout
+@_documented
 def largest_batch(
     model: Any, gpu: Any, *, tp: int, pp: int = 1, ep: int = 1, **values: Any
 ) -> Solution:
     """The most sequences an n_TP x n_PP layout of ``model`` holds on ``gpu``: ``solve`` of
     ``vram_per_gpu`` for ``batch`` at one GPU's capacity.
 
-    Parameters
-    ----------
-    model : str or Model
-        A model preset's name, or a :class:`~llmphys.presets.Model`.
-    gpu : str or Accelerator
-        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
-    tp
-        The tensor-parallel degree.
-    pp
-        The pipeline-parallel degree.
-    ep
-        The expert-parallel degree.
-    **values
-        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
-        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+    {params}
 
     Returns
     -------
@@ -505,6 +466,7 @@ def largest_batch(
     return at.solve("batch", at.capacity.to("byte"), of="vram_per_gpu")
 
 
+@_documented
 def tp_comm_limit(
     model: Any,
     gpu: Any,
@@ -523,24 +485,7 @@ def tp_comm_limit(
     answer is a continuous degree rounded down; real degrees divide the heads
     (:func:`tensor_parallel_degrees`).
 
-    Parameters
-    ----------
-    model : str or Model
-        A model preset's name, or a :class:`~llmphys.presets.Model`.
-    gpu : str or Accelerator
-        An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.
-    link : str or Interconnect
-        The link between the GPUs: an interconnect preset's name or an
-        :class:`~llmphys.interconnect.Interconnect`.
-    precision
-        The compute precision (picks the accelerator's dense peak).
-    pp
-        The pipeline-parallel degree.
-    ep
-        The expert-parallel degree.
-    **values
-        The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
-        ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary input).
+    {params}
 
     Returns
     -------
