@@ -121,6 +121,17 @@ def _echo(echo: list[str], args: argparse.Namespace) -> None:
         print("\n".join(echo) + "\n")
 
 
+def _answer(args: argparse.Namespace, echo: list[str], answer: Any) -> int:
+    """Print a derivation or a solution (its dict as JSON with ``--json``), after how the
+    values were read."""
+    _echo(echo, args)
+    if args.json:
+        print_json(answer.to_dict())
+    else:
+        print(answer)
+    return EXIT_OK
+
+
 def cmd_derive(args: argparse.Namespace) -> int:
     from llmphys.engine.derive import derive
 
@@ -132,12 +143,7 @@ def cmd_derive(args: argparse.Namespace) -> int:
     else:
         check_used(s, args.name, texts)
         derivation = s.derive(args.name, explain=args.explain, binary=args.binary)
-    _echo(echo, args)
-    if args.json:
-        print_json(derivation.to_dict())
-    else:
-        print(derivation)
-    return EXIT_OK
+    return _answer(args, echo, derivation)
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
@@ -166,12 +172,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         solution = llmphys.solve(formula, unknown, target=target, **extra, **values)
     else:
         solution = s.solve(unknown, target, of=args.name, bound=args.bound)
-    _echo(echo, args)
-    if args.json:
-        print_json(solution.to_dict())
-    else:
-        print(solution)
-    return EXIT_OK
+    return _answer(args, echo, solution)
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ whole numbers."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -36,8 +37,7 @@ __all__ = [
     "meets_exactly",
     "not_unique",
     "plateau_edge",
-    "safe_real",
-    "safe_whole",
+    "safe_answer",
 ]
 
 _ROOT_RTOL = 1e-9  # a root must give the target back to this relative tolerance
@@ -262,30 +262,7 @@ def meets_exactly(
 EXACT_SECONDS = 1.0
 
 
-def safe_real(
-    problem: _Problem,
-    values: dict[str, float],
-    answer: float,
-    target: float,
-    bound: Bound,
-    direction: str,
-) -> float:
-    """A real ``answer`` moved the fewest units in the last place to the safe side until it
-    meets the bound (a root is found to ~1e-15, and may sit that far past a budget)."""
-    if bound == "equal" or direction not in ("largest", "smallest") or answer <= 0:
-        return answer
-    sign = -1 if direction == "largest" else 1  # down from a largest, up from a smallest
-    moved = answer
-    for _ in range(64):  # 2, 4, 8, ... units in the last place
-        if meets_exactly(problem, values, moved, target, bound):
-            return moved
-        moved = answer + sign * 2 * (abs(moved - answer) or math.ulp(answer))
-        if moved <= 0:
-            break
-    return answer  # _assert_bound reports it
-
-
-def safe_whole(
+def safe_answer(
     problem: _Problem,
     values: dict[str, float],
     answer: float,
@@ -293,18 +270,54 @@ def safe_whole(
     bound: Bound,
     direction: str,
     rounding: Any,
-    minimum: float = 1.0,
-    maximum: float = math.inf,
+    span: Span | None = None,
 ) -> tuple[float, Any]:
-    """A whole ``answer`` (at least ``minimum``) moved, one step at a time in the safe
-    direction, until it meets the bound exactly (a root within float noise of a whole number is
-    "whole" only if it holds): the largest that keeps a budget, the smallest that meets a
-    requirement."""
+    """``answer`` moved to the safe side of the bound until the formula meets it exactly
+    (:func:`meets_exactly`): the largest that keeps a budget, the smallest that meets a
+    requirement.  A real answer (``span`` None) moves by units in the last place, a whole one
+    (within ``span``) by whole steps; an answer that cannot be made safe comes back as it was
+    (``_assert_bound`` reports it)."""
     if bound == "equal" or direction not in ("largest", "smallest"):
         return answer, rounding
+
+    def meets(x: float) -> bool:
+        return meets_exactly(problem, values, x, target, bound)
+
+    if span is None:
+        return _safe_real(meets, answer, direction), rounding
+    return _safe_whole(meets, answer, direction, rounding, span.lower, span.upper)
+
+
+def _safe_real(meets: Callable[[float], bool], answer: float, direction: str) -> float:
+    """A real ``answer`` moved the fewest units in the last place to the safe side (a root is
+    found to ~1e-15, and may sit that far past a budget)."""
+    if answer <= 0:
+        return answer
+    sign = -1 if direction == "largest" else 1  # down from a largest, up from a smallest
+    moved = answer
+    for _ in range(64):  # 2, 4, 8, ... units in the last place
+        if meets(moved):
+            return moved
+        moved = answer + sign * 2 * (abs(moved - answer) or math.ulp(answer))
+        if moved <= 0:
+            break
+    return answer
+
+
+def _safe_whole(
+    meets: Callable[[float], bool],
+    answer: float,
+    direction: str,
+    rounding: Any,
+    minimum: float,
+    maximum: float,
+) -> tuple[float, Any]:
+    """A whole ``answer`` (at least ``minimum``) moved one step at a time to the safe side (a
+    root within float noise of a whole number is "whole" only if it holds), then as far back
+    as still holds."""
     step = -1.0 if direction == "largest" else 1.0
     for _ in range(8):
-        if answer < minimum or meets_exactly(problem, values, answer, target, bound):
+        if answer < minimum or meets(answer):
             break
         if answer + step < minimum:
             return answer + step, "floor"  # below the smallest count: reported as such
@@ -313,19 +326,15 @@ def safe_whole(
         answer += step
         rounding = "floor" if direction == "largest" else "ceil"
     else:
-        return answer, rounding  # _assert_bound reports what is left
+        return answer, rounding
     # tight: the next whole value the other way must fail (a root found inexactly may sit a
     # whole step inside the bound)
     for _ in range(8):
         nearer = answer - step
-        if (
-            nearer < minimum
-            or nearer > maximum
-            or not meets_exactly(problem, values, nearer, target, bound)
-        ):
+        if nearer < minimum or nearer > maximum or not meets(nearer):
             break
         answer = nearer
-    return answer, rounding  # _assert_bound reports what is left
+    return answer, rounding
 
 
 def _meet_ranges(

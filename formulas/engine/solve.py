@@ -48,8 +48,7 @@ from llmphys.engine.roots import (
     _round,
     not_unique,
     plateau_edge,
-    safe_real,
-    safe_whole,
+    safe_answer,
 )
 from llmphys.engine.solution import _BOUNDS, _RELATION, Bound, Solution
 from llmphys.errors import (
@@ -260,20 +259,18 @@ def solve(
             f"(over {unknown}'s usual range); fix the other inputs, or choose within a range"
         )
     answer, rounding = _round(entry, x_star, direction)
-    if not entry.integer:
-        answer = safe_real(problem, values, answer, t_value, bound, direction)
-    else:
-        answer, rounding = safe_whole(
-            problem, values, answer, t_value, bound, direction, rounding, span.lower, span.upper
+    whole = span if entry.integer else None  # a whole answer stays within its span
+    answer, rounding = safe_answer(
+        problem, values, answer, t_value, bound, direction, rounding, whole
+    )
+    if entry.integer and answer > span.upper:
+        at_most = _value(problem, values, span.upper)
+        raise InfeasibleError(
+            f"{where}: even {unknown} = {text_number(span.upper, 4, exact=True)} gives "
+            f"{formula.name} = {format_quantity(Q_(at_most, formula.unit), sig=4)}, "
+            f"{'above' if at_most > t_value else 'below'} {format_quantity(target_q, sig=4)}"
+            f", and {unknown} can be no larger ({_limits(entry, span)})"
         )
-        if answer > span.upper:
-            at_most = _value(problem, values, span.upper)
-            raise InfeasibleError(
-                f"{where}: even {unknown} = {text_number(span.upper, 4, exact=True)} gives "
-                f"{formula.name} = {format_quantity(Q_(at_most, formula.unit), sig=4)}, "
-                f"{'above' if at_most > t_value else 'below'} {format_quantity(target_q, sig=4)}"
-                f", and {unknown} can be no larger ({_limits(entry, span)})"
-            )
     if entry.integer and answer < span.lower:
         least = max(span.lower, 1.0)
         smallest = _value(problem, values, least)
