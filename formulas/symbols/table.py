@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+import pint
+
 from llmphys.engine.glossary import Entry, glossary
 from llmphys.errors import FormulaDefinitionError
 from llmphys.precisions import PRECISIONS
@@ -74,9 +76,10 @@ def _entry(filename: str, name: str, fields: Mapping[str, Any]) -> Entry:
     unknown = [k for k in fields if k not in _FIELDS]
     missing = [k for k in _REQUIRED if k not in fields]
     if unknown or missing:
+        wrong = [f"has unknown field {k!r}" for k in unknown] + [f"lacks {k!r}" for k in missing]
         raise FormulaDefinitionError(
-            f"glossary: {filename} [{name}] has unknown field(s) {', '.join(unknown) or 'none'} "
-            f"and lacks {', '.join(missing) or 'none'}; its fields are {', '.join(_FIELDS)}"
+            f"glossary: {filename} [{name}] {' and '.join(wrong)}; a symbol's fields are "
+            f"{', '.join(_FIELDS)} (the first {len(_REQUIRED)} required)"
         )
     values = dict(fields)
     if "range" in values:
@@ -88,4 +91,10 @@ def _entry(filename: str, name: str, fields: Mapping[str, Any]) -> Entry:
                 f"use one of {', '.join(CHOICES)}"
             )
         values["choices"] = CHOICES[values["choices"]]
-    return Entry(name, **values)
+    try:
+        return Entry(name, **values)
+    except pint.UndefinedUnitError:
+        raise FormulaDefinitionError(
+            f"glossary: {filename} [{name}] has unit {values['unit']!r}, which llmphys's unit "
+            "registry does not know"
+        ) from None
