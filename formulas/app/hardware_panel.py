@@ -39,7 +39,7 @@ class HardwarePanel:
             + [(links[n].display_name, n) for n in links],
             value="",
             description="link",
-            layout=widgets.Layout(width="22em"),
+            layout=widgets.Layout(width="28em"),
         )
         self.interconnect.add_class("llmphys-interconnect")
 

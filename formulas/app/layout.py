@@ -61,7 +61,7 @@ def page(app: Any) -> widgets.HBox:
             settings.assumptions,
             app.inputs_used,
         ],
-        layout=widgets.Layout(width="40em", margin="0 2em 0 0"),
+        layout=widgets.Layout(width="46em", margin="0 2em 0 0"),
     )
     sections: list[widgets.Widget] = [app.share, app.link_message, app.message]
     for title, keys in SECTIONS:

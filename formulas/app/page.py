@@ -366,7 +366,15 @@ class SizingApp:
 
     @_guarded
     def _on_toggle(self, change: dict[str, Any]) -> None:
-        self._schedule_derivations()
+        """A derivation opened or closed: rendered at once (the quiet delay is for inputs
+        that move while derivations are open, not for the click itself)."""
+        owner = change["owner"]
+        if owner is self.solve.toggle:
+            self.solve.render_derivation()
+            return
+        for view in self.views.values():
+            if view.toggle is owner:
+                view.render_derivation()
 
     @_guarded
     def _on_upload(self, change: dict[str, Any]) -> None:

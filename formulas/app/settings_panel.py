@@ -47,7 +47,7 @@ _LABELS = {
     "prompt_logprobs": "prompt log-probs",
     "act_bytes": "activations",
 }
-_CONTROL_LABEL = widgets.Layout(width="9.5em")
+_CONTROL_LABEL = widgets.Layout(width="12em")
 #: yes/no settings (1 or 0 in the glossary): check boxes
 _SWITCHES = frozenset({"flash_attention", "prompt_logprobs"})
 #: the sliders: a box beside each reads a typed value (never clamped)

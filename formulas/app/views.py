@@ -127,7 +127,7 @@ class FigureView:
             value=False,
             description="show derivation",
             tooltip=f"the worked derivation of {figure.label} (SymPy)",
-            layout=widgets.Layout(width="11em"),
+            layout=widgets.Layout(width="11em", flex="0 0 auto"),  # never squeezed
         )
         self.toggle.add_class(hook("derive_" + figure.key))
         toggle_label(self.toggle)
@@ -192,7 +192,7 @@ class FigureView:
             number = float(s.value.magnitude)
             text = "no limit" if s.binds == "none" else f"{page_number(number, exact=True)} tok"
             shown = span(key, number, text)
-            return shown + f' <small style="color:#555">({escape(s.message)})</small>'
+            return shown + f' <small style="color:#555">· {escape(s.message)}</small>'
         entry = registry.glossary[s.unknown]
         unit = f" {entry.unit_text}" if entry.unit_text else ""
         number = float(s.value.magnitude)
