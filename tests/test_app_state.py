@@ -202,6 +202,18 @@ def test_two_deployments_side_by_side_with_the_differences_highlighted(app):
         assert differs == (a[key] != pytest.approx(b[key], rel=1e-9))
     assert rows["tokens_per_second_per_user"][2] and not rows["ttft"][2]
     assert 'data-name="mem_bandwidth"' in app.compare.table.value
+    # the frontier draws B beside A, on the same axes: B's points are llmphys.frontier's
+    from llmphys.app.frontier_panel import BATCHES
+
+    drawn = re.findall(r'class="llmphys-frontier-point-b" data-batch="([^"]+)" '
+                       r'data-user="([^"]+)" data-gpu="([^"]+)"', app.frontier.chart.value)
+    b_points = F.frontier(scenario("llama-3.1-70b", "h100-sxm", tp=2.0),
+                          over={"batch": list(BATCHES)}).points  # fmt: skip
+    assert len(drawn) == len(b_points) == len(BATCHES)
+    for (batch, user, gpu), (_, row) in zip(drawn, b_points.iterrows(), strict=True):
+        assert float(batch) == row["batch"]
+        assert float(user) == pytest.approx(row["tokens_per_second_per_user"], rel=1e-12)
+        assert float(gpu) == pytest.approx(row["tokens_per_second_per_gpu"], rel=1e-12)
     assert "vs=" in app.query() and "hardware%3Dh100-sxm" not in app.query()  # B: the start's
     app.compare.swap.click()  # B on the page, A pinned
     assert app.hardware.value == "h100-sxm"
@@ -213,6 +225,7 @@ def test_two_deployments_side_by_side_with_the_differences_highlighted(app):
     app.compare.unpin.click()
     assert app.compare.pinned is None and "vs=" not in app.query()
     assert "llmphys-compare-row" not in app.compare.table.value
+    assert "llmphys-frontier-point-b" not in app.frontier.chart.value
 
 
 def test_a_link_carries_the_pinned_deployment():

@@ -154,6 +154,11 @@ class ComparePanel:
         self._apply(b)  # the page recomputes with B on it
         self.set(a)
 
+    @property
+    def scenario(self) -> Scenario | None:
+        """The deployment pinned as B, or None."""
+        return self._b
+
     def _buttons(self) -> None:
         self.swap.disabled = self.unpin.disabled = self.pinned is None
 

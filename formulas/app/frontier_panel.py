@@ -37,11 +37,17 @@ def _scale(values: list[float], size: float, flip: bool = False) -> Any:
     return at
 
 
-def frontier_svg(points: Any, batch: float) -> str:
-    """The frontier as an SVG: per-user rate across, per-GPU rate up, both logarithmic."""
+def frontier_svg(points: Any, batch: float, pinned: Any = None) -> str:
+    """The frontier as an SVG: per-user rate across, per-GPU rate up, both logarithmic; with
+    ``pinned`` (the points of the deployment pinned as B, on the same axes) drawn beside it,
+    orange and dashed (``llmphys-frontier-point-b``)."""
     users = [float(v) for v in points["tokens_per_second_per_user"]]
     gpus = [float(v) for v in points["tokens_per_second_per_gpu"]]
-    x, y = _scale(users, _W), _scale(gpus, _H, flip=True)
+    both_users, both_gpus = list(users), list(gpus)
+    if pinned is not None:
+        both_users += [float(v) for v in pinned["tokens_per_second_per_user"]]
+        both_gpus += [float(v) for v in pinned["tokens_per_second_per_gpu"]]
+    x, y = _scale(both_users, _W), _scale(both_gpus, _H, flip=True)
     parts = [
         f'<svg class="llmphys-frontier" width="{_W}" height="{_H}" '
         f'viewBox="0 0 {_W} {_H}" xmlns="http://www.w3.org/2000/svg" '
@@ -53,8 +59,9 @@ def frontier_svg(points: Any, batch: float) -> str:
         f'<text x="14" y="{_H / 2}" text-anchor="middle" '
         f'transform="rotate(-90 14 {_H / 2})">tokens/s per GPU (log)</text>',
     ]
-    for value, at, horizontal in ((min(users), x, True), (max(users), x, True),
-                                  (min(gpus), y, False), (max(gpus), y, False)):  # fmt: skip
+    for value, at, horizontal in ((min(both_users), x, True), (max(both_users), x, True),
+                                  (min(both_gpus), y, False),
+                                  (max(both_gpus), y, False)):  # fmt: skip
         label = page_number(value)
         if horizontal:
             parts.append(f'<text x="{at(value):.1f}" y="{_H - _M + 14}" '
@@ -62,6 +69,8 @@ def frontier_svg(points: Any, batch: float) -> str:
         else:
             parts.append(f'<text x="{_M - 4}" y="{at(value) + 4:.1f}" '
                          f'text-anchor="end">{label}</text>')  # fmt: skip
+    if pinned is not None:
+        parts.append(_pinned_curve(pinned, x, y))
     line = [(x(u), y(g)) for u, g, fit in zip(users, gpus, points["fits"], strict=True) if fit]
     if len(line) > 1:
         path = " ".join(f"{a:.1f},{b:.1f}" for a, b in line)
@@ -79,10 +88,32 @@ def frontier_svg(points: Any, batch: float) -> str:
             f"<title>batch {int(b)}: {page_number(u)} tok/s per user, {page_number(g)} "
             f"tok/s per GPU{'' if fit else ', does not fit'}</title></circle>"
         )
+    legend = "● fits  ○ past one GPU's memory  ◎ batch in use"
+    if pinned is not None:
+        legend += "  ◆ B (pinned)"
     parts.append(
-        f'<text x="{_W - _M / 2}" y="{_M / 2}" text-anchor="end" fill="#555">'
-        "● fits  ○ past one GPU's memory  ◎ batch in use</text></svg>"
+        f'<text x="{_W - _M / 2}" y="{_M / 2}" text-anchor="end" fill="#555">{legend}</text>'
+        "</svg>"
     )
+    return "".join(parts)
+
+
+def _pinned_curve(points: Any, x: Any, y: Any) -> str:
+    """B's frontier: a dashed orange line through the batches that fit, a point per batch."""
+    rows = list(zip(points["batch"], points["tokens_per_second_per_user"],
+                    points["tokens_per_second_per_gpu"], points["fits"], strict=True))  # fmt: skip
+    line = " ".join(f"{x(float(u)):.1f},{y(float(g)):.1f}" for _, u, g, fit in rows if fit)
+    parts = [f'<polyline points="{line}" fill="none" stroke="#dd8452" stroke-dasharray="4 3"/>']
+    for b, u, g, fit in rows:
+        parts.append(
+            f'<rect class="llmphys-frontier-point-b" data-batch="{float(b)!r}" '
+            f'data-user="{float(u)!r}" data-gpu="{float(g)!r}" '
+            f'data-fits="{str(bool(fit)).lower()}" x="{x(float(u)) - 3:.1f}" '
+            f'y="{y(float(g)) - 3:.1f}" width="6" height="6" '
+            f'fill="{"#dd8452" if fit else "#fff"}" stroke="#dd8452">'
+            f"<title>B, batch {int(b)}: {page_number(float(u))} tok/s per user, "
+            f"{page_number(float(g))} tok/s per GPU</title></rect>"
+        )
     return "".join(parts)
 
 
@@ -91,6 +122,9 @@ class FrontierPanel:
 
     def __init__(self, changed: Any) -> None:
         self.frontier: Any = None
+        #: the frontier of the deployment pinned as B, and that deployment
+        self.pinned: Any = None
+        self._pinned_of: Any = None
         self.chart = widgets.HTML()
         self.chart.add_class("llmphys-frontier-chart")
         self.floor = widgets.BoundedFloatText(
@@ -113,7 +147,8 @@ class FrontierPanel:
         self.frontier = None
         self.chart.value = self.answer.value = ""
 
-    def update(self, scenario: Scenario) -> None:
+    def update(self, scenario: Scenario, pinned: Scenario | None = None) -> None:
+        """Draw the frontier of ``scenario``, and of ``pinned`` (B) beside it when given."""
         import llmphys
 
         try:
@@ -123,7 +158,18 @@ class FrontierPanel:
             self.chart.value = error_html(str(exc))
             self.answer.value = ""
             return
-        self.chart.value = frontier_svg(self.frontier.points, scenario.value("batch"))
+        if pinned is not self._pinned_of:  # B is immutable: its frontier is drawn once
+            self._pinned_of, self.pinned = pinned, None
+            if pinned is not None:
+                try:
+                    self.pinned = llmphys.frontier(pinned, over={"batch": list(BATCHES)})
+                except EXPECTED:
+                    self.pinned = None
+        self.chart.value = frontier_svg(
+            self.frontier.points,
+            scenario.value("batch"),
+            None if self.pinned is None else self.pinned.points,
+        )
         try:
             best = self.frontier.best_at(float(self.floor.value))
         except EXPECTED as exc:

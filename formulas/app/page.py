@@ -286,6 +286,8 @@ class SizingApp:
 
     def _on_pinned(self) -> None:
         self.compare.update(self.scenario, {k: v.result for k, v in self.views.items()})
+        if self.scenario is not None:
+            self.frontier.update(self.scenario, self.compare.scenario)
         self._render_share()
 
     def _render_share(self) -> None:
@@ -424,7 +426,6 @@ class SizingApp:
         self.context_note.value = panels.context_note(scenario)
         self.hardware_panel.render()
         self.solve.update(scenario)
-        self.frontier.update(scenario)
         self._on_pinned()
         self.export_panel.render(self.scenario)
         self._schedule_derivations()
