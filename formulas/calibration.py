@@ -81,7 +81,7 @@ class _Row:
         self.m = m
         s = scenario(m, "typical")
         figure, tokens = read_from(m)
-        _, self.fn, names = s._compile(figure)
+        f, self.fn, names = s.compiled(figure)
         values = s.values_for(figure)
         self.names = names
         self.fixed = [values[n] for n in names]
@@ -91,7 +91,7 @@ class _Row:
             own = _SETS.get(f"{p}_{m.compute}")  # a value of its own at this precision
             if name in names and compute in (None, m.compute) and own is None:
                 self.slots.append((names.index(name), k))
-        unit = s.formula(figure).unit
+        unit = f.unit
         self.rate = tokens is not None
         one = tokens / (1 * unit) if self.rate else 1 * unit
         self.scale = float(one.to(m.measured.units).magnitude)

@@ -22,7 +22,9 @@ Figures are registry formulas in the variant the deployment needs: the model's a
 variants (MLA, sliding windows, experts...), and on more than one GPU the layout's (memory per
 GPU with what stays replicated, the decode step of the layout with its communication, prefill
 split over the tensor-parallel group).  A figure is compiled once; a scenario that differs
-only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figure.
+only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figure.  What a
+scenario answers (derivations, inverse questions, sweeps, reports) is written on its public
+methods, in :mod:`llmphys.scenario_answers`.
 
 >>> import llmphys as F
 >>> s = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", tp=2, batch=8)
@@ -34,12 +36,13 @@ only in values (:meth:`Scenario.replace`) reuses it: one compiled call per figur
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import pint
 
+from llmphys import scenario_answers as answers
 from llmphys.engine import Formula, glossary, registry
 from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
@@ -51,7 +54,7 @@ from llmphys.scenario_inputs import WEIGHT_CLASSES, accelerator_of, check_layout
 from llmphys.scenario_pool import DERIVED, Input, fill, switched
 from llmphys.units import Q_
 
-__all__ = ["DEFAULTS", "DERIVED", "FIGURES", "Input", "Scenario"]
+__all__ = ["DEFAULTS", "DERIVED", "FIGURES", "Compiled", "Input", "Scenario"]
 
 #: What a scenario is when nothing is said: Llama 3.1 70B on one H100 SXM in BF16, one
 #: 4K-token prompt answered with 1K tokens, the ``typical`` assumptions.  The CLI and the app
@@ -90,19 +93,22 @@ FIGURES: Mapping[str, str] = MappingProxyType(
 )
 
 
+class Compiled(NamedTuple):
+    """A figure as a deployment computes it (:meth:`Scenario.compiled`)."""
+
+    #: the formula: the variant the deployment uses
+    formula: Formula
+    #: its compiled numpy function over plain numbers in glossary units
+    function: Callable[..., Any]
+    #: the names of the values it takes, in order: inputs and parts given by value
+    names: tuple[str, ...]
+
+
 class Scenario:
     """A deployment: a model on ``hardware`` at precisions, a layout, a workload and a set of
-    assumptions.  Immutable; :meth:`replace` gives a changed copy.
-
-    ``model`` is a preset name, a :class:`~llmphys.presets.Model`, or a ``config.json`` path
-    or dict; ``hardware`` a preset name or an :class:`~llmphys.presets.Accelerator`; ``None``
-    for either (or for ``compute``) means :data:`~llmphys.scenario.DEFAULTS`'.
-    ``weights``, ``kv``, ``act`` (activations) are precisions (``"fp8"``) or bytes per
-    element; ``compute`` picks the accelerator's dense peak.  ``interconnect`` defaults to
-    the accelerator's usual link.  ``assumptions`` is a set's name (``ideal``, ``seed``,
-    ``typical``) or a dict of values on top of ``typical``.  Any other glossary symbol may be
-    given by keyword (``utilization=0.6``, ``seq_len=32768``), as may a part of a figure by
-    value (``effective_flops=200e12``): the user's value wins.
+    assumptions.  Immutable; :meth:`replace` gives a changed copy.  ``None`` for ``model``,
+    ``hardware`` or ``compute`` means :data:`~llmphys.scenario.DEFAULTS`' (what a front end
+    passes for a choice not made).
 
     Parameters
     ----------
@@ -216,7 +222,7 @@ class Scenario:
         self._overrides = dict(overrides)
         self._variants = Variants.of(self.features, registry)
         self._values = {k: v.value for k, v in pool.items()} | self.parts
-        self._compiled: dict[str, tuple[Formula, Any, tuple[str, ...]]] = {}
+        self._compiled: dict[str, Compiled] = {}
 
     @classmethod
     def from_values(cls, model: Any = DEFAULTS["model"], hardware: Any = DEFAULTS["hardware"],
@@ -246,11 +252,6 @@ class Scenario:
         return cls(model, hardware, **values)
 
     # ------------------------------------------------------------------- identity
-    def __repr__(self) -> str:
-        from llmphys.scenario_report import title
-
-        return f"<Scenario {title(self)}>"
-
     @property
     def capacity(self) -> pint.Quantity:
         """One accelerator's memory (what the driver reports): the budget of every GPU."""
@@ -315,7 +316,25 @@ class Scenario:
         """
         return self._variants.formula(name)
 
-    def _compile(self, name: str) -> tuple[Formula, Any, tuple[str, ...]]:
+    @answers.on_a_figure
+    def compiled(self, name: str) -> Compiled:
+        """A figure compiled for this deployment: once, and shared by the scenarios that
+        differ from it only in values (:meth:`replace`, :meth:`with_values`).
+
+        {params}
+
+        Returns
+        -------
+        Compiled
+            The formula (this deployment's variant), its compiled function and the names of
+            the values it takes: ``function(*[s.value(n) for n in names])`` is the figure in
+            the formula's unit, as a plain number.
+
+        Raises
+        ------
+        InputError
+            The deployment has no value for one of the figure's inputs.
+        """
         found = self._compiled.get(name)
         if found is None:
             f = self.formula(name)
@@ -325,32 +344,27 @@ class Scenario:
             missing = [n for n in names if n not in self._values]
             if missing:
                 raise _missing(missing[0], self, f)
-            found = self._compiled[name] = (f, fn, names)
+            found = self._compiled[name] = Compiled(f, fn, names)
         return found
 
+    @answers.on_a_figure
     def values_for(self, name: str) -> dict[str, float]:
         """The values a figure takes here: its inputs and the parts given by value.
 
-        Parameters
-        ----------
-        name
-            A registry formula's name.
+        {params}
 
         Returns
         -------
         dict of str to float
             Input name -> value in its glossary unit.
         """
-        _, _, names = self._compile(name)
-        return {n: self._values[n] for n in names}
+        return {n: self._values[n] for n in self.compiled(name).names}
 
+    @answers.on_a_figure
     def evaluate(self, name: str) -> pint.Quantity:
         """A figure of this deployment, with its unit (also ``s[name]`` and ``s.name``).
 
-        Parameters
-        ----------
-        name
-            Any registry formula's name (``"memory_per_gpu"``, ``"ttft"``).
+        {params}
 
         Returns
         -------
@@ -363,7 +377,7 @@ class Scenario:
             The result is infinite, not a number or negative (the message says which input
             makes it so).
         """
-        f, fn, names = self._compile(name)
+        f, fn, names = self.compiled(name)
         v = self._values
         result = fn(*[v[n] for n in names])
         if result - result != 0 or result < 0:  # inf, nan or negative: say why
@@ -378,140 +392,18 @@ class Scenario:
             raise AttributeError(f"'Scenario' object has no attribute {name!r}")
         return self.evaluate(name)
 
-    def inputs(self, name: str | None = None) -> Any:
-        """Every input with its value, unit and provenance, as a table.
-
-        Parameters
-        ----------
-        name
-            A figure: only the inputs it takes (default: every input).
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this deployment on its model and hardware:
+        ``Scenario(s.model, s.hardware, **s.arguments())``.
 
         Returns
         -------
-        llmphys.display.Table
-            One row per input (Markdown in a notebook, aligned text in a terminal).
+        dict of str to Any
+            The constructor's named arguments as given (``weights``, ``tp``, ...;
+            ``assumptions`` as its set), then every override: glossary inputs and parts
+            given by value, and the values :meth:`with_values` changed.
         """
-        from llmphys.scenario_report import inputs_table
-
-        return inputs_table(self, name)
-
-    def derive(self, name: str, explain: bool = False, binary: bool = False) -> Any:
-        """The worked derivation of a figure, each value with its provenance.
-
-        Parameters
-        ----------
-        name
-            A registry formula's name.
-        explain
-            Add a sentence per step saying what it computes.
-        binary
-            Show byte results in binary units (GiB) beside the decimal ones.
-
-        Returns
-        -------
-        llmphys.engine.derive.Derivation
-            The derivation (LaTeX in a notebook, text in a terminal).
-        """
-        from llmphys.engine.derive import derive
-
-        f, _, _ = self._compile(name)
-        values = self.values_for(name)
-        sources = {n: self.source(n) for n in values}
-        return derive(f, explain=explain, binary=binary, sources=sources, **values)
-
-    def solve(
-        self,
-        unknown: str,
-        target: Any = None,
-        *,
-        of: str | None = None,
-        bound: str | None = None,
-    ) -> Any:
-        """The value of input ``unknown`` at which figure ``of`` meets ``target``.
-
-        ``of`` defaults to ``memory_per_gpu`` with one GPU's capacity as the target (the
-        largest ``seq_len`` or ``batch`` that fits).  ``bound`` defaults to ``at_least`` for a
-        rate (tokens/s) and ``at_most`` otherwise.
-
-        Parameters
-        ----------
-        unknown
-            The input to solve for (``"seq_len"``, ``"batch"``); the others keep this
-            deployment's values.
-        target : Quantity, str or float, optional
-            The value the figure must meet: a quantity, text (``"80 GB"``) or a number in the
-            figure's unit (default: the capacity, for ``memory_per_gpu``).
-        of
-            The figure (default ``"memory_per_gpu"``).
-        bound
-            ``"at_most"``, ``"at_least"`` or ``"equal"``.
-
-        Returns
-        -------
-        llmphys.Solution
-            The answer, rounded to a whole value where the input is a count.
-        """
-        from llmphys.engine.parse import parse_value
-        from llmphys.engine.solve import solve
-
-        of = of or "memory_per_gpu"
-        f, _, _ = self._compile(of)
-        if target is None:
-            if of != "memory_per_gpu":
-                raise InputError(f"Scenario.solve: give a target for {of}")
-            target = self.capacity
-        elif isinstance(target, str):
-            target = parse_value(target, f.entry, "target")
-        values = self.values_for(of)
-        if unknown not in values:
-            raise UnknownNameError(
-                f"Scenario.solve: {unknown!r} is not an input of {of} here"
-                f"{did_you_mean(unknown, values)} (inputs: {', '.join(values)})",
-                unknown,
-            )
-        del values[unknown]
-        if bound is None:
-            rate = f.unit.dimensionality == Q_(1, "1/second").dimensionality  # tokens/s
-            bound = "at_least" if rate else "at_most"
-        return solve(f, unknown, target=target, bound=bound, **values)
-
-    def largest_context(self) -> Any:
-        """The longest sequence (prompt + output, tokens) this deployment takes: what memory
-        holds (``solve("seq_len")``) capped at the model's own limit (its
-        ``max_position_embeddings``), with which of the two binds.
-
-        Returns
-        -------
-        llmphys.scenario_report.ContextAnswer
-            The length (``.value``, tokens), which limit binds (``.binds``) and why
-            (``.message``).
-        """
-        from llmphys.scenario_report import largest_context
-
-        return largest_context(self)
-
-    def sweep(self, *figures: str, **axes: Any) -> Any:
-        """Figures over a grid of inputs: an :class:`xarray.Dataset` with one variable per
-        figure (default: :data:`~llmphys.scenario.FIGURES`) and one dimension per axis
-        (``batch=[1, 8, 64]``, ``prompt_len=...``, ``tp=[1, 2, 4, 8]``).  Axis values are
-        numbers in the symbol's glossary unit or quantities.
-
-        Parameters
-        ----------
-        *figures
-            Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
-        **axes
-            Input name -> the values it takes.
-
-        Returns
-        -------
-        xarray.Dataset
-            One variable per figure (its unit in ``attrs``), over every combination of the
-            axes.
-        """
-        from llmphys.scenario_report import sweep
-
-        return sweep(self, figures or tuple(FIGURES), axes)
+        return {**self._args, **self._overrides}
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some arguments changed.
@@ -526,9 +418,7 @@ class Scenario:
         Scenario
             The changed deployment (this one is left as it is).
         """
-        args = {k: v for k, v in self._args.items()}
-        args.update(self._overrides)
-        args.update(changes)
+        args = self.arguments() | changes
         model = args.pop("model", self.model)
         hardware = args.pop("hardware", self.hardware)
         if "hardware" in changes and "interconnect" not in changes:
@@ -537,31 +427,6 @@ class Scenario:
         if made.features == self.features and made.model is self.model:  # same formulas
             made._compiled = self._compiled if made.parts.keys() == self.parts.keys() else {}
         return made
-
-    def bound(self) -> Scenario:
-        """The same deployment at the roofline bound: the ``ideal`` assumption set, with any
-        override of its values dropped.  The ``typical`` set (the default) gives what to
-        expect.
-
-        This is the roofline of this layout: its decode communication hidden, its prefill
-        all-reduces counted (at the interconnect's alpha-beta cost).  The validation's bound
-        (:func:`llmphys.validation.scenario`) treats a run's GPUs as one with free
-        communication, a bound on every layout: for several GPUs it is the lower of the two.
-        No published run in ``llmphys.validation`` beats either.
-
-        Returns
-        -------
-        Scenario
-            The deployment under the ``ideal`` assumptions (this one when it is already).
-        """
-        from llmphys.presets.assumptions import assumption_sets
-
-        ideal = assumption_sets["ideal"]
-        if self.assumptions is ideal:
-            return self
-        args = {**self._args, "assumptions": ideal}
-        keep = {k: v for k, v in self._overrides.items() if k not in ideal.values}
-        return Scenario(self.model, self.hardware, **args, **keep)
 
     def with_values(self, **values: float) -> Scenario:
         """A copy with input values changed (numbers in glossary units), reusing every compiled
@@ -598,54 +463,21 @@ class Scenario:
         made._overrides = {**self._overrides, **values}
         return made
 
-    def compare(self, other: Scenario, figures: Iterable[str] = ()) -> Any:
-        """This deployment beside another: the figures and the inputs that differ.
-
-        Parameters
-        ----------
-        other
-            The other deployment.
-        figures
-            Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
-
-        Returns
-        -------
-        llmphys.scenario_report.Comparison
-            Both values and their ratio per figure, then the inputs that differ (a table).
-        """
-        from llmphys.scenario_report import compare
-
-        return compare(self, other, tuple(figures) or tuple(FIGURES))
-
-    def summary(self) -> Any:
-        """The deployment at a glance: memory per GPU and whether it fits, the largest context
-        and batch, the fewest GPUs, decode speed per user and per GPU, TTFT, TPOT, end-to-end
-        latency.
-
-        Returns
-        -------
-        llmphys.scenario_report.Summary
-            The rows (``summary["ttft"]`` gives one's value); an HTML table in a notebook.
-        """
-        from llmphys.scenario_report import summary
-
-        return summary(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary and the inputs as plain data.
-
-        Returns
-        -------
-        dict
-            JSON-serialisable: each quantity as ``{"value": ..., "unit": ...}``.
-        """
-        return self.summary().to_dict()
-
-    def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()
-
-    def _repr_markdown_(self) -> str:
-        return self.summary()._repr_markdown_()
+    # ------------------------------------------------------------------- answers
+    # derivations, inverse questions, the bound, sweeps and reports: the functions of
+    # llmphys.scenario_answers, written on the methods above, are these methods
+    __repr__ = answers.repr_text
+    _repr_html_ = answers.repr_html
+    _repr_markdown_ = answers.repr_markdown
+    inputs = answers.inputs
+    derive = answers.derive
+    solve = answers.solve
+    largest_context = answers.largest_context
+    bound = answers.bound
+    sweep = answers.sweep
+    compare = answers.compare
+    summary = answers.summary
+    to_dict = answers.to_dict
 
 
 def _missing(name: str, s: Scenario, f: Formula | None = None) -> InputError:

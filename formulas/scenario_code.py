@@ -62,9 +62,10 @@ def _parts(s: Scenario) -> tuple[str | None, str | None, dict[str, Any], str, di
 
     model = _key(s.model, llmphys.models)
     hardware = _key(s.hardware, llmphys.hardware)
+    arguments = s.arguments()
     args: dict[str, Any] = {}
     for name in _ARGS:
-        value = s._args.get(name)
+        value = arguments.get(name)
         if value is None:
             continue
         if name == "interconnect":
@@ -72,7 +73,7 @@ def _parts(s: Scenario) -> tuple[str | None, str | None, dict[str, Any], str, di
         args[name] = _number(value)
     base, _, _ = s.assumptions.name.partition("+")
     given = {k: v for k, v in s.assumptions.values.items() if s.assumptions.sources[k] == "user"}
-    given |= {k: _number(v) for k, v in s._overrides.items()}
+    given |= {k: _number(v) for k, v in arguments.items() if k not in (*_ARGS, "assumptions")}
     return model, hardware, args, base, given
 
 

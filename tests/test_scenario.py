@@ -142,6 +142,43 @@ def test_replace_and_with_values_reuse_the_compiled_figures():
     assert s.replace(tp=2)._compiled is not s._compiled  # other formulas: the layout's
 
 
+def test_arguments_rebuild_the_deployment():
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", tp=2, utilization=0.6)
+    s = s.with_values(batch=4)
+    args = s.arguments()
+    assert args["weights"] == "fp8" and args["tp"] == 2 and args["assumptions"] is s.assumptions
+    assert args["utilization"] == 0.6 and args["batch"] == 4  # overrides and changed values
+    again = F.Scenario(s.model, s.hardware, **args)
+    assert again.features == s.features
+    for name in FIGURES:
+        assert again.evaluate(name) == s.evaluate(name), name
+
+
+def test_compiled_gives_the_figure_as_a_function_of_plain_numbers():
+    s = F.Scenario("deepseek-v3", "h200", weights="fp8", tp=8, batch=4)
+    found = s.compiled("tpot")
+    assert found.formula is s.formula("tpot") and found.formula is not F.registry["tpot"]
+    assert found.names == tuple(s.values_for("tpot"))
+    value = found.function(*[s.value(n) for n in found.names])
+    assert F.Q_(value, found.formula.unit) == s.evaluate("tpot")
+    assert s.with_values(batch=8).compiled("tpot") is found  # compiled once
+    with pytest.raises(UnknownNameError):
+        s.compiled("ttfd")
+
+
+def test_code_from_a_scenario_reads_only_its_public_api():
+    import inspect
+
+    import llmphys.calibration
+    import llmphys.scenario_answers
+    import llmphys.scenario_code
+
+    for module in (llmphys.calibration, llmphys.scenario_code, llmphys.scenario_answers):
+        source = inspect.getsource(module)
+        assert "._args" not in source and "._overrides" not in source, module.__name__
+        assert "._compile" not in source and "._values" not in source, module.__name__
+
+
 def test_compare_lists_what_differs():
     h100 = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", tp=2, batch=16)
     h200 = h100.replace(hardware="h200")
