@@ -188,16 +188,11 @@ def _nemotron_h(r: _Reader, v: dict[str, int], features: list[str]) -> None:
         v["moe_layers"] = moe
         features += ["moe", "router_bias"]
         r.notes.append(_CORRECTION)
-        if mlp:
-            r.read.append(where)
-            v["dense_layers"] = mlp
-            features.append("dense_layers")
-        else:
-            v.pop("intermediate_size", None)
-    elif mlp:
+    if mlp:
         r.read.append(where)
         v["dense_layers"] = mlp
-        features.append("mlp_blocks")
+        # beside MoE blocks the MLP blocks are the dense layers; without them, the only MLPs
+        features.append("dense_layers" if moe else "mlp_blocks")
     else:
         v.pop("intermediate_size", None)
     r.notes.append(

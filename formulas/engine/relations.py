@@ -28,6 +28,16 @@ class Relation(NamedTuple):
     why: str
 
 
+#: the counts of one kind of layer, each some of the ``layers``: input -> the kind
+_LAYER_KINDS = {
+    "attention_layers": "attention",
+    "ssm_layers": "recurrent",
+    "moe_layers": "mixture-of-experts",
+    "dense_layers": "dense",
+    "global_layers": "global-attention",
+    "local_layers": "local-attention",
+}
+
 RELATIONS: tuple[Relation, ...] = (
     Relation("experts_per_token", "n_experts", "a token is routed to at most every expert"),
     Relation("ep", "n_experts", "each expert-parallel rank holds at least one expert"),
@@ -35,12 +45,10 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("tp", "n_heads", "each tensor-parallel rank holds at least one attention head"),
     Relation("pp", "layers", "each pipeline stage holds at least one layer"),
     Relation("tp", "ssm_heads", "each tensor-parallel rank holds at least one Mamba-2 head"),
-    Relation("attention_layers", "layers", "the attention layers are some of the layers"),
-    Relation("ssm_layers", "layers", "the recurrent layers are some of the layers"),
-    Relation("moe_layers", "layers", "the mixture-of-experts layers are some of the layers"),
-    Relation("dense_layers", "layers", "the dense layers are some of the layers"),
-    Relation("global_layers", "layers", "the global-attention layers are some of the layers"),
-    Relation("local_layers", "layers", "the local-attention layers are some of the layers"),
+    *(
+        Relation(name, "layers", f"the {kind} layers are some of the layers")
+        for name, kind in _LAYER_KINDS.items()
+    ),
     Relation("n_microbatches", "batch", "each micro-batch holds at least one sequence"),
 )
 

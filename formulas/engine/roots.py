@@ -337,35 +337,16 @@ def _safe_whole(
     return answer, rounding
 
 
-def _meet_ranges(
-    problem: _Problem,
-    values: dict[str, float],
-    target: float,
-    bound: Bound,
-    entry: Any,
-    span: Span,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where over the unknown's glossary range (within what the given values allow) the
-    formula meets the bound: the grid (every whole value up to 4,096 of them, else 600
-    log-spaced points) and a mask."""
+def _probe_grid(entry: Any, span: Span) -> np.ndarray:
+    """The values of the unknown probed: its glossary range within what the given values
+    allow, every whole value up to 4,096 of them, else 600 log-spaced points."""
     lo, hi = entry.range if entry.range is not None else (1e-3, 1e6)
     lo = max(float(lo), span.probe_floor)
     hi = max(min(float(hi), span.upper), lo)
     if entry.integer and hi - lo <= 4096:
-        grid = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64)
-    else:
-        grid = np.geomspace(max(lo, 1e-12), hi, 600)
-        if entry.integer:
-            grid = np.unique(np.round(grid))
-    with np.errstate(all="ignore"):
-        got = np.broadcast_to(problem.f(*_args(problem, values, grid)), grid.shape)
-    if bound == "at_most":
-        mask = got <= target
-    elif bound == "at_least":
-        mask = got >= target
-    else:  # equal: where f - target changes sign
-        mask = got >= target
-    return grid, mask & np.isfinite(got)
+        return np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64)
+    grid = np.geomspace(max(lo, 1e-12), hi, 600)
+    return np.unique(np.round(grid)) if entry.integer else grid
 
 
 def not_unique(
@@ -378,7 +359,12 @@ def not_unique(
 ) -> list[tuple[float, float]] | None:
     """The separate ranges of the unknown that meet the bound when there are several (the
     formula is not monotonic in it), else None."""
-    grid, mask = _meet_ranges(problem, values, target, bound, entry, span)
+    grid = _probe_grid(entry, span)
+    with np.errstate(all="ignore"):
+        got = np.broadcast_to(problem.f(*_args(problem, values, grid)), grid.shape)
+    # within a budget; at or above a requirement or an equality's target (where f - target
+    # changes sign)
+    mask = (got <= target if bound == "at_most" else got >= target) & np.isfinite(got)
     edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
     if bound == "equal":
         return [(float(grid[i]), float(grid[i + 1])) for i in edges] if len(edges) > 1 else None

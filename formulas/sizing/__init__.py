@@ -326,7 +326,8 @@ def weight_precision_that_fits(
     Raises
     ------
     InfeasibleError
-        Not even the narrowest named precision fits.
+        Not even the narrowest named precision fits (the message gives the bytes per weight
+        that would).
 
     Examples
     --------

@@ -82,10 +82,7 @@ def _scenario(model: Any, gpu: Any, link: Any = None, precision: str = "bf16", *
     precisions, batch, lengths, efficiencies) winning over its defaults."""
     from llmphys.scenario import Scenario
 
-    given = dict(values)
-    if "new_tokens" in given:
-        given["output_len"] = given.pop("new_tokens")
-    return Scenario(model, gpu, compute=precision, interconnect=link, **given)
+    return Scenario.from_values(model, gpu, compute=precision, interconnect=link, **values)
 
 
 @_documented
