@@ -51,16 +51,13 @@ a test: it exits 0 whatever it measures.
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +65,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from app_session import App, opened, served  # noqa: E402
+from run import machine  # noqa: E402
 
 import llmphys as F  # noqa: E402
 
@@ -304,24 +302,6 @@ def table(summary: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def machine() -> dict[str, Any]:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        # other work on the machine while this ran (1, 5, 15 min): high values mean noise
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "python": platform.python_version(),
-        **{d: version(d) for d in ("llmphys", "voila", "ipywidgets", "playwright")},
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20, help="changes of each kind")
@@ -333,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    info = machine()
+    info = machine(("llmphys", "voila", "ipywidgets", "playwright"))
     started = time.monotonic()
     log("starting llmphys app and chromium ...")
     with served() as url:

@@ -12,11 +12,6 @@ figures have settled after a change (:meth:`App.settle`).
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,72 +19,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from support import CHROMIUM_ARGS, start_app
+from support import CHROMIUM_ARGS, AppStartError, find_chromium, loopback_only, serving
 
 SERVER_START = 90  # seconds for Voilà to listen
 APP_READY = 120_000  # ms for the kernel to run the notebook and the widgets to render
 FIGURES = "[data-value]:not(option)"  # the figures' hooks (a dropdown's options carry one too)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def chromium() -> str:
     """Debian's chromium, or an exit saying how to get it."""
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-    )
+    found = find_chromium()
     if found is None:
         raise SystemExit("Debian's chromium is needed: apt-get install -y chromium")
     return found
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """End the server's process group (the command, Voilà and its kernel)."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):  # a kernel left behind in the group
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
 def served() -> Iterator[str]:
     """``llmphys app`` on a free loopback port, in a temporary folder; its URL."""
     with tempfile.TemporaryDirectory(prefix="llmphys-app-") as tmp:
-        folder = Path(tmp)
-        port = free_port()
-        process = start_app(folder, port)
         try:
-            deadline = time.monotonic() + SERVER_START
-            while True:
-                if process.poll() is not None:
-                    log = (folder / "server.log").read_text()
-                    raise SystemExit(f"llmphys app exited ({process.returncode}):\n{log}")
-                try:  # listening is enough: a page request would start a kernel of its own
-                    socket.create_connection(("127.0.0.1", port), timeout=2).close()
-                    break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    log = (folder / "server.log").read_text()
-                    raise SystemExit(f"llmphys app did not answer in {SERVER_START} s:\n{log}")
-                time.sleep(0.3)
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            _stop(process)
+            with serving(Path(tmp), SERVER_START) as url:
+                yield url
+        except AppStartError as exc:
+            raise SystemExit(str(exc)) from exc
 
 
 class Kernel:
@@ -180,15 +135,7 @@ def opened(url: str, width: int = 1400, height: int = 1000) -> Iterator[App]:
         browser = p.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": width, "height": height})
-            here = urlsplit(url).netloc
-
-            def loopback_only(route: Any) -> None:  # Voilà's page asks a CDN for a font
-                if urlsplit(route.request.url).netloc == here:
-                    route.continue_()
-                else:
-                    route.abort()
-
-            context.route("**/*", loopback_only)
+            loopback_only(context, url)
             page = context.new_page()
             kernel = Kernel()
             page.on("websocket", kernel.listen)

@@ -358,7 +358,11 @@ def peer_times(python: str | None, points: int) -> list[dict[str, Any]]:
         return json.loads(out.read_text())["peers"]
 
 
-def machine() -> dict[str, Any]:
+def machine(
+    packages: tuple[str, ...] = ("llmphys", "numpy", "sympy", "pint", "xarray", "scipy"),
+) -> dict[str, Any]:
+    """The machine a benchmark ran on, the load beside it, and the versions of ``packages``."""
+
     def version(dist: str) -> str:
         try:
             return metadata.version(dist)
@@ -383,9 +387,7 @@ def machine() -> dict[str, Any]:
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        **{
-            name: version(name) for name in ("llmphys", "numpy", "sympy", "pint", "xarray", "scipy")
-        },
+        **{name: version(name) for name in packages},
     }
 
 

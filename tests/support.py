@@ -1,4 +1,5 @@
-"""Helpers shared by tests (importable because pytest puts tests/ on the path)."""
+"""Helpers shared by tests (importable because pytest puts tests/ on the path) and by the
+app's benchmark scripts (``benchmarks/app_session.py``)."""
 
 from __future__ import annotations
 
@@ -81,6 +82,80 @@ def start_app(folder: Path, port: int, *options: str) -> subprocess.Popen:
         )
 
 
+def stop_app(process: subprocess.Popen) -> None:
+    """End the server's process group (the command, Voilà and its kernel)."""
+    import contextlib
+
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):  # a kernel left behind in the group
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class AppStartError(RuntimeError):
+    """``llmphys app`` exited, or did not listen in time; the message carries its log."""
+
+
+@contextmanager
+def serving(folder: Path, start_within: float = 90) -> Iterator[str]:
+    """``llmphys app`` on a free loopback port (:func:`start_app`), once it listens; its URL.
+    Always stopped (:func:`stop_app`).  Raises :class:`AppStartError` with the server's log
+    when it exits or does not listen within ``start_within`` seconds."""
+    import socket
+    import time
+
+    from llmphys.app.server import free_port
+
+    port = free_port()
+    process = start_app(folder, port)
+    log = folder / "server.log"
+    try:
+        deadline = time.monotonic() + start_within
+        while True:
+            if process.poll() is not None:
+                raise AppStartError(
+                    f"llmphys app exited ({process.returncode}):\n{log.read_text()}"
+                )
+            try:  # listening is enough: a page request would start a kernel of its own
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AppStartError(
+                    f"llmphys app did not answer in {start_within:g} s:\n{log.read_text()}"
+                )
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop_app(process)
+
+
+def loopback_only(context: Any, url: str, blocked: list[str] | None = None) -> None:
+    """Let only ``url``'s server answer the Playwright browser ``context``: every other
+    request is aborted (and recorded in ``blocked``): nothing is fetched from the network."""
+    from urllib.parse import urlsplit
+
+    here = urlsplit(url).netloc
+
+    def route(request_route: Any) -> None:
+        if urlsplit(request_route.request.url).netloc == here:
+            request_route.continue_()
+        else:
+            if blocked is not None:
+                blocked.append(request_route.request.url)
+            request_route.abort()
+
+    context.route("**/*", route)
+
+
 #: Chromium's flags on these machines: headless, no sandbox (root), no network of its own.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -93,17 +168,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+def find_chromium() -> str | None:
+    """Debian's chromium (never a downloaded browser), or None when it is not installed."""
+    import shutil
+
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+    )
+
+
 def chromium_path() -> str:
     """Debian's chromium, which the browser tests drive (never a downloaded browser); a clear
     failure when it is missing."""
-    import os
-    import shutil
-
     import pytest
 
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-    )
+    found = find_chromium()
     if found is None:
         pytest.fail(
             "Debian's chromium is not installed, and the browser tests need it "

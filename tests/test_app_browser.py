@@ -18,16 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from test_app import LINKS, START, api_figures, numbers, scenario
@@ -35,7 +29,7 @@ from test_app import LINKS, START, api_figures, numbers, scenario
 import llmphys as F
 from llmphys.app.page import hook
 
-from support import config_fixture, start_app
+from support import AppStartError, config_fixture, loopback_only, serving
 
 pytestmark = pytest.mark.browser
 
@@ -45,53 +39,14 @@ UPDATE = 60_000  # ms for a change to come back as figures (a new model compiles
 
 
 # ----------------------------------------------------------------------------- the server
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """End the server's process group (the command, Voilà and its kernel)."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):  # a kernel left behind in the group
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``llmphys app`` on a free loopback port; its URL.  Always stopped."""
-    folder = tmp_path_factory.mktemp("voila")
-    port = _free_port()
-    log_path = folder / "server.log"
-    process = start_app(folder, port)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + SERVER_START
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llmphys app exited ({process.returncode}):\n{log_path.read_text()}")
-            try:  # listening is enough: a page request would start a kernel of its own
-                socket.create_connection(("127.0.0.1", port), timeout=2).close()
-                break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"llmphys app did not answer in {SERVER_START} s:\n{log_path.read_text()}"
-                )
-            time.sleep(0.3)
-        yield url
-    finally:
-        _stop(process)
+        with serving(tmp_path_factory.mktemp("voila"), SERVER_START) as url:
+            yield url
+    except AppStartError as exc:
+        pytest.fail(str(exc))
 
 
 #: every request a page made to another site (aborted: the page must need none)
@@ -103,16 +58,7 @@ def opened(browser: Any, url: str) -> Iterator[Any]:
     """The app at ``url`` (a kernel of its own), in a context that lets only the loopback
     server answer; closed after."""
     context = browser.new_context(viewport={"width": 1400, "height": 1200})
-    here = urlsplit(url).netloc
-
-    def loopback_only(route: Any) -> None:
-        if urlsplit(route.request.url).netloc == here:
-            route.continue_()
-        else:
-            FOREIGN.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", loopback_only)
+    loopback_only(context, url, FOREIGN)
     page = context.new_page()
     page.set_default_timeout(UPDATE)
     page.goto(url, wait_until="domcontentloaded")
