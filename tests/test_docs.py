@@ -1,19 +1,53 @@
-"""The documentation: the generated reference covers the registry, and the site builds.
+"""The documentation: the generated reference covers the registry, the site builds, and the
+built site works in a real browser.
 
-The generator (``docs/_ext/llmphys_docs.py``) is called directly for the fast checks; the full
-``sphinx-build -W --keep-going`` runs in a subprocess under the ``docs`` marker (it executes
-every notebook and code cell; ``pytest -m "not docs"`` skips it).
+The generator (``docs/_ext/llmphys_docs.py``) is called directly for the fast checks.  The full
+``sphinx-build -W --keep-going`` runs once, in a subprocess (it executes every notebook and code
+cell), for two kinds of test that share it (fixture ``site``):
+
+* ``test_sphinx_build_passes`` (marker ``docs``): the build passes, warnings as errors, and its
+  pages show no traceback or machine path;
+* the browser checks (markers ``docs`` and ``browser``): the built pages, served on a loopback
+  port, opened in Debian's chromium through Playwright exactly as tests/test_app_browser.py does
+  (the system browser, never a downloaded one).
+
+``pytest -m "not docs"`` skips the build and everything that needs it.  The browser checks are
+in this module, not one of their own, so that ``pytest -n auto --dist loadfile`` (which puts
+each module on one worker) builds the site once.
+
+MathJax comes with the site (``docs/conf.py`` copies a local ``mathjax-full`` into
+``_static/mathjax``): it is installed from npm, as tests/test_latex_render.py installs it, when
+``.cache/mathjax`` does not hold it yet (without npm the site builds with the CDN's MathJax, and
+the browser checks fail saying why).  Every request to a host other than the loopback server is
+aborted, so a page that needs the network (a CDN's MathJax, the widget manager's scripts) logs a
+console error and fails here.
+
+The browser checks, on notebook 00, the API index and a module page of the API reference: no
+console error and no uncaught exception; every math element typeset by MathJax, none an error
+box; no raw TeX (``$...$``, ``\\(...\\)``, ``\\mathrm{...}``) in the text a reader sees, the
+Explore panel's still included.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -21,6 +55,26 @@ import llmphys as F
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+CACHE = ROOT / ".cache" / "mathjax"  # tests/test_latex_render.py's
+MATHJAX = "mathjax-full@3.2.2"
+ES5 = Path("node_modules") / "mathjax-full" / "es5"
+BUNDLE = "tex-mml-chtml.js"
+
+#: the pages the browser opens: a notebook with math and an Explore panel, the API
+#: reference's index and a module page (types, [source] links, numpydoc sections)
+NOTEBOOK = "notebooks/00_start_here.html"
+API_INDEX = "reference/api/index.html"
+API_PAGE = "reference/api/llmphys.html"
+
+READY = 60_000  # ms for a page to load and MathJax to typeset it
+MATHJAX_START = 20_000  # ms for MathJax, served with the page, to start
+
+#: TeX that MathJax did not turn into math, as a reader would see it
+RAW_TEX = re.compile(
+    r"\$[^$\n]*(?:\\[A-Za-z]+|[_^]\{)[^$\n]*\$"  # $n_{\mathrm{kv}}$
+    r"|\\\(|\\\)|\\\[|\\\]"  # \( ... \) and \[ ... \] left as text
+    r"|\\(?:mathrm|frac|text|cdot|left|right|lceil|rceil|sqrt|le|ge|times)\b"
+)
 
 
 @pytest.fixture(scope="module")
@@ -159,23 +213,71 @@ def test_write_pages_only_rewrites_changes_and_removes_stale(
     assert not (tmp_path / "reference/formulas").exists()
 
 
+# ----------------------------------------------------------------------------- the site
+@dataclass(frozen=True)
+class Site:
+    """The site as built by the documented command, and how the build went."""
+
+    out: Path
+    returncode: int
+    log: str  # the end of the build's output
+    mathjax: str  # where its MathJax came from, or why it has none of its own
+
+
+def _local_mathjax(staging: Path) -> Path:
+    """MathJax's es5 folder: the cache's, installed there first when missing.  npm installs
+    into ``staging`` and the result is moved into the cache in one rename, so that the LaTeX
+    test, which may install at the same moment, never sees half a copy (if it won, the copy
+    in ``staging`` is used)."""
+    if (CACHE / ES5 / BUNDLE).is_file():
+        return CACHE / ES5
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FileNotFoundError("no npm to install MathJax with (.ci/run installs it)")
+    subprocess.run(
+        [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund",
+         "--loglevel=error", MATHJAX],
+        check=True, timeout=600, capture_output=True,
+    )  # fmt: skip
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # already there: installed meanwhile
+        os.rename(staging / "node_modules", CACHE / "node_modules")
+    return CACHE / ES5 if (CACHE / ES5 / BUNDLE).is_file() else staging / ES5
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The site, built once for this module: ``sphinx-build -W --keep-going -b html docs
+    <tmp>``, every cell executed, with the local MathJax (installed first when missing; when
+    it cannot be, the build goes on without it and only the browser checks fail)."""
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="mathjax-", dir=CACHE.parent))
+    try:
+        env = dict(os.environ)
+        try:
+            mathjax = _local_mathjax(staging)
+        except (OSError, subprocess.SubprocessError) as error:
+            where = f"none: {error}"
+        else:
+            env["LLMPHYS_MATHJAX"] = where = str(mathjax)
+        out = tmp_path_factory.mktemp("site") / "html"
+        command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
+                   str(DOCS), str(out)]  # fmt: skip
+        started = time.monotonic()
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=900, cwd=ROOT, env=env
+        )
+        print(f"site built in {time.monotonic() - started:.0f} s")
+    finally:  # the build has copied MathJax into the site
+        shutil.rmtree(staging, ignore_errors=True)
+    return Site(out, done.returncode, done.stdout[-5000:] + done.stderr[-5000:], where)
+
+
 @pytest.mark.docs
-def test_sphinx_build_passes(tmp_path: Path) -> None:
+def test_sphinx_build_passes(site: Site) -> None:
     """The documented build command, warnings as errors, every cell executed."""
-    out = tmp_path / "html"
-    command = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-W",
-        "--keep-going",
-        "-b",
-        "html",
-        str(DOCS),
-        str(out),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    assert site.returncode == 0, site.log
+    out = site.out
     # no page shows a traceback (a refused input prints its type and message) or a path of
     # the machine that built it
     machine = [str(ROOT), str(Path.home())]
@@ -233,3 +335,130 @@ def test_the_notebooks_page_is_a_gallery_with_a_picture_per_lesson(gen: ModuleTy
         assert picture.is_file() and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path.name
         assert f'src="_static/gallery/{path.stem}.png"' in page
     assert "sizing_app" not in page.split("## The sizing app")[0]  # the app is not a lesson
+
+
+# ----------------------------------------------------------------------------- in a browser
+# the text a reader sees, without code (a cell's source, a plain-text output may show TeX
+# and dollars legitimately) and without MathJax's own output
+_VISIBLE_TEXT = """() => {
+    const body = document.querySelector('main') || document.body;
+    const copy = body.cloneNode(true);
+    copy.querySelectorAll('pre, code, .highlight, mjx-container, script, style')
+        .forEach(e => e.remove());
+    return copy.innerText;
+}"""
+
+_MATH = """() => {
+    const math = [...document.querySelectorAll('.math')];
+    return {
+        math: math.length,
+        typeset: math.filter(e => e.querySelector('mjx-container')).length,
+        errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent),
+        stills: [...document.querySelectorAll('.llmphys-panel-still')].map(e => e.innerText),
+    };
+}"""
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site: Site) -> Iterator[str]:
+    """The built site on a free loopback port (a browser loads MathJax's fonts over HTTP, not
+    from files)."""
+    if site.returncode != 0:
+        pytest.fail("the site did not build (see test_sphinx_build_passes)", pytrace=False)
+    assert (site.out / "_static" / "mathjax" / BUNDLE).is_file(), f"MathJax: {site.mathjax}"
+    handler = functools.partial(_Quiet, directory=str(site.out))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def visit(browser: Any, server: str, path: str) -> dict[str, Any]:
+    """Open ``path`` with nothing but the loopback server reachable; once MathJax (if the
+    page loads it) has typeset, what the page logged and shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    here = urlsplit(server).netloc
+    blocked: list[str] = []
+
+    def loopback_only(route: Any) -> None:
+        if urlsplit(route.request.url).netloc == here:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", loopback_only)
+    page = context.new_page()
+    logged: list[str] = []
+    page.on("console", lambda m: logged.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: logged.append(f"uncaught: {e}"))
+    try:
+        page.goto(server + path, wait_until="load", timeout=READY)
+        if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
+            try:
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                    timeout=MATHJAX_START,
+                )
+            except PlaywrightTimeout:
+                logged.append(f"MathJax did not start in {MATHJAX_START / 1000:g} s")
+            else:
+                page.evaluate("() => MathJax.startup.promise")
+        page.wait_for_timeout(300)  # late console messages
+        found = page.evaluate(_MATH)
+        found["text"] = page.evaluate(_VISIBLE_TEXT)
+        found["html"] = page.content()
+    finally:
+        context.close()
+    return {**found, "console": logged, "blocked": blocked}
+
+
+def _raw_tex(text: str) -> list[str]:
+    return [m.group(0)[:80] for m in RAW_TEX.finditer(text)]
+
+
+@pytest.mark.docs
+@pytest.mark.browser
+def test_notebook_page_renders_its_math_offline(browser: Any, server: str) -> None:
+    seen = visit(browser, server, NOTEBOOK)
+    assert seen["console"] == [], seen["console"]
+    assert seen["blocked"] == [], seen["blocked"]
+    assert seen["math"] > 10  # the page has math, and all of it was typeset, without error
+    assert seen["typeset"] == seen["math"], seen
+    assert seen["errors"] == []
+    assert _raw_tex(seen["text"]) == []
+    # the Explore panel's still: its labels are math, not raw TeX
+    assert seen["stills"], "no Explore panel still on the page"
+    for still in seen["stills"]:
+        assert "$" not in still and _raw_tex(still) == [], still
+
+
+@pytest.mark.docs
+@pytest.mark.browser
+def test_api_pages_open_without_errors(browser: Any, server: str) -> None:
+    index = visit(browser, server, API_INDEX)
+    assert index["console"] == [] and index["blocked"] == [], index["console"] + index["blocked"]
+    assert _raw_tex(index["text"]) == []
+    for module in ("llmphys.plots", "llmphys.widgets", "llmphys.serving", "llmphys.units"):
+        assert f'href="{module}.html"' in index["html"], module
+    page = visit(browser, server, API_PAGE)
+    assert page["console"] == [] and page["blocked"] == [], page["console"] + page["blocked"]
+    assert _raw_tex(page["text"]) == []
+    assert page["typeset"] == page["math"] and page["errors"] == []
+    html = page["html"]
+    assert 'id="llmphys.Scenario"' in html and 'id="llmphys.solve"' in html
+    assert html.count('class="viewcode-link"') > 20  # [source] links
+    assert "Parameters" in html and "Returns" in html
+    # cross-references to pint through the shipped inventory
+    assert "https://pint.readthedocs.io/en/stable/api/base.html#pint.Quantity" in html
