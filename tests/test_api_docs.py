@@ -5,7 +5,7 @@ The pages are read here as text, the way autodoc reads them: every ``autofunctio
 is imported, and every function and method the pages show must have a numpydoc
 ``Parameters`` section naming each of its parameters (none missing, none stale) and a
 ``Returns`` (or ``Yields``) section, unless it takes no parameters or returns ``None``.  No
-Sphinx build is needed (the build itself is tests/test_docs.py's and test_docs_browser.py's).
+Sphinx build is needed (the build itself is tests/test_docs.py's).
 
 The intersphinx inventories the build reads offline (docs/_intersphinx/*.inv) are checked
 against their generator, and every link in them against the public documentation sites.

@@ -642,6 +642,7 @@ def test_app_serves_the_packaged_notebook_with_voila_on_loopback(main, monkeypat
         "--port=9123",
         "--Voila.port_retries=0",
         "--show_tracebacks=False",
+        "--template=llmphys",
         "--no-browser",
     ]
 
