@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import pint
 
+from llmphys.engine.docs import shared_sections
 from llmphys.errors import FormulaDefinitionError, InputError, UnitError, did_you_mean
 from llmphys.units import describe_dimension, same_unit
 
@@ -35,6 +36,10 @@ _WRAPPING: set[str] = set()
 
 #: Every declared feature, with what it means (read-only view).
 FEATURES: Mapping[str, str] = MappingProxyType(_FEATURES)
+
+#: the methods that take a formula or a registry formula's name as ``f`` (here and in the
+#: presets: a model's formula, inputs_for, evaluate), their ``f`` described once
+takes_formula = shared_sections({"f": "f\n    A formula or a registry formula's name."})
 
 
 def declare_feature(name: str, meaning: str, wraps: bool = False) -> str:
@@ -204,13 +209,11 @@ class Variants:
             found = cls._shared[key] = cls(chosen, registry, where)
         return found
 
+    @takes_formula
     def formula(self, f: Formula | str) -> Formula:
         """A formula under these features.
 
-        Parameters
-        ----------
-        f
-            A formula or a registry formula's name.
+        {params}
 
         Returns
         -------

@@ -30,6 +30,7 @@ import pint
 
 from llmphys.engine import Formula, registry
 from llmphys.engine.binding import preset_values
+from llmphys.engine.variants import takes_formula
 from llmphys.errors import ConfigError
 from llmphys.presets import Catalog
 
@@ -109,14 +110,14 @@ class Interconnect:
             "link_latency": self.latency.to("second"),
         }
 
+    @takes_formula
     def inputs_for(self, f: Formula | str, given: Iterable[str] = ()) -> dict[str, pint.Quantity]:
         """This interconnect's values for the link inputs of ``f`` (the rest stay free):
         ``f(**link.inputs_for(f), ...)``.
 
         Parameters
         ----------
-        f
-            A formula or a registry formula's name.
+        {params}
         given
             Parts of ``f`` the caller gives directly.
 

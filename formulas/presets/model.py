@@ -31,7 +31,7 @@ import sympy
 from llmphys.engine import Formula, glossary, registry
 from llmphys.engine.binding import preset_values
 from llmphys.engine.relations import check_relations
-from llmphys.engine.variants import FEATURES, Variants
+from llmphys.engine.variants import FEATURES, Variants, takes_formula
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.precisions import PRECISIONS, WEIGHT_CLASSES
 from llmphys.presets.breakdown import Breakdown, BreakdownRow
@@ -294,6 +294,7 @@ class Model:
         return "\n".join(lines)
 
     # ------------------------------------------------------------------------- formulas
+    @takes_formula
     def formula(self, f: Formula | str) -> Formula:
         """The formula ``f`` (a name or a :class:`~llmphys.Formula`) as it applies to this
         architecture: every part this model replaces is swapped for its variant, at any depth.
@@ -301,10 +302,7 @@ class Model:
         A formula this model replaces as a whole (``kv_cache_bytes`` of a sliding-window model)
         becomes its variant.  Formulas without such parts come back unchanged.
 
-        Parameters
-        ----------
-        f
-            A formula or a registry formula's name.
+        {params}
 
         Returns
         -------
@@ -313,6 +311,7 @@ class Model:
         """
         return self._variants.formula(f)
 
+    @takes_formula
     def inputs_for(self, f: Formula | str, given: Iterable[str] = ()) -> dict[str, float]:
         """This model's values for the inputs of ``f``: ``f(**m.inputs_for(f), seq_len=...)``.
 
@@ -322,8 +321,7 @@ class Model:
 
         Parameters
         ----------
-        f
-            A formula or a registry formula's name.
+        {params}
         given
             Parts the caller will give directly (their inputs are then left out).
 
@@ -334,6 +332,7 @@ class Model:
         """
         return preset_values(self.formula(f) if isinstance(f, str) else f, self.values, given)
 
+    @takes_formula
     def evaluate(self, f: Formula | str, **values: Any) -> pint.Quantity:
         """``f`` (this model's variant of it) at this model's values and the ``values`` given.
 
@@ -343,8 +342,7 @@ class Model:
 
         Parameters
         ----------
-        f
-            A formula or a registry formula's name.
+        {params}
         **values
             The inputs the model does not give (context, batch, precisions, hardware), or any
             to change.
