@@ -403,3 +403,11 @@ def test_the_defects_of_the_issue_are_gone_in_the_browser(page: Any) -> None:
     assert re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})* tok", context), context
     text = page.locator(".llmphys-app").inner_text()
     assert "llmphys app" not in text and "e+0" not in text
+    # the upload button reads "upload config.json", never ipywidgets' "(0)" count
+    shown = page.evaluate(
+        """() => { const b = document.querySelector('.llmphys-upload');
+            return [getComputedStyle(b).fontSize, getComputedStyle(b, '::after').content]; }"""
+    )
+    assert shown == ["0px", '"upload config.json"']
+    weights = page.locator(".llmphys-bytes-per-param select option").first.inner_text()
+    assert weights.replace("\xa0", " ").startswith("as released (")  # the model's own, named

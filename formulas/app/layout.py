@@ -37,6 +37,18 @@ _LAYOUT_NOTE = (
 )
 
 
+#: The page's own styles: the upload button reads "upload config.json", not ipywidgets' count
+#: of the files it holds (always "(0)": the page empties it after reading each file, so the
+#: same file can be chosen again), and the link to the page looks like a link.
+STYLE = """<style>
+.llmphys-upload { font-size: 0 !important; width: auto !important; padding: 0 12px; }
+.llmphys-upload i { font-size: var(--jp-widgets-font-size, 13px); margin-right: 0.4em; }
+.llmphys-upload::after { content: "upload config.json";
+  font-size: var(--jp-widgets-font-size, 13px); }
+a.llmphys-share { color: #1a5fb4; text-decoration: underline; }
+</style>"""
+
+
 def heading(text: str) -> widgets.HTML:
     return widgets.HTML(f"<h3 style='margin:0.6em 0 0.2em 0'>{escape(text)}</h3>")
 
@@ -75,6 +87,9 @@ def page(app: Any) -> widgets.HBox:
     sections += [heading("solve for"), app.solve_question, app.solve.box]
     sections.append(app.export)
     results = widgets.VBox(sections, layout=widgets.Layout(flex="1 1 40em"))
-    tree = widgets.HBox([inputs, results], layout=widgets.Layout(flex_flow="row wrap"))
+    tree = widgets.HBox(
+        [widgets.HTML(STYLE, layout=widgets.Layout(display="none")), inputs, results],
+        layout=widgets.Layout(flex_flow="row wrap"),
+    )
     tree.add_class("llmphys-app")
     return tree

@@ -394,6 +394,7 @@ class SizingApp:
     def _select_model(self, key: str) -> None:
         with self._held():
             self.model_panel.select(key)
+        self._render_model()  # the model's facts and its "as released" precisions
         self._on_change()
 
 
