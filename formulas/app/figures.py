@@ -94,51 +94,52 @@ class Figure:
         return self.kind != "value"
 
 
+def _by(field: str, *items: Any) -> Mapping[str, Any]:
+    """``items`` as a read-only table keyed by their ``field``, in the order given."""
+    return MappingProxyType({getattr(item, field): item for item in items})
+
+
 #: The figures of the page, by key, in page order.
-FIGURES: Mapping[str, Figure] = MappingProxyType(
-    {
-        f.key: f
-        for f in (
-            Figure("weight_bytes", "weights (all GPUs)", "weight_bytes"),
-            Figure("kv_cache_bytes", "KV cache (all GPUs)", "kv_cache_bytes"),
-            Figure("workspace_bytes", "workspace (all GPUs)", "workspace_bytes"),
-            Figure("total_vram", "total (all GPUs)", "total_vram"),
-            Figure("memory_per_gpu", "per GPU", "memory_per_gpu"),
-            Figure(
-                "largest_context",
-                "largest context per sequence",
-                "memory_per_gpu",
-                "context",
-                "seq_len",
-            ),
-            Figure("largest_batch", "largest batch that fits", "memory_per_gpu", "solve", "batch"),
-            Figure("fewest_gpus", "fewest GPUs that hold it", "memory_per_gpu", "layout"),
-            Figure(
-                "tokens_per_second_per_user",
-                "decode speed per user",
-                "tokens_per_second_per_user",
-            ),
-            Figure(
-                "tokens_per_second_per_gpu",
-                "decode throughput per GPU",
-                "tokens_per_second_per_gpu",
-            ),
-            Figure("ttft", "time to first token", "ttft"),
-            Figure("tpot", "time per output token", "tpot"),
-            Figure("e2e_latency", "end-to-end latency", "e2e_latency"),
-            Figure(
-                "cost_per_million_tokens",
-                "price per million output tokens",
-                "cost_per_million_tokens",
-            ),
-            Figure(
-                "cost_per_million_input_tokens",
-                "price per million input tokens",
-                "cost_per_million_input_tokens",
-            ),
-            Figure("energy_per_token", "energy per output token (at TDP)", "energy_per_token"),
-        )
-    }
+FIGURES: Mapping[str, Figure] = _by(
+    "key",
+    Figure("weight_bytes", "weights (all GPUs)", "weight_bytes"),
+    Figure("kv_cache_bytes", "KV cache (all GPUs)", "kv_cache_bytes"),
+    Figure("workspace_bytes", "workspace (all GPUs)", "workspace_bytes"),
+    Figure("total_vram", "total (all GPUs)", "total_vram"),
+    Figure("memory_per_gpu", "per GPU", "memory_per_gpu"),
+    Figure(
+        "largest_context",
+        "largest context per sequence",
+        "memory_per_gpu",
+        "context",
+        "seq_len",
+    ),
+    Figure("largest_batch", "largest batch that fits", "memory_per_gpu", "solve", "batch"),
+    Figure("fewest_gpus", "fewest GPUs that hold it", "memory_per_gpu", "layout"),
+    Figure(
+        "tokens_per_second_per_user",
+        "decode speed per user",
+        "tokens_per_second_per_user",
+    ),
+    Figure(
+        "tokens_per_second_per_gpu",
+        "decode throughput per GPU",
+        "tokens_per_second_per_gpu",
+    ),
+    Figure("ttft", "time to first token", "ttft"),
+    Figure("tpot", "time per output token", "tpot"),
+    Figure("e2e_latency", "end-to-end latency", "e2e_latency"),
+    Figure(
+        "cost_per_million_tokens",
+        "price per million output tokens",
+        "cost_per_million_tokens",
+    ),
+    Figure(
+        "cost_per_million_input_tokens",
+        "price per million input tokens",
+        "cost_per_million_input_tokens",
+    ),
+    Figure("energy_per_token", "energy per output token (at TDP)", "energy_per_token"),
 )
 
 
@@ -166,17 +167,13 @@ class Question:
 
 
 #: The formulas of the "solve for" section, by formula name.
-QUESTIONS: Mapping[str, Question] = MappingProxyType(
-    {
-        q.formula: q
-        for q in (
-            Question("memory_per_gpu", "memory per GPU", "at_most"),
-            Question("ttft", "time to first token", "at_most"),
-            Question("tpot", "time per output token", "at_most"),
-            Question("tokens_per_second_per_user", "decode tokens/s per user", "at_least"),
-            Question("tokens_per_second_per_gpu", "decode tokens/s per GPU", "at_least"),
-        )
-    }
+QUESTIONS: Mapping[str, Question] = _by(
+    "formula",
+    Question("memory_per_gpu", "memory per GPU", "at_most"),
+    Question("ttft", "time to first token", "at_most"),
+    Question("tpot", "time per output token", "at_most"),
+    Question("tokens_per_second_per_user", "decode tokens/s per user", "at_least"),
+    Question("tokens_per_second_per_gpu", "decode tokens/s per GPU", "at_least"),
 )
 
 
