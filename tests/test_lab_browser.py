@@ -35,7 +35,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_app_browser import _free_port, _stop
+
+from llmphys.app.server import free_port
+
+from support import stop_app
 
 pytestmark = pytest.mark.browser
 
@@ -104,7 +107,7 @@ def _shut_down(process: subprocess.Popen, base: str, token: str, folder: Path) -
             _api(f"{base}api/shutdown", token, method="POST")
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
-    _stop(process)  # SIGTERM, then SIGKILL, to the server's process group
+    stop_app(process)  # SIGTERM, then SIGKILL, to the server's process group
     for pid in _kernel_pids(folder):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -134,7 +137,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         "JUPYTER_CONFIG_DIR": str(folder / "config"),
         "IPYTHONDIR": str(folder / "ipython"),
     }
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
         "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
