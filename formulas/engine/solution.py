@@ -61,6 +61,21 @@ class Solution:
     given: dict[str, float] = field(default_factory=dict)
     note: str = ""
     keep: frozenset[str] = frozenset()
+    #: the rearranged formula once the given numbers settle its max, min and steps: found
+    #: when ``method`` or ``rearranged`` is first read (a page that shows the answer but not
+    #: its derivation never pays the SymPy solve it costs); None when there is nothing to find
+    refine: Callable[[], sympy.Expr | None] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def _settle(self) -> None:
+        """Run :attr:`refine` once: a closed form found makes the answer ``symbolic``."""
+        refine = self.__dict__.get("refine")
+        if refine is not None:
+            self.__dict__["refine"] = None
+            found = refine()
+            if found is not None:
+                self.__dict__["rearranged"], self.__dict__["method"] = found, "symbolic"
 
     # ---------------------------------------------------------------- conveniences
     @property
@@ -299,3 +314,25 @@ class Solution:
 
 def _render(formula: Formula, expr: sympy.Basic) -> Rendered:
     return render_expression(formula, expr)
+
+
+def _settled(name: str, doc: str) -> property:
+    """A field of :class:`Solution` read after :meth:`Solution._settle` (see ``refine``)."""
+
+    def get(self: Solution) -> Any:
+        self._settle()
+        return self.__dict__[name]
+
+    def set_(self: Solution, value: Any) -> None:
+        self.__dict__[name] = value
+
+    return property(get, set_, doc=doc)
+
+
+Solution.method = _settled(  # type: ignore[assignment]
+    "method", "How the answer was found: ``symbolic`` (a closed form) or ``numeric``."
+)
+Solution.rearranged = _settled(  # type: ignore[assignment]
+    "rearranged", "The formula rearranged for the unknown (numbers in), or None."
+)
+

@@ -222,12 +222,14 @@ def solve(
     span = Span.of(entry, values)
     x_star, method = _root(problem, values, t_value, entry, span)
     rearranged = _chosen_root(problem, values, t_value, x_star) if x_star is not None else None
+    refine = None
     if method == "numeric" and x_star is not None:
         # a max or min that the given values settle (max(n_kv/tp, 1) at given tp) may leave
-        # a closed form in the unknown: show it, rearranged with the numbers in
-        reduced = _reduced_root(problem, values, t_value, x_star)
-        if reduced is not None:
-            rearranged, method = reduced, "symbolic"
+        # a closed form in the unknown: shown, rearranged with the numbers in, once asked for
+        found = x_star
+
+        def refine() -> sympy.Expr | None:
+            return _reduced_root(problem, values, t_value, found)
     target_q = Q_(t_value, formula.unit)
     if x_star is None:
         raise InfeasibleError(
@@ -294,6 +296,7 @@ def solve(
         bound=bound,
         method=method,
         rearranged=rearranged,
+        refine=refine,
         exact=Q_(crossing, entry.pint_unit),
         value=Q_(int(answer) if entry.integer else answer, entry.pint_unit),
         direction=direction,
