@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -41,6 +41,7 @@ __all__ = [
     "CUSTOM",
     "DERIVATION_DELAY",
     "KEY_STEP",
+    "Deferred",
     "LogSlider",
     "choice_name",
     "control_for",
@@ -342,6 +343,31 @@ def _label(entry: Entry) -> widgets.HTMLMath:
 
 def _escape(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
+
+
+class Deferred:
+    """``call`` run once its caller has been quiet for ``delay`` seconds in a live kernel:
+    each :meth:`schedule` restarts the wait.  Without a running loop (a script, a test) it
+    runs at once, or never when ``without_loop`` is False (work done only to hide a later
+    wait)."""
+
+    def __init__(self, delay: float, call: Callable[[], Any], without_loop: bool = True) -> None:
+        self.delay, self.call, self.without_loop = delay, call, without_loop
+        self._handle: asyncio.TimerHandle | None = None
+
+    def schedule(self) -> None:
+        loop = running_loop()
+        if loop is None:
+            if self.without_loop:
+                self.call()
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = loop.call_later(self.delay, self._run)
+
+    def _run(self) -> None:
+        self._handle = None
+        self.call()
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:

@@ -241,3 +241,19 @@ def test_a_link_carries_the_pinned_deployment():
     assert rows[key][1] == pytest.approx(b[key], rel=1e-12)
     assert SizingApp.from_query(page.query()).query() == page.query()
 
+
+
+# ----------------------------------------------------------------------------- warming up
+def test_warming_compiles_the_layout_ahead_and_never_fails():
+    """The page compiles the two-GPU layout's figures while idle (the first move of the
+    tensor-parallel slider took 1.7 s, later ones 50 ms); on several GPUs it has nothing to
+    do; a deferred call runs at once without a kernel only when asked to."""
+    from llmphys.app.figures import warm
+    from llmphys.controls import Deferred
+
+    assert warm(F.Scenario("llama-3.1-8b", "h100-sxm")) is None
+    assert warm(F.Scenario("llama-3.1-8b", "h100-sxm", tp=2)) is None  # built already
+    calls: list[str] = []
+    Deferred(1.0, lambda: calls.append("now")).schedule()  # no running loop: at once
+    Deferred(1.0, lambda: calls.append("never"), without_loop=False).schedule()
+    assert calls == ["now"]

@@ -49,7 +49,6 @@ class ``llmphys-error``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
@@ -58,7 +57,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from llmphys.app import layout, panels
+from llmphys.app import figures, layout, panels
 from llmphys.app.compare_panel import ComparePanel
 from llmphys.app.export_panel import ExportPanel
 from llmphys.app.figures import (
@@ -80,11 +79,15 @@ from llmphys.app.views import (
     quantity_text,
     solution_html,
 )
-from llmphys.controls import DERIVATION_DELAY, running_loop, settle_control
+from llmphys.controls import DERIVATION_DELAY, Deferred, settle_control
 from llmphys.engine.formula import registry
 from llmphys.scenario import DEFAULTS, Scenario
 
-__all__ = ["FigureView", "SizingApp", "hook", "solution_html"]
+__all__ = ["WARM_DELAY", "FigureView", "SizingApp", "hook", "solution_html"]
+
+#: Seconds of quiet after the page is built (or a model picked) before the layout's
+#: variants are compiled ahead of the first change of layout.
+WARM_DELAY = 1.0
 
 def _guarded(method: Callable[..., None]) -> Callable[..., None]:
     """An event handler that shows any error in the page instead of raising it (a traceback
@@ -152,7 +155,8 @@ class SizingApp:
         self.accelerators: Mapping[str, Any] = llmphys.hardware if hardware is None else hardware
         self.scenario: Scenario | None = None
         self._hold = 0
-        self._pending: asyncio.TimerHandle | None = None
+        self._derivations = Deferred(DERIVATION_DELAY, self._render_derivations)
+        self._warmer = Deferred(WARM_DELAY, self._warm, without_loop=False)
 
         self.message = widgets.HTML()
         self.message.add_class("llmphys-error")
@@ -223,6 +227,7 @@ class SizingApp:
         self.export_links = self.export_panel.links
         self.widget = layout.page(self)
         self.update()
+        self._warmer.schedule()
 
     # ------------------------------------------------------------------- reading state
     def settings(self) -> dict[str, float | None]:
@@ -333,6 +338,13 @@ class SizingApp:
         self.upload_message.value = ""  # it spoke of the model before
         self._render_model()
         self._on_change()
+        self._warmer.schedule()
+
+    @_guarded
+    def _warm(self) -> None:
+        """Compile what the model's first change of layout needs (:func:`figures.warm`)."""
+        if self.scenario is not None:
+            figures.warm(self.scenario)
 
     @_guarded
     def _on_hardware(self, change: dict[str, Any]) -> None:
@@ -429,7 +441,7 @@ class SizingApp:
         self.solve.update(scenario)
         self._on_pinned()
         self.export_panel.render(self.scenario)
-        self._schedule_derivations()
+        self._derivations.schedule()
 
     def _render_memory(self, scenario: Scenario) -> None:
         per_gpu = self.views["memory_per_gpu"].result
@@ -450,18 +462,8 @@ class SizingApp:
 
 
     # ------------------------------------------------------------------- derivations
-    def _schedule_derivations(self) -> None:
-        loop = running_loop()
-        if loop is None:
-            self._render_derivations()
-            return
-        if self._pending is not None:
-            self._pending.cancel()
-        self._pending = loop.call_later(DERIVATION_DELAY, self._render_derivations)
-
     @_guarded
     def _render_derivations(self) -> None:
-        self._pending = None
         for view in self.views.values():
             if view.toggle.value or view.derivation.value:
                 view.render_derivation()
