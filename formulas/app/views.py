@@ -121,6 +121,8 @@ class FigureView:
         self.bound: Any = None  # the same figure at the roofline bound (speed figures)
         self.error = ""
         self._scenario: Scenario | None = None
+        #: the last derivation rendered, and the deployment it is of
+        self._derived: tuple[Scenario, str] | None = None
         self.value = widgets.HTML(layout=widgets.Layout(min_width="14em"))
         self.value.add_class("llmphys-figure")
         self.toggle = widgets.ToggleButton(
@@ -206,6 +208,8 @@ class FigureView:
         return shown
 
     def render_derivation(self) -> None:
+        """Show the derivation while the toggle is on (the same deployment's is rendered once:
+        hiding and showing it again costs no second derivation)."""
         if not self.toggle.value:
             self.derivation.value = ""
             self.derivation.layout.display = "none"
@@ -214,18 +218,22 @@ class FigureView:
         if self.result is None or self._scenario is None:
             self.derivation.value = f"<i>{escape(self.error or 'no result')}</i>"
             return
+        if self._derived is None or self._derived[0] is not self._scenario:
+            self._derived = (self._scenario, self._derivation_html())
+        self.derivation.value = self._derived[1]
+
+    def _derivation_html(self) -> str:
         try:
             if self.figure.kind == "solve":
-                self.derivation.value = solution_html(self.result)
-            elif self.figure.kind == "context":
+                return solution_html(self.result)
+            if self.figure.kind == "context":
                 answer = self.result
                 worked = "" if answer.memory is None else solution_html(answer.memory)
-                self.derivation.value = f"<b>{escape(str(answer))}</b><br>" + worked
-            else:
-                worked = derivation(self._scenario, self.figure)
-                head = ""
-                if self.figure.kind == "layout":
-                    head = f"<b>{escape(repr(self.result))}: memory per GPU</b>"
-                self.derivation.value = head + worked._repr_latex_()
+                return f"<b>{escape(str(answer))}</b><br>" + worked
+            worked = derivation(self._scenario, self.figure)
+            head = ""
+            if self.figure.kind == "layout":
+                head = f"<b>{escape(repr(self.result))}: memory per GPU</b>"
+            return head + worked._repr_latex_()
         except EXPECTED as exc:
-            self.derivation.value = f"<i>{escape(str(exc))}</i>"
+            return f"<i>{escape(str(exc))}</i>"
