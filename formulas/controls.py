@@ -365,6 +365,12 @@ class Deferred:
             self._handle.cancel()
         self._handle = loop.call_later(self.delay, self._run)
 
+    def cancel(self) -> None:
+        """Drop the call waiting, if any."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
     def _run(self) -> None:
         self._handle = None
         self.call()

@@ -244,15 +244,18 @@ def test_a_link_carries_the_pinned_deployment():
 
 
 # ----------------------------------------------------------------------------- warming up
-def test_warming_compiles_the_layout_ahead_and_never_fails():
-    """The page compiles the two-GPU layout's figures while idle (the first move of the
-    tensor-parallel slider took 1.7 s, later ones 50 ms); on several GPUs it has nothing to
-    do; a deferred call runs at once without a kernel only when asked to."""
-    from llmphys.app.figures import warm
+def test_warming_compiles_the_layout_ahead_in_steps_that_never_fail():
+    """The page compiles the two-GPU layout's figures while idle, a figure at a time (the
+    first move of the tensor-parallel slider took 1.7 s, later ones 50 ms); on several GPUs
+    there is nothing to do; a deferred call runs at once without a kernel only when asked."""
+    from llmphys.app.figures import BOUNDED, FIGURES
+    from llmphys.app.warmup import warm_steps
     from llmphys.controls import Deferred
 
-    assert warm(F.Scenario("llama-3.1-8b", "h100-sxm")) is None
-    assert warm(F.Scenario("llama-3.1-8b", "h100-sxm", tp=2)) is None  # built already
+    steps = warm_steps(F.Scenario("llama-3.1-8b", "h100-sxm"))
+    assert len(steps) == len(FIGURES) + len(BOUNDED) + 1  # figures, bounds, the frontier
+    assert all(step() is None for step in steps)
+    assert warm_steps(F.Scenario("llama-3.1-8b", "h100-sxm", tp=2)) == []
     calls: list[str] = []
     Deferred(1.0, lambda: calls.append("now")).schedule()  # no running loop: at once
     Deferred(1.0, lambda: calls.append("never"), without_loop=False).schedule()

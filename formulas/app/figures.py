@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from llmphys.engine import glossary
-from llmphys.errors import InputError, LlmphysError
+from llmphys.errors import InputError
 from llmphys.scenario import DEFAULTS, Scenario
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "unknowns",
     "upload_name",
     "value",
-    "warm",
 ]
 
 #: The settings shown as the main controls, in page order (glossary symbols).
@@ -237,29 +236,6 @@ def number_of(figure: Figure, result: Any) -> float | None:
     if figure.kind in ("solve", "context"):
         return float(result.value.magnitude)
     return float(result.magnitude)
-
-
-def warm(s: Scenario) -> None:
-    """Compile now what the first change of layout would compile then: the figures, their
-    bounds and the frontier of ``s`` on two GPUs (a deployment on one GPU has not built the
-    layout's variants; the first tensor-parallel move took 1.7 s, later ones 50 ms).  The
-    page calls it once it is idle; nothing is shown, and a layout the model refuses is
-    skipped."""
-    import llmphys
-    from llmphys.app.frontier_panel import BATCHES
-
-    if s.n_gpus > 1:
-        return  # the layout's variants are built already
-    try:
-        alt = s.replace(tp=2)
-        bound = alt.bound()
-        for figure in FIGURES.values():
-            value(alt, figure)
-            if figure.key in BOUNDED:
-                value(bound, figure)
-        llmphys.frontier(alt, over={"batch": list(BATCHES)})
-    except (LlmphysError, ArithmeticError, ValueError):
-        return  # this model takes no second GPU, or a figure has no answer there
 
 
 def derivation(s: Scenario, figure: Figure) -> Any:

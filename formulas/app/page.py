@@ -57,7 +57,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from llmphys.app import figures, layout, panels
+from llmphys.app import layout, panels
 from llmphys.app.compare_panel import ComparePanel
 from llmphys.app.export_panel import ExportPanel
 from llmphys.app.figures import (
@@ -79,15 +79,13 @@ from llmphys.app.views import (
     quantity_text,
     solution_html,
 )
+from llmphys.app.warmup import WarmUp
 from llmphys.controls import DERIVATION_DELAY, Deferred, settle_control
 from llmphys.engine.formula import registry
 from llmphys.scenario import DEFAULTS, Scenario
 
-__all__ = ["WARM_DELAY", "FigureView", "SizingApp", "hook", "solution_html"]
+__all__ = ["FigureView", "SizingApp", "hook", "solution_html"]
 
-#: Seconds of quiet after the page is built (or a model picked) before the layout's
-#: variants are compiled ahead of the first change of layout.
-WARM_DELAY = 1.0
 
 def _guarded(method: Callable[..., None]) -> Callable[..., None]:
     """An event handler that shows any error in the page instead of raising it (a traceback
@@ -156,7 +154,7 @@ class SizingApp:
         self.scenario: Scenario | None = None
         self._hold = 0
         self._derivations = Deferred(DERIVATION_DELAY, self._render_derivations)
-        self._warmer = Deferred(WARM_DELAY, self._warm, without_loop=False)
+        self._warmup = WarmUp(lambda: (self.model.value, self.scenario))
 
         self.message = widgets.HTML()
         self.message.add_class("llmphys-error")
@@ -227,7 +225,6 @@ class SizingApp:
         self.export_links = self.export_panel.links
         self.widget = layout.page(self)
         self.update()
-        self._warmer.schedule()
 
     # ------------------------------------------------------------------- reading state
     def settings(self) -> dict[str, float | None]:
@@ -338,13 +335,6 @@ class SizingApp:
         self.upload_message.value = ""  # it spoke of the model before
         self._render_model()
         self._on_change()
-        self._warmer.schedule()
-
-    @_guarded
-    def _warm(self) -> None:
-        """Compile what the model's first change of layout needs (:func:`figures.warm`)."""
-        if self.scenario is not None:
-            figures.warm(self.scenario)
 
     @_guarded
     def _on_hardware(self, change: dict[str, Any]) -> None:
@@ -442,6 +432,7 @@ class SizingApp:
         self._on_pinned()
         self.export_panel.render(self.scenario)
         self._derivations.schedule()
+        self._warmup.changed()  # compile the layout's variants once the page is quiet
 
     def _render_memory(self, scenario: Scenario) -> None:
         per_gpu = self.views["memory_per_gpu"].result
