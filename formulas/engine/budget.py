@@ -6,11 +6,14 @@ the integer power itself (C code, no signal handled) runs for hours.
 :func:`time_budget` raises :class:`OverBudget` inside the ``with`` block once ``seconds`` have
 passed (by ``SIGALRM``, so only in the main thread of a Unix process; elsewhere the block runs
 unbounded).  An outer timer (a caller's own limit) keeps running: the budget never extends it
-and restores what is left of it afterwards.
+and restores what is left of it afterwards.  A signal that lands in a garbage collector's
+callback or a finalizer, where Python would swallow the exception (and report it as
+unraisable), waits 10 ms and tries again.
 """
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -20,7 +23,7 @@ from typing import Any
 
 import sympy
 
-__all__ = ["EXACT_POWER_LIMIT", "OverBudget", "huge_exponent", "time_budget"]
+__all__ = ["EXACT_POWER_LIMIT", "OverBudget", "cannot_raise_in", "huge_exponent", "time_budget"]
 
 #: the largest exponent exact arithmetic may raise to (8 ** 70e9 has 63e9 digits)
 EXACT_POWER_LIMIT = 10_000
@@ -42,6 +45,9 @@ def time_budget(seconds: float) -> Iterator[None]:
         return
 
     def stop(signum: int, frame: Any) -> None:
+        if cannot_raise_in(frame):
+            signal.setitimer(signal.ITIMER_REAL, _RETRY)  # out of the callback by then
+            return
         raise OverBudget
 
     previous = signal.signal(signal.SIGALRM, stop)
@@ -55,6 +61,21 @@ def time_budget(seconds: float) -> Iterator[None]:
         if outer_left:
             left = outer_left - (time.monotonic() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+
+
+#: seconds before a budget's signal, which landed where it could not raise, tries again
+_RETRY = 0.01
+
+
+def cannot_raise_in(frame: Any) -> bool:
+    """Whether an exception raised in ``frame`` would be swallowed, not reach the budgeted
+    code: a garbage collector's callback (hypothesis registers one) or a finalizer."""
+    code = getattr(frame, "f_code", None)
+    if code is None:
+        return False
+    if code.co_name == "__del__":
+        return True
+    return any(getattr(callback, "__code__", None) is code for callback in gc.callbacks)
 
 
 def huge_exponent(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> bool:
