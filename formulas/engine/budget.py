@@ -6,15 +6,19 @@ the integer power itself (C code, no signal handled) runs for hours.
 :func:`time_budget` raises :class:`OverBudget` inside the ``with`` block once ``seconds`` have
 passed (by ``SIGALRM``, so only in the main thread of a Unix process; elsewhere the block runs
 unbounded).  An outer timer (a caller's own limit) keeps running: the budget never extends it
-and restores what is left of it afterwards.  A signal that lands in a garbage collector's
-callback or a finalizer, where Python would swallow the exception (and report it as
-unraisable), waits 10 ms and tries again.
+and restores what is left of it afterwards.
+
+Python swallows an exception raised where nothing can catch it: in a garbage collector's
+callback, a finalizer, a weakref callback (it reports it as "unraisable" and carries on).  A
+signal may land there, so each one re-arms the timer for 10 ms: the next lands in the
+budgeted work.  While the budget runs, an OverBudget swallowed so is dropped quietly (it is
+the budget's own signal, not an error); any other unraisable exception is reported as before.
 """
 
 from __future__ import annotations
 
-import gc
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -23,7 +27,7 @@ from typing import Any
 
 import sympy
 
-__all__ = ["EXACT_POWER_LIMIT", "OverBudget", "cannot_raise_in", "huge_exponent", "time_budget"]
+__all__ = ["EXACT_POWER_LIMIT", "OverBudget", "huge_exponent", "time_budget"]
 
 #: the largest exponent exact arithmetic may raise to (8 ** 70e9 has 63e9 digits)
 EXACT_POWER_LIMIT = 10_000
@@ -45,11 +49,16 @@ def time_budget(seconds: float) -> Iterator[None]:
         return
 
     def stop(signum: int, frame: Any) -> None:
-        if cannot_raise_in(frame):
-            signal.setitimer(signal.ITIMER_REAL, _RETRY)  # out of the callback by then
-            return
+        signal.setitimer(signal.ITIMER_REAL, _RETRY)  # again soon, should this one be swallowed
         raise OverBudget
 
+    reported = sys.unraisablehook
+
+    def report(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, OverBudget):
+            reported(unraisable)
+
+    sys.unraisablehook = report
     previous = signal.signal(signal.SIGALRM, stop)
     started = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -58,24 +67,14 @@ def time_budget(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = reported
         if outer_left:
             left = outer_left - (time.monotonic() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
 
 
-#: seconds before a budget's signal, which landed where it could not raise, tries again
+#: seconds before a budget's signal comes again, should the last one have been swallowed
 _RETRY = 0.01
-
-
-def cannot_raise_in(frame: Any) -> bool:
-    """Whether an exception raised in ``frame`` would be swallowed, not reach the budgeted
-    code: a garbage collector's callback (hypothesis registers one) or a finalizer."""
-    code = getattr(frame, "f_code", None)
-    if code is None:
-        return False
-    if code.co_name == "__del__":
-        return True
-    return any(getattr(callback, "__code__", None) is code for callback in gc.callbacks)
 
 
 def huge_exponent(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> bool:
