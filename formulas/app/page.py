@@ -61,7 +61,6 @@ from llmphys.app import layout, panels
 from llmphys.app.compare_panel import ComparePanel
 from llmphys.app.export_panel import ExportPanel
 from llmphys.app.figures import (
-    ASSUMPTIONS,
     FIGURES,
     START,
 )
@@ -141,11 +140,9 @@ class SizingApp:
         import llmphys
 
         chosen = llmphys.assumption_sets[assumptions]
-        settings = {
-            **self.START,
-            **{n: v for n, v in chosen.at(precision)[0].items() if n in ASSUMPTIONS},
-            **settings,
-        }
+        # the page's start is one definition, the link's (what a link leaves out)
+        start = PageState(compute=precision, assumptions=assumptions, settings=settings)
+        settings = dict(start.with_start().settings)
         self.model_panel = ModelPanel(
             llmphys.models if models is None else models, self._on_change
         )
