@@ -64,15 +64,12 @@ def time_limit(seconds: int, what: str = "the case") -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def start_app(folder: Path, port: int, *options: str) -> subprocess.Popen:
-    """``python -m llmphys app`` on ``port`` (loopback), its output in ``folder/server.log``,
-    in its own process group (so a test can always kill it and whatever it started), with
-    Jupyter's runtime files kept in ``folder``."""
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
-    env.pop("JUPYTER_CONFIG_DIR", None)
+def start_server(command: list[str], folder: Path, env: dict[str, str]) -> subprocess.Popen:
+    """``command`` run in ``folder``, its output in ``folder/server.log``, in its own process
+    group (so a test can always kill it and whatever it started: :func:`stop_app`)."""
     with (folder / "server.log").open("w") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "llmphys", "app", "--port", str(port), "--no-browser", *options],
+            command,
             cwd=folder,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -80,6 +77,15 @@ def start_app(folder: Path, port: int, *options: str) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def start_app(folder: Path, port: int, *options: str) -> subprocess.Popen:
+    """``python -m llmphys app`` on ``port`` (loopback) (:func:`start_server`), with
+    Jupyter's runtime files kept in ``folder``."""
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    command = [sys.executable, "-m", "llmphys", "app", "--port", str(port), "--no-browser"]
+    return start_server([*command, *options], folder, env)
 
 
 def stop_app(process: subprocess.Popen) -> None:

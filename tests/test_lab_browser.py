@@ -32,13 +32,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from llmphys.app.server import free_port
 
-from support import stop_app
+from support import loopback_only, start_server, stop_app
 
 pytestmark = pytest.mark.browser
 
@@ -147,16 +146,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         "--LabApp.extension_manager=readonly",
     ]  # fmt: skip
     log_path = folder / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_server(command, folder, env)
     base = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START
@@ -186,13 +176,7 @@ def notebook(
     base, token = lab
     folder = tmp_path_factory.mktemp("lab-page")
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    here = urlsplit(base).netloc
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if urlsplit(route.request.url).netloc == here else route.abort()
-        ),
-    )
+    loopback_only(context, base)
     page = context.new_page()
     page.set_default_timeout(UPDATE)
     try:
