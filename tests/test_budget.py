@@ -56,6 +56,7 @@ def test_other_unraisable_exceptions_are_reported_as_before():
     seen: list[BaseException] = []
     before = sys.unraisablehook
     sys.unraisablehook = lambda unraisable: seen.append(unraisable.exc_value)
+    ours = sys.unraisablehook
     try:
 
         class Broken:
@@ -64,7 +65,7 @@ def test_other_unraisable_exceptions_are_reported_as_before():
 
         with time_budget(5):
             Broken()
-        assert sys.unraisablehook is not before  # ours again, restored by the budget
+        assert sys.unraisablehook is ours  # restored by the budget
     finally:
         sys.unraisablehook = before
     assert [str(e) for e in seen] == ["a finalizer's own error"]
