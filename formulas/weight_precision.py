@@ -21,6 +21,9 @@ and they are under 0.1 % of any model's parameters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from llmphys import (  # noqa: F401  (parts)
     memory,
     moe,
@@ -29,7 +32,7 @@ from llmphys import (  # noqa: F401  (parts)
     parallel_time,
     param_counts,
 )
-from llmphys.engine import formula
+from llmphys.engine import Formula, formula, registry
 from llmphys.features import MIXED_WEIGHTS
 
 __all__ = [
@@ -55,6 +58,28 @@ def _moved(figure, params, bytes_per_param, own_bytes):
     """``figure`` (its weights counted at b_w) with ``params`` of them moved to their class's own
     precision: the one rule every mixed-weights variant below applies to its base figure."""
     return figure + (own_bytes - bytes_per_param) * params
+
+
+def _variant(replaces: str, *, per_gpu: bool = False) -> Callable[[Callable[..., Any]], Formula]:
+    """The ``@formula`` of a variant below: ``replaces``, a figure of the weights in bytes, with
+    a class of its weights at the class's own precision.
+
+    A variant of a one-precision figure stands under the ``mixed_weights`` feature, its symbol
+    the figure's with the superscript mix; a variant of one of those (a mixture of experts' routed
+    experts moved too) under ``moe``, its symbol the figure's with mix,MoE.  A figure per GPU
+    (``per_gpu``) also cites Megatron's split of the weights.
+    """
+    figure, feature, superscript = registry[replaces], MIXED_WEIGHTS, "mix"
+    if figure.feature == MIXED_WEIGHTS:
+        figure, feature, superscript = registry[figure.replaces], "moe", "mix,MoE"
+    return formula(
+        unit="byte",
+        latex=rf"{figure.entry.latex}^{{\mathrm{{{superscript}}}}}",
+        text=f"{figure.entry.text}^{superscript}",
+        source=f"{_CLASSES}; {parallel.MEGATRON}" if per_gpu else _CLASSES,
+        replaces=replaces,
+        feature=feature,
+    )
 
 
 # ----------------------------------------------------------------------------- scaled formats
@@ -84,14 +109,7 @@ def quantized_bytes_per_param(element_bytes, scale_bytes, group_size):
 
 
 # ----------------------------------------------------------------------------- stored weights
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w}}^{\mathrm{mix}}",
-    text="M_w^mix",
-    source=_CLASSES,
-    replaces="weight_bytes",
-    feature=MIXED_WEIGHTS,
-)
+@_variant("weight_bytes")
 def weight_bytes_mixed(weight_bytes, embedding_matrices, embedding_params, bytes_per_param,
                        embedding_bytes):  # fmt: skip
     """Bytes of the stored weights when the embeddings and the head have their own precision.
@@ -113,14 +131,7 @@ def weight_bytes_mixed(weight_bytes, embedding_matrices, embedding_params, bytes
                   embedding_bytes)  # fmt: skip
 
 
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w}}^{\mathrm{mix,MoE}}",
-    text="M_w^mix,MoE",
-    source=_CLASSES,
-    replaces="weight_bytes_mixed",
-    feature="moe",
-)
+@_variant("weight_bytes_mixed")
 def weight_bytes_mixed_moe(weight_bytes_mixed, moe_layers, n_experts, expert_params,
                            bytes_per_param, expert_bytes):  # fmt: skip
     """Bytes of the stored weights of a mixture of experts whose routed experts have their own
@@ -146,14 +157,7 @@ def weight_bytes_mixed_moe(weight_bytes_mixed, moe_layers, n_experts, expert_par
 
 
 # ----------------------------------------------------------------------------- read per step
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w,a}}^{\mathrm{mix}}",
-    text="M_w,a^mix",
-    source=_CLASSES,
-    replaces="active_weight_bytes",
-    feature=MIXED_WEIGHTS,
-)
+@_variant("active_weight_bytes")
 def active_weight_bytes_mixed(active_weight_bytes, embedding_params, bytes_per_param,
                               embedding_bytes):  # fmt: skip
     """Bytes of the weights one token uses when the head has its own precision: the active
@@ -173,14 +177,7 @@ def active_weight_bytes_mixed(active_weight_bytes, embedding_params, bytes_per_p
     return _moved(active_weight_bytes, embedding_params, bytes_per_param, embedding_bytes)
 
 
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w,a}}^{\mathrm{mix,MoE}}",
-    text="M_w,a^mix,MoE",
-    source=_CLASSES,
-    replaces="active_weight_bytes_mixed",
-    feature="moe",
-)
+@_variant("active_weight_bytes_mixed")
 def active_weight_bytes_mixed_moe(active_weight_bytes_mixed, moe_layers, experts_per_token,
                                   expert_params, bytes_per_param, expert_bytes):  # fmt: skip
     """Bytes of the weights one token of a mixture of experts uses when the routed experts have
@@ -198,14 +195,7 @@ def active_weight_bytes_mixed_moe(active_weight_bytes_mixed, moe_layers, experts
     return _moved(active_weight_bytes_mixed, experts, bytes_per_param, expert_bytes)
 
 
-@formula(
-    unit="byte",
-    latex=r"D_{\mathrm{w,extra}}^{\mathrm{mix}}",
-    text="D_w,extra^mix",
-    source=_CLASSES,
-    replaces="extra_expert_read",
-    feature=MIXED_WEIGHTS,
-)
+@_variant("extra_expert_read")
 def extra_expert_read_mixed(extra_expert_read, expert_bytes):
     """Expert-weight bytes a decode step reads beyond one token's experts, at the experts'
     own precision.
@@ -221,14 +211,7 @@ def extra_expert_read_mixed(extra_expert_read, expert_bytes):
 
 
 # ----------------------------------------------------------------------------- per GPU
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w,GPU}}^{\mathrm{mix}}",
-    text="M_w,GPU^mix",
-    source=f"{_CLASSES}; {parallel.MEGATRON}",
-    replaces="weights_per_gpu",
-    feature=MIXED_WEIGHTS,
-)
+@_variant("weights_per_gpu", per_gpu=True)
 def weights_per_gpu_mixed(weights_per_gpu, embedding_params_per_gpu, bytes_per_param,
                           embedding_bytes):  # fmt: skip
     """Weight bytes one GPU holds when the embeddings and the head have their own precision.
@@ -271,14 +254,7 @@ def expert_slice_params_per_gpu(moe_layers, expert_params, layers, hidden, gpus_
     return moe_layers / layers * expert_params.at(hidden=hidden / gpus_per_stage)
 
 
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w,GPU}}^{\mathrm{mix,MoE}}",
-    text="M_w,GPU^mix,MoE",
-    source=f"{_CLASSES}; {parallel.MEGATRON}",
-    replaces="weights_per_gpu_mixed",
-    feature="moe",
-)
+@_variant("weights_per_gpu_mixed", per_gpu=True)
 def weights_per_gpu_mixed_moe(weights_per_gpu_mixed, n_experts, layers_per_stage,
                               expert_slice_params_per_gpu, bytes_per_param,
                               expert_bytes):  # fmt: skip
@@ -297,14 +273,7 @@ def weights_per_gpu_mixed_moe(weights_per_gpu_mixed, n_experts, layers_per_stage
     return _moved(weights_per_gpu_mixed, experts, bytes_per_param, expert_bytes)
 
 
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w,a,GPU}}^{\mathrm{mix}}",
-    text="M_w,a,GPU^mix",
-    source=f"{_CLASSES}; {parallel.MEGATRON}",
-    replaces="active_weights_per_gpu",
-    feature=MIXED_WEIGHTS,
-)
+@_variant("active_weights_per_gpu", per_gpu=True)
 def active_weights_per_gpu_mixed(active_weights_per_gpu, embedding_params, tp, bytes_per_param,
                                  embedding_bytes):  # fmt: skip
     """Weight bytes one GPU reads per decode step for one token when the head has its own
@@ -322,14 +291,7 @@ def active_weights_per_gpu_mixed(active_weights_per_gpu, embedding_params, tp, b
     return _moved(active_weights_per_gpu, embedding_params / tp, bytes_per_param, embedding_bytes)
 
 
-@formula(
-    unit="byte",
-    latex=r"M_{\mathrm{w,a,GPU}}^{\mathrm{mix,MoE}}",
-    text="M_w,a,GPU^mix,MoE",
-    source=f"{_CLASSES}; {parallel.MEGATRON}",
-    replaces="active_weights_per_gpu_mixed",
-    feature="moe",
-)
+@_variant("active_weights_per_gpu_mixed", per_gpu=True)
 def active_weights_per_gpu_mixed_moe(active_weights_per_gpu_mixed, experts_per_token,
                                      layers_per_stage, expert_slice_params_per_gpu,
                                      bytes_per_param, expert_bytes):  # fmt: skip
