@@ -133,6 +133,7 @@ def _answer(args: argparse.Namespace, echo: list[str], answer: Any) -> int:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
+    """the worked derivation of a formula"""
     from llmphys.engine.derive import derive
 
     texts = pairs(args.set, "--set")
@@ -147,6 +148,7 @@ def cmd_derive(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    """solve a formula for one input, given a target value"""
     import llmphys
     from llmphys.engine.parse import parse_value
 
@@ -176,6 +178,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
+    """a deployment at a glance: memory per GPU and fit, largest context and batch, fewest GPUs,
+    TTFT, TPOT, tokens/s per user and per GPU"""
     s, echo = deployment(args)
     _echo(echo, args)
     if args.json:
@@ -193,6 +197,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """check the units of a formula written as text"""
     from llmphys.check import analyse, compare_result, describe
 
     units = pairs(args.unit, "--unit")
@@ -210,6 +215,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    """serve the sizing web app with Voilà, on 127.0.0.1 only"""
     import importlib.util
 
     if not 0 < args.port < 65536:
@@ -251,22 +257,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, fn: Callable[[argparse.Namespace], int], help: str):
-        p = sub.add_parser(name, parents=[common], help=help, description=help)
+    def add(fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        """The parser of the command ``fn`` runs: ``cmd_<name>`` runs ``llmphys <name>``, and
+        its docstring is the command's help."""
+        text = " ".join((fn.__doc__ or "").split())
+        p = sub.add_parser(fn.__name__.removeprefix("cmd_"), parents=[common], help=text,
+                           description=text)  # fmt: skip
         p.set_defaults(run=fn)
         return p
 
-    add("list", cmd_list, "list every formula")
-    p = add("show", cmd_show, "show a formula (definition, inputs, rationale) or a symbol")
+    add(cmd_list)
+    p = add(cmd_show)
     p.add_argument("name", metavar="NAME")
 
-    p = add("derive", cmd_derive, "the worked derivation of a formula")
+    p = add(cmd_derive)
     p.add_argument("name", metavar="NAME")
     add_scenario_options(p)
     p.add_argument("--explain", action="store_true", help="add each formula's rationale")
     p.add_argument("--binary", action="store_true", help="show memory in GiB rather than GB")
 
-    p = add("solve", cmd_solve, "solve a formula for one input, given a target value")
+    p = add(cmd_solve)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--for", dest="unknown", metavar="SYMBOL", required=True)
     p.add_argument("--target", metavar="VALUE", required=True, help="e.g. '80 GB'")
@@ -278,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_scenario_options(p)
 
-    p = add("check", cmd_check, "check the units of a formula written as text")
+    p = add(cmd_check)
     p.add_argument("text", metavar="TEXT", help="e.g. 'params * bits_per_param * byte / (8*bit)'")
     p.add_argument(
         "--unit",
@@ -288,22 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--result", metavar="UNIT", help="the unit the result must have")
 
-    p = add(
-        "scenario",
-        cmd_scenario,
-        "a deployment at a glance: memory per GPU and fit, largest context and batch, fewest "
-        "GPUs, TTFT, TPOT, tokens/s per user and per GPU",
-    )
+    p = add(cmd_scenario)
     add_scenario_options(p)
     p.add_argument("--inputs", action="store_true", help="every input with where it came from")
 
     add_serving_commands(add)
     add_calibration_commands(add)
 
-    add("models", cmd_models, "list the model presets")
-    add("hardware", cmd_hardware, "list the accelerator presets")
+    add(cmd_models)
+    add(cmd_hardware)
 
-    p = add("app", cmd_app, "serve the sizing web app with Voilà, on 127.0.0.1 only")
+    p = add(cmd_app)
     p.add_argument("--port", type=int, default=8866, metavar="N", help="port (default 8866)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument(

@@ -16,6 +16,8 @@ EXIT_OK = 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """published measurements beside the expected value (typical, fitted to them) and the roofline
+    bound (ideal), and the fit's error held out by source"""
     from llmphys import calibration, validation
 
     rows = validation.validation_table()
@@ -60,12 +62,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def add_calibration_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Register ``validate`` with the command's ``add``."""
-    p = add(
-        "validate",
-        cmd_validate,
-        "published measurements beside the expected value (typical, fitted to them) and the "
-        "roofline bound (ideal), and the fit's error held out by source",
-    )
+    p = add(cmd_validate)
     p.add_argument(
         "--held-out",
         action="store_true",

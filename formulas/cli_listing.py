@@ -63,6 +63,7 @@ def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
 
 # ------------------------------------------------------------------------------ commands
 def cmd_list(args: argparse.Namespace) -> int:
+    """list every formula"""
     from llmphys.units import describe_dimension
 
     registry = _registry()
@@ -134,6 +135,7 @@ def _show_symbol(name: str, args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """show a formula (definition, inputs, rationale) or a symbol"""
     from llmphys.engine.docs import rationale
     from llmphys.units import describe_dimension
 
@@ -249,6 +251,7 @@ def _hardware_rows() -> list[dict[str, Any]]:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    """list the model presets"""
     rows = _model_rows()
     if args.json:
         print_json({"models": rows})
@@ -264,6 +267,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_hardware(args: argparse.Namespace) -> int:
+    """list the accelerator presets"""
     from llmphys.engine.formatting import format_quantity
     from llmphys.units import Q_
 

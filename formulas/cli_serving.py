@@ -70,6 +70,8 @@ def _table(args: argparse.Namespace, table: Any, meta: dict[str, Any], key: str 
 
 # ----------------------------------------------------------------------------- frontier
 def cmd_frontier(args: argparse.Namespace) -> int:
+    """the throughput / interactivity frontier: tokens/s per GPU against tokens/s per user over the
+    batch and any layout or precision, memory-capped, with its Pareto set"""
     from llmphys.serving import CHOICES, frontier
 
     s = _scenario(args)
@@ -104,6 +106,8 @@ def _objective(text: str) -> tuple[str, str]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    """a design space (models x accelerators x precisions x layouts x batches x workloads) evaluated
+    on Dask: the Pareto set of two objectives among the points that fit"""
     from llmphys.design_space import search
 
     values: dict[str, float] = {}
@@ -161,6 +165,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- disaggregate
 def cmd_disaggregate(args: argparse.Namespace) -> int:
+    """disaggregated prefill and decode: the GPUs of each pool for a request rate under a TTFT and a
+    TPOT target, and the P:D ratio"""
     from llmphys.pd_sizing import disaggregate
 
     s = _scenario(args)
@@ -182,12 +188,8 @@ def cmd_disaggregate(args: argparse.Namespace) -> int:
 def add_serving_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Register ``frontier``, ``search`` and ``disaggregate`` with the command's ``add``."""
     from llmphys.design_space import CHUNK_POINTS
-    p = add(
-        "frontier",
-        cmd_frontier,
-        "the throughput / interactivity frontier: tokens/s per GPU against tokens/s per user "
-        "over the batch and any layout or precision, memory-capped, with its Pareto set",
-    )
+
+    p = add(cmd_frontier)
     add_scenario_options(p)
     p.add_argument(
         "--over",
@@ -201,12 +203,7 @@ def add_serving_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--all", action="store_true", help="every point, not only the Pareto set")
     p.add_argument("--csv", action="store_true", help="the table as CSV")
 
-    p = add(
-        "search",
-        cmd_search,
-        "a design space (models x accelerators x precisions x layouts x batches x workloads) "
-        "evaluated on Dask: the Pareto set of two objectives among the points that fit",
-    )
+    p = add(cmd_search)
     p.add_argument("--models", metavar="M1,M2", help="model presets (default: llama-3.1-70b)")
     p.add_argument("--hardware", metavar="H1,H2", help="accelerators (default: h100-sxm)")
     p.add_argument("--weights", metavar="P1,P2", help="weight precisions (default: released)")
@@ -240,12 +237,7 @@ def add_serving_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     )  # fmt: skip
     p.add_argument("--csv", action="store_true", help="the Pareto set as CSV")
 
-    p = add(
-        "disaggregate",
-        cmd_disaggregate,
-        "disaggregated prefill and decode: the GPUs of each pool for a request rate under a "
-        "TTFT and a TPOT target, and the P:D ratio",
-    )
+    p = add(cmd_disaggregate)
     add_scenario_options(p)
     p.add_argument("--rate", type=float, required=True, metavar="REQ/S",
                    help="requests arriving per second")  # fmt: skip
