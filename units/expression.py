@@ -76,7 +76,38 @@ def as_numbers(
 
         expr = expr.replace(lambda e: isinstance(e, (sympy.ceiling, sympy.floor)), at_scale)
     units = {s: sympy.Integer(1) for s in expr.free_symbols if isinstance(s, UnitSymbol)}
-    return expr.xreplace(units) if units else expr
+    return _replaced(expr, units) if units else expr
+
+
+def _replaced(expr: sympy.Expr, new: dict[sympy.Symbol, sympy.Expr]) -> sympy.Expr:
+    """``expr.xreplace(new)``, except that a Min or Max is rebuilt as it stands.
+
+    Rebuilding a Max compares its arguments pairwise (SymPy factors each difference) to drop
+    the ones it can prove smaller: most of the cost of compiling a layout's formulas, and
+    nothing to gain here, since the Max was simplified when it was built and taking the unit
+    constants out changes no comparison (every argument is in the same unit).
+    """
+    done: dict[sympy.Basic, sympy.Basic] = {}
+
+    def walk(e: sympy.Basic) -> sympy.Basic:
+        if e in new:
+            return new[e]
+        if not e.args:
+            return e
+        found = done.get(e)
+        if found is not None:
+            return found
+        args = tuple(walk(a) for a in e.args)
+        if args == e.args:
+            out = e
+        elif isinstance(e, (sympy.Min, sympy.Max)):
+            out = type(e)(*args, evaluate=False)
+        else:
+            out = e.func(*args)
+        done[e] = out
+        return out
+
+    return walk(expr)
 
 
 def _exact(factor: float) -> sympy.Rational:

@@ -26,6 +26,7 @@ results equal the exact SymPy value to a relative 1e-12 (``tests/test_numeric.py
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 import weakref
@@ -66,6 +67,80 @@ def _quiet() -> Any:
     return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
+# Min and Max as plain functions for the compiled code.  SymPy rebuilds a Max it meets again
+# (in common-subexpression elimination) by comparing its arguments pairwise, factoring each
+# difference: most of the time a layout's formulas took to compile, for nothing, since each
+# Max was simplified when it was built.  These never simplify; they print as calls of the
+# names below, which compute what SymPy's own printing of Min/Max computes.
+_MAX = sympy.Function("llmphys_max")
+_MIN = sympy.Function("llmphys_min")
+_NUMPY_MIN_MAX = {
+    "llmphys_max": lambda *a: functools.reduce(np.maximum, a),
+    "llmphys_min": lambda *a: functools.reduce(np.minimum, a),
+}
+_MATH_MIN_MAX = {"llmphys_max": max, "llmphys_min": min}
+
+
+def _plain_min_max(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every Min and Max as :data:`_MIN`/:data:`_MAX` (rebuilt, never
+    re-simplified)."""
+    if not expr.has(sympy.Min, sympy.Max):
+        return expr
+    done: dict[sympy.Basic, sympy.Basic] = {}
+
+    def walk(e: sympy.Basic) -> sympy.Basic:
+        if not e.args:
+            return e
+        found = done.get(e)
+        if found is not None:
+            return found
+        args = tuple(walk(a) for a in e.args)
+        if isinstance(e, sympy.Max):
+            out = _MAX(*args)
+        elif isinstance(e, sympy.Min):
+            out = _MIN(*args)
+        else:
+            out = e if args == e.args else e.func(*args)
+        done[e] = out
+        return out
+
+    return walk(expr)
+
+
+class _Printed:
+    """``body`` lambdified for Python's ``math`` and for numpy, numpy's printed when first
+    used (a slider's scalars never need it), with the common subexpressions found once for
+    both.  Terms are printed in the order the expression holds them, not sorted for reading,
+    and the functions get no docstring: the two took most of lambdify's time, for source
+    nobody reads."""
+
+    def __init__(self, args: Sequence[sympy.Symbol], body: sympy.Expr) -> None:
+        self.args, self.body = list(args), body
+
+    @functools.cached_property
+    def shared(self) -> Any:
+        return sympy.cse(self.body, list=False)
+
+    @functools.cached_property
+    def numpy(self) -> Callable[..., Any]:
+        from sympy.printing.numpy import NumPyPrinter
+
+        return self._lambdified(NumPyPrinter, [_NUMPY_MIN_MAX, "numpy"])
+
+    @functools.cached_property
+    def math(self) -> Callable[..., Any]:
+        from sympy.printing.pycode import PythonCodePrinter
+
+        return self._lambdified(PythonCodePrinter, [_MATH_MIN_MAX, "math"])
+
+    def _lambdified(self, printer: Any, modules: list[Any]) -> Callable[..., Any]:
+        settings = {"fully_qualified_modules": False, "inline": True, "order": "none",
+                    "allow_unknown_functions": True, "user_functions": {}}  # fmt: skip
+        shared = self.shared
+        return sympy.lambdify(self.args, self.body, modules=modules, printer=printer(settings),
+                              cse=lambda _: shared, docstring_limit=0)  # fmt: skip
+
+
 def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callable[..., Any]:
     """A numpy function of ``args`` (float64 in, float64 out) computing ``expr``.
 
@@ -74,33 +149,30 @@ def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callab
     (``cse=True``).  Scalars give a ``float``; arrays broadcast, and the result always has the
     broadcast shape of the arguments (even where the expression ignores one of them).
     """
-    body = as_numbers(expr)
+    body = _plain_min_max(as_numbers(expr))
     # whole literals beyond int64 would reach numpy as Python ints (object arrays, which
     # ufuncs such as log refuse): float64 is what the numbers compute in anyway
     big = {i: sympy.Float(i) for i in body.atoms(sympy.Integer) if abs(i) > 2**53}
     body = body.xreplace(big) if big else body
-    # modules="numpy" picks SymPy's NumPyPrinter and the namespace its output needs
-    # (Min/Max print as functools.reduce over numpy.minimum/maximum, which broadcast)
-    fn = sympy.lambdify(list(args), body, modules="numpy", cse=True)
+    printed = _Printed(args, body)
+    _ = printed.math  # printed now: an expression the printers refuse fails here, not later
     f64 = np.float64
-    scalar: list[Callable[..., Any]] = []
 
     def on_floats(values: tuple[Any, ...]) -> float:
         """Python floats through the same expression printed for ``math``: the same IEEE
         double arithmetic, without numpy's per-operation overhead (a slider's one point).
         Anything Python's floats refuse (a division by zero, an overflow, a complex power of
         a negative base) takes numpy's path, which gives its inf or nan."""
-        if not scalar:
-            scalar.append(sympy.lambdify(list(args), body, modules="math", cse=True))
         try:
-            return float(scalar[0](*values))
+            return float(printed.math(*values))
         except (ArithmeticError, ValueError, TypeError):
             with _quiet():
-                return float(fn(*[f64(v) for v in values]))
+                return float(printed.numpy(*[f64(v) for v in values]))
 
     def evaluate(*values: Any) -> Any:
         if all(type(v) is float for v in values):
             return on_floats(values)
+        fn = printed.numpy
         if all(type(v) in _SCALARS for v in values):
             # float64 scalars: same IEEE arithmetic as arrays, without the array machinery
             with _quiet():
@@ -116,7 +188,7 @@ def compile_expression(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callab
         return float(out) if out.ndim == 0 else out
 
     evaluate.__name__ = "compiled"
-    evaluate.raw = fn  # type: ignore[attr-defined]  # the bare lambdified function
+    evaluate.printed = printed  # type: ignore[attr-defined]  # its lambdified functions
     return evaluate
 
 
@@ -198,7 +270,7 @@ class NumpyFunction:
     @property
     def raw(self) -> Callable[..., Any]:
         """The bare function SymPy generated (positional float64 arguments only)."""
-        return self._compiled.raw  # type: ignore[attr-defined]
+        return self._compiled.printed.numpy  # type: ignore[attr-defined]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._compiled(*self._signature.bind(args, kwargs))
