@@ -246,17 +246,45 @@ def test_a_link_carries_the_pinned_deployment():
 # ----------------------------------------------------------------------------- warming up
 def test_warming_compiles_the_layout_ahead_in_steps_that_never_fail():
     """The page compiles the two-GPU layout's figures while idle, a figure at a time (the
-    first move of the tensor-parallel slider took 1.7 s, later ones 50 ms); on several GPUs
+    first move of the tensor-parallel slider took 0.5 s, later ones 50 ms); on several GPUs
     there is nothing to do; a deferred call runs at once without a kernel only when asked."""
     from llmphys.app.figures import BOUNDED, FIGURES
+    from llmphys.app.panels import PARTS
     from llmphys.app.warmup import warm_steps
     from llmphys.controls import Deferred
 
     steps = warm_steps(F.Scenario("llama-3.1-8b", "h100-sxm"))
-    assert len(steps) == len(FIGURES) + len(BOUNDED) + 1  # figures, bounds, the frontier
+    # figures, bounds, the memory bar's parts, the frontier
+    assert len(steps) == len(FIGURES) + len(BOUNDED) + len(PARTS) + 1
     assert all(step() is None for step in steps)
     assert warm_steps(F.Scenario("llama-3.1-8b", "h100-sxm", tp=2)) == []
     calls: list[str] = []
     Deferred(1.0, lambda: calls.append("now")).schedule()  # no running loop: at once
     Deferred(1.0, lambda: calls.append("never"), without_loop=False).schedule()
     assert calls == ["now"]
+
+
+def test_the_served_page_is_warm_before_it_is_shown(monkeypatch):
+    """``SizingApp.warm`` (which the served notebook calls before showing the page) compiles
+    everything the first layout change needs: moving the tensor-parallel slider then compiles
+    nothing, and the page's figures are the Scenario's on two GPUs."""
+    import json
+    from importlib import resources
+
+    import llmphys.engine.compiled as compiled
+    from llmphys.app import SizingApp
+
+    cell = json.loads(resources.files("llmphys.app").joinpath("sizing_app.ipynb").read_text())
+    assert "SizingApp.from_query(os.environ.get(\"QUERY_STRING\", \"\")).warm()" in "".join(
+        cell["cells"][-1]["source"]
+    )
+    page = SizingApp("gemma-3-27b").warm()
+    assert page._warmup.done == "gemma-3-27b"
+    made: list[object] = []
+    real = compiled.compile_expression
+    monkeypatch.setattr(compiled, "compile_expression", lambda *a: made.append(a) or real(*a))
+    page.controls["tp"].value = 2
+    assert made == []
+    want = F.Scenario("gemma-3-27b", "h100-sxm", tp=2).evaluate("tokens_per_second_per_user")
+    assert page.views["tokens_per_second_per_user"].result.m == pytest.approx(want.m, rel=1e-12)
+    assert page.warm() is page  # done already: nothing to do

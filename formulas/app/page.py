@@ -449,6 +449,13 @@ class SizingApp:
             self.settings_panel.show_released(m)
 
 
+    def warm(self) -> SizingApp:
+        """Compile now what the first layout change would compile (:class:`WarmUp`, which
+        otherwise waits for the page to be idle); the served page calls it before it is
+        shown.  Returns the page."""
+        self._warmup.run()
+        return self
+
     # ------------------------------------------------------------------- derivations
     @_guarded
     def _render_derivations(self) -> None:

@@ -1,10 +1,12 @@
 """Compiling ahead while the sizing page is idle.
 
 A deployment on one GPU has not built the layout's formula variants, so the first move of the
-tensor-parallel slider compiled them then (1.7 s; later moves take 50 ms).  :class:`WarmUp`
+tensor-parallel slider compiled them then (0.5 s; later moves take 50 ms).  :class:`WarmUp`
 compiles them once the page has had no input change for :data:`WARM_DELAY` seconds, once per
 model, a figure at a time (:func:`warm_steps`): an input arriving meanwhile waits for one
-figure's compile at most.  Only in a live kernel: a script or a test never waits on it.
+figure's compile at most.  Only in a live kernel: a script or a test never waits on it.  The
+served page compiles its first deployment's variants before it is shown
+(:meth:`WarmUp.run`, through :meth:`llmphys.app.SizingApp.warm`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from llmphys.app.figures import BOUNDED, FIGURES, value
+from llmphys.app.panels import PARTS
 from llmphys.controls import Deferred
 from llmphys.errors import LlmphysError
 from llmphys.scenario import Scenario
@@ -27,10 +30,10 @@ WARM_DELAY = 2.0
 
 def warm_steps(s: Scenario) -> list[Callable[[], None]]:
     """What the first change of layout would compile then, as small steps to run while the
-    page is idle: each figure of ``s`` on two GPUs, each bound, the frontier (a deployment on
-    one GPU has not built the layout's variants; the first tensor-parallel move took 1.7 s,
-    later ones 50 ms).  No step raises; nothing to do on several GPUs already, or when the
-    model takes no second GPU."""
+    page is idle: each figure of ``s`` on two GPUs, each bound, the memory bar's parts, the
+    frontier (a deployment on one GPU has not built the layout's variants; the first
+    tensor-parallel move took 0.5 s, later ones 50 ms).  No step raises; nothing to do on
+    several GPUs already, or when the model takes no second GPU."""
     import llmphys
     from llmphys.app.frontier_panel import BATCHES
 
@@ -51,6 +54,7 @@ def warm_steps(s: Scenario) -> list[Callable[[], None]]:
 
     steps = [quietly(functools.partial(value, alt, f)) for f in FIGURES.values()]
     steps += [quietly(functools.partial(value, bound, FIGURES[k])) for k in BOUNDED]
+    steps += [quietly(functools.partial(alt.evaluate, k)) for k in PARTS]  # the memory bar
     steps.append(quietly(lambda: llmphys.frontier(alt, over={"batch": list(BATCHES)})))
     return steps
 
@@ -72,6 +76,18 @@ class WarmUp:
         if self.done != key:
             self._next.cancel()
             self._first.schedule()
+
+    def run(self) -> None:
+        """Compile now, every step at once: for a page about to be shown (``llmphys app``
+        does it before the page loads), so that its first layout change does not wait."""
+        self._first.cancel()
+        self._next.cancel()
+        key, scenario = self._now()
+        if scenario is None or self.done == key:
+            return
+        for step in warm_steps(scenario):
+            step()
+        self.done, self._plan = key, ("", [])
 
     def _step(self) -> None:
         key, scenario = self._now()
