@@ -641,7 +641,7 @@ class Formula:
         return derive(self, explain=explain, sources=sources, **values)
 
     def sweep(self, **values: Any) -> Any:
-        """Evaluate over a grid of values (see :func:`llmphys.engine.compiled.sweep`).
+        """Evaluate over a grid of values (see :func:`llmphys.engine.sweeps.sweep`).
 
         Parameters
         ----------
@@ -653,7 +653,7 @@ class Formula:
         xarray.DataArray
             The results, one dimension per swept input, with units in ``attrs``.
         """
-        from llmphys.engine.compiled import sweep
+        from llmphys.engine.sweeps import sweep
 
         return sweep(self, **values)
 
