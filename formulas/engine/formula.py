@@ -25,17 +25,16 @@ from typing import Any
 import pint
 import sympy
 
-from llmphys.engine.docs import shared_sections
+from llmphys.engine.composition import Composite
 from llmphys.engine.glossary import Entry
 from llmphys.engine.parts import Part, PartRef
 from llmphys.engine.registry import Registry, registry
+from llmphys.engine.shown import ShownSymbols
 from llmphys.errors import (
-    FormulaDefinitionError,
-    UnitError,
     UnknownNameError,
     did_you_mean,
 )
-from llmphys.units import UnitSymbol, as_numbers, describe_dimension, same_unit, ureg
+from llmphys.units import UnitSymbol, as_numbers
 
 __all__ = ["Formula", "Part", "PartRef", "Registry", "formula", "registry"]
 
@@ -65,18 +64,13 @@ class _GeneratedDoc:
         return formula_doc(obj)
 
 
-#: the argument of the printers (to_latex, to_text), described once
-_printed = shared_sections(
-    {"expr": "expr\n    An expression of this formula's chain (default: the definition)."}
-)
-
 _FORMULA_CLASS_DOC = """One formula: ``expr`` (over inputs and parts) with a declared ``unit``.
 
 Use the ``@formula`` decorator (or :func:`llmphys.define`) rather than this constructor.
 """
 
 
-class Formula:
+class Formula(Composite, ShownSymbols):
     """One formula: ``expr`` (over inputs and part symbols) with a declared ``unit``.
 
     Use the ``@formula`` decorator (or :func:`llmphys.define`) rather than this constructor.
@@ -265,170 +259,6 @@ class Formula:
         ]
         return tuple(sorted(plain, key=lambda s: (self.registry.glossary.order(s.name), s.name)))
 
-    def with_parts(self, **replacements: Formula) -> Formula:
-        """This formula with some parts (at any depth) computed by other formulas.
-
-        The physics of each variant is defined once, as its own formula; an architecture picks
-        which one applies.  ``total_vram.with_parts(kv_cache_bytes=kv_cache_bytes_mla)`` is
-        total VRAM for a model with multi-head latent attention: same definition, same
-        derivation chain, the KV part swapped.  A replacement must have the part's unit.
-        The result is not registered; it keeps this formula's name and display symbol.
-
-        Parameters
-        ----------
-        **replacements
-            Part name -> the formula that computes it instead.
-
-        Returns
-        -------
-        Formula
-            The variant (this formula itself when nothing is replaced).
-
-        Raises
-        ------
-        UnknownNameError
-            A name is not a part of this formula.
-        UnitError
-            A replacement's unit is not its part's.
-        FormulaDefinitionError
-            A replacement is not a formula, or does not take an input the part is used at.
-        """
-        if not replacements:
-            return self
-        where = f"formula '{self.name}'"
-        for name, new in replacements.items():
-            if not isinstance(new, Formula):
-                raise FormulaDefinitionError(
-                    f"{where}: with_parts({name}=...) needs a Formula, got {type(new).__name__}"
-                )
-        used = {f.name for f, _ in self.chain()}
-        unknown = [n for n in replacements if n not in used]
-        if unknown:
-            raise UnknownNameError(
-                f"{where}: {unknown[0]!r} is not a part of it{did_you_mean(unknown[0], used)}",
-                unknown[0],
-            )
-        parts: dict[sympy.Symbol, Part] = {}
-        for sym, part in self.parts.items():
-            target = replacements.get(part.name)
-            if target is not None:
-                ok, _ = same_unit(target.unit, part.formula.unit)
-                if not ok:
-                    raise UnitError(
-                        f"{where}: part {part.name!r} is in {part.formula.unit:~P} "
-                        f"({describe_dimension(part.formula.unit)}) but its replacement "
-                        f"{target.name!r} is in {target.unit:~P} "
-                        f"({describe_dimension(target.unit)})",
-                        target.unit,
-                        part.formula.unit,
-                    )
-                missing = [k.name for k, _ in part.subs if k not in set(target.inputs)]
-                if missing:
-                    raise FormulaDefinitionError(
-                        f"{where}: part {part.name!r} is used at {missing[0]}=..., which "
-                        f"{target.name!r} does not take"
-                    )
-                inner = target
-            else:
-                deeper = {
-                    k: v
-                    for k, v in replacements.items()
-                    if k in {f.name for f, _ in part.formula.chain()}
-                }
-                inner = part.formula.with_parts(**deeper) if deeper else part.formula
-            parts[sym] = Part(inner, part.subs, sym)
-        variant = Formula(
-            self.name,
-            self.expr,
-            self.unit,
-            parts=parts,
-            registry=self.registry,
-            doc=self.raw_doc,
-            source=self.source,
-            module=self.module,
-        )
-        variant.variant_of = self
-        variant.replaces, variant.feature = self.replaces, self.feature
-        variant.replacements = {**self.replacements, **{k: v.name for k, v in replacements.items()}}
-        return variant
-
-    def overridable_parts(self) -> dict[str, Formula]:
-        """Parts whose value may be given instead of their inputs (recursively, through
-        parts used as is).
-
-        Returns
-        -------
-        dict of str to Formula
-            Part name -> the formula that computes it.
-        """
-        if self._cache.overridable is not None:
-            return dict(self._cache.overridable)
-        found: dict[str, Formula] = {}
-        for part in self.parts.values():
-            if part.overridable:
-                found[part.name] = part.formula
-                found.update(part.formula.overridable_parts())
-        self._cache.overridable = found
-        return dict(found)
-
-    def chain(self) -> list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]]:
-        """This formula then each part, depth first, each once: the order of a worked example.
-
-        Returns
-        -------
-        list of tuple
-            ``(formula, substitutions)``: each formula with the substitutions it is used at
-            (``()`` when used as is).
-        """
-        seen: set[tuple[str, tuple]] = set()
-        order: list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]] = []
-
-        def visit(f: Formula, subs: tuple) -> None:
-            key = (f.name, subs)
-            if key in seen:
-                return
-            seen.add(key)
-            order.append((f, subs))
-            for part in f.parts.values():
-                visit(part.formula, part.subs)
-
-        visit(self, ())
-        return order
-
-    def symbol_entry(self, sym: sympy.Symbol) -> tuple[str, str, pint.Unit]:
-        """How any symbol of this formula's chain is shown, and its unit.
-
-        Parameters
-        ----------
-        sym
-            An input, a part's symbol or a unit constant.
-
-        Returns
-        -------
-        tuple
-            ``(latex, text, unit)``: two str and a :class:`pint.Unit`.
-        """
-        for f, _ in self.chain():
-            part = f.parts.get(sym)
-            if part is not None:
-                entry = part.formula.entry
-                twins = [p for p in f.parts.values() if p.formula.name == part.formula.name]
-                if len(twins) < 2 or not part.subs:
-                    return entry.latex, entry.text, part.formula.unit
-                # one formula used twice at different inputs (the global and the local layers'
-                # KV cache): say which instance is which
-                latex = ", ".join(f"{self._shown(k)[0]}={self._shown(v)[0]}" for k, v in part.subs)
-                text = ",".join(f"{self._shown(k)[1]}={self._shown(v)[1]}" for k, v in part.subs)
-                return (
-                    rf"\left.{entry.latex}\right|_{{{latex}}}",
-                    f"{entry.text}[{text}]",
-                    part.formula.unit,
-                )
-        if isinstance(sym, UnitSymbol):
-            return rf"\mathrm{{{sym.name}}}", sym.name, ureg.Unit(sym.name)
-        entry = self.registry.glossary[sym.name]
-        return entry.latex, entry.text, entry.pint_unit
-
     def as_numbers(self, expr: sympy.Expr) -> sympy.Expr:
         """``expr`` (this formula's, or a part of its expansion) as the numbers it computes
         on: unit constants count as 1, rounding of a scaled ratio at its written scale
@@ -445,79 +275,6 @@ class Formula:
             The expression over plain numbers in glossary units.
         """
         return as_numbers(expr, lambda s: self.symbol_entry(s)[2])
-
-    def _shown(self, value: sympy.Basic) -> tuple[str, str]:
-        """``(latex, text)`` of a substitution's side: a symbol's display name, else the value."""
-        if isinstance(value, sympy.Symbol) and not isinstance(value, UnitSymbol):
-            latex, text, _ = self.symbol_entry(value)
-            return latex, text
-        return sympy.latex(value), str(value)
-
-    def _display_symbols(self) -> set[sympy.Symbol]:
-        found: set[sympy.Symbol] = set()
-        for f, subs in self.chain():
-            found |= f.expr.free_symbols | set(f.parts)
-            for key, value in subs:
-                found |= {key} | value.free_symbols
-        return found | set(self.inputs)
-
-    def order_key(self, sym: sympy.Symbol) -> tuple[int, int]:
-        """Reading order: formula results first, then inputs in glossary order.
-
-        Parameters
-        ----------
-        sym
-            A symbol of this formula's chain.
-
-        Returns
-        -------
-        tuple of int
-            A sort key.
-        """
-        gloss = self.registry.glossary
-        for f, _ in self.chain():
-            part = f.parts.get(sym)
-            if part is not None:
-                return (1, gloss.order(part.name))
-        if sym.name in gloss and gloss[sym.name].kind == "output":
-            return (1, gloss.order(sym.name))
-        return (2, gloss.order(sym.name))
-
-    def latex_names(self) -> dict[sympy.Symbol, str]:
-        return {s: self.symbol_entry(s)[0] for s in self._display_symbols()}
-
-    def text_names(self) -> dict[sympy.Symbol, str]:
-        return {s: self.symbol_entry(s)[1] for s in self._display_symbols()}
-
-    @_printed
-    def to_latex(self, expr: sympy.Basic | None = None) -> str:
-        """LaTeX of an expression in conventional symbols.
-
-        {params}
-
-        Returns
-        -------
-        str
-            The LaTeX, without delimiters.
-        """
-        from llmphys.engine.printing import to_latex
-
-        return to_latex(self.expr if expr is None else expr, self.latex_names(), self.order_key)
-
-    @_printed
-    def to_text(self, expr: sympy.Basic | None = None) -> str:
-        """Plain text of an expression in conventional symbols.
-
-        {params}
-
-        Returns
-        -------
-        str
-            The text (``L · n_kv · d_h``).
-        """
-        from llmphys.engine.printing import to_text
-
-        return to_text(self.expr if expr is None else expr, self.text_names(), self.order_key)
 
     # ----------------------------------------------------------------------- evaluation
     def bind(self, values: Mapping[str, Any], *, partial: bool = False) -> Any:
