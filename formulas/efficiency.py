@@ -27,6 +27,8 @@ n / (n + n_1/2) is Hockney's half-performance length (Hockney & Jesshope, *Paral
 
 from __future__ import annotations
 
+from functools import partial
+
 from llmphys import latency, parallel_time  # noqa: F401  (the steps these terms wrap)
 from llmphys.engine import formula
 from llmphys.engine.variants import declare_feature
@@ -47,6 +49,15 @@ EFFICIENCY = declare_feature(
     "the efficiency model: FLOP utilization saturating in the tokens of a pass, and a fixed "
     "cost per pass and per layer (fitted to published runs)",
     wraps=True,
+)
+
+#: the ``@formula`` of a calibrated step: the efficiency model's variant of a roofline step (its
+#: unit, source and feature; the step it replaces and its symbol given)
+_calibrated_step = partial(
+    formula,
+    unit="second",
+    source=f"roofline with {_HOCKNEY}; fixed costs per pass and per layer",
+    feature=EFFICIENCY,
 )
 
 
@@ -103,13 +114,10 @@ def pass_overhead(step_overhead, layer_overhead, layers):
     return step_overhead + layers * layer_overhead
 
 
-@formula(
-    unit="second",
+@_calibrated_step(
     latex=r"t_{\mathrm{prefill,step}}^{\mathrm{eff}}",
     text="t_prefill,step^eff",
-    source=f"roofline with {_HOCKNEY}; fixed costs per pass and per layer",
     replaces="prefill_step_time",
-    feature=EFFICIENCY,
 )
 def prefill_step_time_calibrated(
     prefill_step_time, saturated_utilization, batch, prompt_len, pass_overhead
@@ -146,13 +154,8 @@ def prefill_step_time_calibrated(
     )
 
 
-@formula(
-    unit="second",
-    latex=r"t_{\mathrm{step}}^{\mathrm{eff}}",
-    text="t_step^eff",
-    source=f"roofline with {_HOCKNEY}; fixed costs per pass and per layer",
-    replaces="decode_step_time",
-    feature=EFFICIENCY,
+@_calibrated_step(
+    latex=r"t_{\mathrm{step}}^{\mathrm{eff}}", text="t_step^eff", replaces="decode_step_time"
 )
 def decode_step_time_calibrated(decode_step_time, pass_overhead):
     """A decode step as an engine runs it: the roofline step plus the fixed cost of a pass.
@@ -173,4 +176,3 @@ def decode_step_time_calibrated(decode_step_time, pass_overhead):
     12 ms
     """
     return decode_step_time + pass_overhead
-
