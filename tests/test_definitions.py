@@ -127,6 +127,20 @@ def test_at_with_a_non_input_refused(scratch):
     )
 
 
+def test_leaf_names_are_the_inputs_read_without_expanding():
+    """The .at() check reads a part's inputs from its parts (Formula.leaf_names) instead of
+    expanding it (which took a third of the import's own time): every input is there, and a
+    name more only where terms cancel in the expansion (kv_bytes_per_token_mha's head_dim is
+    hidden / n_heads, times n_heads KV heads)."""
+    for f in F.registry.values():
+        assert {s.name for s in f.inputs} <= f.leaf_names(), f.name
+    mha = F.registry["kv_bytes_per_token_mha"]
+    assert mha.leaf_names() - {s.name for s in mha.inputs} == {"n_heads"}
+    assert "n_heads" not in {s.name for s in mha.expand().free_symbols}
+    ssm = F.registry["kv_cache_per_gpu_ssm"]  # .at() parts, and a cancelling layer count
+    assert ssm.leaf_names() == {s.name for s in ssm.inputs} | {"layers"}
+
+
 def test_at_with_wrong_unit_refused(scratch):
     with pytest.raises(UnitError) as info:
 

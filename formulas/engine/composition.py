@@ -11,7 +11,7 @@ import sympy
 
 from llmphys.engine.parts import Part
 from llmphys.errors import FormulaDefinitionError, UnitError, UnknownNameError, did_you_mean
-from llmphys.units import describe_dimension, same_unit
+from llmphys.units import UnitSymbol, describe_dimension, same_unit
 
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.engine.formula import Formula, _Cache
@@ -134,6 +134,33 @@ class Composite:
                 found.update(part.formula.overridable_parts())
         self._cache.overridable = found
         return dict(found)
+
+    def leaf_names(self) -> frozenset[str]:
+        """Names of the inputs the expansion can hold, read from the parts without expanding
+        them: :attr:`~llmphys.Formula.inputs` unless terms cancel.  Cheap enough for the
+        definition check of every composite at import (an expansion is not).
+
+        Returns
+        -------
+        frozenset of str
+            Input names.
+        """
+        found = self._cache.leaves
+        if found is None:
+            found = frozenset().union(*(self._leaves_of(s) for s in self.expr.free_symbols))
+            self._cache.leaves = found
+        return found
+
+    def _leaves_of(self, sym: sympy.Basic) -> frozenset[str]:
+        part = self.parts.get(sym)  # type: ignore[call-overload]
+        if part is None:
+            plain = isinstance(sym, sympy.Symbol) and not isinstance(sym, UnitSymbol)
+            return frozenset({sym.name}) if plain else frozenset()  # type: ignore[attr-defined]
+        inner = part.formula.leaf_names()
+        if not part.subs:
+            return inner
+        given = [self._leaves_of(s) for _, value in part.subs for s in value.free_symbols]
+        return (inner - {key.name for key, _ in part.subs}).union(*given)
 
     def chain(self) -> list[tuple[Formula, tuple[tuple[sympy.Symbol, sympy.Expr], ...]]]:
         """This formula then each part, depth first, each once: the order of a worked example.

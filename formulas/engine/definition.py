@@ -54,7 +54,7 @@ def check_definition(
     for part in parts.values():
         if not part.subs:  # nothing to check; expanding the part now would only slow imports
             continue
-        inputs = {s.name: s for s in part.formula.inputs}
+        inputs = part.formula.leaf_names()
         for key, value in part.subs:
             if key.name not in inputs:
                 raise FormulaDefinitionError(

@@ -50,6 +50,7 @@ class _Cache:
         default_factory=dict
     )
     overridable: dict[str, Formula] | None = None
+    leaves: frozenset[str] | None = None
 
 
 class _GeneratedDoc:
