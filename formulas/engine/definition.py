@@ -191,6 +191,9 @@ def formula(
     :class:`Formula`, registered and reachable as ``llmphys.<name>``.
     """
     target = registry if registry is not None else _builtin
+    # what the decorator says of the formula, passed on to build() as it was given
+    declared = {"unit": unit, "latex": latex, "text": text, "source": source,
+                "replaces": replaces, "feature": feature}  # fmt: skip
 
     def decorate(fn: Callable[..., Any]) -> Formula:
         name = fn.__name__
@@ -228,20 +231,8 @@ def formula(
             for sym, ref in used.items()
         }
         doc = textwrap.dedent(fn.__doc__ or "")
-        return build(
-            name,
-            expr,
-            unit=unit,
-            latex=latex,
-            text=text,
-            parts=parts,
-            registry=target,
-            doc=doc,
-            source=source,
-            module=fn.__module__,
-            replaces=replaces,
-            feature=feature,
-        )
+        return build(name, expr, parts=parts, registry=target, doc=doc, module=fn.__module__,
+                     **declared)  # fmt: skip
 
     return decorate
 
