@@ -104,7 +104,7 @@ class Compiled(NamedTuple):
     names: tuple[str, ...]
 
 
-class Scenario:
+class Scenario(answers.Answers):
     """A deployment: a model on ``hardware`` at precisions, a layout, a workload and a set of
     assumptions.  Immutable; :meth:`replace` gives a changed copy.  ``None`` for ``model``,
     ``hardware`` or ``compute`` means :data:`~llmphys.scenario.DEFAULTS`' (what a front end
@@ -462,22 +462,6 @@ class Scenario:
         made._values = new
         made._overrides = {**self._overrides, **values}
         return made
-
-    # ------------------------------------------------------------------- answers
-    # derivations, inverse questions, the bound, sweeps and reports: the functions of
-    # llmphys.scenario_answers, written on the methods above, are these methods
-    __repr__ = answers.repr_text
-    _repr_html_ = answers.repr_html
-    _repr_markdown_ = answers.repr_markdown
-    inputs = answers.inputs
-    derive = answers.derive
-    solve = answers.solve
-    largest_context = answers.largest_context
-    bound = answers.bound
-    sweep = answers.sweep
-    compare = answers.compare
-    summary = answers.summary
-    to_dict = answers.to_dict
 
 
 def _missing(name: str, s: Scenario, f: Formula | None = None) -> InputError:

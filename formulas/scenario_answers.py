@@ -2,8 +2,8 @@
 the roofline bound, a sweep over inputs, a comparison, its inputs with provenance and its
 summary.
 
-These functions are the Scenario's methods (``s.derive(...)``, ``s.solve(...)``: its class
-assigns them), written on its public API only (:meth:`~llmphys.Scenario.compiled`,
+:class:`Answers`, a base class of the Scenario, holds them as its methods (``s.derive(...)``,
+``s.solve(...)``), written on the Scenario's public API only (:meth:`~llmphys.Scenario.compiled`,
 :meth:`~llmphys.Scenario.values_for`, :meth:`~llmphys.Scenario.source`,
 :meth:`~llmphys.Scenario.arguments`); the scenario itself (its inputs, their provenance, its
 compiled figures and its copies) is :mod:`llmphys.scenario`.
@@ -21,21 +21,7 @@ from llmphys.units import Q_
 if TYPE_CHECKING:  # pragma: no cover
     from llmphys.scenario import Scenario
 
-__all__ = [
-    "bound",
-    "compare",
-    "derive",
-    "inputs",
-    "largest_context",
-    "on_a_figure",
-    "repr_html",
-    "repr_markdown",
-    "repr_text",
-    "solve",
-    "summary",
-    "sweep",
-    "to_dict",
-]
+__all__ = ["Answers", "on_a_figure"]
 
 #: the argument of the methods that take one figure, described once (``{params}``)
 on_a_figure = shared_sections(
@@ -44,231 +30,223 @@ on_a_figure = shared_sections(
 )
 
 
-def inputs(self: Scenario, name: str | None = None) -> Any:
-    """Every input with its value, unit and provenance, as a table.
+class Answers:
+    """The questions a :class:`~llmphys.Scenario` answers (its base class)."""
 
-    Parameters
-    ----------
-    name
-        A figure: only the inputs it takes (default: every input).
+    def inputs(self: Scenario, name: str | None = None) -> Any:
+        """Every input with its value, unit and provenance, as a table.
 
-    Returns
-    -------
-    llmphys.display.Table
-        One row per input (Markdown in a notebook, aligned text in a terminal).
-    """
-    from llmphys.scenario_report import inputs_table
+        Parameters
+        ----------
+        name
+            A figure: only the inputs it takes (default: every input).
 
-    return inputs_table(self, name)
+        Returns
+        -------
+        llmphys.display.Table
+            One row per input (Markdown in a notebook, aligned text in a terminal).
+        """
+        from llmphys.scenario_report import inputs_table
 
+        return inputs_table(self, name)
 
-@on_a_figure
-def derive(self: Scenario, name: str, explain: bool = False, binary: bool = False) -> Any:
-    """The worked derivation of a figure, each value with its provenance.
+    @on_a_figure
+    def derive(self: Scenario, name: str, explain: bool = False, binary: bool = False) -> Any:
+        """The worked derivation of a figure, each value with its provenance.
 
-    Parameters
-    ----------
-    {params}
-    explain
-        Add a sentence per step saying what it computes.
-    binary
-        Show byte results in binary units (GiB) beside the decimal ones.
+        Parameters
+        ----------
+        {params}
+        explain
+            Add a sentence per step saying what it computes.
+        binary
+            Show byte results in binary units (GiB) beside the decimal ones.
 
-    Returns
-    -------
-    llmphys.engine.derive.Derivation
-        The derivation (LaTeX in a notebook, text in a terminal).
-    """
-    from llmphys.engine.derive import derive
+        Returns
+        -------
+        llmphys.engine.derive.Derivation
+            The derivation (LaTeX in a notebook, text in a terminal).
+        """
+        from llmphys.engine.derive import derive
 
-    f = self.compiled(name).formula
-    values = self.values_for(name)
-    sources = {n: self.source(n) for n in values}
-    return derive(f, explain=explain, binary=binary, sources=sources, **values)
+        f = self.compiled(name).formula
+        values = self.values_for(name)
+        sources = {n: self.source(n) for n in values}
+        return derive(f, explain=explain, binary=binary, sources=sources, **values)
 
+    def solve(
+        self: Scenario,
+        unknown: str,
+        target: Any = None,
+        *,
+        of: str | None = None,
+        bound: str | None = None,
+    ) -> Any:
+        """The value of input ``unknown`` at which figure ``of`` meets ``target``.
 
-def solve(
-    self: Scenario,
-    unknown: str,
-    target: Any = None,
-    *,
-    of: str | None = None,
-    bound: str | None = None,
-) -> Any:
-    """The value of input ``unknown`` at which figure ``of`` meets ``target``.
+        ``of`` defaults to ``memory_per_gpu`` with one GPU's capacity as the target (the
+        largest ``seq_len`` or ``batch`` that fits).  ``bound`` defaults to ``at_least`` for a
+        rate (tokens/s) and ``at_most`` otherwise.
 
-    ``of`` defaults to ``memory_per_gpu`` with one GPU's capacity as the target (the
-    largest ``seq_len`` or ``batch`` that fits).  ``bound`` defaults to ``at_least`` for a
-    rate (tokens/s) and ``at_most`` otherwise.
+        Parameters
+        ----------
+        unknown
+            The input to solve for (``"seq_len"``, ``"batch"``); the others keep this
+            deployment's values.
+        target : Quantity, str or float, optional
+            The value the figure must meet: a quantity, text (``"80 GB"``) or a number in the
+            figure's unit (default: the capacity, for ``memory_per_gpu``).
+        of
+            The figure (default ``"memory_per_gpu"``).
+        bound
+            ``"at_most"``, ``"at_least"`` or ``"equal"``.
 
-    Parameters
-    ----------
-    unknown
-        The input to solve for (``"seq_len"``, ``"batch"``); the others keep this
-        deployment's values.
-    target : Quantity, str or float, optional
-        The value the figure must meet: a quantity, text (``"80 GB"``) or a number in the
-        figure's unit (default: the capacity, for ``memory_per_gpu``).
-    of
-        The figure (default ``"memory_per_gpu"``).
-    bound
-        ``"at_most"``, ``"at_least"`` or ``"equal"``.
+        Returns
+        -------
+        llmphys.Solution
+            The answer, rounded to a whole value where the input is a count.
+        """
+        from llmphys.engine.parse import parse_value
+        from llmphys.engine.solve import solve
 
-    Returns
-    -------
-    llmphys.Solution
-        The answer, rounded to a whole value where the input is a count.
-    """
-    from llmphys.engine.parse import parse_value
-    from llmphys.engine.solve import solve
+        of = of or "memory_per_gpu"
+        f = self.compiled(of).formula
+        if target is None:
+            if of != "memory_per_gpu":
+                raise InputError(f"Scenario.solve: give a target for {of}")
+            target = self.capacity
+        elif isinstance(target, str):
+            target = parse_value(target, f.entry, "target")
+        values = self.values_for(of)
+        if unknown not in values:
+            raise UnknownNameError(
+                f"Scenario.solve: {unknown!r} is not an input of {of} here"
+                f"{did_you_mean(unknown, values)} (inputs: {', '.join(values)})",
+                unknown,
+            )
+        del values[unknown]
+        if bound is None:
+            rate = f.unit.dimensionality == Q_(1, "1/second").dimensionality  # tokens/s
+            bound = "at_least" if rate else "at_most"
+        return solve(f, unknown, target=target, bound=bound, **values)
 
-    of = of or "memory_per_gpu"
-    f = self.compiled(of).formula
-    if target is None:
-        if of != "memory_per_gpu":
-            raise InputError(f"Scenario.solve: give a target for {of}")
-        target = self.capacity
-    elif isinstance(target, str):
-        target = parse_value(target, f.entry, "target")
-    values = self.values_for(of)
-    if unknown not in values:
-        raise UnknownNameError(
-            f"Scenario.solve: {unknown!r} is not an input of {of} here"
-            f"{did_you_mean(unknown, values)} (inputs: {', '.join(values)})",
-            unknown,
-        )
-    del values[unknown]
-    if bound is None:
-        rate = f.unit.dimensionality == Q_(1, "1/second").dimensionality  # tokens/s
-        bound = "at_least" if rate else "at_most"
-    return solve(f, unknown, target=target, bound=bound, **values)
+    def largest_context(self: Scenario) -> Any:
+        """The longest sequence (prompt + output, tokens) this deployment takes: what memory
+        holds (``solve("seq_len")``) capped at the model's own limit (its
+        ``max_position_embeddings``), with which of the two binds.
 
+        Returns
+        -------
+        llmphys.scenario_report.ContextAnswer
+            The length (``.value``, tokens), which limit binds (``.binds``) and why
+            (``.message``).
+        """
+        from llmphys.scenario_report import largest_context
 
-def largest_context(self: Scenario) -> Any:
-    """The longest sequence (prompt + output, tokens) this deployment takes: what memory
-    holds (``solve("seq_len")``) capped at the model's own limit (its
-    ``max_position_embeddings``), with which of the two binds.
+        return largest_context(self)
 
-    Returns
-    -------
-    llmphys.scenario_report.ContextAnswer
-        The length (``.value``, tokens), which limit binds (``.binds``) and why
-        (``.message``).
-    """
-    from llmphys.scenario_report import largest_context
+    def bound(self: Scenario) -> Scenario:
+        """The same deployment at the roofline bound: the ``ideal`` assumption set, with any
+        override of its values dropped.  The ``typical`` set (the default) gives what to
+        expect.
 
-    return largest_context(self)
+        This is the roofline of this layout: its decode communication hidden, its prefill
+        all-reduces counted (at the interconnect's alpha-beta cost).  The validation's bound
+        (:func:`llmphys.validation.scenario`) treats a run's GPUs as one with free
+        communication, a bound on every layout: for several GPUs it is the lower of the two.
+        No published run in ``llmphys.validation`` beats either.
 
+        Returns
+        -------
+        Scenario
+            The deployment under the ``ideal`` assumptions (this one when it is already).
+        """
+        from llmphys.presets.assumptions import assumption_sets
 
-def bound(self: Scenario) -> Scenario:
-    """The same deployment at the roofline bound: the ``ideal`` assumption set, with any
-    override of its values dropped.  The ``typical`` set (the default) gives what to
-    expect.
+        ideal = assumption_sets["ideal"]
+        if self.assumptions is ideal:
+            return self
+        kept = {k: v for k, v in self.arguments().items() if k not in ideal.values}
+        return type(self)(self.model, self.hardware, **(kept | {"assumptions": ideal}))
 
-    This is the roofline of this layout: its decode communication hidden, its prefill
-    all-reduces counted (at the interconnect's alpha-beta cost).  The validation's bound
-    (:func:`llmphys.validation.scenario`) treats a run's GPUs as one with free
-    communication, a bound on every layout: for several GPUs it is the lower of the two.
-    No published run in ``llmphys.validation`` beats either.
+    def sweep(self: Scenario, *figures: str, **axes: Any) -> Any:
+        """Figures over a grid of inputs: an :class:`xarray.Dataset` with one variable per
+        figure (default: :data:`~llmphys.scenario.FIGURES`) and one dimension per axis
+        (``batch=[1, 8, 64]``, ``prompt_len=...``, ``tp=[1, 2, 4, 8]``).  Axis values are
+        numbers in the symbol's glossary unit or quantities.
 
-    Returns
-    -------
-    Scenario
-        The deployment under the ``ideal`` assumptions (this one when it is already).
-    """
-    from llmphys.presets.assumptions import assumption_sets
+        Parameters
+        ----------
+        *figures
+            Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
+        **axes
+            Input name -> the values it takes.
 
-    ideal = assumption_sets["ideal"]
-    if self.assumptions is ideal:
-        return self
-    kept = {k: v for k, v in self.arguments().items() if k not in ideal.values}
-    return type(self)(self.model, self.hardware, **(kept | {"assumptions": ideal}))
+        Returns
+        -------
+        xarray.Dataset
+            One variable per figure (its unit in ``attrs``), over every combination of the
+            axes.
+        """
+        from llmphys.scenario import FIGURES
+        from llmphys.scenario_report import sweep
 
+        return sweep(self, figures or tuple(FIGURES), axes)
 
-def sweep(self: Scenario, *figures: str, **axes: Any) -> Any:
-    """Figures over a grid of inputs: an :class:`xarray.Dataset` with one variable per
-    figure (default: :data:`~llmphys.scenario.FIGURES`) and one dimension per axis
-    (``batch=[1, 8, 64]``, ``prompt_len=...``, ``tp=[1, 2, 4, 8]``).  Axis values are
-    numbers in the symbol's glossary unit or quantities.
+    def compare(self: Scenario, other: Scenario, figures: Iterable[str] = ()) -> Any:
+        """This deployment beside another: the figures and the inputs that differ.
 
-    Parameters
-    ----------
-    *figures
-        Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
-    **axes
-        Input name -> the values it takes.
+        Parameters
+        ----------
+        other
+            The other deployment.
+        figures
+            Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
 
-    Returns
-    -------
-    xarray.Dataset
-        One variable per figure (its unit in ``attrs``), over every combination of the
-        axes.
-    """
-    from llmphys.scenario import FIGURES
-    from llmphys.scenario_report import sweep
+        Returns
+        -------
+        llmphys.scenario_report.Comparison
+            Both values and their ratio per figure, then the inputs that differ (a table).
+        """
+        from llmphys.scenario import FIGURES
+        from llmphys.scenario_report import compare
 
-    return sweep(self, figures or tuple(FIGURES), axes)
+        return compare(self, other, tuple(figures) or tuple(FIGURES))
 
+    def summary(self: Scenario) -> Any:
+        """The deployment at a glance: memory per GPU and whether it fits, the largest context
+        and batch, the fewest GPUs, decode speed per user and per GPU, TTFT, TPOT, end-to-end
+        latency.
 
-def compare(self: Scenario, other: Scenario, figures: Iterable[str] = ()) -> Any:
-    """This deployment beside another: the figures and the inputs that differ.
+        Returns
+        -------
+        llmphys.scenario_report.Summary
+            The rows (``summary["ttft"]`` gives one's value); an HTML table in a notebook.
+        """
+        from llmphys.scenario_report import summary
 
-    Parameters
-    ----------
-    other
-        The other deployment.
-    figures
-        Registry formulas' names (default: :data:`~llmphys.scenario.FIGURES`).
+        return summary(self)
 
-    Returns
-    -------
-    llmphys.scenario_report.Comparison
-        Both values and their ratio per figure, then the inputs that differ (a table).
-    """
-    from llmphys.scenario import FIGURES
-    from llmphys.scenario_report import compare
+    def to_dict(self: Scenario) -> dict[str, Any]:
+        """The summary and the inputs as plain data.
 
-    return compare(self, other, tuple(figures) or tuple(FIGURES))
+        Returns
+        -------
+        dict
+            JSON-serialisable: each quantity as ``{"value": ..., "unit": ...}``.
+        """
+        return self.summary().to_dict()
 
+    def __repr__(self: Scenario) -> str:
+        """``<Scenario model on hardware ...>``: what it is, in one line."""
+        from llmphys.scenario_report import title
 
-def summary(self: Scenario) -> Any:
-    """The deployment at a glance: memory per GPU and whether it fits, the largest context
-    and batch, the fewest GPUs, decode speed per user and per GPU, TTFT, TPOT, end-to-end
-    latency.
+        return f"<Scenario {title(self)}>"
 
-    Returns
-    -------
-    llmphys.scenario_report.Summary
-        The rows (``summary["ttft"]`` gives one's value); an HTML table in a notebook.
-    """
-    from llmphys.scenario_report import summary
+    def _repr_html_(self: Scenario) -> str:
+        """The summary as an HTML table (how a notebook shows a scenario)."""
+        return self.summary()._repr_html_()
 
-    return summary(self)
-
-
-def to_dict(self: Scenario) -> dict[str, Any]:
-    """The summary and the inputs as plain data.
-
-    Returns
-    -------
-    dict
-        JSON-serialisable: each quantity as ``{"value": ..., "unit": ...}``.
-    """
-    return self.summary().to_dict()
-
-
-def repr_text(self: Scenario) -> str:
-    """``<Scenario model on hardware ...>``: what it is, in one line."""
-    from llmphys.scenario_report import title
-
-    return f"<Scenario {title(self)}>"
-
-
-def repr_html(self: Scenario) -> str:
-    """The summary as an HTML table (how a notebook shows a scenario)."""
-    return self.summary()._repr_html_()
-
-
-def repr_markdown(self: Scenario) -> str:
-    """The summary as a Markdown table."""
-    return self.summary()._repr_markdown_()
+    def _repr_markdown_(self: Scenario) -> str:
+        """The summary as a Markdown table."""
+        return self.summary()._repr_markdown_()
