@@ -199,8 +199,9 @@ def test_the_notebook_is_the_packaged_one_and_only_builds_the_app():
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert ["".join(c["source"]) for c in code] == [
         "import os\n\nfrom llmphys.app import SizingApp\n\n"
-        "# served by `llmphys app`: the link's query string (?model=...&tp=4) gives the state\n"
-        'SizingApp.from_query(os.environ.get("QUERY_STRING", ""))'
+        "# served by `llmphys app`: the link's query string (?model=...&tp=4) gives the state; "
+        "the\n# page compiles what a first layout change needs before it is shown\n"
+        'SizingApp.from_query(os.environ.get("QUERY_STRING", "")).warm()'
     ]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
 
