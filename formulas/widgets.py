@@ -27,7 +27,6 @@ Not imported by ``import llmphys``: ipywidgets is an optional dependency
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -40,23 +39,24 @@ from llmphys.controls import (
     _WIDE,
     CUSTOM,
     DERIVATION_DELAY,
+    Deferred,
     _available,
     _escape,
     _label,
     control_for,
     read_control,
-    running_loop,
     settle_control,
 )
 from llmphys.engine.binding import Binding
 from llmphys.engine.coercion import coerce
-from llmphys.engine.formatting import format_quantity, text_number
+from llmphys.engine.formatting import format_quantity
 from llmphys.engine.formula import Formula, registry
 from llmphys.engine.variants import FEATURES
 from llmphys.errors import InputError, LlmphysError
-from llmphys.units import Q_, ureg
+from llmphys.units import Q_
 from llmphys.value_box import custom_box, value_box
 from llmphys.widget_presets import NOTHING, PresetRow
+from llmphys.widget_text import result_html, solution_html
 
 __all__ = [
     "CUSTOM",
@@ -115,7 +115,7 @@ class Explorer(PresetRow):
         self._solution: Any = None
         self._error = ""
         self._hold_depth = 0
-        self._pending: asyncio.TimerHandle | None = None
+        self._derivation_later = Deferred(DERIVATION_DELAY, self._render_derivation)
         self._keep, self._fixed = self._prepare_fixed(formula)
 
         self.header = widgets.HTMLMath()
@@ -340,7 +340,7 @@ class Explorer(PresetRow):
     def _evaluate(self) -> None:
         self._solution = None
         self._result = Binding(self.formula, self._keep, self.values).quantity()
-        self.output.value = self._result_html(self._result)
+        self.output.value = result_html(self.formula, self._result)
 
     def _solve(self) -> None:
         import llmphys
@@ -363,7 +363,7 @@ class Explorer(PresetRow):
         self._result = solution.check
         with self._hold(update=False):
             self.set_value(unknown, float(solution.value.magnitude))
-        self.output.value = self._solution_html(solution)
+        self.output.value = solution_html(self.formula, solution)
 
     def _show_error(self, exc: BaseException) -> None:
         self._error = str(exc)
@@ -374,49 +374,11 @@ class Explorer(PresetRow):
         self.derivation_view.value = ""
 
     # ------------------------------------------------------------------- rendering
-    def _result_html(self, q: pint.Quantity) -> str:
-        entry = self.formula.entry
-        shown = format_quantity(q, sig=3, latex=True)
-        binary = ""
-        if q.dimensionality == ureg.byte.dimensionality:
-            binary = rf" = {format_quantity(q, sig=3, binary=True, latex=True)}"
-        return f"<b>result</b>: ${entry.latex} = {shown}{binary}$"
-
-    def _solution_html(self, s: Any) -> str:
-        entry = self.formula.registry.glossary[s.unknown]
-        unit = f" {entry.unit_text}" if entry.unit_text else ""
-        value = float(s.value.magnitude)
-        answer = f"{entry.text} = {text_number(value, exact=entry.integer)}{unit}"
-        word = {"largest": "largest", "smallest": "smallest", "exact": ""}[s.direction]
-        relation = {"at_most": "≤", "at_least": "≥", "equal": "="}[s.bound]
-        question = (
-            f"{word} {entry.text} with {self.formula.entry.text} {relation} "
-            f"{format_quantity(s.target, sig=4)}"
-        ).strip()
-        lines = [f"<b>{_escape(question)}</b>: <b>{_escape(answer)}</b>"]
-        if s.rounding is not None and s.exact is not None:
-            how = {"floor": "rounded down", "ceil": "rounded up", "nearest": "rounded"}
-            exact = f"{float(s.exact.magnitude):.10g}"
-            lines.append(f"{how[s.rounding]} from {exact}{unit} ({_escape(s.method)} solve)")
-        else:
-            lines.append(f"({_escape(s.method)} solve)")
-        if s.check is not None:
-            lines.append(self._result_html(s.check).replace("<b>result</b>", "check"))
-        return "<br>".join(lines)
-
     def _schedule_derivation(self) -> None:
-        if not self.show_derivation.value:
-            return
-        loop = running_loop()
-        if loop is None:
-            self._render_derivation()
-            return
-        if self._pending is not None:
-            self._pending.cancel()
-        self._pending = loop.call_later(DERIVATION_DELAY, self._render_derivation)
+        if self.show_derivation.value:
+            self._derivation_later.schedule()
 
     def _render_derivation(self) -> None:
-        self._pending = None
         if not self.show_derivation.value:
             return
         try:
