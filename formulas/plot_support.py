@@ -12,12 +12,44 @@ import numpy as np
 import pint
 
 from llmphys.engine.coercion import coerce
+from llmphys.engine.docs import shared_sections
 from llmphys.engine.formula import Formula, registry
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.units import Q_, ureg
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+
+
+#: what the plots share (llmphys.plots and the modules it re-exports), described once: their
+#: arguments (each docstring's ``{params}``) and what they return and raise (``{drawn}``),
+#: written in at import
+_documented = shared_sections(
+    {
+        "model": """model : str or Model, optional
+            A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
+            the inputs (with ``hardware``, a :class:`~llmphys.Scenario`'s values).""",
+        "hardware": """hardware : str or Accelerator, optional
+            An accelerator preset's name or an :class:`~llmphys.presets.Accelerator`.""",
+        "precision": "precision\n    The compute precision (picks the accelerator's dense peak).",
+        "batch": """batch : list of float, optional
+            The batches drawn (default: the glossary range of ``batch``, doubling).""",
+        "ax": """ax : matplotlib.axes.Axes, optional
+            The axes to draw on (default: a new figure's).""",
+        "values": """**values
+            Any other input of the formulas (quantities, numbers in glossary units, precision
+            names); given values win over the presets'.""",
+    },
+    drawn="""Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+
+        Raises
+        ------
+        InputError, UnknownNameError
+            An input no formula of the plot takes, or a value the formulas refuse.""",
+)
 
 
 # --------------------------------------------------------------------------- inputs

@@ -706,8 +706,10 @@ def test_module_examples_run():
     import doctest
 
     import llmphys.interconnect as interconnect
+    import llmphys.sizing.at_layout as at_layout
     import llmphys.sizing.layouts as sizing
 
-    for module in (sizing, interconnect):  # the formulas' examples run in test_formulas.py
+    # the formulas' examples run in test_formulas.py
+    for module in (sizing, at_layout, interconnect):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, module.__name__

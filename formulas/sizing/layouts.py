@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import pint
 
-from llmphys.engine.docs import shared_sections
 from llmphys.engine.formatting import format_quantity
 from llmphys.engine.solve import Solution
 from llmphys.errors import InfeasibleError
-from llmphys.units import Q_
+from llmphys.sizing.asked import _documented, _scenario
+from llmphys.sizing.at_layout import largest_batch, tp_comm_limit
 
 __all__ = [
     "FewestGpus",
@@ -47,43 +47,6 @@ __all__ = [
 
 #: the parts of ``vram_per_gpu`` shown beside it
 _PARTS = ("weights_per_gpu", "kv_cache_per_gpu", "workspace_per_gpu")
-
-#: the arguments the questions share, described once (written into each docstring's
-#: ``{params}`` at import)
-_documented = shared_sections(
-    {
-        "model": """model : str or Model
-            A model preset's name, or a :class:`~llmphys.presets.Model`.""",
-        "gpu": """gpu : str or Accelerator
-            An accelerator preset's name, or an :class:`~llmphys.presets.Accelerator`.""",
-        "link": """link : str or Interconnect
-            The link between the GPUs: an interconnect preset's name or an
-            :class:`~llmphys.interconnect.Interconnect`.""",
-        "tp": "tp\n    The tensor-parallel degree.",
-        "pp": "pp\n    The pipeline-parallel degree.",
-        "ep": "ep\n    The expert-parallel degree.",
-        "max_tp": "max_tp\n    The largest tensor-parallel degree tried.",
-        "precision": "precision\n    The compute precision (picks the accelerator's dense peak).",
-        "need": """need
-            The per-GPU formula that must fit in one GPU's capacity: ``"vram_per_gpu"``
-            (weights, KV cache and workspace) or ``"weights_per_gpu"`` (the seed's
-            weights-only framing).""",
-        "values": """**values
-            The setting, as :class:`~llmphys.Scenario` takes it (precisions, ``batch``,
-            ``seq_len`` or ``prompt_len``, ``new_tokens``, ``assumptions``, any glossary
-            input).""",
-    }
-)
-
-
-def _scenario(model: Any, gpu: Any, link: Any = None, precision: str = "bf16", **values: Any):
-    """The deployment these questions are asked of: a :class:`~llmphys.Scenario` of ``model``
-    on ``gpu`` joined by ``link``, with ``values`` (glossary inputs: the layout degrees,
-    precisions, batch, lengths, efficiencies) winning over its defaults."""
-    from llmphys.scenario import Scenario
-
-    return Scenario.from_values(model, gpu, compute=precision, interconnect=link, **values)
-
 
 @_documented
 def tensor_parallel_degrees(model: Any, max_tp: int = 8) -> list[int]:
@@ -427,79 +390,3 @@ def fewest_gpus(
         solutions=solutions,
         assumptions=f"{what}; {shown}; n_EP = {ep}; n_TP <= {max_tp}",
     )
-
-
-# ----------------------------------------------------------------------------- at a layout
-@_documented
-def largest_batch(
-    model: Any, gpu: Any, *, tp: int, pp: int = 1, ep: int = 1, **values: Any
-) -> Solution:
-    """The most sequences an n_TP x n_PP layout of ``model`` holds on ``gpu``: ``solve`` of
-    ``vram_per_gpu`` for ``batch`` at one GPU's capacity.
-
-    {params}
-
-    Returns
-    -------
-    Solution
-        The batch (sequences), rounded down.
-
-    Raises
-    ------
-    InfeasibleError
-        Not even one sequence fits.
-
-    Examples
-    --------
-    Llama 3.1 70B in BF16 with 32K-token contexts on 8x H100 (n_TP = 8): 19.8 GB of weights and
-    workspace per GPU leave 65.8 GB for 1.34 GB of KV cache per sequence (one KV head per GPU).
-
-    >>> s = largest_batch("llama-3.1-70b", "h100-sxm", tp=8, bytes_per_param="bf16",
-    ...                   kv_bytes="bf16", seq_len=32768, workspace_fraction=0.12)
-    >>> print(s.value, s.direction, s.rounding)
-    48 seq largest floor
-    """
-    at = _scenario(model, gpu, tp=tp, pp=pp, ep=ep, **values)
-    return at.solve("batch", at.capacity.to("byte"), of="vram_per_gpu")
-
-
-@_documented
-def tp_comm_limit(
-    model: Any,
-    gpu: Any,
-    link: Any,
-    *,
-    precision: str = "bf16",
-    pp: int = 1,
-    ep: int = 1,
-    **values: Any,
-) -> Solution:
-    """The largest n_TP at which a decode step's exposed communication stays within its per-GPU
-    memory time: beyond it, communication outweighs the memory time tensor parallelism still
-    saves (``comm_to_memory_ratio`` solved for ``tp`` at 1).
-
-    ``link`` is an interconnect preset; ``precision`` picks the accelerator's dense peak.  The
-    answer is a continuous degree rounded down; real degrees divide the heads
-    (:func:`tensor_parallel_degrees`).
-
-    {params}
-
-    Returns
-    -------
-    Solution
-        The degree (``tp``), rounded down.
-
-    Examples
-    --------
-    Llama 3.1 70B decoding one sequence on H100s over NVLink 4: each all-reduce costs
-    2 (n_TP - 1) hops of 0.6 us, 160 of them per token, against 41.5 ms / n_TP of weight reads:
-    the two cross near n_TP = 15.
-
-    >>> s = tp_comm_limit("llama-3.1-70b", "h100-sxm", "nvlink-4", bytes_per_param="bf16",
-    ...                   kv_bytes="bf16", act_bytes="bf16", batch=1, prompt_len=1000,
-    ...                   new_tokens=200, n_microbatches=1, bw_utilization=1, comm_overlap=0)
-    >>> print(s.value, s.method)
-    15 numeric
-    """
-    at = _scenario(model, gpu, link, precision, pp=pp, ep=ep, **values)
-    return at.solve("tp", Q_(1, ""), of="comm_to_memory_ratio", bound="at_most")
