@@ -103,12 +103,29 @@ def _plain_min_max(expr: sympy.Expr) -> sympy.Expr:
     return walk(expr)
 
 
+def _printer(base: type) -> Any:
+    """``base`` (a SymPy code printer) printing sums in the order the expression holds their
+    terms: sorting them for reading took most of lambdify's time, for source nobody reads.
+    Products keep SymPy's order, which puts numbers and (alphabetically) often the scalar
+    inputs first: ``6*hidden**2*tokens`` multiplies an array of tokens once, where the order
+    held, ``6*tokens*hidden**2``, would do it twice."""
+
+    class Printer(base):  # type: ignore[misc, valid-type]
+        def _print_Mul(self, expr: sympy.Expr) -> str:
+            factors = expr.as_ordered_factors()
+            if tuple(factors) != expr.args:
+                expr = sympy.Mul(*factors, evaluate=False)
+            return super()._print_Mul(expr)
+
+    settings = {"fully_qualified_modules": False, "inline": True, "order": "none",
+                "allow_unknown_functions": True, "user_functions": {}}  # fmt: skip
+    return Printer(settings)
+
+
 class _Printed:
     """``body`` lambdified for Python's ``math`` and for numpy, numpy's printed when first
     used (a slider's scalars never need it), with the common subexpressions found once for
-    both.  Terms are printed in the order the expression holds them, not sorted for reading,
-    and the functions get no docstring: the two took most of lambdify's time, for source
-    nobody reads."""
+    both, sums printed unsorted (:func:`_printer`) and no docstring."""
 
     def __init__(self, args: Sequence[sympy.Symbol], body: sympy.Expr) -> None:
         self.args, self.body = list(args), body
@@ -129,11 +146,9 @@ class _Printed:
 
         return self._lambdified(PythonCodePrinter, [_MATH_MIN_MAX, "math"])
 
-    def _lambdified(self, printer: Any, modules: list[Any]) -> Callable[..., Any]:
-        settings = {"fully_qualified_modules": False, "inline": True, "order": "none",
-                    "allow_unknown_functions": True, "user_functions": {}}  # fmt: skip
+    def _lambdified(self, printer: type, modules: list[Any]) -> Callable[..., Any]:
         shared = self.shared
-        return sympy.lambdify(self.args, self.body, modules=modules, printer=printer(settings),
+        return sympy.lambdify(self.args, self.body, modules=modules, printer=_printer(printer),
                               cse=lambda _: shared, docstring_limit=0)  # fmt: skip
 
 
