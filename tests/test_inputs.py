@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import llmphys as F
 from llmphys.errors import InputError, UnitError, UnknownNameError
@@ -240,3 +242,43 @@ def test_inputs_that_contradict_each_other_give_an_error_not_a_negative_count(sc
         "headroom_test", "gpu_memory - weight_bytes", result="byte", registry=scratch
     )
     assert headroom(gpu_memory=F.Q_(80, "GB"), weight_bytes=F.Q_(140, "GB")).magnitude < 0
+
+
+FIGURES_CHECKED = ["batch", "params", "utilization", "cache_hit", "overhead",
+                   "flash_attention", "prompt_len"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    name=st.sampled_from(FIGURES_CHECKED),
+    x=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(min_value=-(10**300), max_value=10**300),
+        st.sampled_from([0.0, -0.0, 1.0, 0.5, 1.0000000001, 2.5, 1e-30, 32 * 1000.0000000000001]),
+    ),
+)
+def test_a_plain_number_is_checked_as_an_array_is(name, x):
+    """A Python float or int takes a path without numpy (a slider's value, many times a
+    second); it accepts, rounds and refuses exactly as the array path does (which an
+    np.float64 takes), with the same message."""
+    from llmphys.engine.coercion import coerce
+
+    entry = F.glossary[name]
+
+    def outcome(value):
+        try:
+            return ("value", coerce(entry, value, "test"))
+        except InputError as exc:
+            return ("refused", str(exc))
+
+    plain, array = outcome(x), outcome(np.float64(x))
+    assert plain == array
+    if plain[0] == "value":
+        assert type(plain[1]) is float
+
+
+def test_an_int_beyond_float64_is_refused_on_the_plain_path_too():
+    from llmphys.engine.coercion import coerce
+
+    with pytest.raises(InputError, match="too large for a float64"):
+        coerce(F.glossary["params"], 10**400, "test")

@@ -9,7 +9,9 @@ a fractional count, booleans and other types.
 
 from __future__ import annotations
 
+import math
 import numbers
+from typing import Any
 
 import numpy as np
 import pint
@@ -22,6 +24,19 @@ __all__ = ["coerce", "format_number"]
 
 # a count converted from another unit may carry float noise (32 * 1000.0000000000001)
 _INTEGER_RTOL = 1e-9
+
+#: where each domain's values are out of range: elementwise on arrays, plainly on a float
+_OUTSIDE = {
+    "positive": lambda x: x <= 0,
+    "nonnegative": lambda x: x < 0,
+    "fraction": lambda x: (x <= 0) | (x > 1),
+    "unit_interval": lambda x: (x < 0) | (x > 1),
+}
+
+
+def _not_whole(x: Any, rounded: Any) -> Any:
+    """Where a count is not a whole number (beyond conversion noise), arrays or floats."""
+    return abs(x - rounded) > _INTEGER_RTOL * np.maximum(1.0, abs(x))
 
 
 def format_number(x: float) -> str:
@@ -64,6 +79,10 @@ def coerce(entry: Entry, value: object, where: str) -> float | np.ndarray:
             f"{where}: argument '{name}' got {type(value).__name__} {value!r}; give a number, "
             f"an array or a quantity in {entry.unit}"
         )
+    if type(value) is float or type(value) is int:  # a slider's value, many times a second
+        plain = _plainly_valid(entry, value)
+        if plain is not None:
+            return plain
     _refuse_bools_and_complex(value, name, where)
     try:
         array = np.array(value, dtype=np.float64)  # a copy: never round a caller's array
@@ -120,6 +139,23 @@ def _named_choice(entry: Entry, value: str, where: str) -> float:
     return float(lowered[key])
 
 
+def _plainly_valid(entry: Entry, value: float) -> float | None:
+    """A plain number checked without numpy: the value as float64 (a count rounded), or None
+    when anything is off (the array path then says what)."""
+    try:
+        x = float(value)
+    except OverflowError:
+        return None
+    if math.isnan(x) or math.isinf(x) or _OUTSIDE[entry.domain](x):
+        return None
+    if not entry.integer:
+        return x
+    rounded = float(round(x))
+    if _not_whole(x, rounded) or (entry.domain == "positive" and rounded < 1):
+        return None
+    return rounded
+
+
 def _check_domain(entry: Entry, array: np.ndarray, where: str) -> np.ndarray:
     name = entry.name
     nan = np.isnan(array)
@@ -132,14 +168,7 @@ def _check_domain(entry: Entry, array: np.ndarray, where: str) -> np.ndarray:
             "give a finite number"
         )
     domain = entry.domain
-    if domain == "positive":
-        bad = array <= 0
-    elif domain == "nonnegative":
-        bad = array < 0
-    elif domain == "fraction":
-        bad = (array <= 0) | (array > 1)
-    else:  # unit_interval
-        bad = (array < 0) | (array > 1)
+    bad = _OUTSIDE[domain](array)
     if bad.any():
         got = format_number(_first_bad(array, bad))
         has_dimension = bool(entry.pint_unit.dimensionality)
@@ -147,7 +176,7 @@ def _check_domain(entry: Entry, array: np.ndarray, where: str) -> np.ndarray:
         raise InputError(f"{where}: argument '{name}' must be {DOMAINS[domain]}; got {got}{unit}")
     if entry.integer:
         rounded = np.round(array)
-        off = np.abs(array - rounded) > _INTEGER_RTOL * np.maximum(1.0, np.abs(array))
+        off = _not_whole(array, rounded)
         if off.any():
             got = format_number(_first_bad(array, off))
             raise InputError(
