@@ -135,6 +135,18 @@ def same_unit(a: pint.Unit, b: pint.Unit) -> tuple[bool, float | None]:
     tuple
         ``(same, factor)``: a bool, and a float or None.
     """
+    found = _SAME.get((a, b))
+    if found is None:
+        found = _SAME[(a, b)] = _compared(a, b)
+    return found
+
+
+# units compared already: the unit check of the registry compares a few dozen pairs, each
+# hundreds of times
+_SAME: dict[tuple[pint.Unit, pint.Unit], tuple[bool, float | None]] = {}
+
+
+def _compared(a: pint.Unit, b: pint.Unit) -> tuple[bool, float | None]:
     if a == b:
         return True, 1.0
     if a.dimensionality != b.dimensionality:

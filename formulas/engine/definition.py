@@ -4,8 +4,8 @@ expression does not reduce to its declared unit, naming the offending term."""
 
 from __future__ import annotations
 
+import functools
 import inspect
-import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +23,12 @@ from llmphys.errors import (
     did_you_mean,
 )
 from llmphys.units import describe_dimension, expression_unit, same_unit, ureg
+
+
+@functools.lru_cache(maxsize=256)
+def _unit(text: str) -> pint.Unit:
+    """A declared unit, parsed once per text (a few dozen for the whole registry)."""
+    return ureg.Unit(text)
 
 
 def check_definition(
@@ -129,7 +135,7 @@ def build(
             f"({registry.glossary[name].meaning}); name a formula after the quantity it returns"
         )
     try:
-        pint_unit = ureg.Unit(unit)
+        pint_unit = _unit(unit)
     except (pint.UndefinedUnitError, AttributeError, TypeError, ValueError) as exc:
         raise FormulaDefinitionError(f"formula {name!r}: unknown unit {unit!r} ({exc})") from None
     summary = meaning or (_summary(doc) if doc else name)
@@ -160,6 +166,19 @@ def build(
     )
     made.replaces, made.feature = replaces, feature
     return registry.add(made)
+
+
+def _parameters(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of ``fn``'s parameters: read from its code for a plain function (building
+    ``inspect.signature`` for each of the registry's formulas was a twentieth of the import),
+    else from its signature (which also shows ``*args``, for the error to name)."""
+    code = getattr(fn, "__code__", None)
+    if code is None or hasattr(fn, "__wrapped__") or code.co_flags & _STAR_ARGS:
+        return tuple(inspect.signature(fn).parameters)
+    return code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+
+
+_STAR_ARGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
 
 
 def _summary(doc: str) -> str:
@@ -199,7 +218,7 @@ def formula(
         name = fn.__name__
         collector: dict[sympy.Symbol, PartRef] = {}
         args: dict[str, Any] = {}
-        for param in inspect.signature(fn).parameters:
+        for param in _parameters(fn):
             if param in target:
                 args[param] = PartRef(target[param], collector)
             elif param in target.glossary:
@@ -230,7 +249,7 @@ def formula(
             )
             for sym, ref in used.items()
         }
-        doc = textwrap.dedent(fn.__doc__ or "")
+        doc = fn.__doc__ or ""  # cleaned when read (Formula.raw_doc)
         return build(name, expr, parts=parts, registry=target, doc=doc, module=fn.__module__,
                      **declared)  # fmt: skip
 
