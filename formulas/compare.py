@@ -242,7 +242,7 @@ def seed_vs_real(
         causal_factor=1,
     )
     # the seed's side: the same values, every parameter active
-    seed_values = {**real._values, "active_params": m.values["params"]}
+    seed_values = {**real.values(), "active_params": m.values["params"]}
     assumptions = _assumptions(m, seq_len)
     rows = []
     for label, name, _ in QUANTITIES:

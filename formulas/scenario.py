@@ -261,6 +261,17 @@ class Scenario(answers.Answers):
         """True when the scenario has a value for input ``name``."""
         return name in self._values
 
+    def values(self) -> dict[str, float]:
+        """Every input's value, in glossary units (a copy): the model's, the accelerator's, the
+        workload's, the assumption set's and the user's.
+
+        Returns
+        -------
+        dict of str to float
+            Input name -> value (see :meth:`source` for where each came from).
+        """
+        return dict(self._values)
+
     def value(self, name: str) -> float:
         """The value of an input.
 

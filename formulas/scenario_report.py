@@ -67,7 +67,7 @@ class InputsTable(Table):
 def inputs_table(s: Scenario, figure: str | None = None) -> InputsTable:
     """Every input of ``s`` (or of ``figure``), in glossary order, with its provenance."""
     if figure is None:
-        names = sorted(s._values, key=lambda n: (glossary.order(n), n))
+        names = sorted(s.values(), key=lambda n: (glossary.order(n), n))
     else:
         names = list(s.values_for(figure))
     return InputsTable(s, names)
@@ -163,7 +163,7 @@ def _weights_text(s: Scenario) -> str:
     bf16``), as released when the user did not choose."""
     from llmphys.scenario_inputs import WEIGHT_CLASSES, weight_precisions
 
-    chosen = weight_precisions(s.model, s._args["weights"])
+    chosen = weight_precisions(s.model, s.arguments()["weights"])
     names = {
         key: chosen[sym][0]
         for key, sym in WEIGHT_CLASSES.items()
@@ -174,12 +174,12 @@ def _weights_text(s: Scenario) -> str:
         text = next(iter(shown.values()))
     else:
         text = ", ".join(f"{k} {v}" for k, v in shown.items())
-    return f"{text} (as released)" if s._args["weights"] is None else text
+    return f"{text} (as released)" if s.arguments()["weights"] is None else text
 
 
 def title(s: Scenario) -> str:
     """The deployment in one line: model, GPUs and layout, precisions, workload, assumptions."""
-    a = s._args
+    a = s.arguments()
     layout = ", ".join(f"n_{k.upper()}={s.value(k):g}" for k in ("tp", "pp", "ep"))
     return (
         f"{s.model.display_name} on {s.n_gpus} x {s.hardware.display_name} ({layout}); "
@@ -279,8 +279,9 @@ def summary(s: Scenario) -> Summary:
                 str(exc).split(". ")[0]))  # fmt: skip
     try:
         best = fewest_gpus_layout(s)
+        layout = f"n_TP={best.value('tp'):g}, n_PP={best.value('pp'):g}"
         add(Row("fewest_gpus", "fewest GPUs that hold it", best.n_gpus,
-                f"{best.n_gpus} (n_TP={best._args['tp']}, n_PP={best._args['pp']})"))  # fmt: skip
+                f"{best.n_gpus} ({layout})"))  # fmt: skip
     except InfeasibleError as exc:
         add(Row("fewest_gpus", "fewest GPUs that hold it", None, "none", str(exc)))
     from llmphys.scenario import FIGURES
@@ -340,8 +341,9 @@ def compare(a: Scenario, b: Scenario, figures: Sequence[str]) -> Comparison:
         if not np.isclose(x.magnitude, y.magnitude, rtol=1e-12, atol=0):
             rows.append((name, x, y))
     inputs = []
-    for name in sorted(set(a._values) | set(b._values), key=lambda n: (glossary.order(n), n)):
-        va, vb = a._values.get(name), b._values.get(name)
+    values_a, values_b = a.values(), b.values()
+    for name in sorted(set(values_a) | set(values_b), key=lambda n: (glossary.order(n), n)):
+        va, vb = values_a.get(name), values_b.get(name)
         if va != vb:
             inputs.append((name, "-" if va is None else _input_value(a, name),
                            "-" if vb is None else _input_value(b, name)))  # fmt: skip
@@ -379,14 +381,15 @@ def figure_functions(
     features = (*features, *switched(axes, features))  # a swept hit rate: the cached prefill
     variants = Variants.of(features, registry)
     derived = [(name, sources, rule) for name, (sources, rule, _) in DERIVED.items()
-               if any(src in axes for src in sources) and name not in s._overrides]  # fmt: skip
+               if any(src in axes for src in sources) and name not in s.arguments()]  # fmt: skip
+    given = s.values()
     compiled = []
     formulas: dict[str, Formula] = {}
     for name in figures:
         f = variants.formula(name)
         keep = frozenset(p for p in parts if p in f.overridable_parts())
         fn, names = f.numeric(keep)
-        missing = [n for n in names if n not in keep and n not in s._values and n not in axes
+        missing = [n for n in names if n not in keep and n not in given and n not in axes
                    and n not in {d for d, _, _ in derived}]  # fmt: skip
         if missing:
             raise InputError(f"{where}: {name} needs {missing[0]!r}, which the scenario lacks")
@@ -394,7 +397,7 @@ def figure_functions(
         formulas[name] = f
 
     def evaluate(arrays: Mapping[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = dict(s._values)
+        values: dict[str, Any] = dict(given)
         values.update(arrays)
         for name, sources, rule in derived:
             values[name] = rule(*(values[src] for src in sources))
@@ -419,7 +422,7 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
     for name, value in axes.items():
         if name not in glossary or glossary[name].kind != "input":
             raise UnknownNameError(
-                f"Scenario.sweep: {name!r} is not an input{did_you_mean(name, s._values)}", name
+                f"Scenario.sweep: {name!r} is not an input{did_you_mean(name, s.values())}", name
             )
         arrays[name] = np.atleast_1d(np.asarray(coerce(glossary[name], value, "Scenario.sweep")))
     grids = np.meshgrid(*arrays.values(), indexing="ij")

@@ -170,10 +170,13 @@ def test_code_from_a_scenario_reads_only_its_public_api():
     import inspect
 
     import llmphys.calibration
+    import llmphys.compare
     import llmphys.scenario_answers
     import llmphys.scenario_code
+    import llmphys.scenario_report
 
-    for module in (llmphys.calibration, llmphys.scenario_code, llmphys.scenario_answers):
+    for module in (llmphys.calibration, llmphys.scenario_code, llmphys.scenario_answers,
+                   llmphys.scenario_report, llmphys.compare):  # fmt: skip
         source = inspect.getsource(module)
         assert "._args" not in source and "._overrides" not in source, module.__name__
         assert "._compile" not in source and "._values" not in source, module.__name__
