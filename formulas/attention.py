@@ -60,7 +60,6 @@ BYTE_PER_ELEMENT = unit_symbol("byte") / unit_symbol("element")
 @formula(
     unit="element/token",
     latex=r"e_{\mathrm{kv}}",
-    text="e_kv",
     source=f"{TABLE_1} (KV cache per token, in elements); HF configs and model cards",
 )
 def kv_elements_per_token(kv_bytes_per_token):
@@ -86,7 +85,6 @@ def kv_elements_per_token(kv_bytes_per_token):
 @formula(
     unit="element/token",
     latex=r"w_{\mathrm{kv}}",
-    text="w_kv",
     source=f"{TABLE_1} (per layer); HF configs and model cards",
 )
 def kv_width(kv_elements_per_token):
@@ -113,7 +111,6 @@ def kv_width(kv_elements_per_token):
 @formula(
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}^{\mathrm{MHA}}",
-    text="m_kv^MHA",
     source="seed: Memory Hierarchy / KV Cache (layers * hidden * 2 * precision_bytes); "
     f"{TABLE_1} (MHA row)",
 )
@@ -142,7 +139,6 @@ def kv_bytes_per_token_mha(kv_bytes_per_token, n_heads, hidden):
 @formula(
     unit="element/token",
     latex=r"w_{\mathrm{MLA}}",
-    text="w_MLA",
     source=f"{TABLE_1} (MLA row: d_c + d_h^R per layer)",
 )
 def mla_latent_width(kv_lora_rank, qk_rope_head_dim):
@@ -172,7 +168,6 @@ def mla_latent_width(kv_lora_rank, qk_rope_head_dim):
 @formula(
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}^{\mathrm{MLA}}",
-    text="m_kv^MLA",
     source=f"{TABLE_1} (MLA row: (d_c + d_h^R) l)",
     replaces="kv_bytes_per_token",
     feature="mla",
@@ -204,7 +199,6 @@ def kv_bytes_per_token_mla(layers, mla_latent_width, kv_bytes):
 @formula(
     unit="token",
     latex=r"S_{W}",
-    text="S_W",
     source=_WINDOWS,
 )
 def windowed_seq_len(seq_len, sliding_window):
@@ -227,7 +221,6 @@ def windowed_seq_len(seq_len, sliding_window):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{KV}}^{\mathrm{win}}",
-    text="M_KV^win",
     source="HF configs and model cards (Gemma-3-27B: sliding_window 1024 on 5 of every 6 "
     "layers; gpt-oss: sliding_window 128 on alternate layers)",
     replaces="kv_cache_bytes",
@@ -261,7 +254,6 @@ def kv_cache_bytes_windowed(kv_cache_bytes, global_layers, local_layers, windowe
 @formula(
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}^{\mathrm{win}}",
-    text="m_kv^win",
     source=_WINDOWS,
 )
 def kv_bytes_per_token_windowed(kv_cache_bytes_windowed, seq_len):
@@ -289,7 +281,6 @@ def kv_bytes_per_token_windowed(kv_cache_bytes_windowed, seq_len):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV,r}}^{\mathrm{win}}",
-    text="D_KV,r^win",
     source="seed: Bandwidth Bottleneck / KV Cache Streaming (read existing KV); "
     "HF configs and model cards (sliding windows)",
     replaces="kv_read",
@@ -349,7 +340,6 @@ def qk_flops_heads(qk_flops, n_heads, head_dim):
 @formula(
     unit="FLOP",
     latex=r"C_{AV}^{\mathrm{heads}}",
-    text="C_AV^heads",
     source="seed: Transformer Forward Pass / Attention / Attention @ V, with the real head "
     "width n_h x d_h (HF configs and model cards: head_dim explicit)",
     replaces="av_flops",
@@ -404,7 +394,6 @@ def qk_flops_mla(qk_flops, n_heads, qk_nope_head_dim, qk_rope_head_dim):
 @formula(
     unit="FLOP",
     latex=r"C_{AV}^{\mathrm{MLA}}",
-    text="C_AV^MLA",
     source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1 (value width d_h "
     "per head)",
     replaces="av_flops",
@@ -430,7 +419,6 @@ def av_flops_mla(av_flops, n_heads, v_head_dim):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{attn}}^{\mathrm{win}}",
-    text="C_attn^win",
     source="seed: Transformer Forward Pass / Attention; HF configs and model cards "
     "(sliding-window layers)",
     replaces="attention_flops",

@@ -40,7 +40,6 @@ __all__ = [
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{arch}}^{\mathrm{SSM}}",
-    text="N_arch^SSM",
     source=f"{MAMBA1}; {MAMBA2} (a block: one norm and one mixer; no attention, no MLP)",
     replaces="param_count_hybrid",
     feature="attention_free",
@@ -82,7 +81,6 @@ def param_count_ssm(
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{state}}^{\mathrm{all}}",
-    text="M_state^all",
     source=f"{VLLM_STATE}: an attention-free model keeps only its recurrent state",
     replaces="kv_cache_bytes_hybrid",
     feature="attention_free",
@@ -104,7 +102,6 @@ def kv_cache_bytes_ssm(batch, state_bytes_per_sequence):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV}}^{\mathrm{SSM}}",
-    text="D_KV^SSM",
     source=f"{MAMBA2} (each step reads and updates the whole state)",
     replaces="kv_traffic_hybrid",
     feature="attention_free",
@@ -124,7 +121,6 @@ def kv_traffic_ssm(state_traffic):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{mix}}^{\mathrm{SSM}}",
-    text="C_mix^SSM",
     source=f"{MAMBA2} (the recurrence replaces attention in every layer)",
     replaces="attention_flops_hybrid",
     feature="attention_free",
@@ -146,7 +142,6 @@ def attention_flops_ssm(recurrent_flops):
 @formula(
     unit="byte",
     latex=r"D_{\mathrm{prefill}}^{\mathrm{SSM}}",
-    text="D_prefill^SSM",
     source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009); an attention-free model "
     "writes each prompt's state once",
     replaces="prefill_bytes",
@@ -170,7 +165,6 @@ def prefill_bytes_ssm(weight_bytes, batch, state_bytes_per_sequence):
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{layers,GPU}}^{\mathrm{SSM}}",
-    text="N_layers,GPU^SSM",
     source=TP_MAMBA,
     replaces="layer_params_per_gpu_hybrid",
     feature="attention_free",
@@ -193,7 +187,6 @@ def layer_params_per_gpu_ssm(layers_per_stage, ssm_params, tp, layer_norm_params
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{GPU}}^{\mathrm{SSM}}",
-    text="N_GPU^SSM",
     source=f"{TP_MAMBA}; Megatron-LM (vocabulary-parallel embeddings)",
     replaces="params_per_gpu",
     feature="attention_free",
@@ -216,7 +209,6 @@ def params_per_gpu_ssm(embedding_params_per_gpu, layer_params_per_gpu_ssm, final
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{a,GPU}}^{\mathrm{SSM}}",
-    text="N_a,GPU^SSM",
     source=f"{TP_MAMBA}; Megatron-LM (vocabulary-parallel output head)",
     replaces="active_params_per_gpu",
     feature="attention_free",
@@ -239,7 +231,6 @@ def active_params_per_gpu_ssm(embedding_params, tp, layer_params_per_gpu_ssm, fi
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{KV,GPU}}^{\mathrm{SSM}}",
-    text="M_KV,GPU^SSM",
     source=f"{TP_MAMBA}; {VLLM_STATE}",
     replaces="kv_cache_per_gpu_hybrid",
     feature="attention_free",
@@ -264,7 +255,6 @@ def kv_cache_per_gpu_ssm(
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV,GPU}}^{\mathrm{SSM}}",
-    text="D_KV,GPU^SSM",
     source=f"{TP_MAMBA}; {VLLM_STATE}",
     replaces="kv_traffic_per_gpu_hybrid",
     feature="attention_free",

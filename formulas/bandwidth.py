@@ -26,7 +26,6 @@ _CONSERVATIVE = "seed: Bandwidth Bottleneck / Total Bandwidth (Conservative)"
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{w}}",
-    text="D_w",
     source="seed: Bandwidth Bottleneck / Weight Streaming",
 )
 def weight_read(active_weight_bytes, batch):
@@ -51,7 +50,6 @@ def weight_read(active_weight_bytes, batch):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV,r}}",
-    text="D_KV,r",
     source="seed: Bandwidth Bottleneck / KV Cache Streaming (read existing KV)",
 )
 def kv_read(kv_bytes_per_token, avg_seq_len):
@@ -75,7 +73,6 @@ def kv_read(kv_bytes_per_token, avg_seq_len):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV,w}}",
-    text="D_KV,w",
     source="seed: Bandwidth Bottleneck / KV Cache Streaming (write new KV)",
 )
 def kv_write(kv_bytes_per_token):
@@ -97,7 +94,6 @@ def kv_write(kv_bytes_per_token):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV}}",
-    text="D_KV",
     source="seed: Formula Summary / Bandwidth (KV read + KV write)",
 )
 def kv_traffic(kv_read, kv_write):
@@ -114,7 +110,6 @@ def kv_traffic(kv_read, kv_write):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{tok}}",
-    text="D_tok",
     source=_CONSERVATIVE,
 )
 def bytes_per_token(weight_read, kv_traffic):
@@ -135,7 +130,6 @@ def bytes_per_token(weight_read, kv_traffic):
 @formula(
     unit="byte/second",
     latex=r"\mathit{BW}_{\mathrm{cons}}",
-    text="BW_cons",
     source=_CONSERVATIVE,
 )
 def bandwidth_conservative(bytes_per_token, throughput):
@@ -158,7 +152,6 @@ def bandwidth_conservative(bytes_per_token, throughput):
 @formula(
     unit="byte/second",
     latex=r"\mathit{BW}_{\mathrm{opt}}",
-    text="BW_opt",
     source="seed: Bandwidth Bottleneck / Optimistic Bandwidth",
 )
 def bandwidth_optimistic(weight_read, cache_hit, kv_traffic, throughput):
@@ -186,7 +179,6 @@ def bandwidth_optimistic(weight_read, cache_hit, kv_traffic, throughput):
 @formula(
     unit="FLOP/byte",
     latex=r"I",
-    text="I",
     source="seed: Bandwidth Bottleneck / Why Decode is Memory-Bound (arithmetic intensity)",
 )
 def arithmetic_intensity(decode_flops, bytes_per_token):
@@ -211,7 +203,6 @@ def arithmetic_intensity(decode_flops, bytes_per_token):
 @formula(
     unit="byte/second",
     latex=r"\mathit{BW}_{\mathrm{eff}}",
-    text="BW_eff",
     source="seed: Validation Examples (A100: 2,039 GB/s x 0.6 util = 1,223 GB/s)",
 )
 def effective_bandwidth(mem_bandwidth, bw_utilization):
@@ -228,7 +219,6 @@ def effective_bandwidth(mem_bandwidth, bw_utilization):
 @formula(
     unit="FLOP/byte",
     latex=r"I_{\mathrm{ridge}}",
-    text="I_ridge",
     source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009); seed: Why Decode is "
     "Memory-Bound (GPU compute sits idle waiting for memory)",
 )

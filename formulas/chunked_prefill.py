@@ -29,7 +29,6 @@ _SERVE = "Agrawal et al., 'Sarathi-Serve' (OSDI 2024)"
 @formula(
     unit="second",
     latex=r"t_{\mathrm{mixed}}",
-    text="t_mixed",
     source=f"{_SARATHI}, section 3 (decode-maximal batching: a chunk piggybacks on a decode "
     "step); the roofline of the fused step",
 )
@@ -64,7 +63,6 @@ def mixed_step_time(decode_step_time, token_compute_time, chunk_tokens, batch):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{TTFT}}^{\mathrm{chunked}}",
-    text="t_TTFT^chunked",
     source=f"{_SERVE}, section 4 (a prompt prefilled over ceil(S_p / C) iterations); the "
     "roofline over those steps",
 )
@@ -105,7 +103,6 @@ def ttft_chunked(decode_step_time, token_compute_time, prompt_len, chunk_tokens,
 @formula(
     unit="second",
     latex=r"t_{\mathrm{stall}}",
-    text="t_stall",
     source=f"{_SERVE}, section 3.3 (generation stalls: a prefill-prioritizing scheduler pauses "
     "ongoing decodes for a new request's whole prefill)",
 )

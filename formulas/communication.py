@@ -31,7 +31,6 @@ __all__ = [
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{act}}",
-    text="D_act",
     source=MEGATRON,
 )
 def token_activation_bytes(hidden, act_bytes):
@@ -49,7 +48,6 @@ def token_activation_bytes(hidden, act_bytes):
 @formula(
     unit="",
     latex=r"n_{\mathrm{AR}}",
-    text="n_AR",
     source=f"{MEGATRON} (two all-reduces per layer in the forward pass)",
 )
 def tp_allreduce_count(layers):
@@ -72,7 +70,6 @@ def tp_allreduce_count(layers):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{TP}}",
-    text="D_TP",
     source=MEGATRON,
 )
 def tp_comm_bytes_per_token(tp_allreduce_count, token_activation_bytes):
@@ -97,7 +94,6 @@ def tp_comm_bytes_per_token(tp_allreduce_count, token_activation_bytes):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{PP}}",
-    text="D_PP",
     source=PIPELINE,
 )
 def pp_comm_bytes_per_token(pp, token_activation_bytes):
@@ -115,7 +111,6 @@ def pp_comm_bytes_per_token(pp, token_activation_bytes):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{EP}}^{\mathrm{layer}}",
-    text="D_EP^layer",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 3.2 (dispatch and "
     "combine all-to-all); DeepEP",
 )
@@ -135,7 +130,6 @@ def ep_dispatch_bytes_per_token(experts_per_token, token_activation_bytes):
 @formula(
     unit="",
     latex=r"n_{\mathrm{A2A}}",
-    text="n_A2A",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 3.2 (dispatch and combine)",
 )
 def ep_alltoall_count(moe_layers):
@@ -153,7 +147,6 @@ def ep_alltoall_count(moe_layers):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{EP}}",
-    text="D_EP",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 3.2 (dispatch and "
     "combine all-to-all)",
 )
@@ -182,7 +175,6 @@ def ep_alltoall_bytes_per_token(ep_alltoall_count, ep_dispatch_bytes_per_token):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{AR}}",
-    text="t_AR",
     source=ALPHA_BETA + " (ring all-reduce: 2 (n - 1) steps)",
 )
 def tp_allreduce_time(message_bytes, tp, link_bandwidth, link_latency):
@@ -213,7 +205,6 @@ def tp_allreduce_time(message_bytes, tp, link_bandwidth, link_latency):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{p2p}}",
-    text="t_p2p",
     source=ALPHA_BETA + " (send/receive)",
 )
 def pp_send_time(message_bytes, link_bandwidth, link_latency):
@@ -232,7 +223,6 @@ def pp_send_time(message_bytes, link_bandwidth, link_latency):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{A2A}}",
-    text="t_A2A",
     source=ALPHA_BETA + " (pairwise-exchange all-to-all: n - 1 steps)",
 )
 def ep_alltoall_time(message_bytes, ep, link_bandwidth, link_latency):

@@ -27,7 +27,6 @@ FLOP = unit_symbol("FLOP")
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{dense}}",
-    text="C_dense",
     source="seed: Transformer Forward Pass / Compute / Dense Layer (Feed-Forward)",
 )
 def dense_flops(active_params, tokens):
@@ -51,7 +50,6 @@ def dense_flops(active_params, tokens):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{QKV}}",
-    text="C_QKV",
     source="seed: Transformer Forward Pass / Attention / Q, K, V projections",
 )
 def qkv_projection_flops(hidden, tokens):
@@ -101,7 +99,6 @@ def qk_flops(query_tokens, seq_len, hidden):
 @formula(
     unit="FLOP",
     latex=r"C_{AV}",
-    text="C_AV",
     source="seed: Transformer Forward Pass / Attention / Attention @ V",
 )
 def av_flops(query_tokens, seq_len, hidden):
@@ -124,7 +121,6 @@ def av_flops(query_tokens, seq_len, hidden):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{attn}}",
-    text="C_attn",
     source="seed: Transformer Forward Pass / Attention (simplified per layer 4 seq^2 hidden)",
 )
 def attention_flops(layers, qk_flops, av_flops):
@@ -149,7 +145,6 @@ def attention_flops(layers, qk_flops, av_flops):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{prefill}}",
-    text="C_prefill",
     source="seed: Transformer Forward Pass / Total Prefill FLOPs",
 )
 def prefill_flops(dense_flops, attention_flops, prompt_len, causal_factor):
@@ -199,7 +194,6 @@ def avg_seq_len(prompt_len, new_tokens):
 @formula(
     unit="FLOP/token",
     latex=r"C_{\mathrm{decode}}",
-    text="C_decode",
     source="seed: Transformer Forward Pass / Total Decode FLOPs (per token)",
 )
 def decode_flops(dense_flops, attention_flops, avg_seq_len):
@@ -223,7 +217,6 @@ def decode_flops(dense_flops, attention_flops, avg_seq_len):
 @formula(
     unit="FLOP/second",
     latex=r"F_{\mathrm{req}}",
-    text="F_req",
     source="seed: Formula Summary / Compute (TFLOPS = Decode_FLOPs * throughput)",
 )
 def decode_flop_rate(decode_flops, throughput):
@@ -246,7 +239,6 @@ def decode_flop_rate(decode_flops, throughput):
 @formula(
     unit="FLOP/second",
     latex=r"F_{\mathrm{eff}}",
-    text="F_eff",
     source="seed: Validation Examples (A100: 312 TFLOPS peak x 0.4 util = 125 TFLOPS)",
 )
 def effective_flops(peak_flops, utilization):

@@ -26,7 +26,6 @@ _DISTSERVE = "Zhong et al., 'DistServe' (OSDI 2024), section 3 (sizing each phas
 @formula(
     unit="",
     latex=r"N_{\mathrm{P}}",
-    text="N_P",
     source=_DISTSERVE,
 )
 def prefill_gpus_needed(arrival_rate, prompt_len, prefill_tokens_per_second_per_gpu):
@@ -46,7 +45,6 @@ def prefill_gpus_needed(arrival_rate, prompt_len, prefill_tokens_per_second_per_
 @formula(
     unit="",
     latex=r"N_{\mathrm{D}}",
-    text="N_D",
     source=_DISTSERVE,
 )
 def decode_gpus_needed(arrival_rate, new_tokens, tokens_per_second_per_gpu):
@@ -65,7 +63,6 @@ def decode_gpus_needed(arrival_rate, new_tokens, tokens_per_second_per_gpu):
 @formula(
     unit="",
     latex=r"D/P",
-    text="D/P",
     source=_DISTSERVE,
 )
 def pd_ratio(prefill_gpus_needed, decode_gpus_needed):

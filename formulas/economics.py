@@ -54,7 +54,6 @@ PER_MEGAWATT = _as("MW", "watt")
 @formula(
     unit="USD/Mtoken",
     latex=r"c_{r}",
-    text="c_r",
     source="the price of a GPU-hour over the tokens one GPU processes in it",
 )
 def cost_per_million_at_rate(price_per_gpu_hour, gpu_token_rate):
@@ -73,7 +72,6 @@ def cost_per_million_at_rate(price_per_gpu_hour, gpu_token_rate):
 @formula(
     unit="USD/Mtoken",
     latex=r"c_{\mathrm{out}}",
-    text="c_out",
     source="the price of a GPU-hour over the tokens one GPU decodes in it",
 )
 def cost_per_million_tokens(cost_per_million_at_rate, tokens_per_second_per_gpu):
@@ -100,7 +98,6 @@ def cost_per_million_tokens(cost_per_million_at_rate, tokens_per_second_per_gpu)
 @formula(
     unit="token/second",
     latex=r"R_{\mathrm{prefill}}",
-    text="R_prefill",
     source="roofline prefill step: the batch's prompts over its time",
 )
 def prefill_tokens_per_second_per_gpu(prompt_len, batch, prefill_step_time):
@@ -118,7 +115,6 @@ def prefill_tokens_per_second_per_gpu(prompt_len, batch, prefill_step_time):
 @formula(
     unit="token/second",
     latex=r"R_{\mathrm{prefill}}^{\mathrm{par}}",
-    text="R_prefill^par",
     source="roofline prefill step of a layout, shared by its GPUs",
     replaces="prefill_tokens_per_second_per_gpu",
     feature="layout",
@@ -139,7 +135,6 @@ def prefill_tokens_per_second_per_gpu_parallel(prefill_tokens_per_second_per_gpu
 @formula(
     unit="USD/Mtoken",
     latex=r"c_{\mathrm{in}}",
-    text="c_in",
     source="the price of a GPU-hour over the prompt tokens one GPU prefills in it",
 )
 def cost_per_million_input_tokens(cost_per_million_at_rate, prefill_tokens_per_second_per_gpu):
@@ -165,7 +160,6 @@ def cost_per_million_input_tokens(cost_per_million_at_rate, prefill_tokens_per_s
 @formula(
     unit="watt",
     latex=r"P_{\mathrm{draw}}",
-    text="P_draw",
     source="CMOS power: a static and memory-streaming floor plus dynamic power growing with the "
     "compute units' activity (Chung et al., 'Where Do the Joules Go?', arXiv:2601.22076: "
     "power rises with GPU utilization); the decode step's roofline times",
@@ -198,7 +192,6 @@ def power_draw(board_power, power_floor, decode_compute_time, decode_memory_time
 @formula(
     unit="joule/token",
     latex=r"E_{\mathrm{tok}}",
-    text="E_tok",
     source="energy = power x time: the board's draw over the tokens it decodes per second",
 )
 def energy_per_token(board_power, tokens_per_second_per_gpu):
@@ -224,7 +217,6 @@ def energy_per_token(board_power, tokens_per_second_per_gpu):
 @formula(
     unit="joule/token",
     latex=r"E_{\mathrm{tok}}^{\mathrm{fac}}",
-    text="E_tok^fac",
     source="The Green Grid, PUE (facility power / IT equipment power)",
 )
 def facility_energy_per_token(energy_per_token, pue):
@@ -243,7 +235,6 @@ def facility_energy_per_token(energy_per_token, pue):
 @formula(
     unit="token/second/MW",
     latex=r"T_{\mathrm{MW}}",
-    text="T_MW",
     source="The Green Grid, PUE; tokens per second per provisioned watt",
 )
 def tokens_per_megawatt(tokens_per_second_per_gpu, board_power, pue):

@@ -64,7 +64,6 @@ _calibrated_step = partial(
 @formula(
     unit="",
     latex=r"\eta_{\mathrm{F}}(n)",
-    text="η_F(n)",
     source=_HOCKNEY,
 )
 def saturated_utilization(utilization, step_tokens, mfu_half_tokens):
@@ -89,7 +88,6 @@ def saturated_utilization(utilization, step_tokens, mfu_half_tokens):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{fixed}}",
-    text="t_fixed",
     source="NVIDIA CUDA Graphs documentation (per-kernel launch cost); vLLM and SGLang "
     "scheduler profiles (per-step host time)",
 )
@@ -116,7 +114,6 @@ def pass_overhead(step_overhead, layer_overhead, layers):
 
 @_calibrated_step(
     latex=r"t_{\mathrm{prefill,step}}^{\mathrm{eff}}",
-    text="t_prefill,step^eff",
     replaces="prefill_step_time",
 )
 def prefill_step_time_calibrated(

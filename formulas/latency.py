@@ -38,7 +38,6 @@ _ROOFLINE = "Williams, Waterman & Patterson, 'Roofline' (CACM 2009)"
 @formula(
     unit="second",
     latex=r"t_{\mathrm{prefill}}",
-    text="t_prefill",
     source="seed: Formula Summary / TTFT (Prefill_time)",
 )
 def prefill_time(prefill_flops, effective_flops):
@@ -60,7 +59,6 @@ def prefill_time(prefill_flops, effective_flops):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{prefill,C}}",
-    text="t_prefill,C",
     source=f"{_ROOFLINE}; seed: Formula Summary / TTFT (Prefill_time), batched",
 )
 def prefill_compute_time(prefill_time, batch):
@@ -81,7 +79,6 @@ def prefill_compute_time(prefill_time, batch):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{scores}}",
-    text="M_scores",
     source="seed: Known Limitations ('No FlashAttention: assumes standard O(seq^2) "
     "attention'); Dao et al., 'FlashAttention' (2022), Sec. 2.2 (standard attention: "
     "S and P written to and read from HBM)",
@@ -111,7 +108,6 @@ def attention_score_bytes(layers, n_heads, prompt_len, act_bytes, causal_factor)
 @formula(
     unit="byte",
     latex=r"D_{\mathrm{prefill}}",
-    text="D_prefill",
     source=f"{_ROOFLINE}; seed: Memory Hierarchy (weights, KV cache) and Known Limitations",
 )
 def prefill_bytes(
@@ -145,7 +141,6 @@ def prefill_bytes(
 @formula(
     unit="second",
     latex=r"t_{\mathrm{prefill,M}}",
-    text="t_prefill,M",
     source=_ROOFLINE,
 )
 def prefill_memory_time(prefill_bytes, effective_bandwidth):
@@ -162,7 +157,6 @@ def prefill_memory_time(prefill_bytes, effective_bandwidth):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{prefill,step}}",
-    text="t_prefill,step",
     source=_ROOFLINE,
 )
 def prefill_step_time(prefill_compute_time, prefill_memory_time):
@@ -186,7 +180,6 @@ def prefill_step_time(prefill_compute_time, prefill_memory_time):
 @formula(
     unit="second/token",
     latex=r"t_{\mathrm{tok}}",
-    text="t_tok",
     source=f"{_ROOFLINE}; Agrawal et al., 'SARATHI' (arXiv:2308.16369), section 3 (a prefill "
     "chunk's cost per token)",
 )
@@ -219,7 +212,6 @@ def token_compute_time(prefill_step_time, batch, prompt_len):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{TTFT}}",
-    text="t_TTFT",
     source="seed: Formula Summary / TTFT, on the roofline and with a batch",
 )
 def ttft(prefill_step_time, overhead):
@@ -243,7 +235,6 @@ def ttft(prefill_step_time, overhead):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{decode,C}}",
-    text="t_decode,C",
     source=f"{_ROOFLINE}; seed: Total Decode FLOPs (per token)",
 )
 def decode_compute_time(decode_flops, batch, effective_flops):
@@ -260,7 +251,6 @@ def decode_compute_time(decode_flops, batch, effective_flops):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{decode,M}}",
-    text="t_decode,M",
     source=f"{_ROOFLINE}; seed: Bandwidth Bottleneck (Decode Phase)",
 )
 def decode_memory_time(bytes_per_token, batch, effective_bandwidth):
@@ -284,7 +274,6 @@ def decode_memory_time(bytes_per_token, batch, effective_bandwidth):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{step}}",
-    text="t_step",
     source=_ROOFLINE,
 )
 def decode_step_time(decode_compute_time, decode_memory_time):
@@ -307,7 +296,6 @@ def decode_step_time(decode_compute_time, decode_memory_time):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{ITL}}",
-    text="t_ITL",
     source="vLLM / NVIDIA genai-perf metric definitions (inter-token latency)",
 )
 def inter_token_latency(decode_step_time):
@@ -329,7 +317,6 @@ def inter_token_latency(decode_step_time):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{TPOT}}",
-    text="t_TPOT",
     source="vLLM / NVIDIA genai-perf metric definitions (time per output token, excluding the "
     "first: (e2e - TTFT) / (n - 1))",
 )
@@ -355,7 +342,6 @@ def tpot(inter_token_latency):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{e2e}}",
-    text="t_e2e",
     source="vLLM / NVIDIA genai-perf metric definitions (end-to-end request latency)",
 )
 def e2e_latency(ttft, tpot, new_tokens):
@@ -380,7 +366,6 @@ def e2e_latency(ttft, tpot, new_tokens):
 @formula(
     unit="token/second",
     latex=r"R_{\mathrm{user}}",
-    text="R_user",
     source="seed: Bandwidth Bottleneck (A100 at 2 TB/s 'could do ~12 tok/s'); roofline",
 )
 def tokens_per_second_per_user(inter_token_latency):
@@ -397,7 +382,6 @@ def tokens_per_second_per_user(inter_token_latency):
 @formula(
     unit="token/second",
     latex=r"R_{\mathrm{GPU}}",
-    text="R_GPU",
     source="roofline; the seed's batch amortization (Weight Streaming)",
 )
 def tokens_per_second_per_gpu(tokens_per_second_per_user, batch):

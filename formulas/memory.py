@@ -19,7 +19,6 @@ __all__ = [
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{w}}",
-    text="M_w",
     source="seed: Memory Hierarchy / Model Weights",
 )
 def weight_bytes(params, bytes_per_param):
@@ -44,7 +43,6 @@ def weight_bytes(params, bytes_per_param):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{w,a}}",
-    text="M_w,a",
     source="seed: MoE / Resource Implications / Bandwidth (active_bytes)",
 )
 def active_weight_bytes(active_params, bytes_per_param):
@@ -67,7 +65,6 @@ def active_weight_bytes(active_params, bytes_per_param):
 @formula(
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}",
-    text="m_kv",
     source="seed: Memory Hierarchy / KV Cache (formula per token); "
     "DeepSeek-V2 report, Table 1 (MHA/GQA/MQA rows)",
 )
@@ -95,7 +92,6 @@ def kv_bytes_per_token(layers, n_kv_heads, head_dim, kv_bytes):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{KV}}",
-    text="M_KV",
     source="seed: Memory Hierarchy / KV Cache (total cache)",
 )
 def kv_cache_bytes(kv_bytes_per_token, seq_len, batch):
@@ -122,7 +118,6 @@ def kv_cache_bytes(kv_bytes_per_token, seq_len, batch):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{ws}}",
-    text="M_ws",
     source="seed: Memory Hierarchy / Workspace / Activations",
 )
 def workspace_bytes(workspace_fraction, weight_bytes):
@@ -146,7 +141,6 @@ def workspace_bytes(workspace_fraction, weight_bytes):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{total}}",
-    text="M_total",
     source="seed: Memory Hierarchy / Total VRAM",
 )
 def total_vram(weight_bytes, kv_cache_bytes, workspace_bytes):

@@ -26,7 +26,6 @@ UNIFORM_ROUTING = (
 @formula(
     unit="FLOP/second",
     latex=r"F_{\mathrm{dense}}",
-    text="F_dense",
     source="seed: MoE / Resource Implications / Compute (Active Params)",
 )
 def dense_flop_rate(dense_flops, throughput):
@@ -50,7 +49,6 @@ def dense_flop_rate(dense_flops, throughput):
 @formula(
     unit="",
     latex=r"E_{+}",
-    text="E_+",
     source=UNIFORM_ROUTING,
 )
 def extra_experts_touched(n_experts, experts_per_token, batch):
@@ -77,7 +75,6 @@ def extra_experts_touched(n_experts, experts_per_token, batch):
 @formula(
     unit="",
     latex=r"E_{\mathrm{touched}}",
-    text="E_touched",
     source=UNIFORM_ROUTING,
 )
 def experts_touched(experts_per_token, extra_experts_touched):
@@ -106,7 +103,6 @@ def experts_touched(experts_per_token, extra_experts_touched):
 @formula(
     unit="byte",
     latex=r"D_{\mathrm{w,extra}}",
-    text="D_w,extra",
     source=f"{UNIFORM_ROUTING}; seed: MoE / Resource Implications / Bandwidth (Between)",
 )
 def extra_expert_read(moe_layers, extra_experts_touched, expert_params, bytes_per_param):
@@ -131,7 +127,6 @@ def extra_expert_read(moe_layers, extra_experts_touched, expert_params, bytes_pe
 @formula(
     unit="byte",
     latex=r"D_{\mathrm{w,MoE}}",
-    text="D_w,MoE",
     source=f"seed: MoE / Resource Implications / Bandwidth (Between); {UNIFORM_ROUTING}",
 )
 def moe_weight_read(active_weight_bytes, extra_expert_read):
@@ -159,7 +154,6 @@ def moe_weight_read(active_weight_bytes, extra_expert_read):
 @formula(
     unit="byte/token",
     latex=r"D_{w}^{\mathrm{MoE}}",
-    text="D_w^MoE",
     source="seed: Bandwidth Bottleneck (weight_bytes / batch), with the experts a batch reaches",
     replaces="weight_read",
     feature="moe",

@@ -33,7 +33,6 @@ __all__ = [
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{e}}",
-    text="P_e",
     source=f"{MODELS_MD} (expert FFN size)",
 )
 def expert_params(ffn_params, moe_intermediate_size):
@@ -57,7 +56,6 @@ def expert_params(ffn_params, moe_intermediate_size):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{e}}^{\mathrm{b}}",
-    text="P_e^b",
     source="gpt-oss architecture (HF transformers GptOssExperts: gate_up_proj_bias, "
     "down_proj_bias); openai/gpt-oss-120b model card (116,829,156,672 parameters)",
     replaces="expert_params",
@@ -79,7 +77,6 @@ def expert_params_biased(expert_params, moe_intermediate_size, hidden):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{router}}",
-    text="P_router",
     source=f"{MODELS_MD} (Mixtral: router 4096 x 8 per layer)",
 )
 def router_params(hidden, n_experts):
@@ -101,7 +98,6 @@ def router_params(hidden, n_experts):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{router}}^{\mathrm{b}}",
-    text="P_router^b",
     source="gpt-oss (HF GptOssTopKRouter: bias) and DeepSeek-V3 (e_score_correction_bias, "
     "topk_method noaux_tc); the checkpoints' tensor counts on the Hugging Face hub",
     replaces="router_params",
@@ -148,7 +144,6 @@ def router_params_shared_gate(router_params, hidden):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{MoE}}",
-    text="P_MoE",
     source=f"{MODELS_MD} (routed experts, shared experts, router)",
 )
 def moe_ffn_params(n_experts, n_shared_experts, expert_params, router_params):
@@ -173,7 +168,6 @@ def moe_ffn_params(n_experts, n_shared_experts, expert_params, router_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN,all}}^{\mathrm{MoE}}",
-    text="P_FFN,all^MoE",
     source=f"{MODELS_MD} (Mixtral, Qwen3-MoE, gpt-oss: experts in every layer)",
     replaces="ffn_stack_params",
     feature="moe",
@@ -201,7 +195,6 @@ def moe_ffn_stack_params(moe_layers, moe_ffn_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN,all}}^{\mathrm{dense+MoE}}",
-    text="P_FFN,all^dense+MoE",
     source=f"{MODELS_MD} (DeepSeek-V3: first 3 layers dense, first_k_dense_replace, with "
     "intermediate_size 18432)",
     replaces="moe_ffn_stack_params",
@@ -231,7 +224,6 @@ def mixed_ffn_stack_params(dense_layers, ffn_params, moe_ffn_stack_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{idle}}",
-    text="P_idle",
     source="seed: MoE / Architecture (active params: only activated experts); "
     f"{MODELS_MD} (experts, active per token)",
 )
@@ -258,7 +250,6 @@ def idle_expert_params(moe_layers, n_experts, experts_per_token, expert_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN,a}}^{\mathrm{MoE}}",
-    text="P_FFN,a^MoE",
     source="seed: MoE / Architecture (active params: only activated experts)",
     replaces="active_ffn_stack_params",
     feature="moe",

@@ -23,7 +23,6 @@ __all__ = [
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN}}^{\mathrm{MTP}}",
-    text="P_FFN^MTP",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 2.2 (an MTP module's "
     "transformer block); MiMo remote modeling_mimo.py (MiMoMTPLayers: a Qwen2 MLP)",
 )
@@ -46,7 +45,6 @@ def mtp_ffn_params(ffn_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN}}^{\mathrm{MTP,MoE}}",
-    text="P_FFN^MTP,MoE",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 2.2; HF checkpoint layer "
     "61 of DeepSeek-V3 (an expert layer)",
     replaces="mtp_ffn_params",
@@ -69,7 +67,6 @@ def mtp_ffn_params_moe(moe_ffn_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{MTP}}",
-    text="P_MTP",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 2.2 (MTP modules: norms "
     "of the hidden state and the next token's embedding, a 2d x d projection, one "
     "transformer block, a head norm; embedding and head shared); MiMo modeling_mimo.py",

@@ -30,7 +30,6 @@ LAST_LOGIT = (
 @formula(
     unit="token",
     latex=r"n_{\mathrm{logit}}",
-    text="n_logit",
     source=LAST_LOGIT,
 )
 def logit_positions(prompt_len, prompt_logprobs):
@@ -57,7 +56,6 @@ def logit_positions(prompt_len, prompt_logprobs):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{head}}",
-    text="C_head",
     source=f"{LAST_LOGIT}; seed: Transformer Forward Pass / Dense Layer (2 FLOP per weight)",
 )
 def lm_head_flops(dense_flops, embedding_params, logit_positions):
@@ -82,7 +80,6 @@ def lm_head_flops(dense_flops, embedding_params, logit_positions):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{prefill}}^{\mathrm{head}}",
-    text="C_prefill^head",
     source=f"seed: Transformer Forward Pass / Total Prefill FLOPs; {LAST_LOGIT}",
     replaces="prefill_flops",
     feature=OUTPUT_HEAD,

@@ -85,7 +85,6 @@ VLLM_TP = (
 @formula(
     unit="",
     latex=r"n_{\mathrm{stage}}",
-    text="n_stage",
     source="SGLang data-parallel attention with expert parallelism (DeepSeek-V3 serving); "
     "TensorRT-LLM moe_tp_size x moe_ep_size = tp_size",
 )
@@ -111,7 +110,6 @@ def gpus_per_stage(tp, ep):
 @formula(
     unit="",
     latex=r"n_{\mathrm{DP,attn}}",
-    text="n_DP,attn",
     source="SGLang data-parallel attention (each group holds its own requests' KV cache)",
 )
 def attention_groups(gpus_per_stage, tp):
@@ -135,7 +133,6 @@ def attention_groups(gpus_per_stage, tp):
 @formula(
     unit="",
     latex=r"n_{\mathrm{GPU,layout}}",
-    text="n_GPU,layout",
     source=MEGATRON,
 )
 def gpu_count(gpus_per_stage, pp):
@@ -152,7 +149,6 @@ def gpu_count(gpus_per_stage, pp):
 @formula(
     unit="",
     latex=r"L_{\mathrm{stage}}",
-    text="L_stage",
     source=PIPELINE,
 )
 def layers_per_stage(layers, pp):
@@ -176,7 +172,6 @@ def layers_per_stage(layers, pp):
 @formula(
     unit="",
     latex=r"n_{\mathrm{kv,GPU}}",
-    text="n_kv,GPU",
     source=f"{VLLM_TP}; {MEGATRON}",
 )
 def kv_heads_per_gpu(n_kv_heads, tp):
@@ -203,7 +198,6 @@ def kv_heads_per_gpu(n_kv_heads, tp):
 @formula(
     unit="sequence",
     latex=r"B_{\mathrm{mb}}",
-    text="B_mb",
     source=PIPELINE,
 )
 def microbatch_size(batch, n_microbatches):
@@ -221,7 +215,6 @@ def microbatch_size(batch, n_microbatches):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{attn,GPU}}",
-    text="P_attn,GPU",
     source=f"{MEGATRON}; {VLLM_TP}",
 )
 def attention_params_per_gpu(attention_params, kv_width, hidden, n_heads, tp, kv_heads_per_gpu):
@@ -253,7 +246,6 @@ def attention_params_per_gpu(attention_params, kv_width, hidden, n_heads, tp, kv
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{emb,GPU}}",
-    text="P_emb,GPU",
     source=f"{MEGATRON} (vocabulary-parallel embedding and output head); {PIPELINE}",
 )
 def embedding_params_per_gpu(embedding_matrices, embedding_params, pp, tp):
@@ -283,7 +275,6 @@ def embedding_params_per_gpu(embedding_matrices, embedding_params, pp, tp):
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{layers,GPU}}",
-    text="N_layers,GPU",
     source=f"{MEGATRON}; {PIPELINE}",
 )
 def layer_params_per_gpu(layers_per_stage, attention_params_per_gpu, layer_norm_params):
@@ -303,7 +294,6 @@ def layer_params_per_gpu(layers_per_stage, attention_params_per_gpu, layer_norm_
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{GPU}}",
-    text="N_GPU",
     source=f"{MEGATRON}; {PIPELINE}; {VLLM_TP}",
 )
 def params_per_gpu(
@@ -352,7 +342,6 @@ def params_per_gpu(
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{a,GPU}}",
-    text="N_a,GPU",
     source=f"{MEGATRON}; {PIPELINE}; HF configs and model cards (active conventions)",
 )
 def active_params_per_gpu(
@@ -398,7 +387,6 @@ def active_params_per_gpu(
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{w,GPU}}",
-    text="M_w,GPU",
     source="seed: Memory Hierarchy / Model Weights ('Fits on: 2x A100 80GB'); " + MEGATRON,
 )
 def weights_per_gpu(params_per_gpu, bytes_per_param):
@@ -425,7 +413,6 @@ def weights_per_gpu(params_per_gpu, bytes_per_param):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{KV,GPU}}",
-    text="M_KV,GPU",
     source=f"{VLLM_TP}; DeepSeek-V2 technical report (arXiv:2405.04434), Table 1 (MLA)",
 )
 def kv_cache_per_gpu(
@@ -462,7 +449,6 @@ def kv_cache_per_gpu(
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{ws,GPU}}",
-    text="M_ws,GPU",
     source="seed: Memory Hierarchy / Workspace / Activations (weight_bytes * 0.12), per GPU",
 )
 def workspace_per_gpu(workspace_fraction, weights_per_gpu):
@@ -482,7 +468,6 @@ def workspace_per_gpu(workspace_fraction, weights_per_gpu):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{GPU}}^{\mathrm{need}}",
-    text="M_GPU^need",
     source="seed: Memory Hierarchy / Total VRAM, per GPU of a parallel layout",
     replaces="memory_per_gpu",
     feature="layout",

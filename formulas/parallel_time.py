@@ -41,7 +41,6 @@ __all__ = [
 @formula(
     unit="second",
     latex=r"t_{\mathrm{comm,stage}}",
-    text="t_comm,stage",
     source=f"{MEGATRON}; {PIPELINE}; {ALPHA_BETA}",
 )
 def stage_comm_time(
@@ -83,7 +82,6 @@ def stage_comm_time(
 @formula(
     unit="second",
     latex=r"t_{\mathrm{comm,stage}}^{\mathrm{MoE}}",
-    text="t_comm,stage^MoE",
     source="DeepSeek-V3 technical report (arXiv:2412.19437), section 3.2; " + ALPHA_BETA,
     replaces="stage_comm_time",
     feature="moe",
@@ -130,7 +128,6 @@ def stage_comm_time_moe(
 @formula(
     unit="second",
     latex=r"t_{\mathrm{comm,exp}}",
-    text="t_comm,exp",
     source="alpha-beta communication with a visible overlap fraction (0: communication and "
     "compute take turns); Narayanan et al. (SC 2021) on overlapping communication with compute",
 )
@@ -155,7 +152,6 @@ def exposed_comm_time(comm_overlap, stage_comm_time):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{decode,C,GPU}}",
-    text="t_decode,C,GPU",
     source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009); " + MEGATRON,
 )
 def stage_decode_compute_time(decode_compute_time, microbatch_size, pp, gpus_per_stage):
@@ -182,7 +178,6 @@ def stage_decode_compute_time(decode_compute_time, microbatch_size, pp, gpus_per
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{w,a,GPU}}",
-    text="M_w,a,GPU",
     source="seed: MoE / Resource Implications / Bandwidth (active_bytes), per GPU; " + MEGATRON,
 )
 def active_weights_per_gpu(active_params_per_gpu, bytes_per_param):
@@ -204,7 +199,6 @@ def active_weights_per_gpu(active_params_per_gpu, bytes_per_param):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV,GPU}}",
-    text="D_KV,GPU",
     source=f"{VLLM_TP}; seed: Bandwidth Bottleneck / KV Cache Streaming, per GPU",
 )
 def kv_traffic_per_gpu(kv_traffic, kv_heads_per_gpu, layers_per_stage):
@@ -224,7 +218,6 @@ def kv_traffic_per_gpu(kv_traffic, kv_heads_per_gpu, layers_per_stage):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{decode,M,GPU}}",
-    text="t_decode,M,GPU",
     source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009); seed: Bandwidth "
     "Bottleneck (Decode Phase), per GPU",
 )
@@ -268,7 +261,6 @@ def stage_decode_memory_time(
 @formula(
     unit="second",
     latex=r"t_{\mathrm{decode,M,GPU}}^{\mathrm{MoE}}",
-    text="t_decode,M,GPU^MoE",
     source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009); uniform top-k routing "
     "(see experts_touched)",
     replaces="stage_decode_memory_time",
@@ -317,7 +309,6 @@ def stage_decode_memory_time_moe(
 @formula(
     unit="second",
     latex=r"t_{\mathrm{stage}}",
-    text="t_stage",
     source="Williams, Waterman & Patterson, 'Roofline' (CACM 2009), per GPU",
 )
 def stage_decode_time(stage_decode_compute_time, stage_decode_memory_time):
@@ -336,7 +327,6 @@ def stage_decode_time(stage_decode_compute_time, stage_decode_memory_time):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{step}}^{\mathrm{par}}",
-    text="t_step^par",
     source=f"{PIPELINE}; Williams, Waterman & Patterson, 'Roofline' (CACM 2009)",
     replaces="decode_step_time",
     feature="layout",
@@ -371,7 +361,6 @@ def decode_step_time_parallel(n_microbatches, pp, stage_decode_time, exposed_com
 @formula(
     unit="token/second",
     latex=r"R_{\mathrm{par}}",
-    text="R_par",
     source="roofline; the seed's batch amortization, over a parallel layout",
 )
 def decode_throughput_parallel(batch, decode_step_time):
@@ -395,7 +384,6 @@ def decode_throughput_parallel(batch, decode_step_time):
 @formula(
     unit="token/second",
     latex=r"R_{\mathrm{GPU}}^{\mathrm{par}}",
-    text="R_GPU^par",
     source="roofline; the seed's batch amortization, shared by the GPUs of a layout",
     replaces="tokens_per_second_per_gpu",
     feature="layout",
@@ -422,7 +410,6 @@ def tokens_per_second_per_gpu_parallel(tokens_per_second_per_user, batch, gpu_co
 @formula(
     unit="second",
     latex=r"t_{\mathrm{comm,prefill}}",
-    text="t_comm,prefill",
     source=f"{MEGATRON}; {ALPHA_BETA}",
 )
 def prefill_comm_time(
@@ -462,7 +449,6 @@ def prefill_comm_time(
 @formula(
     unit="second",
     latex=r"t_{\mathrm{prefill,step}}^{\mathrm{par}}",
-    text="t_prefill,step^par",
     source=f"{MEGATRON}; {PIPELINE}; Williams, Waterman & Patterson, 'Roofline' (CACM 2009)",
     replaces="prefill_step_time",
     feature="layout",
@@ -493,7 +479,6 @@ def prefill_step_time_parallel(prefill_step_time, tp, prefill_comm_time):
 @formula(
     unit="",
     latex=r"f_{\mathrm{bubble}}",
-    text="f_bubble",
     source=PIPELINE + " (bubble (p - 1) / (m + p - 1) of a pass of m micro-batches)",
 )
 def pipeline_bubble_fraction(pp, n_microbatches):
@@ -518,7 +503,6 @@ def pipeline_bubble_fraction(pp, n_microbatches):
 @formula(
     unit="",
     latex=r"f_{\mathrm{idle}}",
-    text="f_idle",
     source=PIPELINE,
 )
 def decode_pipeline_idle_fraction(n_microbatches, pp):
@@ -541,7 +525,6 @@ def decode_pipeline_idle_fraction(n_microbatches, pp):
 @formula(
     unit="",
     latex=r"\rho_{\mathrm{comm}}",
-    text="ρ_comm",
     source="the JAX scaling book (jax-ml.github.io/scaling-book), inference chapter: sharding "
     "decode until communication, not memory bandwidth, sets the step time",
 )

@@ -68,7 +68,6 @@ MODELS_MD = "HF configs and model cards"
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{emb}}",
-    text="P_emb",
     source=f"{MODELS_MD} (vocab_size x hidden_size, input embedding and untied output head)",
 )
 def embedding_params(vocab_size, hidden):
@@ -92,7 +91,6 @@ def embedding_params(vocab_size, hidden):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{lookup}}",
-    text="P_lookup",
     source=f"{MODELS_MD} (active conventions: OpenAI counts the unembedding, not the embedding)",
 )
 def embedding_lookup_params(embedding_matrices, embedding_params):
@@ -118,7 +116,6 @@ def embedding_lookup_params(embedding_matrices, embedding_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{attn}}",
-    text="P_attn",
     source=f"{MODELS_MD} (Llama-style layers: q, k, v, o projections)",
 )
 def attention_params(hidden, n_heads, head_dim, kv_width):
@@ -145,7 +142,6 @@ def attention_params(hidden, n_heads, head_dim, kv_width):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{bias}}",
-    text="P_bias",
     source="Qwen2 architecture (HF transformers Qwen2Attention: q, k, v projections with bias)",
 )
 def attention_bias_params(n_heads, head_dim, kv_width):
@@ -187,7 +183,6 @@ def attention_params_qkv_bias(attention_params, attention_bias_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{attn}}^{\mathrm{b}}",
-    text="P_attn^b",
     source="HF config attention_bias = true (bias on q, k, v and o); gpt-oss (models.md: "
     "attention biases)",
     replaces="attention_params",
@@ -213,7 +208,6 @@ def attention_params_biased(attention_params_qkv_bias, hidden):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{attn}}^{\mathrm{sink}}",
-    text="P_attn^sink",
     source=f"{MODELS_MD} (gpt-oss-120b: attention biases and per-head sinks)",
     replaces="attention_params",
     feature="attention_sinks",
@@ -239,7 +233,6 @@ def attention_params_sinks(attention_params_biased, n_heads):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{q}}^{\mathrm{MLA}}",
-    text="P_q^MLA",
     source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1.2 (low-rank query "
     f"compression); {MODELS_MD} (q_lora_rank)",
 )
@@ -269,7 +262,6 @@ def mla_query_params(hidden, q_lora_rank, n_heads, qk_nope_head_dim, qk_rope_hea
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{q}}^{\mathrm{MLA,direct}}",
-    text="P_q^MLA,direct",
     source="DeepSeek-V2 architecture (HF transformers DeepseekV2Attention: q_proj when "
     "q_lora_rank is null, e.g. DeepSeek-V2-Lite)",
     replaces="mla_query_params",
@@ -291,7 +283,6 @@ def mla_query_params_direct(hidden, n_heads, qk_nope_head_dim, qk_rope_head_dim)
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{attn}}^{\mathrm{MLA}}",
-    text="P_attn^MLA",
     source="DeepSeek-V2 technical report (arXiv:2405.04434), section 2.1; "
     f"{MODELS_MD} (MLA fields of DeepSeek-V3)",
     replaces="attention_params",
@@ -337,7 +328,6 @@ def mla_attention_params(
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{norm}}",
-    text="P_norm",
     source=f"{MODELS_MD} (Llama: 2 RMSNorm weight vectors per layer; Gemma-3: 4)",
 )
 def layer_norm_params(norms_per_layer, hidden):
@@ -360,7 +350,6 @@ def layer_norm_params(norms_per_layer, hidden):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{norm}}^{\mathrm{qk}}",
-    text="P_norm^qk",
     source=f"{MODELS_MD} (Qwen3-235B-A22B: q/k RMSNorm of head_dim each; Gemma-3: q/k norms)",
     replaces="layer_norm_params",
     feature="qk_norm",
@@ -385,7 +374,6 @@ def layer_norm_params_qk(layer_norm_params, head_dim):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{norm}}^{\mathrm{qk,full}}",
-    text="P_norm^qk,full",
     source="HF transformers Olmo2Attention / OlmoeAttention / MiniMaxM2Attention: q_norm of "
     "n_h d_h and k_norm of n_kv d_h (RMSNorm over the whole projection); CohereAttention "
     "with use_qk_norm: a LayerNorm weight per head",
@@ -415,7 +403,6 @@ def layer_norm_params_qk_full(layer_norm_params, n_heads, n_kv_heads, head_dim):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN}}",
-    text="P_FFN",
     source=f"{MODELS_MD} (gate/up/down FFN)",
 )
 def ffn_params(hidden, intermediate_size):
@@ -439,7 +426,6 @@ def ffn_params(hidden, intermediate_size):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN}}^{\mathrm{plain}}",
-    text="P_FFN^plain",
     source="HF transformers Starcoder2MLP (c_fc, c_proj), NemotronHMLP (up_proj, down_proj): "
     "an up and a down projection, no gate",
     replaces="ffn_params",
@@ -464,7 +450,6 @@ def ffn_params_plain(hidden, intermediate_size):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN}}^{\mathrm{plain,b}}",
-    text="P_FFN^plain,b",
     source="HF transformers Starcoder2MLP: c_fc and c_proj with bias (use_bias)",
     replaces="ffn_params_plain",
     feature="mlp_bias",
@@ -485,7 +470,6 @@ def ffn_params_plain_biased(ffn_params_plain, intermediate_size, hidden):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN,all}}",
-    text="P_FFN,all",
     source=f"{MODELS_MD} (Llama-style layers: gate/up/down FFN in every layer)",
 )
 def ffn_stack_params(layers, ffn_params):
@@ -503,7 +487,6 @@ def ffn_stack_params(layers, ffn_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN,a}}",
-    text="P_FFN,a",
     source=f"{MODELS_MD} (active conventions)",
 )
 def active_ffn_stack_params(ffn_stack_params):
@@ -526,7 +509,6 @@ def active_ffn_stack_params(ffn_stack_params):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{final}}",
-    text="P_final",
     source=f"{MODELS_MD} (Llama: one RMSNorm of hidden_size after the last layer)",
 )
 def final_norm_params(hidden):
@@ -544,7 +526,6 @@ def final_norm_params(hidden):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{final}}^{\mathrm{b}}",
-    text="P_final^b",
     source="HF transformers Starcoder2Model / StableLmModel / PhimoeModel: nn.LayerNorm "
     "(weight and bias) as the final norm",
     replaces="final_norm_params",
@@ -566,7 +547,6 @@ def final_norm_params_biased(final_norm_params):
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{arch}}",
-    text="N_arch",
     source=f"{MODELS_MD} (published parameter counts; counting conventions)",
 )
 def param_count(
@@ -608,7 +588,6 @@ def param_count(
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{a,arch}}",
-    text="N_a,arch",
     source=f"{MODELS_MD} (active conventions: OpenAI counts the unembedding, not the embedding)",
 )
 def active_param_count(
@@ -639,7 +618,6 @@ def active_param_count(
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{a,arch}}^{\mathrm{+emb}}",
-    text="N_a,arch^+emb",
     source=f"{MODELS_MD} (active conventions: DeepSeek counts embedding and head, Mistral "
     "counts everything used per token)",
 )

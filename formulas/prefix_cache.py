@@ -23,7 +23,6 @@ __all__ = ["prefill_flops_prefix_cached"]
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{prefill}}^{\mathrm{hit}}",
-    text="C_prefill^hit",
     source="seed: Transformer Forward Pass / Total Prefill FLOPs, for the uncached suffix of "
     "the prompt; SGLang RadixAttention (prefix reuse)",
     replaces="prefill_flops",

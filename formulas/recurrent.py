@@ -58,7 +58,6 @@ VLLM_STATE = "vLLM MambaStateShapeCalculator (conv state K - 1 wide)"
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{rec}}",
-    text="P_rec",
     source=f"{MAMBA2} (in_proj, conv1d with bias, dt_bias, A_log, D, gated norm, out_proj)",
 )
 def ssm_params(hidden, ssm_inner, ssm_groups, ssm_state_size, ssm_heads, conv_kernel):
@@ -93,7 +92,6 @@ def ssm_params(hidden, ssm_inner, ssm_groups, ssm_state_size, ssm_heads, conv_ke
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{rec}}^{\mathrm{M1}}",
-    text="P_rec^M1",
     source=f"{MAMBA1} (in_proj, conv1d, x_proj, dt_proj, A_log, D, out_proj)",
     replaces="ssm_params",
     feature="mamba1",
@@ -130,7 +128,6 @@ def ssm_params_mamba1(hidden, ssm_inner, ssm_state_size, dt_rank, conv_kernel):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{rec}}^{\mathrm{M1,n}}",
-    text="P_rec^M1,n",
     source="HF transformers JambaMambaMixer (dt_layernorm, b_layernorm, c_layernorm)",
     replaces="ssm_params_mamba1",
     feature="mamba_inner_norms",
@@ -152,7 +149,6 @@ def ssm_params_mamba1_normed(ssm_params_mamba1, dt_rank, ssm_state_size):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{rec}}^{\mathrm{GDN}}",
-    text="P_rec^GDN",
     source=f"{GATED_DELTANET} (in_proj_qkvz, in_proj_ba, conv1d, dt_bias, A_log, norm, out_proj)",
     replaces="ssm_params",
     feature="gated_deltanet",
@@ -197,7 +193,6 @@ def ssm_params_deltanet(
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{attn}}^{\mathrm{gate}}",
-    text="P_attn^gate",
     source="HF transformers Qwen3NextAttention (q_proj 2 n_h d_h wide: queries and an output "
     "gate; q_norm and k_norm of head_dim)",
     replaces="attention_params",
@@ -220,7 +215,6 @@ def attention_params_gated(attention_params, hidden, n_heads, head_dim):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{FFN,all}}^{\mathrm{blocks}}",
-    text="P_FFN,all^blocks",
     source="HF transformers NemotronHBlock (a block is one of Mamba, attention, MLP or MoE: "
     "hybrid_override_pattern M, *, -, E)",
     replaces="ffn_stack_params",
@@ -242,7 +236,6 @@ def ffn_stack_params_blocks(dense_layers, ffn_params):
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{arch}}^{\mathrm{hyb}}",
-    text="N_arch^hyb",
     source="hybrid layouts of HF transformers NemotronH, Qwen3Next, Jamba: attention in "
     "L_attn layers, a recurrent mixer in L_rec, norms and feed-forward blocks as the family "
     "places them",

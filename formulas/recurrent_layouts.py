@@ -37,7 +37,6 @@ TP_MAMBA = (
 @formula(
     unit="parameter",
     latex=r"N_{\mathrm{layers,GPU}}^{\mathrm{hyb}}",
-    text="N_layers,GPU^hyb",
     source=f"{TP_MAMBA}; Megatron-LM tensor parallelism (attention)",
     replaces="layer_params_per_gpu",
     feature="recurrent_state",
@@ -85,7 +84,6 @@ def layer_params_per_gpu_hybrid(
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{KV,GPU}}^{\mathrm{hyb}}",
-    text="M_KV,GPU^hyb",
     source=f"{TP_MAMBA}; {VLLM_STATE}",
     replaces="kv_cache_per_gpu",
     feature="recurrent_state",
@@ -128,7 +126,6 @@ def kv_cache_per_gpu_hybrid(
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV,GPU}}^{\mathrm{hyb}}",
-    text="D_KV,GPU^hyb",
     source=f"{TP_MAMBA}; {VLLM_STATE}",
     replaces="kv_traffic_per_gpu",
     feature="recurrent_state",

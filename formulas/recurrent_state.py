@@ -49,7 +49,6 @@ __all__ = [
 @formula(
     unit="element",
     latex=r"C_{\mathrm{conv}}",
-    text="C_conv",
     source=f"{MAMBA2} (conv over x, B and C: d_in + 2 G N channels)",
 )
 def conv_channels(ssm_inner, ssm_groups, ssm_state_size):
@@ -67,7 +66,6 @@ def conv_channels(ssm_inner, ssm_groups, ssm_state_size):
 @formula(
     unit="element",
     latex=r"C_{\mathrm{conv}}^{\mathrm{M1}}",
-    text="C_conv^M1",
     source=f"{MAMBA1} (conv over the d_in inputs)",
     replaces="conv_channels",
     feature="mamba1",
@@ -86,7 +84,6 @@ def conv_channels_mamba1(ssm_inner):
 @formula(
     unit="element",
     latex=r"C_{\mathrm{conv}}^{\mathrm{GDN}}",
-    text="C_conv^GDN",
     source=f"{GATED_DELTANET} (conv over queries, keys and values)",
     replaces="conv_channels",
     feature="gated_deltanet",
@@ -108,7 +105,6 @@ def conv_channels_deltanet(
 @formula(
     unit="element",
     latex=r"n_{\mathrm{ssm}}",
-    text="n_ssm",
     source=f"{MAMBA2}; {VLLM_STATE} (temporal state: heads x head_dim x d_state)",
 )
 def ssm_state_elements(ssm_inner, ssm_state_size):
@@ -130,7 +126,6 @@ def ssm_state_elements(ssm_inner, ssm_state_size):
 @formula(
     unit="element",
     latex=r"n_{\mathrm{ssm}}^{\mathrm{GDN}}",
-    text="n_ssm^GDN",
     source=f"{GATED_DELTANET}; {VLLM_STATE} (temporal state: H_v x d_v x d_k)",
     replaces="ssm_state_elements",
     feature="gated_deltanet",
@@ -152,7 +147,6 @@ def ssm_state_elements_deltanet(linear_value_heads, linear_key_head_dim, linear_
 @formula(
     unit="byte/sequence",
     latex=r"M_{\mathrm{state}}",
-    text="M_state",
     source=f"{VLLM_STATE}; config mamba_ssm_cache_dtype (state precision)",
 )
 def state_bytes_per_sequence(
@@ -183,7 +177,6 @@ def state_bytes_per_sequence(
 @formula(
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}^{\mathrm{hyb}}",
-    text="m_kv^hyb",
     source="hybrid models: only the attention layers keep keys and values",
     replaces="kv_bytes_per_token",
     feature="recurrent_state",
@@ -204,7 +197,6 @@ def kv_bytes_per_token_hybrid(kv_bytes_per_token, attention_layers):
 @formula(
     unit="element/token",
     latex=r"w_{\mathrm{kv}}^{\mathrm{hyb}}",
-    text="w_kv^hyb",
     source="DeepSeek-V2 technical report (arXiv:2405.04434), Table 1 (per layer); hybrid "
     "models: one attention layer",
     replaces="kv_width",
@@ -228,7 +220,6 @@ def kv_width_hybrid(kv_bytes_per_token_hybrid):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{KV}}^{\mathrm{hyb}}",
-    text="M_KV^hyb",
     source=f"hybrid models: attention KV per token plus recurrent state per sequence; {VLLM_STATE}",
     replaces="kv_cache_bytes",
     feature="recurrent_state",
@@ -258,7 +249,6 @@ def kv_cache_bytes_hybrid(kv_cache_bytes, attention_layers, batch, state_bytes_p
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{state}}",
-    text="D_state",
     source=f"{MAMBA2} (each step reads and updates the whole state); {VLLM_STATE}",
 )
 def state_traffic(state_bytes_per_sequence):
@@ -276,7 +266,6 @@ def state_traffic(state_bytes_per_sequence):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV}}^{\mathrm{hyb}}",
-    text="D_KV^hyb",
     source="seed: Formula Summary / Bandwidth (KV read + KV write); the recurrent state read "
     "and written",
     replaces="kv_traffic",
@@ -302,7 +291,6 @@ def kv_traffic_hybrid(kv_traffic, attention_layers, state_traffic):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{rec}}",
-    text="C_rec",
     source=f"{MAMBA2} (per token: decay and update the state, read it out)",
 )
 def recurrent_flops(ssm_layers, query_tokens, ssm_state_elements):
@@ -327,7 +315,6 @@ def recurrent_flops(ssm_layers, query_tokens, ssm_state_elements):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{rec}}^{\mathrm{GDN}}",
-    text="C_rec^GDN",
     source=f"{GATED_DELTANET} (delta rule: read S k, decay and update S, read out S q)",
     replaces="recurrent_flops",
     feature="gated_deltanet",
@@ -349,7 +336,6 @@ def recurrent_flops_deltanet(ssm_layers, query_tokens, ssm_state_elements_deltan
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{attn}}^{\mathrm{hyb}}",
-    text="C_attn^hyb",
     source="hybrid models: attention in the attention layers, recurrences in the others",
     replaces="attention_flops",
     feature="recurrent_state",
@@ -376,7 +362,6 @@ def attention_flops_hybrid(attention_flops, attention_layers, recurrent_flops):
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{scores}}^{\mathrm{hyb}}",
-    text="M_scores^hyb",
     source="hybrid models: attention scores only in the attention layers",
     replaces="attention_score_bytes",
     feature="recurrent_state",

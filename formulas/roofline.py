@@ -25,7 +25,6 @@ _ROOFLINE = (
 @formula(
     unit="FLOP/second",
     latex=r"F_{\mathrm{att}}",
-    text="F_att",
     source=f"{_ROOFLINE}; seed: Bandwidth Bottleneck / Why Decode is Memory-Bound",
 )
 def attainable_flops(peak_flops, mem_bandwidth, arithmetic_intensity):
@@ -60,7 +59,6 @@ def attainable_flops(peak_flops, mem_bandwidth, arithmetic_intensity):
 @formula(
     unit="FLOP/byte",
     latex=r"I_{\mathrm{prefill}}",
-    text="I_prefill",
     source=f"{_ROOFLINE}; seed: Transformer Forward Pass / Total Prefill FLOPs; Austin et al., "
     "'How to Scale Your Model' (2025), ch. Inference (prefill is compute-bound)",
 )

@@ -47,7 +47,6 @@ _HF = "HF transformers 5.25 DeepseekV32Indexer"
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{idx}}",
-    text="P_idx",
     source=f"{_HF} (wq_b H_I d_I x d_c', wk d_I x d, k_norm LayerNorm d_I, weights_proj "
     "H_I x d); DeepSeek-V3.2 13,959,424 per layer",
 )
@@ -77,7 +76,6 @@ def indexer_params(hidden, q_lora_rank, index_n_heads, index_head_dim):
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{attn}}^{\mathrm{DSA}}",
-    text="P_attn^DSA",
     source=f"{_DSA}; {_HF}",
     replaces="mla_attention_params",
     feature="sparse_indexer",
@@ -99,7 +97,6 @@ def dsa_attention_params(mla_attention_params, indexer_params):
 @formula(
     unit="byte/token",
     latex=r"m_{I}",
-    text="m_I",
     source=f"{_DSA} (the indexer caches one key per token); DeepSeek-V3.2 inference code "
     "(indexer keys in FP8)",
 )
@@ -124,7 +121,6 @@ def index_key_bytes_per_token(layers, index_head_dim, index_kv_bytes):
 @formula(
     unit="byte/token",
     latex=r"m_{\mathrm{kv}}^{\mathrm{DSA}}",
-    text="m_kv^DSA",
     source=f"{_DSA}: MLA latent and rotary key plus the indexer key per token and layer",
     replaces="kv_bytes_per_token_mla",
     feature="sparse_indexer",
@@ -145,7 +141,6 @@ def kv_bytes_per_token_dsa(kv_bytes_per_token_mla, index_key_bytes_per_token):
 @formula(
     unit="element/token",
     latex=r"e_{\mathrm{kv}}^{\mathrm{DSA}}",
-    text="e_kv^DSA",
     source=f"{_DSA}; DeepSeek-V2 technical report (arXiv:2405.04434), Table 1 (MLA elements)",
     replaces="kv_elements_per_token",
     feature="sparse_indexer",
@@ -169,7 +164,6 @@ def kv_elements_per_token_dsa(kv_bytes_per_token_dsa):
 @formula(
     unit="token",
     latex=r"S_{k}",
-    text="S_k",
     source=f"{_DSA} (each query attends to the top-k tokens the indexer selects)",
 )
 def selected_tokens(seq_len, index_topk):
@@ -187,7 +181,6 @@ def selected_tokens(seq_len, index_topk):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{idx}}",
-    text="C_idx",
     source=f"{_DSA} (index scores: H_I heads of d_I per query and cached token); {_HF}",
 )
 def indexer_flops(layers, query_tokens, seq_len, index_n_heads, index_head_dim):
@@ -214,7 +207,6 @@ def indexer_flops(layers, query_tokens, seq_len, index_n_heads, index_head_dim):
 @formula(
     unit="FLOP",
     latex=r"C_{\mathrm{attn}}^{\mathrm{DSA}}",
-    text="C_attn^DSA",
     source=f"{_DSA}",
     replaces="attention_flops",
     feature="sparse_indexer",
@@ -244,7 +236,6 @@ def attention_flops_sparse(attention_flops, selected_tokens, indexer_flops):
 @formula(
     unit="byte/token",
     latex=r"D_{\mathrm{KV,r}}^{\mathrm{DSA}}",
-    text="D_KV,r^DSA",
     source=f"{_DSA}; seed: Bandwidth Bottleneck / KV Cache Streaming",
     replaces="kv_read",
     feature="sparse_indexer",

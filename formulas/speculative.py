@@ -67,7 +67,6 @@ def spec_tokens_per_step(acceptance_rate, draft_tokens):
 @formula(
     unit="",
     latex=r"S_{\mathrm{spec}}",
-    text="S_spec",
     source=f"{_LEVIATHAN}, Theorem 3.8 (walltime improvement)",
 )
 def spec_speedup(spec_tokens_per_step, draft_tokens, draft_cost_ratio):
@@ -93,7 +92,6 @@ def spec_speedup(spec_tokens_per_step, draft_tokens, draft_cost_ratio):
 @formula(
     unit="second",
     latex=r"t_{\mathrm{verify}}",
-    text="t_verify",
     source=f"{_LEVIATHAN}, section 3.4 (the target runs on gamma + 1 tokens in parallel); the "
     "roofline of that step",
 )
@@ -124,7 +122,6 @@ def spec_verify_step_time(decode_step_time, token_compute_time, batch, draft_tok
 @formula(
     unit="second",
     latex=r"t_{\mathrm{ITL}}^{\mathrm{spec}}",
-    text="t_ITL^spec",
     source=f"{_LEVIATHAN}, Theorem 3.8 (walltime improvement), with the verification step's "
     "own roofline time",
     replaces="inter_token_latency",
@@ -158,7 +155,6 @@ def inter_token_latency_speculative(
 @formula(
     unit="byte",
     latex=r"M_{\mathrm{KV}}^{\mathrm{spec}}",
-    text="M_KV^spec",
     source=f"{_LEVIATHAN}, section 3.4; vLLM's speculative decoding reserves KV slots for the "
     "drafted tokens",
 )
@@ -185,7 +181,6 @@ def spec_kv_extra_bytes(batch, draft_tokens, kv_bytes_per_token):
 @formula(
     unit="",
     latex=r"c_{\mathrm{MTP}}",
-    text="c_MTP",
     source=f"{_DEEPSEEK}, section 2.2: an MTP module is one transformer block beside the "
     "model's shared embedding and output head",
 )

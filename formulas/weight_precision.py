@@ -86,7 +86,6 @@ def _variant(replaces: str, *, per_gpu: bool = False) -> Callable[[Callable[...,
 @formula(
     unit="byte/parameter",
     latex=r"b_{\mathrm{q}}",
-    text="b_q",
     source="OCP Microscaling Formats (MX) v1.0; DeepSeek-V3 README_WEIGHTS.md; AutoAWQ "
     "(llmphys.precisions.FORMATS cites each)",
 )
@@ -231,7 +230,6 @@ def weights_per_gpu_mixed(weights_per_gpu, embedding_params_per_gpu, bytes_per_p
 @formula(
     unit="parameter",
     latex=r"P_{\mathrm{e,GPU}}",
-    text="P_e,GPU",
     source=f"{parallel.MEGATRON}; {parallel.PIPELINE}",
 )
 def expert_slice_params_per_gpu(moe_layers, expert_params, layers, hidden, gpus_per_stage):

@@ -227,3 +227,29 @@ def test_with_parts_refuses_wrong_unit_and_unknown_part():
         F.total_vram.with_parts(kv_cache_bytes=F.prefill_flops)
     with pytest.raises(KeyError, match="'kv_cach' is not a part of it"):
         F.total_vram.with_parts(kv_cach=F.weight_bytes)
+
+
+def test_a_formulas_text_is_read_from_its_latex_unless_given(scratch):
+    """The display symbol is declared once, in LaTeX; its plain text is read from it
+    (engine.printing.plain_symbol), or given where the plain reading differs."""
+    import doctest
+
+    import llmphys.engine.printing as printing
+    from llmphys.engine.printing import plain_symbol
+
+    @formula(unit="byte", latex=r"M_{\mathrm{x}}^{\eta}", source="test", registry=scratch)
+    def read_text(weight_bytes):
+        """Weights, renamed."""
+        return weight_bytes
+
+    @formula(unit="byte", latex=r"M_{\mathrm{per\,y}}", text="M_per_y", source="test",
+             registry=scratch)  # fmt: skip
+    def given_text(weight_bytes):
+        """Weights, renamed again."""
+        return weight_bytes
+
+    assert scratch.glossary["read_text"].text == "M_x^η"
+    assert scratch.glossary["given_text"].text == "M_per_y"
+    assert F.glossary["kv_transfer_time"].text == "t_KV,xfer"  # given: the comma is its own
+    assert F.glossary["ttft"].text == plain_symbol(F.glossary["ttft"].latex) == "t_TTFT"
+    assert doctest.testmod(printing).failed == 0

@@ -15,6 +15,7 @@ import sympy
 from llmphys.engine.formula import Formula
 from llmphys.engine.glossary import Entry
 from llmphys.engine.parts import Part, PartRef
+from llmphys.engine.printing import plain_symbol
 from llmphys.engine.registry import Registry
 from llmphys.engine.registry import registry as _builtin
 from llmphys.errors import (
@@ -107,7 +108,7 @@ def build(
     *,
     unit: str,
     latex: str,
-    text: str,
+    text: str | None = None,
     parts: Mapping[sympy.Symbol, Part],
     registry: Registry,
     doc: str = "",
@@ -151,8 +152,9 @@ def build(
         from llmphys.engine.variants import check_variant
 
         check_variant(name, pint_unit, replaces, feature or "", registry)
+    shown = plain_symbol(latex) if text is None else text
     registry.glossary.add(
-        Entry(name=name, latex=latex, text=text, unit=unit, meaning=summary, kind="output")
+        Entry(name=name, latex=latex, text=shown, unit=unit, meaning=summary, kind="output")
     )
     made = Formula(
         name,
@@ -195,7 +197,7 @@ def formula(
     *,
     unit: str,
     latex: str,
-    text: str,
+    text: str | None = None,
     source: str,
     registry: Registry | None = None,
     replaces: str | None = None,
@@ -203,11 +205,13 @@ def formula(
 ) -> Callable[[Callable[..., Any]], Formula]:
     """Define a formula from a function whose body is the math (see the module docstring).
 
-    ``unit`` is the declared unit of the result, ``latex``/``text`` its conventional display
-    symbol, ``source`` where it comes from (a seed section, a paper).  A variant also says
-    which formula it ``replaces`` and under which ``feature`` (``"mla"``, ``"moe"``,
-    ``"layout"``, ...): models and scenarios with that feature use it instead.  Returns the
-    :class:`Formula`, registered and reachable as ``llmphys.<name>``.
+    ``unit`` is the declared unit of the result, ``latex`` its conventional display symbol
+    (``text``, its plain text, is read from it unless given:
+    :func:`~llmphys.engine.printing.plain_symbol`), ``source`` where it comes from (a seed
+    section, a paper).  A variant also says which formula it ``replaces`` and under which
+    ``feature`` (``"mla"``, ``"moe"``, ``"layout"``, ...): models and scenarios with that
+    feature use it instead.  Returns the :class:`Formula`, registered and reachable as
+    ``llmphys.<name>``.
     """
     target = registry if registry is not None else _builtin
     # what the decorator says of the formula, passed on to build() as it was given

@@ -9,6 +9,8 @@ alphabetical order of python names.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 
 import sympy
@@ -17,11 +19,51 @@ from sympy.printing.str import StrPrinter
 
 from llmphys.units import UnitSymbol
 
-__all__ = ["arrange", "to_latex", "to_python", "to_text"]
+__all__ = ["arrange", "plain_symbol", "to_latex", "to_python", "to_text"]
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 OrderKey = Callable[[sympy.Symbol], tuple[int, int]]
+
+_UPRIGHT = re.compile(r"\\(?:mathrm|text|mathit|operatorname)\{([^{}]*)\}")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+
+def _letter(match: re.Match[str]) -> str:
+    """A LaTeX command as plain text: a Greek letter as itself (``\\eta`` -> η), any other
+    command as its name."""
+    name = match.group(1)
+    case = "CAPITAL" if name[0].isupper() else "SMALL"
+    try:
+        return unicodedata.lookup(f"GREEK {case} LETTER {name.upper()}")
+    except KeyError:
+        return name
+
+
+def plain_symbol(latex: str) -> str:
+    r"""A display symbol's plain text, read from its LaTeX: upright words as they are, Greek
+    letters as letters, subscripts and superscripts as ``_`` and ``^`` without braces.
+
+    A formula declares its symbol once, in LaTeX; this is its text unless it says otherwise
+    (``@formula(text=...)``, where the plain reading differs: ``t_KV,xfer``).
+
+    Parameters
+    ----------
+    latex
+        The symbol's LaTeX, without delimiters.
+
+    Returns
+    -------
+    str
+        The plain text.
+
+    Examples
+    --------
+    >>> plain_symbol(r"C_{\mathrm{attn}}^{\mathrm{hyb}}"), plain_symbol(r"\eta_{\mathrm{BW}}")
+    ('C_attn^hyb', 'η_BW')
+    """
+    text = _COMMAND.sub(_letter, _UPRIGHT.sub(r"\1", latex))
+    return text.replace(r"\,", "").replace("{", "").replace("}", "")
 
 
 def _factor_key(e: sympy.Basic, order: OrderKey) -> tuple[int, int, str]:
