@@ -151,9 +151,7 @@ def prefill_step_time_calibrated(
     )
 
 
-@_calibrated_step(
-    latex=r"t_{\mathrm{step}}^{\mathrm{eff}}", text="t_step^eff", replaces="decode_step_time"
-)
+@_calibrated_step(latex=r"t_{\mathrm{step}}^{\mathrm{eff}}", replaces="decode_step_time")
 def decode_step_time_calibrated(decode_step_time, pass_overhead):
     """A decode step as an engine runs it: the roofline step plus the fixed cost of a pass.
 
