@@ -10,19 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pint
 
+from llmphys import plot_support as support
 from llmphys.engine.formatting import format_quantity, readable_unit, text_number
 from llmphys.engine.formula import Formula, registry
 from llmphys.errors import InfeasibleError, InputError
-from llmphys.plot_support import (
-    _axes,
-    _batches,
-    _documented,
-    _evaluate,
-    _factor,
-    _Inputs,
-    _symbol,
-    _title,
-)
 from llmphys.units import Q_
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +23,7 @@ __all__ = ["bandwidth_vs_batch", "context_frontier"]
 
 
 # --------------------------------------------------------------------------- frontier
-@_documented
+@support.documented
 def context_frontier(
     *,
     model: Any = None,
@@ -75,8 +66,8 @@ def context_frontier(
                 f"context_frontier: {name!r} is an axis of the plot (seq_len is solved for, "
                 "batch is swept); do not give it"
             )
-    ax = _axes(ax)
-    inputs = _Inputs(values, model, hardware, precision)
+    ax = support.axes(ax)
+    inputs = support.Inputs(values, model, hardware, precision)
     f = inputs.formula("memory_per_gpu")
     given = inputs.for_formula(f)
     for name in ("seq_len", "batch"):
@@ -84,7 +75,7 @@ def context_frontier(
         inputs.defaulted.discard(name)
     capacity = Q_(inputs.value("gpu_memory"), registry.glossary["gpu_memory"].unit)
     inputs.check_used()
-    batches = _batches(batch)
+    batches = support.batches(batch)
     grid = np.geomspace(batches.min(), batches.max(), 256)
     seq = registry.glossary["seq_len"]
     try:
@@ -103,19 +94,16 @@ def context_frontier(
         inverse = (
             f"{seq.text} = {f.to_text(expression)}" if expression is not None else "numeric inverse"
         )
-        label = "; ".join(
-            bit for bit in (inputs.note(), f"{_symbol('gpu_memory')} = {budget}", inverse) if bit
-        )
+        capacity_text = f"{support.symbol('gpu_memory')} = {budget}"
+        label = "; ".join(bit for bit in (inputs.note(), capacity_text, inverse) if bit)
     lines = ax.plot(grid, frontier, lw=2, label=label)
     ax.fill_between(grid, 1, frontier, color=lines[0].get_color(), alpha=0.08, lw=0)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel(f"batch [{registry.glossary['batch'].unit_text}]")
     ax.set_ylabel(f"largest context [{seq.unit_text}]")
-    ax.set_title(
-        f"largest context that fits: {_symbol('memory_per_gpu')} ≤ {_symbol('gpu_memory')}",
-        fontsize=10,
-    )
+    fits = f"{support.symbol('memory_per_gpu')} ≤ {support.symbol('gpu_memory')}"
+    ax.set_title(f"largest context that fits: {fits}", fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7)
     return ax
 
@@ -131,7 +119,7 @@ def _largest(f: Formula, capacity: pint.Quantity, given: Mapping[str, Any], batc
 
 
 # --------------------------------------------------------------------------- bandwidth
-@_documented
+@support.documented
 def bandwidth_vs_batch(
     *,
     model: Any = None,
@@ -164,16 +152,16 @@ def bandwidth_vs_batch(
 
     if "batch" in values:
         raise InputError("bandwidth_vs_batch: give the batches to draw as batch=[...] only")
-    ax = _axes(ax)
-    inputs = _Inputs(values, model, hardware, precision)
-    batches = _batches(batch)
+    ax = support.axes(ax)
+    inputs = support.Inputs(values, model, hardware, precision)
+    batches = support.batches(batch)
     grid = np.unique(np.round(np.geomspace(batches.min(), batches.max(), 128)))
     conservative = inputs.formula("bandwidth_conservative")
     optimistic = inputs.formula("bandwidth_optimistic")
     effective = inputs.formula("effective_bandwidth")
-    cons = _evaluate(conservative, inputs.for_formula(conservative, batch=grid))
-    opt = _evaluate(optimistic, inputs.for_formula(optimistic, batch=grid))
-    eff = float(_evaluate(effective, inputs.for_formula(effective)))
+    cons = support.evaluate(conservative, inputs.for_formula(conservative, batch=grid))
+    opt = support.evaluate(optimistic, inputs.for_formula(optimistic, batch=grid))
+    eff = float(support.evaluate(effective, inputs.for_formula(effective)))
     peak = inputs.value("mem_bandwidth")
     given = inputs.for_formula(conservative)
     given.pop("batch", None)
@@ -181,25 +169,24 @@ def bandwidth_vs_batch(
     inputs.check_used()
 
     shown = readable_unit(Q_(max(peak, float(np.max(cons))), conservative.unit))
-    scale = _factor(conservative.unit, shown)
-    ax.plot(
-        grid, cons * scale, lw=2, label=f"{_symbol(conservative.name)} conservative (no cache hits)"
-    )
-    ax.plot(grid, opt * scale, lw=2, ls="--", label=f"{_symbol(optimistic.name)} optimistic")
+    scale = support.factor(conservative.unit, shown)
+    no_hits = f"{support.symbol(conservative.name)} conservative (no cache hits)"
+    ax.plot(grid, cons * scale, lw=2, label=no_hits)
+    ax.plot(grid, opt * scale, lw=2, ls="--", label=f"{support.symbol(optimistic.name)} optimistic")
     peak_q = Q_(peak, effective.unit)
     eff_q = Q_(eff, effective.unit)
     ax.axhline(
         peak * scale,
         color="black",
         lw=1.2,
-        label=f"peak {_symbol('mem_bandwidth')} = {format_quantity(peak_q, sig=4)}",
+        label=f"peak {support.symbol('mem_bandwidth')} = {format_quantity(peak_q, sig=4)}",
     )
     ax.axhline(
         eff * scale,
         color="grey",
         lw=1,
         ls=":",
-        label=f"effective {_symbol(effective.name)} = {format_quantity(eff_q, sig=4)}",
+        label=f"effective {support.symbol(effective.name)} = {format_quantity(eff_q, sig=4)}",
     )
     try:
         solution = llmphys.solve(conservative, "batch", target=peak_q, bound="at_most", **given)
@@ -223,5 +210,5 @@ def bandwidth_vs_batch(
     ax.set_ylabel(f"required bandwidth [{shown}]")
     ax.legend(fontsize=8)
     rate = Q_(inputs.value("throughput"), registry.glossary["throughput"].unit)
-    _title(ax, f"decode bandwidth at {format_quantity(rate, sig=4)}", inputs)
+    support.set_title(ax, f"decode bandwidth at {format_quantity(rate, sig=4)}", inputs)
     return ax

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmphys.plot_support import _axes
+from llmphys import plot_support as support
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -44,7 +44,7 @@ def throughput_frontier(front: Any, ax: Axes | None = None) -> Axes:
     >>> ax.get_xscale(), ax.get_yscale()
     ('log', 'log')
     """
-    ax = _axes(ax)
+    ax = support.axes(ax)
     points = front.points
     groups = [a for a in front.axes if a != "batch"]
     curves = points.groupby(groups, sort=True) if groups else [((), points)]

@@ -1,7 +1,8 @@
 """What :mod:`llmphys.plots` draws with: the pool of inputs of a plot (given values, then a
 :class:`~llmphys.Scenario` of the model and accelerator, else the glossary's defaults), a
 formula's compiled evaluation, and display helpers (unit factors from pint, mathtext symbols,
-axes and titles).  No physics here."""
+axes and titles).  No physics here: the plot modules use it as a namespace
+(``from llmphys import plot_support as support``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: what the plots share (llmphys.plots and the modules it re-exports), described once: their
 #: arguments (each docstring's ``{params}``) and what they return and raise (``{drawn}``),
 #: written in at import
-_documented = shared_sections(
+documented = shared_sections(
     {
         "model": """model : str or Model, optional
             A model preset's name or a :class:`~llmphys.presets.Model`: its architecture fills
@@ -53,7 +54,7 @@ _documented = shared_sections(
 
 
 # --------------------------------------------------------------------------- inputs
-class _Inputs:
+class Inputs:
     """One pool of values for several formulas: the given ones, then a
     :class:`~llmphys.Scenario` of the model and accelerator (when either is given: the one
     place inputs are resolved), else the glossary's defaults.  Remembers which given names
@@ -146,21 +147,21 @@ class _Inputs:
         return "; ".join(bits)
 
 
-def _evaluate(f: Formula, values: Mapping[str, Any]) -> Any:
+def evaluate(f: Formula, values: Mapping[str, Any]) -> Any:
     """``f`` at ``values`` through its compiled function (validated as a call is)."""
     return f.bind(values).raw()
 
 
-def _factor(unit_from: pint.Unit | str, unit_to: str) -> float:
+def factor(unit_from: pint.Unit | str, unit_to: str) -> float:
     """Display conversion factor (pint's, never typed by hand)."""
     return float(Q_(1.0, unit_from).to(unit_to).magnitude)
 
 
-def _unit_text(unit: pint.Unit | str) -> str:
+def unit_text(unit: pint.Unit | str) -> str:
     return f"{ureg.Unit(unit):~P}" if isinstance(unit, str) else f"{unit:~P}"
 
 
-def _math(latex: str, text: str) -> str:
+def mathtext(latex: str, text: str) -> str:
     """``$latex$`` when matplotlib's mathtext can draw it, else the plain text symbol."""
     from matplotlib.mathtext import MathTextParser
 
@@ -171,12 +172,12 @@ def _math(latex: str, text: str) -> str:
     return f"${latex}$"
 
 
-def _symbol(name: str) -> str:
+def symbol(name: str) -> str:
     entry = registry.glossary[name]
-    return _math(entry.latex, entry.text)
+    return mathtext(entry.latex, entry.text)
 
 
-def _axes(ax: Axes | None) -> Axes:
+def axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -185,7 +186,7 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
-def _batches(batch: Any) -> np.ndarray:
+def batches(batch: Any) -> np.ndarray:
     """Whole batch sizes to draw: the given ones, or the glossary range in doubling steps."""
     if batch is None:
         lo, hi = registry.glossary["batch"].range or (1, 1024)
@@ -193,6 +194,6 @@ def _batches(batch: Any) -> np.ndarray:
     return np.atleast_1d(np.asarray(batch, dtype=float))
 
 
-def _title(ax: Axes, title: str, inputs: _Inputs) -> None:
+def set_title(ax: Axes, title: str, inputs: Inputs) -> None:
     note = inputs.note()
     ax.set_title(title + (f"\n{note}" if note else ""), fontsize=10)

@@ -40,24 +40,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pint
 
+from llmphys import plot_support as support
 from llmphys.engine.coercion import coerce
 from llmphys.engine.formatting import format_quantity, readable_unit, text_number
 from llmphys.engine.formula import registry
 from llmphys.errors import InputError
 from llmphys.plot_batch import bandwidth_vs_batch, context_frontier
 from llmphys.plot_serving import throughput_frontier
-from llmphys.plot_support import (
-    _axes,
-    _batches,
-    _documented,
-    _evaluate,
-    _factor,
-    _Inputs,
-    _math,
-    _symbol,
-    _title,
-    _unit_text,
-)
 from llmphys.units import Q_
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,7 +64,7 @@ __all__ = [
 __test__ = {f.__name__: f for f in (throughput_frontier, context_frontier, bandwidth_vs_batch)}
 
 # --------------------------------------------------------------------------- roofline
-@_documented
+@support.documented
 def roofline(
     *,
     hardware: Any = None,
@@ -107,38 +96,38 @@ def roofline(
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('arithmetic intensity [FLOP/B]', 'attainable FLOP rate [TFLOP/s]')
     """
-    ax = _axes(ax)
-    inputs = _Inputs(values, model, hardware, precision)
-    batches = _batches(batch)
+    ax = support.axes(ax)
+    inputs = support.Inputs(values, model, hardware, precision)
+    batches = support.batches(batch)
     roof = inputs.formula("attainable_flops")
     decode = inputs.formula("arithmetic_intensity")
     prefill = inputs.formula("prefill_intensity")
     prefill_roof = roof.with_parts(arithmetic_intensity=prefill)
     ridge_f = inputs.formula("ridge_point")
 
-    ridge = float(_evaluate(ridge_f, inputs.for_formula(ridge_f)))
-    i_decode = np.atleast_1d(_evaluate(decode, inputs.for_formula(decode, batch=batches)))
-    f_decode = np.atleast_1d(_evaluate(roof, inputs.for_formula(roof, batch=batches)))
-    i_prefill = np.atleast_1d(_evaluate(prefill, inputs.for_formula(prefill, batch=batches)))
+    ridge = float(support.evaluate(ridge_f, inputs.for_formula(ridge_f)))
+    i_decode = np.atleast_1d(support.evaluate(decode, inputs.for_formula(decode, batch=batches)))
+    f_decode = np.atleast_1d(support.evaluate(roof, inputs.for_formula(roof, batch=batches)))
+    i_prefill = np.atleast_1d(support.evaluate(prefill, inputs.for_formula(prefill, batch=batches)))
     f_prefill = np.atleast_1d(
-        _evaluate(prefill_roof, inputs.for_formula(prefill_roof, batch=batches))
+        support.evaluate(prefill_roof, inputs.for_formula(prefill_roof, batch=batches))
     )
     points = np.concatenate([i_decode, i_prefill, [ridge]])
     grid = np.geomspace(min(points.min() / 3, ridge / 100), max(points.max() * 3, ridge * 100), 512)
-    curve = _evaluate(roof, inputs.for_formula(roof, arithmetic_intensity=grid))
+    curve = support.evaluate(roof, inputs.for_formula(roof, arithmetic_intensity=grid))
     inputs.check_used()
 
     peak = float(np.max(curve))
     shown = readable_unit(Q_(peak, roof.unit))
-    scale = _factor(roof.unit, shown)
-    intensity_unit = _unit_text(decode.unit)
+    scale = support.factor(roof.unit, shown)
+    intensity_unit = support.unit_text(decode.unit)
 
-    ax.plot(grid, curve * scale, color="black", lw=2, label=f"roof: {_symbol(roof.name)}")
+    ax.plot(grid, curve * scale, color="black", lw=2, label=f"roof: {support.symbol(roof.name)}")
     ax.axvline(ridge, color="grey", ls=":", lw=1.2)
     ax.text(
         ridge,
         0.03,
-        f" ridge point {_symbol(ridge_f.name)} = {text_number(ridge)} {intensity_unit}",
+        f" ridge point {support.symbol(ridge_f.name)} = {text_number(ridge)} {intensity_unit}",
         transform=ax.get_xaxis_transform(),
         rotation=90,
         va="bottom",
@@ -172,7 +161,7 @@ def roofline(
     title = "roofline"
     if inputs.accelerator is not None:
         title += f" at {precision}"
-    _title(ax, title, inputs)
+    support.set_title(ax, title, inputs)
     return ax
 
 
@@ -214,7 +203,7 @@ def _swept(values: Mapping[str, Any]) -> tuple[str | None, Any]:
     return found[0] if found else (None, None)
 
 
-@_documented
+@support.documented
 def memory_breakdown(
     *,
     model: Any = None,
@@ -245,8 +234,8 @@ def memory_breakdown(
     >>> ax.get_ylabel()
     'memory per GPU [GB]'
     """
-    ax = _axes(ax)
-    inputs = _Inputs(values, model, hardware, precision)
+    ax = support.axes(ax)
+    inputs = support.Inputs(values, model, hardware, precision)
     axis_name, axis_values = _swept(values)
     n_bars = 1
     if axis_name is not None:
@@ -261,8 +250,9 @@ def memory_breakdown(
     parts = [p for p in total.parts.values() if p.overridable]
     segments = []
     for part in parts:
-        raw = np.broadcast_to(_evaluate(part.formula, inputs.for_formula(part.formula)), n_bars)
-        share = _evaluate(
+        own = support.evaluate(part.formula, inputs.for_formula(part.formula))
+        raw = np.broadcast_to(own, n_bars)
+        share = support.evaluate(
             per_gpu, inputs.for_formula(per_gpu, total_vram=Q_(raw, part.formula.unit))
         )
         segments.append((part.formula, np.broadcast_to(share, n_bars)))
@@ -270,16 +260,16 @@ def memory_breakdown(
     n_gpus = inputs.value("n_gpus")
     inputs.check_used()
 
-    gb = _factor(per_gpu.unit, "GB")
+    gb = support.factor(per_gpu.unit, "GB")
     x = np.arange(n_bars)
     bottom = np.zeros(n_bars)
     for i, (f, share) in enumerate(segments):
-        label = f"{_math(f.entry.latex, f.entry.text)} {_short(f.meaning)}"
+        label = f"{support.mathtext(f.entry.latex, f.entry.text)} {_short(f.meaning)}"
         ax.bar(x, share * gb, bottom=bottom, color=f"C{i}", label=label, width=0.6)
         bottom = bottom + share * gb
     cap = Q_(capacity, registry.glossary["gpu_memory"].unit)
     cap_text = f"{format_quantity(cap, sig=4)} = {format_quantity(cap, sig=4, binary=True)}"
-    name = f"capacity {_symbol('gpu_memory')}"
+    name = f"capacity {support.symbol('gpu_memory')}"
     if inputs.accelerator is not None:
         label = getattr(inputs.accelerator, "capacity_label", None)
         shown = getattr(inputs.accelerator, "display_name", "")
@@ -306,12 +296,12 @@ def memory_breakdown(
         ax.set_xlabel(f"{entry.text} [{entry.unit_text}]" if entry.unit_text else entry.text)
     ax.set_ylim(0, max(float(bottom.max()), float(cap.to("GB").magnitude)) * 1.25)
     ax.set_ylabel("memory per GPU [GB]" if n_gpus != 1 else "memory [GB]")
-    to_gib = _factor("GB", "GiB")
+    to_gib = support.factor("GB", "GiB")
     right = ax.secondary_yaxis("right", functions=(lambda v: v * to_gib, lambda v: v / to_gib))
     right.set_ylabel("[GiB]")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8)
     gpus = f" on {text_number(n_gpus, exact=True)} GPUs" if n_gpus != 1 else ""
-    _title(ax, f"memory breakdown{gpus}", inputs)
+    support.set_title(ax, f"memory breakdown{gpus}", inputs)
     return ax
 
 
