@@ -16,7 +16,7 @@ in numbers, which is why every scale must match exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 import pint
@@ -87,25 +87,37 @@ def _replaced(expr: sympy.Expr, new: dict[sympy.Symbol, sympy.Expr]) -> sympy.Ex
     nothing to gain here, since the Max was simplified when it was built and taking the unit
     constants out changes no comparison (every argument is in the same unit).
     """
+
+    def node(e: sympy.Basic, args: tuple[sympy.Basic, ...]) -> sympy.Basic:
+        if args == e.args:
+            return e
+        if isinstance(e, (sympy.Min, sympy.Max)):
+            return type(e)(*args, evaluate=False)
+        return e.func(*args)
+
+    return rebuilt(expr, new, node)
+
+
+def rebuilt(
+    expr: sympy.Basic,
+    leaves: Mapping[sympy.Basic, sympy.Basic],
+    node: Callable[[sympy.Basic, tuple[sympy.Basic, ...]], sympy.Basic],
+) -> sympy.Basic:
+    """``expr`` rebuilt bottom up, each distinct subtree once: a subtree found in ``leaves``
+    is replaced by its value, every other node with arguments is ``node(e, its rebuilt
+    arguments)``.  (``xreplace`` rebuilds through each class's constructor, which for Min and
+    Max means simplifying again.)"""
     done: dict[sympy.Basic, sympy.Basic] = {}
 
     def walk(e: sympy.Basic) -> sympy.Basic:
-        if e in new:
-            return new[e]
+        if e in leaves:
+            return leaves[e]
         if not e.args:
             return e
         found = done.get(e)
-        if found is not None:
-            return found
-        args = tuple(walk(a) for a in e.args)
-        if args == e.args:
-            out = e
-        elif isinstance(e, (sympy.Min, sympy.Max)):
-            out = type(e)(*args, evaluate=False)
-        else:
-            out = e.func(*args)
-        done[e] = out
-        return out
+        if found is None:
+            found = done[e] = node(e, tuple(walk(a) for a in e.args))
+        return found
 
     return walk(expr)
 

@@ -39,6 +39,7 @@ from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
 from llmphys.errors import did_you_mean
 from llmphys.units import Q_, as_numbers, ureg
+from llmphys.units.expression import rebuilt
 
 if TYPE_CHECKING:  # pragma: no cover
 
@@ -82,25 +83,15 @@ def _plain_min_max(expr: sympy.Expr) -> sympy.Expr:
     re-simplified)."""
     if not expr.has(sympy.Min, sympy.Max):
         return expr
-    done: dict[sympy.Basic, sympy.Basic] = {}
 
-    def walk(e: sympy.Basic) -> sympy.Basic:
-        if not e.args:
-            return e
-        found = done.get(e)
-        if found is not None:
-            return found
-        args = tuple(walk(a) for a in e.args)
+    def node(e: sympy.Basic, args: tuple[sympy.Basic, ...]) -> sympy.Basic:
         if isinstance(e, sympy.Max):
-            out = _MAX(*args)
-        elif isinstance(e, sympy.Min):
-            out = _MIN(*args)
-        else:
-            out = e if args == e.args else e.func(*args)
-        done[e] = out
-        return out
+            return _MAX(*args)
+        if isinstance(e, sympy.Min):
+            return _MIN(*args)
+        return e if args == e.args else e.func(*args)
 
-    return walk(expr)
+    return rebuilt(expr, {}, node)
 
 
 def _printer(base: type) -> Any:
