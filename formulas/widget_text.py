@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pint
 
 from llmphys.controls import _escape
-from llmphys.engine.formatting import format_quantity, text_number
+from llmphys.engine.formatting import format_quantity
 from llmphys.units import ureg
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,23 +28,15 @@ def result_html(formula: Formula, q: pint.Quantity) -> str:
 
 
 def solution_html(formula: Formula, s: Solution) -> str:
-    """The answer of a solve: the question, the answer, how it was rounded and found, and
-    the formula's value there (the check)."""
-    entry = formula.registry.glossary[s.unknown]
-    unit = f" {entry.unit_text}" if entry.unit_text else ""
-    value = float(s.value.magnitude)
-    answer = f"{entry.text} = {text_number(value, exact=entry.integer)}{unit}"
-    word = {"largest": "largest", "smallest": "smallest", "exact": ""}[s.direction]
-    relation = {"at_most": "≤", "at_least": "≥", "equal": "="}[s.bound]
-    question = (
-        f"{word} {entry.text} with {formula.entry.text} {relation} "
-        f"{format_quantity(s.target, sig=4)}"
-    ).strip()
-    lines = [f"<b>{_escape(question)}</b>: <b>{_escape(answer)}</b>"]
+    """The answer of a solve: the question and the answer (the Solution's own words), how it
+    was rounded and found, and the formula's value there (the check)."""
+    lines = [f"<b>{_escape(s.question)}</b>: <b>{_escape(s.answer)}</b>"]
     if s.rounding is not None and s.exact is not None:
         how = {"floor": "rounded down", "ceil": "rounded up", "nearest": "rounded"}
-        exact = f"{float(s.exact.magnitude):.10g}"
-        lines.append(f"{how[s.rounding]} from {exact}{unit} ({_escape(s.method)} solve)")
+        entry = formula.registry.glossary[s.unknown]
+        unit = f" {entry.unit_text}" if entry.unit_text else ""
+        lines.append(f"{how[s.rounding]} from {float(s.exact.magnitude):.10g}{unit} "
+                     f"({_escape(s.method)} solve)")  # fmt: skip
     else:
         lines.append(f"({_escape(s.method)} solve)")
     if s.check is not None:

@@ -224,6 +224,16 @@ class Solution:
             lines.append(self.note)
         return "\n".join(lines)
 
+    @property
+    def question(self) -> str:
+        """The question, in words: ``largest S with M_KV ≤ 40 GB``."""
+        return self._question().text
+
+    @property
+    def answer(self) -> str:
+        """The answer, in words (``S = 122,070 tok``), or ``""`` when there is none."""
+        return self._answer_text()
+
     def _answer_text(self) -> str:
         entry = self.formula.registry.glossary[self.unknown]
         if self.value is None:
@@ -278,7 +288,7 @@ class Solution:
         return {
             "formula": self.formula.name,
             "unknown": self.unknown,
-            "question": self._question().text,
+            "question": self.question,
             "bound": self.bound,
             "direction": self.direction,
             "monotonic": self.monotonic,
