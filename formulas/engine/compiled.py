@@ -42,7 +42,6 @@ from llmphys.units import Q_, as_numbers, ureg
 from llmphys.units.expression import rebuilt
 
 if TYPE_CHECKING:  # pragma: no cover
-
     from llmphys.engine.formula import Formula
     from llmphys.engine.glossary import Entry
 
@@ -94,12 +93,9 @@ def _plain_min_max(expr: sympy.Expr) -> sympy.Expr:
     return rebuilt(expr, {}, node)
 
 
-def _printer(base: type) -> Any:
-    """``base`` (a SymPy code printer) printing sums in the order the expression holds their
-    terms: sorting them for reading took most of lambdify's time, for source nobody reads.
-    Products keep SymPy's order, which puts numbers and (alphabetically) often the scalar
-    inputs first: ``6*hidden**2*tokens`` multiplies an array of tokens once, where the order
-    held, ``6*tokens*hidden**2``, would do it twice."""
+@functools.cache
+def _printer_class(base: type) -> type:
+    """``base`` with products printed in SymPy's order (see :func:`_printer`), made once."""
 
     class Printer(base):  # type: ignore[misc, valid-type]
         def _print_Mul(self, expr: sympy.Expr) -> str:
@@ -108,9 +104,19 @@ def _printer(base: type) -> Any:
                 expr = sympy.Mul(*factors, evaluate=False)
             return super()._print_Mul(expr)
 
+    return Printer
+
+
+def _printer(base: type) -> Any:
+    """``base`` (a SymPy code printer) printing sums in the order the expression holds their
+    terms: sorting them for reading took most of lambdify's time, for source nobody reads.
+    Products keep SymPy's order, which puts numbers and (alphabetically) often the scalar
+    inputs first: ``6*hidden**2*tokens`` multiplies an array of tokens once, where the order
+    held, ``6*tokens*hidden**2``, would do it twice."""
+
     settings = {"fully_qualified_modules": False, "inline": True, "order": "none",
                 "allow_unknown_functions": True, "user_functions": {}}  # fmt: skip
-    return Printer(settings)
+    return _printer_class(base)(settings)
 
 
 class _Printed:
