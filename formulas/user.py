@@ -78,7 +78,8 @@ def define(
     doc : str, optional
         Docstring: first line the meaning, then numpydoc sections (``Notes`` is the rationale).
     latex, text : str, optional
-        Display symbol of the result (default: the name, upright).
+        Display symbol of the result (default: the name, upright); given only ``latex``, its
+        text is read from it (:func:`~llmphys.engine.printing.plain_symbol`).
     source : str, optional
         Where the formula comes from (shown in its reference entry and derivations).
     registry : Registry, optional
@@ -114,7 +115,8 @@ def define(
     options = {
         "unit": unit_text,
         "latex": latex if latex is not None else rf"\mathrm{{{shown}}}",
-        "text": text if text is not None else name,
+        # given only the LaTeX, the text is read from it (as for every formula); else the name
+        "text": name if text is None and latex is None else text,
         "doc": doc,
         "source": source,
         "meaning": None if doc.strip() else f"{name} (user-defined formula)",

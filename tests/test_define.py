@@ -282,6 +282,12 @@ def test_display_symbols(scratch):
     )
     assert f.entry.latex == r"M_{\mathrm{KV,bits}}" and f.entry.text == "M_KV,b"
     assert f.to_text().startswith("8 · M_KV")
+    g = F.define("kv_bits_read", "kv_cache_bytes * 8 * bit / byte", result="bit",
+                 latex=r"M_{\mathrm{KV}}^{\eta}", registry=scratch)  # fmt: skip
+    assert g.entry.text == "M_KV^η"  # read from the LaTeX, as for the built-in formulas
+    h = F.define("kv_bits_plain", "kv_cache_bytes * 8 * bit / byte", result="bit",
+                 registry=scratch)  # fmt: skip
+    assert h.entry.text == "kv_bits_plain" and h.entry.latex == r"\mathrm{kv\_bits\_plain}"
 
 
 def test_without_a_docstring_the_meaning_says_user_defined(scratch):
