@@ -1,7 +1,8 @@
 """Compiling ahead while the sizing page is idle.
 
-A deployment on one GPU has not built the layout's formula variants, so the first move of the
-tensor-parallel slider compiled them then (0.5 s; later moves take 50 ms).  :class:`WarmUp`
+A deployment on one GPU has not built the layout's formula variants (nor one on several GPUs
+the one-GPU formulas), so the first move of the tensor-parallel slider compiled them then
+(0.5 s; later moves take 50 ms).  :class:`WarmUp`
 compiles them once the page has had no input change for :data:`WARM_DELAY` seconds, once per
 model, a figure at a time (:func:`warm_steps`): an input arriving meanwhile waits for one
 figure's compile at most.  Only in a live kernel: a script or a test never waits on it.  The
@@ -30,17 +31,15 @@ WARM_DELAY = 2.0
 
 def warm_steps(s: Scenario) -> list[Callable[[], None]]:
     """What the first change of layout would compile then, as small steps to run while the
-    page is idle: each figure of ``s`` on two GPUs, each bound, the memory bar's parts, the
-    frontier (a deployment on one GPU has not built the layout's variants; the first
-    tensor-parallel move took 0.5 s, later ones 50 ms).  No step raises; nothing to do on
-    several GPUs already, or when the model takes no second GPU."""
+    page is idle: each figure of the other side of the one-GPU line (``s`` on two GPUs, or on
+    one when it has several: each side has its own formula variants; the first
+    tensor-parallel move took 0.5 s, later ones 50 ms), each bound, the memory bar's parts,
+    the frontier.  No step raises; nothing to do when the model takes no second GPU."""
     import llmphys
     from llmphys.app.frontier_panel import BATCHES
 
-    if s.n_gpus > 1:
-        return []
     try:
-        alt = s.replace(tp=2)
+        alt = s.replace(tp=2) if s.n_gpus == 1 else s.replace(tp=1, pp=1, ep=1)
         bound = alt.bound()
     except (LlmphysError, ArithmeticError, ValueError):
         return []
