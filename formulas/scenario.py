@@ -46,12 +46,13 @@ from llmphys import scenario_answers as answers
 from llmphys.engine import Formula, glossary, registry
 from llmphys.engine.binding import finite
 from llmphys.engine.coercion import coerce
+from llmphys.engine.relations import check_relations
 from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.features import LAYOUT, MIXED_WEIGHTS, SPECULATIVE
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
 from llmphys.scenario_inputs import WEIGHT_CLASSES, accelerator_of, check_layout, model_of
-from llmphys.scenario_pool import DERIVED, Input, fill, switched
+from llmphys.scenario_pool import DERIVED, Input, fill, rederived, switched
 from llmphys.units import Q_
 
 __all__ = ["DEFAULTS", "DERIVED", "FIGURES", "Compiled", "Input", "Scenario"]
@@ -222,6 +223,9 @@ class Scenario(answers.Answers):
         self._overrides = dict(overrides)
         self._variants = Variants.of(self.features, registry)
         self._values = {k: v.value for k, v in pool.items()} | self.parts
+        # an override may contradict the model (experts_per_token=16 of 8 experts): refused
+        # here, before any figure is a wrong number
+        check_relations(self._values, f"Scenario({m.display_name})")
         self._compiled: dict[str, Compiled] = {}
 
     @classmethod
@@ -441,7 +445,9 @@ class Scenario(answers.Answers):
 
     def with_values(self, **values: float) -> Scenario:
         """A copy with input values changed (numbers in glossary units), reusing every compiled
-        figure: what a slider does.  Structural changes (model, hardware, precisions by name,
+        figure: what a slider does.  What the values imply follows them as in the constructor
+        (``seq_len`` a changed prompt, the model's parameter counts a changed architecture
+        value), unless given.  Structural changes (model, hardware, precisions by name,
         layout degrees) go through :meth:`replace`.
 
         Parameters
@@ -457,7 +463,8 @@ class Scenario(answers.Answers):
         Raises
         ------
         InputError
-            ``name`` is not a plain input here (a layout degree, or not an input).
+            ``name`` is not a plain input here (a layout degree, or not an input), or the
+            values contradict the model (more experts per token than experts).
         """
         if switched(values, self.features):
             return self.replace(**values)  # a feature switched on: other formulas
@@ -470,6 +477,16 @@ class Scenario(answers.Answers):
                     f"Scenario.with_values: {name!r} is not a plain input here; use replace()"
                 )
             new[name] = float(coerce(glossary[name], value, "Scenario"))
+        # what the changed values imply (the context from the prompt, the model's counts from
+        # its architecture), as the constructor derives it
+        implied = rederived(self.model, new, values, {*self._overrides, *values})
+        if implied:
+            pool = dict(self.pool)
+            for name, (value, source) in implied.items():
+                new[name] = float(value)
+                pool[name] = Input(name, new[name], source)
+            made.pool = MappingProxyType(pool)
+        check_relations(new, f"Scenario({self.model.display_name})")
         made._values = new
         made._overrides = {**self._overrides, **values}
         return made

@@ -21,7 +21,18 @@ from llmphys.features import PREFIX_CACHE
 from llmphys.scenario_inputs import WEIGHT_CLASSES, interconnect_of, weight_precisions
 from llmphys.units import Q_
 
-__all__ = ["DERIVED", "SPECULATION", "SWITCHES", "Filled", "Input", "fill", "switched"]
+__all__ = [
+    "DERIVED",
+    "SPECULATION",
+    "SWITCHES",
+    "Filled",
+    "Input",
+    "Rule",
+    "fill",
+    "rederived",
+    "rules_for",
+    "switched",
+]
 
 #: inputs that switch a feature on when a scenario is given them (by keyword, by
 #: ``with_values`` or as a sweep's axis): a prefix-cache hit rate prefills the uncached part
@@ -50,9 +61,12 @@ def _gpu_count(tp: Any, ep: Any, pp: Any) -> Any:
     return fn(*(given[n] for n in names))
 
 
-#: Inputs a scenario derives from others unless they are given: name -> (the inputs it comes
-#: from, how, its provenance).  The rules take numbers or arrays (a sweep applies them too).
-DERIVED: Mapping[str, tuple[tuple[str, ...], Callable[..., Any], str]] = MappingProxyType(
+#: How a scenario derives an input from others: (the inputs it comes from, how, its provenance).
+Rule = tuple[tuple[str, ...], Callable[..., Any], str]
+
+#: Inputs a scenario derives from others unless they are given: name -> its :data:`Rule`.  The
+#: rules take numbers or arrays (a sweep applies them too).
+DERIVED: Mapping[str, Rule] = MappingProxyType(
     {
         "seq_len": (
             ("prompt_len", "new_tokens"),
@@ -67,6 +81,42 @@ DERIVED: Mapping[str, tuple[tuple[str, ...], Callable[..., Any], str]] = Mapping
         ),
     }
 )
+
+#: the model's parameter counts: name -> the formula that counts them from its architecture
+_COUNTS = {"params": "param_count", "active_params": "active_param_count"}
+
+
+def rules_for(m: Any, changed: Iterable[str]) -> dict[str, Rule]:
+    """The rules that derive an input of a scenario of model ``m`` from the ``changed`` ones:
+    :data:`DERIVED`'s, and the model's parameter counts when an architecture value changed (by
+    the model's own variants of ``param_count`` and ``active_param_count``: fewer experts per
+    token, fewer active parameters)."""
+    changed = set(changed)
+    rules = {n: r for n, r in DERIVED.items() if changed.intersection(r[0])}
+    if changed.intersection(m.values):
+        for name, count in _COUNTS.items():
+            fn, sources = m.formula(count).numeric()
+            touched = [n for n in sources if n in changed]
+            if name in m.values and touched:
+                how = f"{count} at the changed {', '.join(touched)}"
+                rules[name] = (tuple(sources), fn, f"model {m.display_name} ({how})")
+    return rules
+
+
+def rederived(m: Any, values: Mapping[str, Any], changed: Iterable[str],
+              given: Iterable[str]) -> dict[str, tuple[Any, str]]:  # fmt: skip
+    """What the ``changed`` inputs of ``values`` (numbers or arrays) imply, as the scenario's
+    rules derive it: name -> (value, provenance), except the ``given`` names (the user's)."""
+    given = set(given)
+    return {
+        name: (rule(*(values[s] for s in sources)), source)
+        for name, (sources, rule, source) in rules_for(m, changed).items()
+        if name not in given
+    }
+
+
+#: every input a :data:`DERIVED` rule reads (a scenario applies those rules from the start)
+DERIVED_SOURCES = frozenset(s for sources, _, _ in DERIVED.values() for s in sources)
 
 # symbols a scenario's arguments fill (the precisions by name, the workload, the layout)
 _PRECISIONS = {"kv": "kv_bytes", "act": "act_bytes"}
@@ -176,10 +226,12 @@ def fill(m: Any, hw: Any, compute: str, assumptions: Any, args: Mapping[str, Any
         for name in WEIGHT_CLASSES.values():  # a class is given its own as well
             if name not in overrides:
                 put(name, overrides["bytes_per_param"], "user (bytes_per_param: all weights)")
-    # what the workload and the layout imply, unless the user said otherwise
-    for name, (sources, rule, source) in DERIVED.items():
-        if name not in overrides:
-            put(name, float(rule(*(pool[s].value for s in sources))), source)
+    # what the workload and the layout imply, and the model's counts at an architecture value
+    # the user changed, unless the user gave them too
+    values = {name: found.value for name, found in pool.items()}
+    for name, (value, source) in rederived(m, values, [*DERIVED_SOURCES, *overrides],
+                                           overrides).items():  # fmt: skip
+        put(name, float(value), source)
     speculate(m, args.get("speculative"), overrides, put, pool)
     return Filled(pool, parts, link, gpus)
 

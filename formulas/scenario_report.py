@@ -364,8 +364,7 @@ def figure_functions(
     the arrays."""
     from llmphys.engine.variants import Variants
     from llmphys.features import LAYOUT
-    from llmphys.scenario import DERIVED
-    from llmphys.scenario_pool import switched
+    from llmphys.scenario_pool import rules_for, switched
 
     parts = dict(s.parts)
     features = s.features
@@ -380,8 +379,10 @@ def figure_functions(
             features = (*features, LAYOUT)
     features = (*features, *switched(axes, features))  # a swept hit rate: the cached prefill
     variants = Variants.of(features, registry)
-    derived = [(name, sources, rule) for name, (sources, rule, _) in DERIVED.items()
-               if any(src in axes for src in sources) and name not in s.arguments()]  # fmt: skip
+    # the scenario's rules follow the axes: seq_len a swept prompt, the model's counts a swept
+    # expert count (each unless the user gave it)
+    derived = [(name, sources, rule) for name, (sources, rule, _)
+               in rules_for(s.model, axes).items() if name not in s.arguments()]  # fmt: skip
     given = s.values()
     compiled = []
     formulas: dict[str, Formula] = {}
@@ -414,6 +415,8 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
     import xarray as xr
 
     from llmphys.engine.coercion import coerce
+    from llmphys.engine.relations import check_relations
+    from llmphys.scenario_pool import DERIVED
 
     if not axes:
         raise InputError("Scenario.sweep: give at least one axis, e.g. batch=[1, 8, 64]")
@@ -426,6 +429,10 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
             )
         arrays[name] = np.atleast_1d(np.asarray(coerce(glossary[name], value, "Scenario.sweep")))
     grids = np.meshgrid(*arrays.values(), indexing="ij")
+    # an axis may not contradict the model (16 experts per token of 8): refused as a call is;
+    # what the rules derive (n_microbatches) follows the axes, so only the user's stands
+    fixed = {k: v for k, v in s.values().items() if k not in DERIVED or k in s.arguments()}
+    check_relations({**fixed, **dict(zip(arrays, grids, strict=True))}, "Scenario.sweep")
     evaluate, formulas = figure_functions(s, figures, list(arrays))
     results = evaluate(dict(zip(arrays, grids, strict=True)))
     data = {}

@@ -53,28 +53,29 @@ RELATIONS: tuple[Relation, ...] = (
 )
 
 
-def _shown(value: Any) -> str:
-    array = np.asarray(value, dtype=float)
-    if array.ndim == 0:
-        return f"{float(array):.6g}"
-    return "an array"
-
-
 def check_relations(values: Mapping[str, Any], where: str) -> None:
-    """Refuse ``values`` (numbers or arrays, in glossary units) that break a relation."""
+    """Refuse ``values`` (numbers or arrays, in glossary units) that break a relation, naming
+    the first pair of values that does (``experts_per_token=16 exceeds n_experts=8``)."""
     for rel in RELATIONS:
         small, large = values.get(rel.smaller), values.get(rel.larger)
         if small is None or large is None:
             continue
         if type(small) is float and type(large) is float:  # a call's scalars: no arrays
-            broken = small > large
-        else:
-            broken = bool(np.any(np.asarray(small, dtype=float) > np.asarray(large, dtype=float)))
-        if broken:
-            raise InputError(
-                f"{where}: {rel.smaller}={_shown(small)} exceeds {rel.larger}={_shown(large)}, "
-                f"but {rel.why}: the inputs contradict each other"
-            )
+            if small > large:
+                _refuse(rel, small, large, where)
+            continue
+        a, b = np.broadcast_arrays(np.asarray(small, dtype=float), np.asarray(large, dtype=float))
+        broken = a > b
+        if broken.any():
+            at = np.unravel_index(np.argmax(broken), broken.shape)
+            _refuse(rel, float(a[at]), float(b[at]), where)
+
+
+def _refuse(rel: Relation, small: float, large: float, where: str) -> None:
+    raise InputError(
+        f"{where}: {rel.smaller}={small:.6g} exceeds {rel.larger}={large:.6g}, but {rel.why}: "
+        "the inputs contradict each other"
+    )
 
 
 class Bounds(NamedTuple):
