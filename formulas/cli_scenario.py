@@ -195,11 +195,14 @@ def deployment(args: argparse.Namespace) -> tuple[Any, list[str]]:
 
 def check_used(s: Any, name: str, texts: Mapping[str, str]) -> None:
     """Refuse a ``--set`` the figure does not use (it would change nothing)."""
-    from llmphys.scenario import DERIVED
+    from llmphys.scenario_pool import DERIVED_SOURCES, rules_for
 
-    feeds = {src for sources, _, _ in DERIVED.values() for src in sources}  # feed derived ones
-    used = set(s.values_for(name)) | feeds
-    unused = [n for n in texts if n not in used]
+    used = set(s.values_for(name))
+
+    def feeds(n: str) -> bool:  # sets an input the figure uses (experts_per_token: N_a)
+        return n in DERIVED_SOURCES or any(out in used for out in rules_for(s.model, [n]))
+
+    unused = [n for n in texts if n not in used and not feeds(n)]
     if unused:
         raise UsageError(
             f"--set {unused[0]}: {name} does not use {unused[0]} in this deployment "

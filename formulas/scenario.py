@@ -204,10 +204,12 @@ class Scenario(answers.Answers):
         self.parts: dict[str, float] = filled.parts
         layout = {n: pool[n].value for n in ("tp", "pp", "ep")}
         gpus = filled.n_gpus
+        # the layout against the model as given here (a head or layer count the user changed)
+        arch = {n: pool[n].value for n in m.values}
         #: layers of the most loaded pipeline stage (an uneven split is given as that part)
-        self.stage_layers = check_layout(m, layout)
+        self.stage_layers = check_layout(m, layout, arch)
         stage, pp = self.stage_layers, pool["pp"].value
-        if stage is not None and stage * pp != m.values["layers"]:
+        if stage is not None and stage * pp != arch["layers"]:
             self.parts.setdefault("layers_per_stage", float(stage))
         self.n_gpus = gpus
         classes = {pool[n].value for n in WEIGHT_CLASSES.values()}
@@ -466,8 +468,11 @@ class Scenario(answers.Answers):
             ``name`` is not a plain input here (a layout degree, or not an input), or the
             values contradict the model (more experts per token than experts).
         """
-        if switched(values, self.features):
-            return self.replace(**values)  # a feature switched on: other formulas
+        structural = switched(values, self.features) or any(
+            n in self.model.values or n in _PRECISION_INPUTS for n in values
+        )
+        if structural:  # other formulas (a feature switched on, a precision mix), or the
+            return self.replace(**values)  # layout and the model's counts checked again
         made = object.__new__(Scenario)
         made.__dict__.update(self.__dict__)
         new = dict(self._values)
@@ -488,8 +493,15 @@ class Scenario(answers.Answers):
             made.pool = MappingProxyType(pool)
         check_relations(new, f"Scenario({self.model.display_name})")
         made._values = new
-        made._overrides = {**self._overrides, **values}
+        # as the constructor names them (new_tokens is its output_len)
+        named = {("output_len" if n == "new_tokens" else n): v for n, v in values.items()}
+        made._overrides = {**self._overrides, **named}
         return made
+
+
+#: the precisions of the weights: a change may mix them (another variant), and
+#: ``bytes_per_param`` sets every class the user did not give
+_PRECISION_INPUTS = frozenset(WEIGHT_CLASSES.values())
 
 
 def _missing(name: str, s: Scenario, f: Formula | None = None) -> InputError:

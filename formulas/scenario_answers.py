@@ -11,9 +11,11 @@ compiled figures and its copies) is :mod:`llmphys.scenario`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from llmphys.engine import glossary
 from llmphys.engine.docs import shared_sections
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.units import Q_
@@ -108,6 +110,7 @@ class Answers:
         """
         from llmphys.engine.parse import parse_value
         from llmphys.engine.solve import solve
+        from llmphys.scenario_pool import rules_for
 
         of = of or "memory_per_gpu"
         f = self.compiled(of).formula
@@ -128,7 +131,12 @@ class Answers:
         if bound is None:
             rate = f.unit.dimensionality == Q_(1, "1/second").dimensionality  # tokens/s
             bound = "at_least" if rate else "at_most"
-        return solve(f, unknown, target=target, bound=bound, **values)
+        given = self.arguments()
+        rules = {n: r for n, r in rules_for(self.model, [unknown]).items()
+                 if n in values and n not in given}  # fmt: skip
+        if not rules:
+            return solve(f, unknown, target=target, bound=bound, **values)
+        return _following(self, of, unknown, target, bound, values, rules)
 
     def largest_context(self: Scenario) -> Any:
         """The longest sequence (prompt + output, tokens) this deployment takes: what memory
@@ -250,3 +258,69 @@ class Answers:
     def _repr_markdown_(self: Scenario) -> str:
         """The summary as a Markdown table."""
         return self.summary()._repr_markdown_()
+
+
+def _following(s: Any, of: str, unknown: str, target: Any, bound: str,
+               values: dict[str, float], rules: Mapping[str, Any]) -> Any:  # fmt: skip
+    """Solve for ``unknown`` when it also sets inputs of the figure by the scenario's rules (a
+    batch its micro-batches, an expert count the active parameters): a formula that held them
+    fixed would answer for another model.  A whole-number unknown is searched over its range
+    on the deployment itself (each value with what it sets), the figure monotonic in it."""
+    from llmphys.engine.relations import bounds_for
+    from llmphys.engine.solution import Solution
+    from llmphys.engine.solve import solve
+    from llmphys.errors import InfeasibleError
+
+    f = s.compiled(of).formula
+    entry = glossary[unknown]
+    point = s.values()
+    if not entry.integer or bound == "equal":  # held at this deployment's values, as given
+        return solve(f, unknown, target=target, bound=bound, **values)
+    target = target if isinstance(target, Q_) else Q_(float(target), f.unit)
+    names = ", ".join(rules)
+
+    def figure(x: int) -> Any:
+        return s.with_values(**{unknown: x}).evaluate(of)
+
+    def meets(q: Any) -> bool:
+        return bool(q <= target) if bound == "at_most" else bool(q >= target)
+
+    span = bounds_for(unknown, {k: v for k, v in point.items() if k not in rules})
+    lo = max(1, math.ceil(span.lower))
+    hi = math.floor(min(span.upper, entry.range[1] if entry.range else 2.0**31))
+    at_lo, at_hi = figure(lo), figure(hi)
+    increasing = bool(at_hi >= at_lo)
+    largest = increasing == (bound == "at_most")
+    inside, outside = (lo, hi) if largest else (hi, lo)
+    if not meets(figure(inside)):
+        raise InfeasibleError(
+            f"Scenario.solve: even {unknown} = {inside} (with the {names} it sets) gives "
+            f"{of} = {figure(inside):.4g~P}, not {bound.replace('_', ' ')} {target:.4g~P}"
+        )
+    if meets(figure(outside)):
+        answer = outside
+    else:  # meets at `inside`, not at `outside`: bisect between them
+        while abs(outside - inside) > 1:
+            mid = (inside + outside) // 2
+            inside, outside = (mid, outside) if meets(figure(mid)) else (inside, mid)
+        answer = inside
+    made = s.with_values(**{unknown: answer})
+    return Solution(
+        formula=f,
+        unknown=unknown,
+        target=target.to(f.unit),
+        bound=bound,  # type: ignore[arg-type]
+        method="numeric",
+        rearranged=None,
+        exact=Q_(answer, entry.pint_unit),
+        value=Q_(answer, entry.pint_unit),
+        direction="largest" if largest else "smallest",
+        monotonic="increasing" if increasing else "decreasing",
+        check=made.evaluate(of),
+        given={n: made.value(n) for n in made.values_for(of) if n != unknown},
+        note=(
+            f"{unknown} also sets {names} (this deployment's rules), so the answer was searched "
+            f"over {unknown} = {lo} to {hi} on the deployment itself, each value with the "
+            f"{names} it sets"
+        ),
+    )

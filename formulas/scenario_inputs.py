@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from os import PathLike
+from types import SimpleNamespace
 from typing import Any
 
 from llmphys.errors import InputError
@@ -66,23 +67,29 @@ def interconnect_of(link: Any, hw: Any) -> Any:
     return llmphys.interconnects[link]
 
 
-def check_layout(model: Any, layout: Mapping[str, float]) -> int | None:
+def check_layout(
+    model: Any, layout: Mapping[str, float], values: Mapping[str, float] | None = None
+) -> int | None:
     """Refuse a layout ``model`` cannot take; the layers of the most loaded pipeline stage,
     ceil(L / n_PP) (None for a model without a layer count).
 
     n_TP must divide the query heads, and divide the KV heads or be a multiple of them (a KV
     head is then replicated; MLA has no KV heads to divide); n_EP above 1 needs experts, whole
-    ones on each GPU; n_PP at most the layers.
+    ones on each GPU; n_PP at most the layers.  ``values`` are the model's values as the
+    scenario has them (a head or layer count the user changed), by default its config's.
     """
     from llmphys.sizing.layouts import tensor_parallel_degrees
 
-    v = model.values
+    v = model.values if values is None else values
     name = model.display_name
     tp, pp, ep = (int(layout[k]) for k in ("tp", "pp", "ep"))
     heads = int(v.get("n_heads", 0))
-    if tp > 1 and heads and tp not in tensor_parallel_degrees(model, max(tp, 8)):
+    # the degrees of the model as the scenario has it (its heads as changed)
+    as_given = SimpleNamespace(attention=model.attention, values=v)
+    degrees = tensor_parallel_degrees(as_given, max(tp, 8))
+    if tp > 1 and heads and tp not in degrees:
         kv = "" if model.attention == "MLA" else f" and {int(v['n_kv_heads'])} KV heads"
-        allowed = ", ".join(map(str, tensor_parallel_degrees(model, max(tp, 8))))
+        allowed = ", ".join(map(str, degrees))
         raise InputError(
             f"Scenario: n_TP = {tp} does not split the {heads} query heads{kv} of {name} "
             f"evenly (n_TP up to {max(tp, 8)} it allows: {allowed})"

@@ -232,6 +232,12 @@ def fill(m: Any, hw: Any, compute: str, assumptions: Any, args: Mapping[str, Any
     for name, (value, source) in rederived(m, values, [*DERIVED_SOURCES, *overrides],
                                            overrides).items():  # fmt: skip
         put(name, float(value), source)
+    if "n_gpus" in overrides and pool["n_gpus"].value != gpus:  # the layout's, not a choice
+        raise InputError(
+            f"Scenario: n_gpus={pool['n_gpus'].value:g} contradicts the layout (n_TP = "
+            f"{layout['tp']:g}, n_PP = {layout['pp']:g}, n_EP = {layout['ep']:g}: {gpus} "
+            f"GPU{'s' if gpus != 1 else ''}); give the layout by tp=, pp= and ep="
+        )
     speculate(m, args.get("speculative"), overrides, put, pool)
     return Filled(pool, parts, link, gpus)
 

@@ -6,6 +6,7 @@ number is a figure of the scenario (a registry formula) or a sizing question of 
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -368,13 +369,16 @@ def figure_functions(
 
     parts = dict(s.parts)
     features = s.features
+    stage = None  # a swept layout: the layers of the most loaded stage follow n_PP
     if any(n in axes for n in _LAYOUT):
         if s.link is None:
             raise InputError(
                 f"{where}: {s.hardware.display_name} has no usual interconnect on record; a "
                 "sweep over the layout needs the scenario's interconnect=..."
             )
-        parts.pop("layers_per_stage", None)  # an even split along a swept n_PP
+        if "layers_per_stage" not in s.arguments():  # the most loaded stage at each n_PP
+            parts.pop("layers_per_stage", None)
+            stage = (("layers", "pp"), _stage_layers)
         if LAYOUT not in features:
             features = (*features, LAYOUT)
     features = (*features, *switched(axes, features))  # a swept hit rate: the cached prefill
@@ -383,12 +387,15 @@ def figure_functions(
     # expert count (each unless the user gave it)
     derived = [(name, sources, rule) for name, (sources, rule, _)
                in rules_for(s.model, axes).items() if name not in s.arguments()]  # fmt: skip
+    if stage is not None:
+        derived.append(("layers_per_stage", *stage))
     given = s.values()
     compiled = []
     formulas: dict[str, Formula] = {}
     for name in figures:
         f = variants.formula(name)
-        keep = frozenset(p for p in parts if p in f.overridable_parts())
+        keep = frozenset(p for p in (*parts, *(("layers_per_stage",) if stage else ()))
+                         if p in f.overridable_parts())  # fmt: skip
         fn, names = f.numeric(keep)
         missing = [n for n in names if n not in keep and n not in given and n not in axes
                    and n not in {d for d, _, _ in derived}]  # fmt: skip
@@ -403,11 +410,16 @@ def figure_functions(
         for name, sources, rule in derived:
             values[name] = rule(*(values[src] for src in sources))
         return {
-            name: fn(*(parts[n] if n in keep else values[n] for n in names))
+            name: fn(*(parts[n] if n in keep and n in parts else values[n] for n in names))
             for name, fn, names, keep in compiled
         }
 
     return evaluate, formulas
+
+
+def _stage_layers(layers: Any, pp: Any) -> Any:
+    """Layers of the most loaded pipeline stage, ceil(L / n_PP) (numbers or arrays)."""
+    return np.ceil(np.asarray(layers, dtype=float) / pp)
 
 
 def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
@@ -433,6 +445,15 @@ def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
     # what the rules derive (n_microbatches) follows the axes, so only the user's stands
     fixed = {k: v for k, v in s.values().items() if k not in DERIVED or k in s.arguments()}
     check_relations({**fixed, **dict(zip(arrays, grids, strict=True))}, "Scenario.sweep")
+    if any(n in arrays for n in _LAYOUT):  # each layout of the grid, as the constructor checks
+        from llmphys.scenario_inputs import check_layout
+
+        degrees = [np.unique(arrays.get(n, s.value(n))) for n in _LAYOUT]
+        for layout in itertools.product(*degrees):
+            try:
+                check_layout(s.model, dict(zip(_LAYOUT, layout, strict=True)), s.values())
+            except InputError as e:
+                raise InputError(str(e).replace("Scenario:", "Scenario.sweep:", 1)) from None
     evaluate, formulas = figure_functions(s, figures, list(arrays))
     results = evaluate(dict(zip(arrays, grids, strict=True)))
     data = {}

@@ -759,7 +759,7 @@ def test_token_counts_read_k_as_1024_and_say_so(main):
 
 
 def test_a_set_the_figure_does_not_use_is_refused(main):
-    stderr = failed(main("derive", "ttft", "--model", "llama-3.1-8b", "--set", "seq_len=1000"), 2)
+    stderr = failed(main("derive", "ttft", "--model", "llama-3.1-8b", "--set", "seq_len=8000"), 2)
     assert stderr.startswith(
         "llmphys derive: error: --set seq_len: ttft does not use seq_len in this deployment"
     )

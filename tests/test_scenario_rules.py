@@ -98,3 +98,95 @@ def test_contradicting_inputs_are_refused_on_every_path():
     # the derived micro-batches follow a swept batch: no false contradiction
     deep = F.Scenario("llama-3.1-70b", "h100-sxm", pp=4, batch=8)
     assert deep.sweep("tpot", batch=[1, 2, 8])["tpot"].shape == (3,)
+
+
+def test_solve_follows_what_the_unknown_sets():
+    # Mixtral at batch 8: TPOT rises with k (more experts read), so only k = 1 meets 30 ms; a
+    # solve holding the config's 12.7B active parameters answered k = 5 (38.9 ms)
+    mix = F.Scenario("mixtral-8x7b", "h100-sxm", batch=8)
+    k = mix.solve("experts_per_token", "30 ms", of="tpot")
+    assert k.value.magnitude == 1 and k.check == mix.replace(experts_per_token=1).tpot
+    assert mix.replace(experts_per_token=2).tpot > F.Q_(30, "ms")
+    assert "also sets active_params" in k.note
+    # layers set both counts: 27 layers meet a 3 s TTFT, 28 do not (held counts: "infeasible")
+    deep = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", tp=4, batch=32)
+    n = int(deep.solve("layers", "3 s", of="ttft").value.magnitude)
+    assert deep.replace(layers=n).ttft <= F.Q_(3, "s") < deep.replace(layers=n + 1).ttft
+    # a batch sets the pipeline's micro-batches, min(n_PP, B): the answers are tight
+    piped = F.Scenario("llama-3.1-70b", "h100-sxm", weights="fp8", pp=4, batch=2)
+    b = int(piped.solve("batch", "200 tok/s", of="tokens_per_second_per_gpu").value.magnitude)
+    rate = F.Q_(200, "token/s")
+    assert piped.replace(batch=b).tokens_per_second_per_gpu >= rate
+    assert piped.replace(batch=b - 1).tokens_per_second_per_gpu < rate
+    small = piped.replace(batch=8).solve("batch", "10 tok/s", of="tokens_per_second_per_gpu")
+    assert small.value.magnitude == 2  # batch 2 already gives 14.9 tok/s; 1 gives 7.5
+    with pytest.raises(F.InfeasibleError, match="even experts_per_token = 1"):
+        mix.solve("experts_per_token", "1 ms", of="tpot")
+
+
+def test_with_values_of_a_precision_is_the_constructors():
+    mix = F.Scenario("mixtral-8x7b", "h100-sxm")
+    mixed = F.Scenario("mixtral-8x7b", "h100-sxm", expert_bytes=0.5)
+    assert mix.with_values(expert_bytes=0.5).weight_bytes == mixed.weight_bytes
+    assert mixed.weight_bytes < mix.weight_bytes / 3  # experts are 96 % of Mixtral's weights
+    # gpt-oss as released: MXFP4 experts; bytes_per_param sets every class not given
+    oss = F.Scenario("gpt-oss-120b", "h100-sxm")
+    one = oss.with_values(bytes_per_param=1)
+    given = F.Scenario("gpt-oss-120b", "h100-sxm", bytes_per_param=1)
+    assert one.weight_bytes == given.weight_bytes
+    assert one.source("expert_bytes") == "user (bytes_per_param: all weights)"
+
+
+def test_the_layout_is_checked_against_the_model_as_changed():
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", pp=3, layers=40)
+    assert s.stage_layers == 14 and s.parts["layers_per_stage"] == 14  # ceil(40 / 3), not 27
+    with pytest.raises(InputError, match="does not split the 12 query heads"):
+        F.Scenario("llama-3.1-70b", "h100-sxm", tp=8, n_heads=12)
+    F.Scenario("llama-3.1-70b", "h100-sxm", tp=3, n_heads=48, n_kv_heads=6)  # 3 divides both
+    with pytest.raises(InputError, match="does not divide the 12 routed experts"):
+        F.Scenario("mixtral-8x7b", "h100-sxm", ep=8, n_experts=12)
+
+
+def test_a_layout_sweep_is_the_layouts_own_scenario():
+    # 80 layers over 3 stages: the most loaded holds 27, not 26.7, whichever way it is asked
+    s = F.Scenario("llama-3.1-70b", "h100-sxm", pp=3, batch=8)
+    for name in ("tpot", "memory_per_gpu"):
+        assert s.sweep(name, tp=[1])[name].values[0] == pytest.approx(
+            s.evaluate(name).magnitude, rel=1e-12
+        )
+        swept = s.sweep(name, pp=[1, 3, 7])[name].values
+        for got, pp in zip(swept, (1, 3, 7), strict=True):
+            assert got == pytest.approx(s.replace(pp=pp).evaluate(name).magnitude, rel=1e-12)
+    with pytest.raises(InputError, match=r"Scenario\.sweep: n_TP = 3 does not split the 64"):
+        s.sweep("tpot", tp=[1, 3])
+    with pytest.raises(InputError, match=r"Scenario\.sweep: n_EP = 2, but Llama-3\.1-8B has no"):
+        F.Scenario("llama-3.1-8b", "h100-sxm").sweep("tpot", ep=[1, 2])
+
+
+def test_an_output_length_changed_by_with_values_rebuilds():
+    s = F.Scenario("llama-3.1-8b", "h100-sxm").with_values(new_tokens=2000)
+    assert s.arguments()["output_len"] == 2000 and "new_tokens" not in s.arguments()
+    assert s.replace(batch=2).value("new_tokens") == 2000
+    assert s.bound().value("new_tokens") == 2000
+
+
+def test_values_the_layout_and_workload_fix_are_not_choices():
+    with pytest.raises(InputError, match=r"n_gpus=8 contradicts the layout \(n_TP = 1, n_PP = 1"):
+        F.Scenario("llama-3.1-70b", "h100-sxm", n_gpus=8)
+    assert F.Scenario("llama-3.1-70b", "h100-sxm", tp=2, n_gpus=2).n_gpus == 2
+    with pytest.raises(InputError, match="prompt_len=4096 exceeds seq_len=100, but the context"):
+        F.Scenario("llama-3.1-70b", "h100-sxm", seq_len=100)
+
+
+def test_the_cli_takes_a_value_that_sets_what_the_figure_uses():
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "llmphys", "derive", "ttft", "--model", "mixtral-8x7b",
+         "--set", "experts_per_token=1"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    one = F.Scenario("mixtral-8x7b", "h100-sxm", experts_per_token=1).ttft
+    assert run.stdout.rstrip().endswith(f"t_TTFT = {one.to('ms').magnitude:.3g} ms")
+    assert one < F.Scenario("mixtral-8x7b", "h100-sxm").ttft

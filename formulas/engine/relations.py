@@ -50,6 +50,7 @@ RELATIONS: tuple[Relation, ...] = (
         for name, kind in _LAYER_KINDS.items()
     ),
     Relation("n_microbatches", "batch", "each micro-batch holds at least one sequence"),
+    Relation("prompt_len", "seq_len", "the context at the last token holds the whole prompt"),
 )
 
 
