@@ -83,6 +83,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
             None if not values else texts if name in CHOICES else [_number(t) for t in texts]
         )
     front = frontier(s, over=over)
+    if not args.all:
+        front.fitting()  # none fits: say so, not an empty table
     table = front.points if args.all else front.pareto
     if _table(args, table, {"scenario": s.to_dict()["title"], "axes": list(front.axes)}):
         return EXIT_OK
@@ -129,6 +131,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     grid = {k: [int(v) if float(v).is_integer() else v for v in vs] for k, vs in grid.items()}
     objectives = [_objective(t) for t in args.objective] if args.objective else None
     client = None
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: give a number of processes of at least 1")
     if args.workers:
         from dask.distributed import Client, LocalCluster
 

@@ -113,6 +113,7 @@ class Answers:
         from llmphys.scenario_pool import rules_for
 
         of = of or "memory_per_gpu"
+        unknown = "new_tokens" if unknown == "output_len" else unknown  # the constructor's name
         f = self.compiled(of).formula
         if target is None:
             if of != "memory_per_gpu":
@@ -131,9 +132,9 @@ class Answers:
         if bound is None:
             rate = f.unit.dimensionality == Q_(1, "1/second").dimensionality  # tokens/s
             bound = "at_least" if rate else "at_most"
-        given = self.arguments()
+        given, point = self.arguments(), self.values()
         rules = {n: r for n, r in rules_for(self.model, [unknown]).items()
-                 if n in values and n not in given}  # fmt: skip
+                 if n in values and n not in given and _varies(r, unknown, point)}  # fmt: skip
         if not rules:
             return solve(f, unknown, target=target, bound=bound, **values)
         return _following(self, of, unknown, target, bound, values, rules)
@@ -216,9 +217,13 @@ class Answers:
         llmphys.scenario_report.Comparison
             Both values and their ratio per figure, then the inputs that differ (a table).
         """
-        from llmphys.scenario import FIGURES
+        from llmphys.scenario import FIGURES, Scenario
         from llmphys.scenario_report import compare
 
+        if not isinstance(other, Scenario):
+            raise InputError(
+                f"Scenario.compare: compare with another Scenario; got {type(other).__name__}"
+            )
         return compare(self, other, tuple(figures) or tuple(FIGURES))
 
     def summary(self: Scenario) -> Any:
@@ -260,12 +265,22 @@ class Answers:
         return self.summary()._repr_markdown_()
 
 
+def _varies(rule: Any, unknown: str, point: Mapping[str, float]) -> bool:
+    """Whether a rule's value changes with ``unknown`` (min(n_PP, B) does not at n_PP = 1)."""
+    sources, fn, _ = rule
+    at = [fn(*({**point, unknown: x}[src] for src in sources)) for x in (1.0, 2.0**20)]
+    return bool(at[0] != at[1])
+
+
 def _following(s: Any, of: str, unknown: str, target: Any, bound: str,
                values: dict[str, float], rules: Mapping[str, Any]) -> Any:  # fmt: skip
     """Solve for ``unknown`` when it also sets inputs of the figure by the scenario's rules (a
     batch its micro-batches, an expert count the active parameters): a formula that held them
-    fixed would answer for another model.  A whole-number unknown is searched over its range
-    on the deployment itself (each value with what it sets), the figure monotonic in it."""
+    fixed would answer for another model.  A whole-number unknown is searched on the deployment
+    itself (each value with what it sets), the figure monotonic in it: doubling to bracket
+    the answer, then halving the bracket."""
+    from functools import cache
+
     from llmphys.engine.relations import bounds_for
     from llmphys.engine.solution import Solution
     from llmphys.engine.solve import solve
@@ -273,37 +288,64 @@ def _following(s: Any, of: str, unknown: str, target: Any, bound: str,
 
     f = s.compiled(of).formula
     entry = glossary[unknown]
-    point = s.values()
     if not entry.integer or bound == "equal":  # held at this deployment's values, as given
         return solve(f, unknown, target=target, bound=bound, **values)
     target = target if isinstance(target, Q_) else Q_(float(target), f.unit)
     names = ", ".join(rules)
 
+    @cache
     def figure(x: int) -> Any:
         return s.with_values(**{unknown: x}).evaluate(of)
 
-    def meets(q: Any) -> bool:
+    def meets(x: int) -> bool:
+        try:
+            q = figure(x)
+        except InputError:  # outside what the model allows
+            return False
         return bool(q <= target) if bound == "at_most" else bool(q >= target)
 
-    span = bounds_for(unknown, {k: v for k, v in point.items() if k not in rules})
-    lo = max(1, math.ceil(span.lower))
-    hi = math.floor(min(span.upper, entry.range[1] if entry.range else 2.0**31))
-    at_lo, at_hi = figure(lo), figure(hi)
-    increasing = bool(at_hi >= at_lo)
-    largest = increasing == (bound == "at_most")
-    inside, outside = (lo, hi) if largest else (hi, lo)
-    if not meets(figure(inside)):
-        raise InfeasibleError(
-            f"Scenario.solve: even {unknown} = {inside} (with the {names} it sets) gives "
-            f"{of} = {figure(inside):.4g~P}, not {bound.replace('_', ' ')} {target:.4g~P}"
+    def refuse(x: int) -> InfeasibleError:
+        return InfeasibleError(
+            f"Scenario.solve: even {unknown} = {x:,} (with the {names} it sets) gives {of} = "
+            f"{figure(x):.4g~P}, not {bound.replace('_', ' ')} {target:.4g~P}"
         )
-    if meets(figure(outside)):
-        answer = outside
-    else:  # meets at `inside`, not at `outside`: bisect between them
-        while abs(outside - inside) > 1:
-            mid = (inside + outside) // 2
-            inside, outside = (mid, outside) if meets(figure(mid)) else (inside, mid)
-        answer = inside
+
+    span = bounds_for(unknown, {k: v for k, v in s.values().items() if k not in rules})
+    lo = max(1, math.ceil(span.lower))
+    cap = math.floor(span.upper) if math.isfinite(span.upper) else 2**40
+    far = min(cap, lo + 1)
+    while figure(far) == figure(lo) and far < cap:  # past a flat stretch, for the direction
+        far = min(cap, far * 4)
+    increasing = bool(figure(far) >= figure(lo))
+    largest = increasing == (bound == "at_most")
+    if largest and not meets(lo):
+        raise refuse(lo)
+    good, bad = lo, None  # meets / misses (for the smallest: the other way round)
+    x = lo
+    while bad is None and x < cap:  # double until the answer is bracketed
+        x = min(cap, 2 * x)
+        if meets(x) == largest:
+            good = x
+        else:
+            bad = x
+    if largest:
+        if bad is None:  # every value up to the end meets: the end
+            answer = cap
+        else:
+            while bad - good > 1:
+                mid = (good + bad) // 2
+                good, bad = (mid, bad) if meets(mid) else (good, mid)
+            answer = good
+    else:
+        if meets(lo):
+            answer = lo
+        elif bad is None:  # never meets up to the end
+            raise refuse(cap)
+        else:  # good: the last that misses, bad: the first that meets
+            while bad - good > 1:
+                mid = (good + bad) // 2
+                good, bad = (good, mid) if meets(mid) else (mid, bad)
+            answer = bad
     made = s.with_values(**{unknown: answer})
     return Solution(
         formula=f,
@@ -320,7 +362,6 @@ def _following(s: Any, of: str, unknown: str, target: Any, bound: str,
         given={n: made.value(n) for n in made.values_for(of) if n != unknown},
         note=(
             f"{unknown} also sets {names} (this deployment's rules), so the answer was searched "
-            f"over {unknown} = {lo} to {hi} on the deployment itself, each value with the "
-            f"{names} it sets"
+            f"on the deployment itself, each {unknown} with the {names} it sets"
         ),
     )

@@ -6,6 +6,7 @@ pipeline stage)."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from os import PathLike
 from types import SimpleNamespace
@@ -35,7 +36,9 @@ def model_of(model: Any) -> Any:
     if isinstance(model, Mapping):
         return llmphys.load_hf_config(model)
     if isinstance(model, PathLike) or (
-        isinstance(model, str) and model.endswith(".json") and model not in llmphys.models
+        isinstance(model, str)
+        and model not in llmphys.models
+        and (model.endswith(".json") or os.path.isdir(model))  # a checkpoint's folder too
     ):
         return llmphys.load_hf_config(model)
     return llmphys.models[model]

@@ -170,7 +170,13 @@ def fill(m: Any, hw: Any, compute: str, assumptions: Any, args: Mapping[str, Any
     pool: dict[str, Input] = {}
 
     def put(name: str, value: Any, source: str) -> None:
-        pool[name] = Input(name, float(coerce(glossary[name], value, where)), source)
+        value = coerce(glossary[name], value, where)
+        if np.ndim(value):
+            raise InputError(
+                f"{where}: {name} takes one value in a deployment (got {np.size(value)}); "
+                f"sweep over several: s.sweep(figure, {name}=[...])"
+            )
+        pool[name] = Input(name, float(value), source)
 
     arch = _architecture_symbols()
     for entry in glossary.inputs():
@@ -197,7 +203,10 @@ def fill(m: Any, hw: Any, compute: str, assumptions: Any, args: Mapping[str, Any
         put(name, args[name], "layout")
     put("batch", batch, "workload")
     put("prompt_len", prompt_len, "workload")
-    put("new_tokens", output_len, "workload (output_len)")
+    try:
+        put("new_tokens", output_len, "workload (output_len)")
+    except InputError as e:  # said under the name the caller gave
+        raise InputError(str(e).replace("'new_tokens'", "'output_len'")) from None
     layout = {n: pool[n].value for n in ("tp", "pp", "ep")}
     gpus = round(float(_gpu_count(**layout)))
     #: the link between the GPUs (also on one GPU when the accelerator has a usual one,

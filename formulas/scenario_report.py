@@ -159,32 +159,45 @@ class Summary:
         }
 
 
+def _named(value: Any, unit: str) -> str:
+    """A precision as given: its name, or its bytes."""
+    return value if isinstance(value, str) else f"{float(value):g} {unit}"
+
+
 def _weights_text(s: Scenario) -> str:
     """The weights' precision in words: one name, or each class's (``experts mxfp4, body
-    bf16``), as released when the user did not choose."""
+    bf16``), as released when the user did not choose; a class given by keyword
+    (``bytes_per_param="int4"``) as given."""
     from llmphys.scenario_inputs import WEIGHT_CLASSES, weight_precisions
 
-    chosen = weight_precisions(s.model, s.arguments()["weights"])
-    names = {
-        key: chosen[sym][0]
-        for key, sym in WEIGHT_CLASSES.items()
-        if key != "experts" or s.model.is_moe
-    }
-    shown = {k: v if isinstance(v, str) else f"{v:g} B/param" for k, v in names.items()}
+    a = s.arguments()
+    chosen = weight_precisions(s.model, a["weights"])
+    every = a.get("bytes_per_param")  # the seed's one precision: every class not given
+    names = {}
+    for key, sym in WEIGHT_CLASSES.items():
+        if key == "experts" and not s.model.is_moe:
+            continue
+        given = a.get(sym, every)
+        names[key] = chosen[sym][0] if given is None else given
+    shown = {k: _named(v, "B/param") for k, v in names.items()}
     if len(set(shown.values())) == 1:
         text = next(iter(shown.values()))
     else:
         text = ", ".join(f"{k} {v}" for k, v in shown.items())
-    return f"{text} (as released)" if s.arguments()["weights"] is None else text
+    released = a["weights"] is None and every is None and not any(
+        sym in a for sym in WEIGHT_CLASSES.values()
+    )
+    return f"{text} (as released)" if released else text
 
 
 def title(s: Scenario) -> str:
     """The deployment in one line: model, GPUs and layout, precisions, workload, assumptions."""
     a = s.arguments()
     layout = ", ".join(f"n_{k.upper()}={s.value(k):g}" for k in ("tp", "pp", "ep"))
+    kv = _named(a.get("kv_bytes", a["kv"]), "B/element")
     return (
         f"{s.model.display_name} on {s.n_gpus} x {s.hardware.display_name} ({layout}); "
-        f"weights {_weights_text(s)}, KV {a['kv']}, compute {s.compute}; batch "
+        f"weights {_weights_text(s)}, KV {kv}, compute {s.compute}; batch "
         f"{s.value('batch'):g}, {s.value('prompt_len'):g} in / {s.value('new_tokens'):g} out; "
         f"assumptions {s.assumptions.name}"
         + (f"; speculative decoding ({a['speculative']})" if a.get("speculative") else "")
@@ -263,8 +276,15 @@ def summary(s: Scenario) -> Summary:
     out.fits = bool(need <= cap)
     verdict = "fits" if out.fits else "does not fit"
     held = f"{_shown(cap)} = {s.capacity.to('GiB'):.4g~P}"
+    limit, context = s.model.context_limit, s.value("seq_len")
+    beyond = (
+        f"; but {context:,.0f} tokens of context is beyond the model's limit of {limit:,} "
+        f"({s.model.context_source.split(' (', 1)[0]})"
+        if limit is not None and context > limit
+        else ""
+    )
     add(Row("memory_per_gpu", "memory per GPU", need, _shown(need),
-            f"{verdict}: one GPU holds {held}"))  # fmt: skip
+            f"{verdict}: one GPU holds {held}{beyond}"))  # fmt: skip
     label = "largest context per sequence"
     try:
         context = largest_context(s)

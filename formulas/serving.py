@@ -18,6 +18,7 @@ GPU).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,27 @@ class Frontier:
             fit, [("tokens_per_second_per_user", "max"), ("tokens_per_second_per_gpu", "max")]
         )
 
+    def fitting(self) -> pd.DataFrame:
+        """The points that fit in memory.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :attr:`points` that fit.
+
+        Raises
+        ------
+        InfeasibleError
+            No point fits (every one needs more than one GPU's capacity).
+        """
+        fitting = self.points[self.points["fits"]]
+        if fitting.empty:
+            raise InfeasibleError(
+                "frontier: no point fits in memory (each needs more than one GPU's capacity); "
+                "add GPUs (a larger tp) or lower the precision"
+            )
+        return fitting
+
     def best_at(self, tokens_per_user: float) -> pd.Series:
         """The fitting point with the most tokens per second per GPU among those giving each
         user at least ``tokens_per_user`` tokens per second (the largest useful batch).
@@ -95,11 +117,15 @@ class Frontier:
         InfeasibleError
             No fitting point reaches the floor (the message gives the most any does).
         """
-        fast = self.points[
-            self.points["fits"] & (self.points["tokens_per_second_per_user"] >= tokens_per_user)
-        ]
+        if not (math.isfinite(tokens_per_user) and tokens_per_user > 0):
+            raise InputError(
+                f"frontier: the floor of tokens/s per user must be a positive number; got "
+                f"{tokens_per_user:g}"
+            )
+        fitting = self.fitting()
+        fast = fitting[fitting["tokens_per_second_per_user"] >= tokens_per_user]
         if fast.empty:
-            top = self.points[self.points["fits"]]["tokens_per_second_per_user"].max()
+            top = fitting["tokens_per_second_per_user"].max()
             raise InfeasibleError(
                 f"frontier: no point that fits gives {tokens_per_user:g} tok/s per user "
                 f"(the most any does is {top:.4g}); lower the floor or widen the axes"

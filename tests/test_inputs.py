@@ -180,15 +180,16 @@ def test_booleans_and_complex_numbers_inside_arrays_are_refused(value, message):
 
 
 def test_a_result_that_is_not_finite_is_an_error_naming_the_inputs():
-    # issue 16 (5): 1e300 x 1e300 bytes came back as "inf B"
+    # issue 16 (5): 1e300 x 1e300 bytes came back as "inf B" (a precision is now at most
+    # FP64's 8 B, so the overflow is 1e308 parameters x 8 B)
     with pytest.raises(InputError) as info:
-        F.weight_bytes(params=1e300, bytes_per_param=1e300)
+        F.weight_bytes(params=1e308, bytes_per_param=8)
     assert str(info.value) == (
-        "formula 'weight_bytes': the result is not a finite number for params=1e+300, "
-        "bytes_per_param=1e+300 (an input too large, or a division by zero); check the inputs"
+        "formula 'weight_bytes': the result is not a finite number for params=1e+308, "
+        "bytes_per_param=8 (an input too large, or a division by zero); check the inputs"
     )
     with pytest.raises(InputError, match="the result is not a finite number"):
-        F.Scenario(params=1e300, bytes_per_param=1e300).evaluate("weight_bytes")
+        F.Scenario(params=1e308, bytes_per_param=8).evaluate("weight_bytes")
 
 
 def test_a_quantity_of_another_registry_and_a_huge_int_are_refused_clearly():

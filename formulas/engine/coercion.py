@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from llmphys.engine.glossary import DOMAINS, Entry
+from llmphys.engine.glossary import DOMAINS, WIDEST_ELEMENT, Entry
 from llmphys.errors import InputError, UnitError, did_you_mean
 from llmphys.units import Q_, describe_dimension
 
@@ -76,8 +76,8 @@ def coerce(entry: Entry, value: object, where: str) -> float | np.ndarray:
             ) from None
     elif not isinstance(value, (numbers.Real, np.ndarray, list, tuple)):
         raise InputError(
-            f"{where}: argument '{name}' got {type(value).__name__} {value!r}; give a number, "
-            f"an array or a quantity in {entry.unit}"
+            f"{where}: argument '{name}' got {type(value).__name__} {value!r}; give a number"
+            + (f", an array or a quantity in {entry.unit}" if entry.unit else " or an array")
         )
     if type(value) is float or type(value) is int:  # a slider's value, many times a second
         plain = _plainly_valid(entry, value)
@@ -126,8 +126,8 @@ def _refuse_bools_and_complex(value: object, name: str, where: str) -> None:
 def _named_choice(entry: Entry, value: str, where: str) -> float:
     if not entry.choices:
         raise InputError(
-            f"{where}: argument '{entry.name}' got the text {value!r}; give a number or a "
-            f"quantity in {entry.unit}"
+            f"{where}: argument '{entry.name}' got the text {value!r}; give a number"
+            + (f" or a quantity in {entry.unit}" if entry.unit else "")
         )
     lowered = {k.lower(): v for k, v in entry.choices.items()}
     key = value.strip().lower()
@@ -147,6 +147,8 @@ def _plainly_valid(entry: Entry, value: float) -> float | None:
     except OverflowError:
         return None
     if math.isnan(x) or math.isinf(x) or _OUTSIDE[entry.domain](x):
+        return None
+    if entry.choices is not None and x > WIDEST_ELEMENT:
         return None
     if not entry.integer:
         return x
@@ -174,6 +176,15 @@ def _check_domain(entry: Entry, array: np.ndarray, where: str) -> np.ndarray:
         has_dimension = bool(entry.pint_unit.dimensionality)
         unit = f" {entry.unit_text}" if has_dimension else ""
         raise InputError(f"{where}: argument '{name}' must be {DOMAINS[domain]}; got {got}{unit}")
+    if entry.choices is not None:
+        wide = array > WIDEST_ELEMENT
+        if wide.any():
+            got = format_number(_first_bad(array, wide))
+            raise InputError(
+                f"{where}: argument '{name}' is a precision ({entry.meaning}), at most "
+                f"{WIDEST_ELEMENT:g} B (FP64, the widest format); got {got} {entry.unit_text}: "
+                "a total size where a size per element or parameter is asked?"
+            )
     if entry.integer:
         rounded = np.round(array)
         off = _not_whole(array, rounded)

@@ -23,9 +23,14 @@ import sympy
 from llmphys.errors import FormulaDefinitionError, UnknownNameError, did_you_mean
 from llmphys.units import describe_dimension, ureg
 
-__all__ = ["DOMAINS", "Domain", "Entry", "Glossary", "glossary"]
+__all__ = ["DOMAINS", "WIDEST_ELEMENT", "Domain", "Entry", "Glossary", "glossary"]
 
 Domain = Literal["positive", "nonnegative", "fraction", "unit_interval"]
+
+#: The widest element a named precision stores: FP64's 8 bytes.  An input with named
+#: precisions (``choices``) is a size per element or per parameter, never more: 2 GB given for
+#: ``kv_bytes`` is a total where a precision was asked.
+WIDEST_ELEMENT = 8.0
 
 #: What each domain allows, as a user reads it.
 DOMAINS: dict[str, str] = {

@@ -18,6 +18,7 @@ import sympy
 
 from llmphys.engine.budget import OverBudget, time_budget
 from llmphys.engine.compiled import compile_expression
+from llmphys.engine.glossary import WIDEST_ELEMENT
 from llmphys.engine.relations import bounds_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,6 +42,8 @@ class Span:
     def of(cls, entry: Any, values: dict[str, float]) -> Span:
         lower = 0.0 if entry.zero_allowed else (1.0 if entry.integer else 0.0)
         upper = 1.0 if entry.domain in ("fraction", "unit_interval") else math.inf
+        if entry.choices is not None:  # a precision: a size per element, FP64's at most
+            upper = WIDEST_ELEMENT
         given = bounds_for(entry.name, values)
         low, high = given.lower, given.upper
         if entry.integer:

@@ -51,6 +51,7 @@ RELATIONS: tuple[Relation, ...] = (
     ),
     Relation("n_microbatches", "batch", "each micro-batch holds at least one sequence"),
     Relation("prompt_len", "seq_len", "the context at the last token holds the whole prompt"),
+    Relation("active_params", "params", "the parameters a token uses are some of the model's"),
 )
 
 
