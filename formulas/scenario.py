@@ -51,6 +51,7 @@ from llmphys.engine.variants import Variants
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.features import LAYOUT, MIXED_WEIGHTS, SPECULATIVE
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
+from llmphys.presets.model import COUNTED
 from llmphys.scenario_inputs import WEIGHT_CLASSES, accelerator_of, check_layout, model_of
 from llmphys.scenario_pool import DERIVED, Input, fill, rederived, switched
 from llmphys.units import Q_
@@ -183,6 +184,12 @@ class Scenario(answers.Answers):
     ) -> None:
         # None is "the default" for what a caller may not have chosen (a widget, a plot)
         self.model = model_of(DEFAULTS["model"] if model is None else model)
+        # an architecture value changed: the model as changed, checked and counted as a
+        # config's (its layer counts adding up, its parameters counted again)
+        changed = {k: v for k, v in overrides.items()
+                   if k in self.model.values and k not in COUNTED}  # fmt: skip
+        if changed:
+            self.model = self.model.replace(**changed)
         self.hardware = accelerator_of(DEFAULTS["hardware"] if hardware is None else hardware)
         compute = DEFAULTS["compute"] if compute is None else compute
         self.compute = str(compute).strip().lower()

@@ -18,6 +18,7 @@ from llmphys.engine import glossary, registry
 from llmphys.engine.coercion import coerce
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.features import PREFIX_CACHE
+from llmphys.presets.model import COUNTED
 from llmphys.scenario_inputs import WEIGHT_CLASSES, interconnect_of, weight_precisions
 from llmphys.units import Q_
 
@@ -82,10 +83,6 @@ DERIVED: Mapping[str, Rule] = MappingProxyType(
     }
 )
 
-#: the model's parameter counts: name -> the formula that counts them from its architecture
-_COUNTS = {"params": "param_count", "active_params": "active_param_count"}
-
-
 def rules_for(m: Any, changed: Iterable[str]) -> dict[str, Rule]:
     """The rules that derive an input of a scenario of model ``m`` from the ``changed`` ones:
     :data:`DERIVED`'s, and the model's parameter counts when an architecture value changed (by
@@ -94,7 +91,7 @@ def rules_for(m: Any, changed: Iterable[str]) -> dict[str, Rule]:
     changed = set(changed)
     rules = {n: r for n, r in DERIVED.items() if changed.intersection(r[0])}
     if changed.intersection(m.values):
-        for name, count in _COUNTS.items():
+        for name, count in COUNTED.items():
             fn, sources = m.formula(count).numeric()
             touched = [n for n in sources if n in changed]
             if name in m.values and touched:

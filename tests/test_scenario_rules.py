@@ -85,7 +85,7 @@ def test_with_values_keeps_a_context_the_user_gave():
 
 def test_contradicting_inputs_are_refused_on_every_path():
     why = "exceeds n_experts=8, but a token is routed to at most every expert"
-    where = r"Scenario\(Mixtral-8x7B-v0.1\)"
+    where = r"model 'Mixtral-8x7B-v0\.1'"  # the model as changed is checked as a config is
     with pytest.raises(InputError, match=f"{where}: experts_per_token=16 {why}"):
         F.Scenario("mixtral-8x7b", experts_per_token=16)
     s = F.Scenario("mixtral-8x7b")
@@ -190,3 +190,23 @@ def test_the_cli_takes_a_value_that_sets_what_the_figure_uses():
     one = F.Scenario("mixtral-8x7b", "h100-sxm", experts_per_token=1).ttft
     assert run.stdout.rstrip().endswith(f"t_TTFT = {one.to('ms').magnitude:.3g} ms")
     assert one < F.Scenario("mixtral-8x7b", "h100-sxm").ttft
+
+
+def test_layer_counts_change_together():
+    # Qwen3-Next's 48 layers are 12 full-attention and 36 Gated DeltaNet ones, each with an
+    # expert layer (config.json full_attention_interval 4): 96 layers alone changed nothing
+    with pytest.raises(InputError, match="= 48 must equal layers = 96, as in its config"):
+        F.Scenario("qwen3-next-80b-a3b", layers=96)
+    with pytest.raises(InputError, match="moe_layers = 29 must equal layers = 48"):
+        F.Scenario("qwen3-next-80b-a3b", moe_layers=29)
+    # DeepSeek-V3: 3 dense and 58 expert layers (first_k_dense_replace 3)
+    with pytest.raises(InputError, match=r"dense_layers \+ moe_layers = 32 must equal layers"):
+        F.Scenario("deepseek-v3", moe_layers=29)
+    twice = F.Scenario("qwen3-next-80b-a3b", layers=96, attention_layers=24, ssm_layers=72,
+                       moe_layers=96)  # fmt: skip
+    base = F.Scenario("qwen3-next-80b-a3b")
+    v = base.values()
+    embeddings = v["embedding_matrices"] * v["vocab_size"] * v["hidden"]  # not per layer
+    grown = twice.value("params") - embeddings
+    assert grown == pytest.approx(2 * (base.value("params") - embeddings), rel=1e-3)
+    assert twice.model.values["params"] == twice.value("params")  # the model counted again

@@ -53,6 +53,20 @@ _COMPONENTS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: the counts a model derives from its architecture: value -> the formula that counts it
+COUNTED: Mapping[str, str] = {"params": "param_count", "active_params": "active_param_count"}
+#: layer counts of each kind that add up to all the layers in some families (a changed model
+#: keeps each sum its config has)
+_LAYER_KINDS = (
+    ("moe_layers",),
+    ("attention_layers", "ssm_layers"),
+    ("attention_layers", "ssm_layers", "moe_layers"),
+    ("attention_layers", "ssm_layers", "dense_layers", "moe_layers"),
+    ("dense_layers", "moe_layers"),
+    ("local_layers", "global_layers"),
+)
+
+
 class Model:
     """A model architecture: glossary values, the variants that apply, and where it comes from.
 
@@ -144,10 +158,7 @@ class Model:
         self.variants: Mapping[str, str] = self._variants.variants
         self._check(values)
         self.values: Mapping[str, float] = MappingProxyType(dict(values))
-        derived = {
-            "params": self._count("param_count"),
-            "active_params": self._count("active_param_count"),
-        }
+        derived = {name: self._count(count) for name, count in COUNTED.items()}
         self.values = MappingProxyType({**values, **derived})
 
     def _check(self, values: Mapping[str, float]) -> None:
@@ -193,6 +204,57 @@ class Model:
                 f"{v.get('layers', 0):g} when no layer is dense"
             )
         check_relations(v, where)  # k <= E, n_kv <= n_heads, MoE layers <= layers, ...
+
+    def replace(self, **values: Any) -> Model:
+        """This model with some architecture values changed (a what-if: fewer layers, another
+        expert count), checked as a config's values are, its parameter counts counted again.
+
+        The layer counts of each kind that add up to ``layers`` in the config must still: a
+        hybrid whose 48 layers are 12 attention and 36 recurrent ones cannot be given 96
+        layers alone.
+
+        Parameters
+        ----------
+        **values
+            Glossary inputs of the architecture (``layers=40``, ``experts_per_token=1``).
+
+        Returns
+        -------
+        Model
+            The changed model (this one is left as it is).
+
+        Raises
+        ------
+        InputError
+            A value refused, or layer counts that no longer add up.
+        """
+        import copy
+
+        from llmphys.engine.coercion import coerce
+
+        where = f"model {self.display_name!r}"
+        base = {k: v for k, v in self.values.items() if k not in COUNTED}
+        changed = {**base}
+        for name, value in values.items():
+            if name in COUNTED:
+                raise InputError(f"{where}: {name} is counted from the architecture; give the "
+                                 "architecture values it comes from")  # fmt: skip
+            changed[name] = float(coerce(glossary[name], value, where))
+        for kinds in _LAYER_KINDS:
+            if all(k in base for k in kinds) and sum(base[k] for k in kinds) == base["layers"]:
+                total = sum(changed[k] for k in kinds)
+                if total != changed["layers"]:
+                    raise InputError(
+                        f"{where}: {' + '.join(kinds)} = {total:g} must equal layers = "
+                        f"{changed['layers']:g}, as in its config; change them together"
+                    )
+        made = copy.copy(self)
+        made._check(changed)
+        made.values = MappingProxyType(changed)
+        made.values = MappingProxyType(
+            {**changed, **{n: made._count(count) for n, count in COUNTED.items()}}
+        )
+        return made
 
     # ------------------------------------------------------------------------- identity
     @property
