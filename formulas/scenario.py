@@ -53,7 +53,7 @@ from llmphys.features import LAYOUT, MIXED_WEIGHTS, SPECULATIVE
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
 from llmphys.presets.model import COUNTED
 from llmphys.scenario_inputs import WEIGHT_CLASSES, accelerator_of, check_layout, model_of
-from llmphys.scenario_pool import DERIVED, Input, fill, rederived, switched
+from llmphys.scenario_pool import DERIVED, DERIVED_SOURCES, Input, fill, rederived, switched
 from llmphys.units import Q_
 
 __all__ = ["DEFAULTS", "DERIVED", "FIGURES", "Compiled", "Input", "Scenario"]
@@ -491,14 +491,22 @@ class Scenario(answers.Answers):
             new[name] = float(coerce(glossary[name], value, "Scenario"))
         # what the changed values imply (the context from the prompt, the model's counts from
         # its architecture), as the constructor derives it
-        implied = rederived(self.model, new, values, {*self._overrides, *values})
+        implied = {
+            name: found
+            for name, found in (
+                rederived(self.model, new, values, {*self._overrides, *values})
+                if DERIVED_SOURCES.intersection(values)
+                else {}
+            ).items()
+            if float(found[0]) != new[name]  # what changed (min(1, B) at n_PP = 1 does not)
+        }
         if implied:
             pool = dict(self.pool)
             for name, (value, source) in implied.items():
                 new[name] = float(value)
                 pool[name] = Input(name, new[name], source)
             made.pool = MappingProxyType(pool)
-        check_relations(new, f"Scenario({self.model.display_name})")
+        check_relations(new, f"Scenario({self.model.display_name})", {*values, *implied})
         made._values = new
         # as the constructor names them (new_tokens is its output_len)
         named = {("output_len" if n == "new_tokens" else n): v for n, v in values.items()}

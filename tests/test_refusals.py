@@ -78,3 +78,15 @@ def test_cli_refuses_what_would_hang_or_mislead(capsys):
 def test_cli_refuses_a_total_size_for_a_precision(capsys):
     assert main(["scenario", "--set", "bytes_per_param=2 GB"]) == 2
     assert "'bytes_per_param' is a precision" in capsys.readouterr().err
+
+
+def test_a_search_takes_only_layouts_a_scenario_takes():
+    from llmphys.sizing.layouts import layouts_allowed
+
+    # Mixtral's 8 experts over 3 GPUs: not whole experts per GPU, refused by the Scenario
+    with pytest.raises(InputError, match="n_EP = 3 does not divide the 8 routed experts"):
+        F.Scenario("mixtral-8x7b", "h100-sxm", ep=3)
+    mixtral = F.models["mixtral-8x7b"]
+    assert layouts_allowed(mixtral, tp=1, ep=[1, 2, 3, 4, 8]).tolist() == [
+        True, True, False, True, True
+    ]  # fmt: skip

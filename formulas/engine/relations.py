@@ -10,7 +10,7 @@ budget is at least ``experts_per_token``, the largest ``pp`` at most ``layers``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -55,10 +55,15 @@ RELATIONS: tuple[Relation, ...] = (
 )
 
 
-def check_relations(values: Mapping[str, Any], where: str) -> None:
+def check_relations(
+    values: Mapping[str, Any], where: str, changed: Container[str] | None = None
+) -> None:
     """Refuse ``values`` (numbers or arrays, in glossary units) that break a relation, naming
-    the first pair of values that does (``experts_per_token=16 exceeds n_experts=8``)."""
+    the first pair of values that does (``experts_per_token=16 exceeds n_experts=8``); only
+    the relations of the ``changed`` names when given (the others held before)."""
     for rel in RELATIONS:
+        if changed is not None and rel.smaller not in changed and rel.larger not in changed:
+            continue
         small, large = values.get(rel.smaller), values.get(rel.larger)
         if small is None or large is None:
             continue

@@ -89,7 +89,7 @@ def layouts_allowed(
     """Where the layout degrees (numbers or arrays, broadcast) are ones ``model`` can take:
     n_TP one of :func:`tensor_parallel_degrees` (``degrees``, computed when not given), each
     relation between a degree and the model's sizes (n_PP <= layers, n_EP <= experts, ...),
-    and expert parallelism only with experts.
+    and expert parallelism only with experts, whole ones on each GPU.
 
     >>> import llmphys as F
     >>> layouts_allowed(F.models["llama-3.1-70b"], tp=[2, 3, 128], pp=[1, 1, 200]).tolist()
@@ -108,6 +108,8 @@ def layouts_allowed(
             ok = ok & (degree[rel.smaller] <= values[rel.larger])
     if "n_experts" not in values:
         ok = ok & (ep == 1)  # expert parallelism needs experts
+    else:  # whole experts on each GPU, as Scenario's check_layout asks
+        ok = ok & (np.mod(values["n_experts"], ep) == 0)
     return np.broadcast_to(ok, np.broadcast_shapes(tp.shape, pp.shape, ep.shape))
 
 
