@@ -25,20 +25,29 @@ def _scenario(args: argparse.Namespace) -> Any:
     return s
 
 
-def _number(text: str, option: str = "--over") -> float:
+def _number(text: str, option: str = "--over", name: str | None = None) -> float:
+    """A number; for a glossary input ``name``, as that input reads text (``32k`` tokens)."""
+    if name is not None:
+        from llmphys.engine import glossary
+        from llmphys.engine.coercion import coerce
+        from llmphys.engine.parse import parse_value
+
+        entry = glossary[name]
+        return float(coerce(entry, parse_value(text, entry, option), option))
     try:
         return float(text.replace("_", ""))
     except ValueError:
         raise UsageError(f"{option}: {text!r} is not a number") from None
 
 
-def _numbers(text: str | None, option: str) -> list[float] | None:
-    """``"1,2,4"`` as numbers; a range ``"1..256"`` as its powers of two."""
+def _numbers(text: str | None, option: str, name: str | None = None) -> list[float] | None:
+    """``"1,2,4"`` as numbers; a range ``"1..256"`` as its powers of two; for a glossary input
+    ``name``, each as it reads text (``32k,64k`` tokens)."""
     if text is None:
         return None
     if ".." in text:
         first, _, last = text.partition("..")
-        low, high = _number(first, option), _number(last, option)
+        low, high = _number(first, option, name), _number(last, option, name)
         if not 1 <= low <= high:
             raise UsageError(f"{option}: {text!r} is not a range LO..HI with 1 <= LO <= HI")
         out, x = [], low
@@ -46,10 +55,14 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
             out.append(x)
             x *= 2
         return out
-    found = [_number(t.strip(), option) for t in text.split(",") if t.strip()]
+    found = [_number(t.strip(), option, name) for t in text.split(",") if t.strip()]
     if not found:
         raise UsageError(f"{option}: give at least one value")
     return found
+
+
+#: the search's axes that are token counts: read as context lengths are quoted (32k = 32,768)
+_TOKENS = {"prompt_len": "prompt_len", "output_len": "new_tokens"}
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -126,7 +139,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         key: found
         for key, option in (("tp", "--tp"), ("pp", "--pp"), ("ep", "--ep"), ("batch", "--batch"),
                             ("prompt_len", "--prompt-len"), ("output_len", "--output-len"))
-        if (found := _numbers(getattr(args, key), option)) is not None
+        if (found := _numbers(getattr(args, key), option, _TOKENS.get(key))) is not None
     }  # fmt: skip
     grid = {k: [int(v) if float(v).is_integer() else v for v in vs] for k, vs in grid.items()}
     objectives = [_objective(t) for t in args.objective] if args.objective else None

@@ -90,3 +90,14 @@ def test_a_search_takes_only_layouts_a_scenario_takes():
     assert layouts_allowed(mixtral, tp=1, ep=[1, 2, 3, 4, 8]).tolist() == [
         True, True, False, True, True
     ]  # fmt: skip
+
+
+def test_search_reads_token_counts_as_the_other_commands(capsys):
+    # "32k" is 32,768 tokens everywhere on the command line (issue 15); search refused it
+    assert main(["search", "--prompt-len", "32k", "--batch", "1", "--tp", "4", "--json"]) == 0
+    import json
+
+    found = json.loads(capsys.readouterr().out)
+    assert {p["prompt_len"] for p in found["pareto"]} == {32768}
+    assert main(["search", "--prompt-len", "abc"]) == 2
+    assert "'abc' is not a number or a quantity" in capsys.readouterr().err
