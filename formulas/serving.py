@@ -262,6 +262,11 @@ def _grids(over: Iterable[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple
     for name, values in grids.items():
         if not values:
             raise InputError(f"frontier: the axis {name!r} has no values")
+        if name in NUMBERS:  # each value as the input takes it (tp=0 is no layout)
+            from llmphys.engine import glossary
+            from llmphys.engine.coercion import coerce
+
+            coerce(glossary[name], np.asarray(values, dtype=float), f"frontier over {name}")
     return grids
 
 
@@ -283,8 +288,20 @@ def _points(s: Scenario, numbers: Mapping[str, Sequence[Any]], picked: Mapping[s
                                   degrees.get("pp", s.value("pp")),
                                   degrees.get("ep", s.value("ep")))  # fmt: skip
         valid = [c for c, ok in zip(combos, np.atleast_1d(allowed), strict=True) if ok]
-        if not valid:
-            raise InputError(f"frontier: no layout of {layout} fits {s.model.display_name}")
+        if not valid:  # say why, as the Scenario would for the first of them
+            from llmphys.scenario_inputs import check_layout
+
+            first = {k: s.value(k) for k in ("tp", "pp", "ep")}
+            first.update(zip(layout, combos[0], strict=True))
+            why = ""
+            try:
+                check_layout(s.model, first, s.values())
+            except InputError as exc:
+                why = ": " + str(exc).split(": ", 1)[-1]
+            raise InputError(
+                f"frontier: {s.model.display_name} takes none of the layouts over "
+                f"{', '.join(layout)}{why}"
+            )
     rows = []
     combos = valid if layout else [()]
     for combo in combos:

@@ -101,3 +101,11 @@ def test_search_reads_token_counts_as_the_other_commands(capsys):
     assert {p["prompt_len"] for p in found["pareto"]} == {32768}
     assert main(["search", "--prompt-len", "abc"]) == 2
     assert "'abc' is not a number or a quantity" in capsys.readouterr().err
+
+
+def test_the_cli_says_why_it_takes_no_value(capsys):
+    assert main(["frontier", "--over", "tp=3"]) != 0  # not memory: 64 heads over 3 GPUs
+    err = capsys.readouterr().err
+    assert "takes none of the layouts over tp: n_TP = 3 does not split the 64 query heads" in err
+    assert main(["frontier", "--over", "tp=0"]) != 0
+    assert "argument 'tp' must be positive; got 0" in capsys.readouterr().err
