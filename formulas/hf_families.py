@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from llmphys.errors import ConfigError
+from llmphys.errors import ConfigError, did_you_mean
 from llmphys.hf_family_reader import Moe, Window, read_family
 from llmphys.hf_hooks import (
     _CORRECTION,
@@ -345,8 +345,10 @@ def infer_family(config: Mapping[str, Any], model_type: str) -> tuple[Family, li
                 f"layer_types has {str(odd[0])!r} layers, which a reading by fields would "
                 "count wrong"
             )
+    typo = did_you_mean(model_type, FAMILIES).removeprefix("; ")  # "llamma": did you mean
     made = [
-        f"model_type {model_type!r} is not a declared family: read by its fields as a "
+        f"model_type {model_type!r} is not a declared family{f' ({typo})' if typo else ''}: "
+        "read by its fields as a "
         "Llama-style decoder (q, k, v, o projections; gated feed-forward blocks; 2 RMSNorms "
         "per layer without biases; no q/k norms); check the counts against the model's "
         "modeling code"

@@ -195,9 +195,12 @@ def test_unknown_model_type_with_recognisable_fields_is_read_with_its_assumption
     m = F.load_hf_config(config)
     assert m.values["params"] == FIXTURES["granite"]["count"]["exact"]
     assert m.assumptions[0].startswith(
-        "model_type 'granite_next' is not a declared family: read by its fields as a "
-        "Llama-style decoder"
+        "model_type 'granite_next' is not a declared family (did you mean 'granite' or "
+        "'granitemoe'?): read by its fields as a Llama-style decoder"
     )
+    # a misspelled family is read the same way, and the note names the family it resembles
+    typo = F.load_hf_config(dict(FIXTURES["granite"]["config"], model_type="graniet"))
+    assert "not a declared family (did you mean 'granite'" in typo.assumptions[0]
     moe = dict(FIXTURES["qwen2_moe"]["config"], model_type="qwen9_moe")
     read = F.load_hf_config(moe)
     assert read.is_moe and read.values["n_shared_experts"] == 8

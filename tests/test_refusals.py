@@ -109,3 +109,10 @@ def test_the_cli_says_why_it_takes_no_value(capsys):
     assert "takes none of the layouts over tp: n_TP = 3 does not split the 64 query heads" in err
     assert main(["frontier", "--over", "tp=0"]) != 0
     assert "argument 'tp' must be positive; got 0" in capsys.readouterr().err
+
+
+def test_formula_text_that_is_not_finite_is_refused(capsys):
+    assert main(["check", "1/0"]) != 0  # SymPy simplifies it to zoo, complex infinity
+    assert "'1/0' is not a finite formula: it divides by zero" in capsys.readouterr().err
+    with pytest.raises(F.FormulaDefinitionError, match="is not a finite formula"):
+        F.check_units("kv_bytes / 0")

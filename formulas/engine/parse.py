@@ -328,7 +328,13 @@ def parse_formula(text: str, resolve: Callable[[str], sympy.Expr]) -> sympy.Expr
             raise _refuse(
                 f"attribute access '{_snippet(node, source)}' (dunder name '{node.attr}')"
             )
-    return _Builder(source, resolve).build(tree.body, 0)
+    expr = _Builder(source, resolve).build(tree.body, 0)
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, sympy.S.NegativeInfinity):  # 1/0: zoo
+        raise FormulaDefinitionError(
+            f"formula text {source!r} is not a finite formula: it divides by zero or is "
+            "infinite"
+        )
+    return expr
 
 
 # ---------------------------------------------------------------------------- units and values
