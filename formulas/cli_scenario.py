@@ -153,6 +153,7 @@ def scenario(args: argparse.Namespace, texts: dict[str, str]) -> tuple[Any, list
     import llmphys
     from llmphys.engine import glossary, registry
     from llmphys.engine.parse import parse_value
+    from llmphys.scenario_inputs import argument_name, glossary_name
 
     options = given(args)
     if not options:
@@ -161,7 +162,7 @@ def scenario(args: argparse.Namespace, texts: dict[str, str]) -> tuple[Any, list
     echo: list[str] = []
     for key in ("tp", "pp", "ep", "batch", "prompt_len", "output_len"):
         if key in options:
-            symbol = "new_tokens" if key == "output_len" else key
+            symbol = glossary_name(key)
             value = parse_value(options[key], glossary[symbol], f"--{key.replace('_', '-')}")
             kwargs[key] = value
             if isinstance(value, float) and not _plain(str(options[key])):
@@ -173,7 +174,7 @@ def scenario(args: argparse.Namespace, texts: dict[str, str]) -> tuple[Any, list
     known = [e.name for e in glossary.inputs()] + list(registry)
     sets, more = read(texts, known, "--set")
     for key in ("batch", "prompt_len", "tp", "pp", "ep", "new_tokens"):
-        option = "output_len" if key == "new_tokens" else key
+        option = argument_name(key)
         if key in sets and option in kwargs:
             raise UsageError(f"--set {key} repeats --{option.replace('_', '-')}; give one")
     return llmphys.Scenario.from_values(**kwargs, **sets), echo + more

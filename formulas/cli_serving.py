@@ -11,6 +11,7 @@ from typing import Any
 
 from llmphys.cli_listing import print_json
 from llmphys.cli_scenario import UsageError, add_scenario_options, deployment, pairs, read
+from llmphys.scenario_inputs import glossary_name
 
 __all__ = ["add_serving_commands", "cmd_disaggregate", "cmd_frontier", "cmd_search"]
 
@@ -62,7 +63,7 @@ def _numbers(text: str | None, option: str, name: str | None = None) -> list[flo
 
 
 #: the search's axes that are token counts: read as context lengths are quoted (32k = 32,768)
-_TOKENS = {"prompt_len": "prompt_len", "output_len": "new_tokens"}
+_TOKENS = ("prompt_len", "output_len")
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -139,7 +140,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         key: found
         for key, option in (("tp", "--tp"), ("pp", "--pp"), ("ep", "--ep"), ("batch", "--batch"),
                             ("prompt_len", "--prompt-len"), ("output_len", "--output-len"))
-        if (found := _numbers(getattr(args, key), option, _TOKENS.get(key))) is not None
+        if (found := _numbers(getattr(args, key), option,
+                              glossary_name(key) if key in _TOKENS else None)) is not None
     }  # fmt: skip
     grid = {k: [int(v) if float(v).is_integer() else v for v in vs] for k, vs in grid.items()}
     objectives = [_objective(t) for t in args.objective] if args.objective else None

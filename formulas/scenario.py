@@ -52,7 +52,13 @@ from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.features import LAYOUT, MIXED_WEIGHTS, SPECULATIVE
 from llmphys.presets.assumptions import AssumptionSet, assumption_set
 from llmphys.presets.model import COUNTED
-from llmphys.scenario_inputs import WEIGHT_CLASSES, accelerator_of, check_layout, model_of
+from llmphys.scenario_inputs import (
+    WEIGHT_CLASSES,
+    accelerator_of,
+    argument_name,
+    check_layout,
+    model_of,
+)
 from llmphys.scenario_pool import DERIVED, DERIVED_SOURCES, Input, fill, rederived, switched
 from llmphys.units import Q_
 
@@ -509,7 +515,7 @@ class Scenario(answers.Answers):
         check_relations(new, f"Scenario({self.model.display_name})", {*values, *implied})
         made._values = new
         # as the constructor names them (new_tokens is its output_len)
-        named = {("output_len" if n == "new_tokens" else n): v for n, v in values.items()}
+        named = {argument_name(n): v for n, v in values.items()}
         made._overrides = {**self._overrides, **named}
         return made
 

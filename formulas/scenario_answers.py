@@ -110,10 +110,11 @@ class Answers:
         """
         from llmphys.engine.parse import parse_value
         from llmphys.engine.solve import solve
+        from llmphys.scenario_inputs import glossary_name
         from llmphys.scenario_pool import rules_for
 
         of = of or "memory_per_gpu"
-        unknown = "new_tokens" if unknown == "output_len" else unknown  # the constructor's name
+        unknown = glossary_name(unknown)  # output_len, the constructor's name, is new_tokens
         f = self.compiled(of).formula
         if target is None:
             if of != "memory_per_gpu":
@@ -137,7 +138,7 @@ class Answers:
                  if n in values and n not in given and _varies(r, unknown, point)}  # fmt: skip
         if not rules:
             return solve(f, unknown, target=target, bound=bound, **values)
-        return _following(self, of, unknown, target, bound, values, rules)
+        return _following(self, of, unknown, target, bound, rules)
 
     def largest_context(self: Scenario) -> Any:
         """The longest sequence (prompt + output, tokens) this deployment takes: what memory
@@ -273,7 +274,7 @@ def _varies(rule: Any, unknown: str, point: Mapping[str, float]) -> bool:
 
 
 def _following(s: Any, of: str, unknown: str, target: Any, bound: str,
-               values: dict[str, float], rules: Mapping[str, Any]) -> Any:  # fmt: skip
+               rules: Mapping[str, Any]) -> Any:  # fmt: skip
     """Solve for ``unknown`` when it also sets inputs of the figure by the scenario's rules (a
     batch its micro-batches, an expert count the active parameters): a formula that held them
     fixed would answer for another model.  A whole-number unknown is searched on the deployment
@@ -283,15 +284,18 @@ def _following(s: Any, of: str, unknown: str, target: Any, bound: str,
 
     from llmphys.engine.relations import bounds_for
     from llmphys.engine.solution import Solution
-    from llmphys.engine.solve import solve
     from llmphys.errors import InfeasibleError
 
     f = s.compiled(of).formula
     entry = glossary[unknown]
-    if not entry.integer or bound == "equal":  # held at this deployment's values, as given
-        return solve(f, unknown, target=target, bound=bound, **values)
-    target = target if isinstance(target, Q_) else Q_(float(target), f.unit)
     names = ", ".join(rules)
+    if not entry.integer or bound == "equal":  # a formula holding them fixed would be wrong
+        raise InputError(
+            f"Scenario.solve: {unknown} also sets {names} (this deployment's rules), which a "
+            f"formula would hold fixed; ask at_most or at_least of a whole-number input, or "
+            f"sweep {unknown}: s.sweep({of!r}, {unknown}=[...])"
+        )
+    target = target if isinstance(target, Q_) else Q_(float(target), f.unit)
 
     @cache
     def figure(x: int) -> Any:

@@ -5,12 +5,13 @@ pipeline stage)."""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from os import PathLike
 from types import SimpleNamespace
 from typing import Any
+
+import numpy as np
 
 from llmphys.errors import InputError
 from llmphys.precisions import WEIGHT_CLASSES
@@ -18,11 +19,33 @@ from llmphys.precisions import WEIGHT_CLASSES
 __all__ = [
     "WEIGHT_CLASSES",
     "accelerator_of",
+    "argument_name",
     "check_layout",
+    "glossary_name",
     "interconnect_of",
     "model_of",
+    "stage_layers",
     "weight_precisions",
 ]
+
+#: the Scenario's arguments named otherwise in the glossary: the output length is new_tokens
+_GLOSSARY_NAMES = {"output_len": "new_tokens"}
+_ARGUMENT_NAMES = {v: k for k, v in _GLOSSARY_NAMES.items()}
+
+
+def glossary_name(name: str) -> str:
+    """The glossary's name of a Scenario argument (``output_len`` -> ``new_tokens``)."""
+    return _GLOSSARY_NAMES.get(name, name)
+
+
+def argument_name(name: str) -> str:
+    """The Scenario's argument for a glossary name (``new_tokens`` -> ``output_len``)."""
+    return _ARGUMENT_NAMES.get(name, name)
+
+
+def stage_layers(layers: Any, pp: Any) -> Any:
+    """Layers of the most loaded pipeline stage, ceil(L / n_PP) (numbers or arrays)."""
+    return np.ceil(np.asarray(layers, dtype=float) / pp)
 
 
 def model_of(model: Any) -> Any:
@@ -116,7 +139,7 @@ def check_layout(
             f"Scenario: n_PP = {pp:g} is more than the {layers:g} layers of the model: a stage "
             "would be empty"
         )
-    return math.ceil(layers / pp)
+    return int(stage_layers(layers, pp))
 
 
 def weight_precisions(model: Any, weights: Any) -> dict[str, tuple[Any, str]]:

@@ -19,7 +19,12 @@ from llmphys.engine.coercion import coerce
 from llmphys.errors import InputError, UnknownNameError, did_you_mean
 from llmphys.features import PREFIX_CACHE
 from llmphys.presets.model import COUNTED
-from llmphys.scenario_inputs import WEIGHT_CLASSES, interconnect_of, weight_precisions
+from llmphys.scenario_inputs import (
+    WEIGHT_CLASSES,
+    argument_name,
+    interconnect_of,
+    weight_precisions,
+)
 from llmphys.units import Q_
 
 __all__ = [
@@ -203,7 +208,8 @@ def fill(m: Any, hw: Any, compute: str, assumptions: Any, args: Mapping[str, Any
     try:
         put("new_tokens", output_len, "workload (output_len)")
     except InputError as e:  # said under the name the caller gave
-        raise InputError(str(e).replace("'new_tokens'", "'output_len'")) from None
+        named = f"'{argument_name('new_tokens')}'"
+        raise InputError(str(e).replace("'new_tokens'", named)) from None
     layout = {n: pool[n].value for n in ("tp", "pp", "ep")}
     gpus = round(float(_gpu_count(**layout)))
     #: the link between the GPUs (also on one GPU when the accelerator has a usual one,

@@ -385,6 +385,7 @@ def figure_functions(
     the arrays."""
     from llmphys.engine.variants import Variants
     from llmphys.features import LAYOUT
+    from llmphys.scenario_inputs import stage_layers
     from llmphys.scenario_pool import rules_for, switched
 
     parts = dict(s.parts)
@@ -398,7 +399,7 @@ def figure_functions(
             )
         if "layers_per_stage" not in s.arguments():  # the most loaded stage at each n_PP
             parts.pop("layers_per_stage", None)
-            stage = (("layers", "pp"), _stage_layers)
+            stage = (("layers", "pp"), stage_layers)
         if LAYOUT not in features:
             features = (*features, LAYOUT)
     features = (*features, *switched(axes, features))  # a swept hit rate: the cached prefill
@@ -437,22 +438,18 @@ def figure_functions(
     return evaluate, formulas
 
 
-def _stage_layers(layers: Any, pp: Any) -> Any:
-    """Layers of the most loaded pipeline stage, ceil(L / n_PP) (numbers or arrays)."""
-    return np.ceil(np.asarray(layers, dtype=float) / pp)
-
-
 def sweep(s: Scenario, figures: Sequence[str], axes: Mapping[str, Any]) -> Any:
     """``figures`` of ``s`` over the grid of ``axes`` (see :meth:`Scenario.sweep`)."""
     import xarray as xr
 
     from llmphys.engine.coercion import coerce
     from llmphys.engine.relations import check_relations
+    from llmphys.scenario_inputs import glossary_name
     from llmphys.scenario_pool import DERIVED
 
     if not axes:
         raise InputError("Scenario.sweep: give at least one axis, e.g. batch=[1, 8, 64]")
-    axes = {("new_tokens" if k == "output_len" else k): v for k, v in axes.items()}
+    axes = {glossary_name(k): v for k, v in axes.items()}
     arrays: dict[str, np.ndarray] = {}
     for name, value in axes.items():
         if name not in glossary or glossary[name].kind != "input":

@@ -317,9 +317,10 @@ def _points(s: Scenario, numbers: Mapping[str, Sequence[Any]], picked: Mapping[s
         rows.append(frame)
     out = pd.concat(rows, ignore_index=True)
     from llmphys.engine import glossary
+    from llmphys.scenario_inputs import glossary_name
 
     for name in numbers:  # whole numbers read as such (batch 8, not 8.0)
-        column = "new_tokens" if name == "output_len" else name
+        column = glossary_name(name)
         if column in glossary and glossary[column].integer and column in out:
             out[column] = out[column].astype(int)
     out["gpu_count"] = out["gpu_count"].astype(int)

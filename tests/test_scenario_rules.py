@@ -122,6 +122,9 @@ def test_solve_follows_what_the_unknown_sets():
     assert small.value.magnitude == 2  # batch 2 already gives 14.9 tok/s; 1 gives 7.5
     with pytest.raises(F.InfeasibleError, match="even experts_per_token = 1"):
         mix.solve("experts_per_token", "1 ms", of="tpot")
+    # no search for an exact value: refused, never answered with the count held fixed
+    with pytest.raises(InputError, match="experts_per_token also sets active_params"):
+        mix.solve("experts_per_token", "30 ms", of="tpot", bound="equal")
 
 
 def test_with_values_of_a_precision_is_the_constructors():

@@ -156,6 +156,11 @@ class Model:
         self._variants = Variants.of(self.features, registry, f"model {self.display_name!r}")
         #: ``{replaced formula: variant}`` of this model's features.
         self.variants: Mapping[str, str] = self._variants.variants
+        self._settle(values)
+
+    def _settle(self, values: Mapping[str, float]) -> None:
+        """Check the architecture's ``values`` and take them, with the counts they give (the
+        counting formulas read ``self.values``, so the values are taken first)."""
         self._check(values)
         self.values: Mapping[str, float] = MappingProxyType(dict(values))
         derived = {name: self._count(count) for name, count in COUNTED.items()}
@@ -249,11 +254,7 @@ class Model:
                         f"{changed['layers']:g}, as in its config; change them together"
                     )
         made = copy.copy(self)
-        made._check(changed)
-        made.values = MappingProxyType(changed)
-        made.values = MappingProxyType(
-            {**changed, **{n: made._count(count) for n, count in COUNTED.items()}}
-        )
+        made._settle(changed)
         return made
 
     # ------------------------------------------------------------------------- identity
